@@ -1,0 +1,81 @@
+use serde::{Deserialize, Serialize};
+
+/// Cloudflare's v4 envelope: `success`, `errors`, `messages`, `result` and, for lists,
+/// `result_info`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Envelope<T> {
+    pub success: bool,
+    pub errors: Vec<Message>,
+    pub messages: Vec<Message>,
+    pub result: Option<T>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_info: Option<ResultInfo>,
+}
+
+impl<T> Envelope<T> {
+    pub fn ok(result: T) -> Self {
+        Envelope { success: true, errors: Vec::new(), messages: Vec::new(), result: Some(result), result_info: None }
+    }
+
+    pub fn list(result: T, info: ResultInfo) -> Self {
+        Envelope { result_info: Some(info), ..Self::ok(result) }
+    }
+
+    pub fn failure(errors: Vec<Message>) -> Self {
+        Envelope { success: false, errors, messages: Vec::new(), result: None, result_info: None }
+    }
+}
+
+/// An item of `errors` or `messages`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Message {
+    pub code: u32,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_chain: Option<Vec<Message>>,
+}
+
+impl Message {
+    pub fn new(code: u32, message: impl Into<String>) -> Self {
+        Message { code, message: message.into(), error_chain: None }
+    }
+}
+
+/// Pagination of a list: always complete, because older clients derive the page count from it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ResultInfo {
+    pub page: u64,
+    pub per_page: u64,
+    /// Items in this page.
+    pub count: u64,
+    /// Items in all pages.
+    pub total_count: u64,
+    pub total_pages: u64,
+}
+
+impl ResultInfo {
+    pub fn new(page: u64, per_page: u64, count: u64, total_count: u64) -> Self {
+        let total_pages = if per_page == 0 { 0 } else { total_count.div_ceil(per_page) };
+        ResultInfo { page, per_page, count, total_count, total_pages }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_envelope_has_null_result_and_no_result_info() {
+        let json = serde_json::to_value(Envelope::<()>::failure(vec![Message::new(7003, "No route for the URI")])).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"success":false,"errors":[{"code":7003,"message":"No route for the URI"}],"messages":[],"result":null})
+        );
+    }
+
+    #[test]
+    fn total_pages_rounds_up() {
+        assert_eq!(ResultInfo::new(1, 20, 20, 41).total_pages, 3);
+        assert_eq!(ResultInfo::new(1, 20, 0, 0).total_pages, 0);
+    }
+}

@@ -1,0 +1,30 @@
+//! gatehouse's domain: the rules of service tokens, independent of any I/O.
+//!
+//! Main types:
+//! - [`ServiceToken`] and its rotation state machine [`Credentials`] (which secrets are
+//!   accepted, and when the previous one stops working);
+//! - [`Secret`], [`SecretHash`] and [`ServerKey`]: secret material is generated here, kept in
+//!   types that zeroize and never print, and stored only as a keyed hash;
+//! - [`TokenDuration`]: Go's duration grammar or `forever`;
+//! - [`ApiToken`]: credentials for the management API;
+//! - [`Timestamp`] and [`Clock`]: time is always passed in, never read here.
+//!
+//! This crate must not depend on an async runtime, HTTP, SQL or CLI crates: everything here is plain
+//! synchronous code, tested with an injected clock.
+
+mod api_token;
+mod clock;
+mod duration;
+mod ids;
+mod secret;
+mod service_token;
+
+pub use api_token::{ApiToken, ApiTokenKind, Permission};
+pub use clock::{Clock, ManualClock, Timestamp, TimestampError};
+pub use duration::{DurationError, TokenDuration};
+pub use ids::{AccountId, ClientId, IdError, TokenId};
+pub use secret::{HashPurpose, Secret, SecretFormat, SecretHash, ServerKey, ServerKeyError};
+pub use service_token::{
+    AuthFailure, Credentials, Grace, NewServiceToken, PreviousSecret, SecretMatch, ServiceToken,
+    TokenChanges,
+};
