@@ -1,1 +1,101 @@
-//! placeholder
+//! gatehouse storage on embedded SQLite: [`SqliteStore`] implements the traits of
+//! `gatehouse-store` over one database file.
+//!
+//! Layout: [`SqliteStore::open`] and the connection pools live here; `accounts`, `api_tokens`
+//! and `service_tokens` each hold their SQL beside the code that runs it and the mapping between
+//! rows and domain types; `error` translates sqlx errors into [`StoreError`]. The schema is in
+//! `migrations/`, embedded at build time and applied on open.
+//!
+//! Concurrency: SQLite allows one writer at a time, so every write goes through a pool of one
+//! connection and queues there instead of failing with `SQLITE_BUSY`; reads use a few more
+//! connections, which WAL mode lets run beside the writer. The busy timeout covers other
+//! processes sharing the file.
+//!
+//! Must not depend on HTTP or CLI crates, and never reads the clock: every timestamp comes in
+//! with the domain values it stores.
+
+mod accounts;
+mod api_tokens;
+mod error;
+mod service_tokens;
+
+use std::path::Path;
+use std::time::Duration;
+
+use gatehouse_store::StoreError;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::error::{from_migrate, from_sqlx};
+
+/// The schema, one file per migration.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// How long a statement waits for another process's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a call waits for a free connection of this process.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Reader connections: enough for the gateway's lookups to proceed while the API writes.
+const READERS: u32 = 4;
+
+/// A gatehouse store in one SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    /// `query_only` connections for reads.
+    reader: SqlitePool,
+    /// The single connection every write uses, so that writes queue in the pool.
+    writer: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens the database at `path`, creating the file when it is missing (but not its
+    /// directory), and brings its schema up to date.
+    ///
+    /// Several processes may open the same file at once: migrations run under SQLite's write
+    /// lock, so one of them applies them and the others find them applied.
+    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options.clone())
+            .await
+            .map_err(from_sqlx)?;
+        migrate(&writer).await?;
+
+        let reader = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options.pragma("query_only", "ON"))
+            .await
+            .map_err(from_sqlx)?;
+
+        tracing::debug!(path = %path.display(), "opened the SQLite store");
+        Ok(SqliteStore { reader, writer })
+    }
+
+    /// Closes every connection, waiting for calls in progress to finish. Later calls fail with
+    /// [`StoreError::Unavailable`].
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+/// Applies pending migrations inside one `BEGIN IMMEDIATE` transaction: it takes the write lock
+/// before reading which migrations are applied, so two processes opening a new file at once do
+/// not both try to create the schema.
+async fn migrate(writer: &SqlitePool) -> Result<(), StoreError> {
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await.map_err(from_sqlx)?;
+    MIGRATOR.run(&mut *tx).await.map_err(from_migrate)?;
+    tx.commit().await.map_err(from_sqlx)
+}

@@ -68,6 +68,8 @@ pub trait AccountStore: Send + Sync {
     /// exists already; returns whether it created them. Two servers starting at once on an empty
     /// database create one account, not two.
     async fn bootstrap(&self, account: &Account, admin: &ApiToken) -> Result<bool, StoreError>;
+    /// Adds another account; [`StoreError::Conflict`] when the id exists.
+    async fn insert_account(&self, account: &Account) -> Result<(), StoreError>;
     async fn get_account(&self, id: &AccountId) -> Result<Option<Account>, StoreError>;
     /// Every account, oldest first.
     async fn list_accounts(&self) -> Result<Vec<Account>, StoreError>;

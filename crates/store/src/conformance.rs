@@ -1,0 +1,77 @@
+//! The behaviour every storage backend must have, as async cases that each take a fresh, empty
+//! [`Store`](crate::Store). A backend's test binary runs them all with
+//! [`store_conformance_tests!`](crate::store_conformance_tests), one `#[tokio::test]` per case:
+//!
+//! ```text
+//! /// A fresh empty store, and whatever must live as long as it (a temporary directory, a
+//! /// scratch database that is dropped afterwards).
+//! async fn fresh_store() -> (MyStore, TempDir) { … }
+//!
+//! gatehouse_store::store_conformance_tests!(fresh_store);
+//! ```
+//!
+//! The backend's crate needs `tokio` (with `macros` and `rt`) as a dev-dependency. Cases use only
+//! the traits, never SQL, and read no clock: every timestamp is explicit.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod accounts;
+mod fixtures;
+mod listing;
+mod service_tokens;
+mod updates;
+
+pub use accounts::*;
+pub use listing::*;
+pub use service_tokens::*;
+pub use updates::*;
+
+/// Defines one `#[tokio::test]` per conformance case. `$fixture` is an async function returning
+/// `(store, guard)`: a fresh empty store, and a value dropped after the store (its temporary
+/// directory or scratch database).
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($fixture:path) => {
+        $crate::store_conformance_tests!(@cases $fixture;
+            // Accounts and API tokens.
+            bootstrap_creates_the_first_account_once,
+            concurrent_bootstraps_create_one_account,
+            get_account_finds_it_by_id,
+            api_tokens_are_found_by_hash,
+            api_token_duplicates_are_conflicts,
+            // Service tokens.
+            service_token_round_trips,
+            service_tokens_of_another_account_are_invisible,
+            unknown_ids_find_nothing,
+            duplicate_client_id_or_id_is_a_conflict,
+            delete_returns_the_token_and_removes_it,
+            delete_of_an_unknown_token_is_none,
+            forever_timestamps_round_trip,
+            durations_and_the_epoch_round_trip,
+            // Listing.
+            list_is_in_creation_order,
+            list_pages_through_offset_and_limit,
+            list_of_an_empty_account_is_empty,
+            name_filter_is_exact,
+            search_matches_name_substrings_ignoring_case,
+            search_wildcards_match_literally,
+            search_finds_exact_id_and_client_id,
+            // Updates.
+            update_persists_every_field,
+            update_with_a_stale_revision_fails,
+            concurrent_updates_let_one_writer_win,
+            update_of_a_missing_token_returns_false,
+        );
+    };
+    (@cases $fixture:path; $($case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let (store, guard) = $fixture().await;
+                $crate::conformance::$case(&store).await;
+                drop(store);
+                drop(guard);
+            }
+        )+
+    };
+}

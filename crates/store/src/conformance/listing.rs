@@ -1,0 +1,123 @@
+//! The service token list: creation order, pages, the exact name filter and the search.
+
+use gatehouse_domain::ServiceToken;
+
+use super::fixtures::{ALL, bootstrapped, insert_named, list_names, named, page, search};
+use crate::{Store, TokenFilter};
+
+const NAMES: [&str; 5] = ["delta", "alpha", "echo", "charlie", "bravo"];
+
+/// Creation order, not name or id order, even when every token has the same `created_at`.
+pub async fn list_is_in_creation_order(store: &dyn Store) {
+    let account = bootstrapped(store).await;
+    let tokens = insert_named(store, &account, &NAMES).await;
+
+    let page = store.list_service_tokens(&account, &TokenFilter::default(), ALL).await.unwrap();
+    assert_eq!(page.total, 5);
+    assert_eq!(page.items, tokens, "full tokens, in creation order");
+}
+
+pub async fn list_pages_through_offset_and_limit(store: &dyn Store) {
+    let account = bootstrapped(store).await;
+    insert_named(store, &account, &NAMES).await;
+    let all = TokenFilter::default();
+
+    assert_eq!(list_names(store, &account, &all, page(0, 2)).await, (strings(&["delta", "alpha"]), 5));
+    assert_eq!(list_names(store, &account, &all, page(2, 2)).await, (strings(&["echo", "charlie"]), 5));
+    assert_eq!(list_names(store, &account, &all, page(4, 2)).await, (strings(&["bravo"]), 5));
+    assert_eq!(list_names(store, &account, &all, page(1, 1000)).await, (strings(&NAMES[1..]), 5));
+    assert_eq!(list_names(store, &account, &all, page(5, 2)).await, (vec![], 5), "just past the end");
+    assert_eq!(
+        list_names(store, &account, &all, page(1_000_000, 1000)).await,
+        (vec![], 5),
+        "far past the end"
+    );
+    assert_eq!(
+        list_names(store, &account, &all, page(u64::MAX, 1000)).await,
+        (vec![], 5),
+        "the largest offset"
+    );
+    assert_eq!(
+        list_names(store, &account, &all, page(0, 0)).await,
+        (vec![], 5),
+        "an empty page still counts"
+    );
+}
+
+pub async fn list_of_an_empty_account_is_empty(store: &dyn Store) {
+    let account = bootstrapped(store).await;
+    let page = store.list_service_tokens(&account, &TokenFilter::default(), ALL).await.unwrap();
+    assert_eq!((page.items, page.total), (Vec::<ServiceToken>::new(), 0));
+}
+
+pub async fn name_filter_is_exact(store: &dyn Store) {
+    let account = bootstrapped(store).await;
+    insert_named(store, &account, &["deploy", "Deploy", "deploy-2", "deploy", "predeploy", "other"]).await;
+
+    let (found, total) = list_names(store, &account, &named("deploy"), ALL).await;
+    assert_eq!((found, total), (strings(&["deploy", "deploy"]), 2), "case and whole name matter");
+    assert_eq!(list_names(store, &account, &named("deploy"), page(1, 10)).await, (strings(&["deploy"]), 2));
+    assert_eq!(list_names(store, &account, &named("nope"), ALL).await, (vec![], 0));
+}
+
+pub async fn search_matches_name_substrings_ignoring_case(store: &dyn Store) {
+    let account = bootstrapped(store).await;
+    insert_named(store, &account, &["CI Pipeline", "nightly-ci", "Backup", "pipeline (staging)"]).await;
+
+    assert_eq!(
+        list_names(store, &account, &search("ci"), ALL).await,
+        (strings(&["CI Pipeline", "nightly-ci"]), 2)
+    );
+    assert_eq!(
+        list_names(store, &account, &search("PIPELINE"), ALL).await,
+        (strings(&["CI Pipeline", "pipeline (staging)"]), 2)
+    );
+    assert_eq!(
+        list_names(store, &account, &search("(STAGING)"), ALL).await,
+        (strings(&["pipeline (staging)"]), 1)
+    );
+    assert_eq!(list_names(store, &account, &search("ci"), page(1, 1)).await, (strings(&["nightly-ci"]), 2));
+    assert_eq!(list_names(store, &account, &search("absent"), ALL).await, (vec![], 0));
+}
+
+/// `%`, `_` and `\` in a search are characters to find, not patterns.
+pub async fn search_wildcards_match_literally(store: &dyn Store) {
+    let account = bootstrapped(store).await;
+    insert_named(
+        store,
+        &account,
+        &["100% done", "1000 done", "snake_case", "snakeXcase", "back\\slash", "back/slash"],
+    )
+    .await;
+
+    assert_eq!(list_names(store, &account, &search("%"), ALL).await, (strings(&["100% done"]), 1));
+    assert_eq!(list_names(store, &account, &search("0%"), ALL).await, (strings(&["100% done"]), 1));
+    assert_eq!(list_names(store, &account, &search("_"), ALL).await, (strings(&["snake_case"]), 1));
+    assert_eq!(list_names(store, &account, &search("E_C"), ALL).await, (strings(&["snake_case"]), 1));
+    assert_eq!(list_names(store, &account, &search("\\"), ALL).await, (strings(&["back\\slash"]), 1));
+    assert_eq!(list_names(store, &account, &search("k\\s"), ALL).await, (strings(&["back\\slash"]), 1));
+    assert_eq!(list_names(store, &account, &search("%_"), ALL).await, (vec![], 0));
+}
+
+pub async fn search_finds_exact_id_and_client_id(store: &dyn Store) {
+    let account = bootstrapped(store).await;
+    let tokens = insert_named(store, &account, &["one", "two", "three"]).await;
+    let two = &tokens[1];
+
+    let by_id = search(&two.id.to_string());
+    assert_eq!(list_names(store, &account, &by_id, ALL).await, (strings(&["two"]), 1));
+    let by_client_id = search(two.client_id.as_str());
+    assert_eq!(list_names(store, &account, &by_client_id, ALL).await, (strings(&["two"]), 1));
+
+    let partial = search(&two.client_id.as_str()[..12]);
+    assert_eq!(list_names(store, &account, &partial, ALL).await, (vec![], 0), "ids match whole, not in part");
+
+    let both = TokenFilter { name: Some("one".to_owned()), search: Some(two.client_id.to_string()) };
+    assert_eq!(list_names(store, &account, &both, ALL).await, (vec![], 0), "name and search must both match");
+    let both = TokenFilter { name: Some("two".to_owned()), search: Some(two.id.to_string()) };
+    assert_eq!(list_names(store, &account, &both, ALL).await, (strings(&["two"]), 1));
+}
+
+fn strings(names: &[&str]) -> Vec<String> {
+    names.iter().map(|name| (*name).to_owned()).collect()
+}
