@@ -10,11 +10,23 @@ pub struct Envelope<T> {
     pub result: Option<T>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_info: Option<ResultInfo>,
+    /// Fields repeated beside `result` (see `docs/api.md`: single service-token responses repeat
+    /// the token's public fields at the top level, so the user guide's
+    /// `jq '{name, last_seen_at, expires_at}'` works as written). Clients read `result`.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub top_level: serde_json::Map<String, serde_json::Value>,
 }
 
 impl<T> Envelope<T> {
     pub fn ok(result: T) -> Self {
-        Envelope { success: true, errors: Vec::new(), messages: Vec::new(), result: Some(result), result_info: None }
+        Envelope {
+            success: true,
+            errors: Vec::new(),
+            messages: Vec::new(),
+            result: Some(result),
+            result_info: None,
+            top_level: serde_json::Map::new(),
+        }
     }
 
     pub fn list(result: T, info: ResultInfo) -> Self {
@@ -22,7 +34,14 @@ impl<T> Envelope<T> {
     }
 
     pub fn failure(errors: Vec<Message>) -> Self {
-        Envelope { success: false, errors, messages: Vec::new(), result: None, result_info: None }
+        Envelope {
+            success: false,
+            errors,
+            messages: Vec::new(),
+            result: None,
+            result_info: None,
+            top_level: serde_json::Map::new(),
+        }
     }
 }
 

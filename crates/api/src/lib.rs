@@ -1,1 +1,22 @@
-//! placeholder
+//! gatehouse's management API: Cloudflare's v4 API for Access service tokens, served by axum.
+//!
+//! Layout: [`router`] assembles the routes (`routes/`, one file per resource); [`auth`]
+//! authenticates callers (bearer API tokens and the legacy email + key pair) and checks their
+//! account and permission; [`error`] is the one place that renders failures in the v4 envelope,
+//! with the table of error codes; [`body`] and [`pagination`] read request input leniently but
+//! precisely; [`tokens`] holds the service-token operations that handlers call.
+//!
+//! Must not depend on a particular storage backend (it sees only `gatehouse_store::Store`),
+//! on the CLI, or read the clock or the environment: [`AppState`] carries all of that in.
+
+pub mod auth;
+pub mod body;
+pub mod error;
+pub mod pagination;
+mod routes;
+mod state;
+pub mod tokens;
+
+pub use error::{ApiError, ErrorCode};
+pub use routes::router;
+pub use state::AppState;

@@ -1,1 +1,11 @@
+//! In-process tests of the management API: the real router over a real SQLite store in a
+//! temporary directory, driven with `tower::ServiceExt::oneshot` and a manual clock.
 
+// Test helpers outside #[test] functions may panic too: a failed step is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
+
+mod support;
+
+mod auth;
+mod errors;
+mod service_tokens;

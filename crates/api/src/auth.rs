@@ -1,0 +1,151 @@
+//! Who is calling: `Authorization: Bearer <api token>`, or the legacy `X-Auth-Email` +
+//! `X-Auth-Key` pair. Credentials are looked up by their keyed hash; the value itself is never
+//! logged or echoed. [`Caller::authorize`] then checks the account in the path and whether the
+//! credential may write.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use gatehouse_api_types::Message;
+use gatehouse_domain::{AccountId, ApiToken, ApiTokenKind, HashPurpose, Secret};
+
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+/// An authenticated management API credential.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub token: ApiToken,
+}
+
+/// Whether a route reads or changes state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+impl Caller {
+    /// Checks that the credential belongs to the account in the path and may do `access`.
+    pub fn authorize(&self, account: &str, access: Access) -> Result<AccountId, ApiError> {
+        let account = AccountId::parse(account)
+            .map_err(|_| ApiError::no_route(&format!("/accounts/{account}")))?;
+        if self.token.account_id != account {
+            return Err(ApiError::new(ErrorCode::AuthenticationError, "Authentication error"));
+        }
+        if access == Access::Write && !self.token.permission.allows_writes() {
+            return Err(ApiError::new(ErrorCode::Unauthorized, "Unauthorized to access requested resource"));
+        }
+        Ok(account)
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let presented = presented_credential(&parts.headers)?;
+        let (secret, email) = match presented {
+            Presented::Bearer(secret) => (secret, None),
+            Presented::GlobalKey { email, key } => (key, Some(email)),
+        };
+        let hash = state.key.hash(HashPurpose::ApiToken, &secret);
+        let found = state.store.find_api_token(&hash).await?;
+        let now = state.clock.now();
+        let token = match (found, email) {
+            (Some(token), None) if token.kind == ApiTokenKind::Bearer && token.status(now) == "active" => token,
+            (Some(token), Some(email)) if matches_email(&token, &email) && token.status(now) == "active" => token,
+            (_, None) => {
+                return Err(ApiError::new(ErrorCode::AuthenticationError, "Authentication error")
+                    .with_status(StatusCode::UNAUTHORIZED));
+            }
+            (_, Some(_)) => return Err(ApiError::new(ErrorCode::UnknownAuthKey, "Unknown X-Auth-Key or X-Auth-Email")),
+        };
+        Ok(Caller { token })
+    }
+}
+
+fn matches_email(token: &ApiToken, email: &str) -> bool {
+    matches!(&token.kind, ApiTokenKind::GlobalKey { email: stored } if stored.eq_ignore_ascii_case(email.trim()))
+}
+
+/// The credential a request carries, before it is looked up.
+#[derive(Debug)]
+pub enum Presented {
+    Bearer(Secret),
+    GlobalKey { email: String, key: Secret },
+}
+
+/// Reads the credential headers, refusing missing and malformed ones as Cloudflare does.
+pub fn presented_credential(headers: &HeaderMap) -> Result<Presented, ApiError> {
+    if let Some(value) = headers.get(http::header::AUTHORIZATION) {
+        return parse_bearer(value.as_bytes()).map(Presented::Bearer).ok_or_else(malformed_authorization);
+    }
+    let email = headers.get("x-auth-email").and_then(|v| v.to_str().ok()).map(str::trim);
+    let key = headers.get("x-auth-key").and_then(|v| v.to_str().ok()).map(str::trim);
+    match (email, key) {
+        (Some(email), Some(key)) if !email.is_empty() && !key.is_empty() => {
+            Ok(Presented::GlobalKey { email: email.to_owned(), key: Secret::new(key.to_owned()) })
+        }
+        _ => Err(ApiError::new(ErrorCode::MissingAuth, "Missing X-Auth-Key, X-Auth-Email or Authorization headers")),
+    }
+}
+
+fn malformed_authorization() -> ApiError {
+    ApiError::new(ErrorCode::InvalidRequestHeaders, "Invalid request headers")
+        .with_chain(vec![Message::new(6111, "Invalid format for Authorization header")])
+}
+
+/// `Bearer <token>`: one scheme word, one space, a token of visible ASCII without quotes.
+fn parse_bearer(value: &[u8]) -> Option<Secret> {
+    let value = std::str::from_utf8(value).ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token_ok = !token.is_empty()
+        && token.len() <= 512
+        && token.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\'');
+    (scheme.eq_ignore_ascii_case("bearer") && token_ok).then(|| Secret::new(token.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn reads_bearer_tokens() {
+        let Presented::Bearer(secret) = presented_credential(&headers(&[("authorization", "Bearer abc_123")])).unwrap() else {
+            panic!("expected a bearer token");
+        };
+        assert_eq!(secret.expose(), "abc_123");
+    }
+
+    #[test]
+    fn refuses_malformed_authorization_with_6003_and_6111() {
+        for value in ["Bearer", "Bearer ", "Bearer  two", "Bearer \"quoted\"", "Basic abc def", "Token abc", "abc"] {
+            let error = presented_credential(&headers(&[("authorization", value)])).unwrap_err();
+            assert_eq!(error.code, ErrorCode::InvalidRequestHeaders, "{value:?}");
+            assert_eq!(error.chain[0].code, 6111);
+        }
+    }
+
+    #[test]
+    fn missing_credentials_are_9106() {
+        let error = presented_credential(&HeaderMap::new()).unwrap_err();
+        assert_eq!(error.code, ErrorCode::MissingAuth);
+        let only_email = presented_credential(&headers(&[("x-auth-email", "a@example.com")])).unwrap_err();
+        assert_eq!(only_email.code, ErrorCode::MissingAuth);
+    }
+
+    #[test]
+    fn reads_the_legacy_pair() {
+        let presented = presented_credential(&headers(&[("x-auth-email", "ops@example.com"), ("x-auth-key", "k3y")])).unwrap();
+        assert!(matches!(presented, Presented::GlobalKey { ref email, .. } if email == "ops@example.com"));
+    }
+}

@@ -1,0 +1,113 @@
+//! `/accounts/{account_id}/access/service_tokens[/{token_id}[/rotate|/refresh]]`.
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use gatehouse_api_types::{Envelope, ResultInfo, ServiceTokenBody};
+use gatehouse_store::TokenFilter;
+use serde::Deserialize;
+
+use super::path_params;
+use crate::auth::{Access, Caller};
+use crate::body::RawBody;
+use crate::error::{ApiError, ErrorCode};
+use crate::pagination::Pagination;
+use crate::state::AppState;
+use crate::tokens;
+
+type AccountPath = Result<Path<String>, PathRejection>;
+type TokenPath = Result<Path<(String, String)>, PathRejection>;
+
+#[derive(Debug, Deserialize)]
+pub struct ListParams {
+    page: Option<String>,
+    per_page: Option<String>,
+    name: Option<String>,
+    search: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: AccountPath,
+    query: Result<Query<ListParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let account = caller.authorize(&path_params(path, &uri)?, Access::Read)?;
+    let Query(params) = query.map_err(|e| {
+        ApiError::new(ErrorCode::InvalidUrlParameter, format!("access.api.error.invalid_url_parameter_value: {e}"))
+    })?;
+    let pagination = Pagination::parse(params.page.as_deref(), params.per_page.as_deref())?;
+    let filter = TokenFilter {
+        name: params.name.filter(|s| !s.is_empty()),
+        search: params.search.filter(|s| !s.is_empty()),
+    };
+    let page = tokens::list(&state, &account, &filter, pagination).await?;
+    let bodies: Vec<ServiceTokenBody> = page.items.iter().map(|t| tokens::body(t, None)).collect();
+    let info = ResultInfo::new(pagination.page, pagination.per_page, bodies.len() as u64, page.total);
+    Ok(Json(Envelope::list(bodies, info)).into_response())
+}
+
+pub async fn create(State(state): State<AppState>, caller: Caller, uri: Uri, path: AccountPath, body: RawBody) -> Result<Response, ApiError> {
+    let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
+    let shown = tokens::create(&state, account, body.json()?).await?;
+    tracing::info!(token_id = %shown.token.id, client_id = %shown.token.client_id, "service token created");
+    Ok(token_response(StatusCode::CREATED, shown.body()))
+}
+
+pub async fn get(State(state): State<AppState>, caller: Caller, uri: Uri, path: TokenPath) -> Result<Response, ApiError> {
+    let (account, id) = path_params(path, &uri)?;
+    let account = caller.authorize(&account, Access::Read)?;
+    let token = tokens::get(&state, &account, &id).await?;
+    Ok(token_response(StatusCode::OK, tokens::body(&token, None)))
+}
+
+pub async fn update(State(state): State<AppState>, caller: Caller, uri: Uri, path: TokenPath, body: RawBody) -> Result<Response, ApiError> {
+    let (account, id) = path_params(path, &uri)?;
+    let account = caller.authorize(&account, Access::Write)?;
+    let shown = tokens::update(&state, &account, &id, body.json()?).await?;
+    tracing::info!(token_id = %shown.token.id, rotated = shown.secret.is_some(), "service token updated");
+    Ok(token_response(StatusCode::OK, shown.body()))
+}
+
+pub async fn delete(State(state): State<AppState>, caller: Caller, uri: Uri, path: TokenPath, body: RawBody) -> Result<Response, ApiError> {
+    let (account, id) = path_params(path, &uri)?;
+    let account = caller.authorize(&account, Access::Write)?;
+    body.json_or_default::<serde_json::Value>()?;
+    let token = tokens::delete(&state, &account, &id).await?;
+    tracing::info!(token_id = %token.id, "service token deleted");
+    Ok(token_response(StatusCode::OK, tokens::body(&token, None)))
+}
+
+pub async fn rotate(State(state): State<AppState>, caller: Caller, uri: Uri, path: TokenPath, body: RawBody) -> Result<Response, ApiError> {
+    let (account, id) = path_params(path, &uri)?;
+    let account = caller.authorize(&account, Access::Write)?;
+    let shown = tokens::rotate(&state, &account, &id, body.json_or_default()?).await?;
+    tracing::info!(token_id = %shown.token.id, version = shown.token.credentials.version(), "service token rotated");
+    Ok(token_response(StatusCode::OK, shown.body()))
+}
+
+pub async fn refresh(State(state): State<AppState>, caller: Caller, uri: Uri, path: TokenPath, body: RawBody) -> Result<Response, ApiError> {
+    let (account, id) = path_params(path, &uri)?;
+    let account = caller.authorize(&account, Access::Write)?;
+    body.json_or_default::<serde_json::Value>()?;
+    let token = tokens::refresh(&state, &account, &id).await?;
+    tracing::info!(token_id = %token.id, expires_at = %token.expires_at, "service token refreshed");
+    Ok(token_response(StatusCode::OK, tokens::body(&token, None)))
+}
+
+/// One token in the v4 envelope. Its public fields are repeated beside `result` so that the
+/// user guide's `jq '{name, last_seen_at, expires_at}'` on a GET answers as written; the secret
+/// is never repeated.
+fn token_response(status: StatusCode, body: ServiceTokenBody) -> Response {
+    let mut top_level = match serde_json::to_value(&body) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    top_level.remove("client_secret");
+    let mut envelope = Envelope::ok(body);
+    envelope.top_level = top_level;
+    (status, Json(envelope)).into_response()
+}
