@@ -6,7 +6,7 @@ mod service_tokens;
 mod verify;
 
 use axum::extract::rejection::PathRejection;
-use axum::extract::{OriginalUri, Path};
+use axum::extract::{MatchedPath, OriginalUri, Path};
 use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -35,7 +35,14 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(CatchPanicLayer::custom(|_| internal_error()))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+}
+
+/// The request span names the route template, never the raw path: a caller who pastes a secret
+/// into a URL must not find it in the server log.
+fn request_span(request: &axum::extract::Request) -> tracing::Span {
+    let route = request.extensions().get::<MatchedPath>().map_or("<no route>", MatchedPath::as_str);
+    tracing::debug_span!("request", method = %request.method(), route)
 }
 
 async fn no_route(OriginalUri(uri): OriginalUri) -> ApiError {

@@ -15,12 +15,13 @@ pub enum TokenDuration {
     Finite { text: String, nanos: u64 },
 }
 
-/// Why a duration was refused.
+/// Why a duration was refused. The message does not repeat the value: a caller who pastes the
+/// wrong string into this field must not see it echoed into logs or error bodies.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {
-    #[error("invalid duration {0:?}: expected a Go duration such as \"8760h\" or \"2h45m\", or \"forever\"")]
+    #[error("expected a Go duration such as \"8760h\" or \"2h45m\", or \"forever\"")]
     Invalid(String),
-    #[error("invalid duration {0:?}: it must be greater than zero")]
+    #[error("the duration must be greater than zero")]
     NotPositive(String),
 }
 

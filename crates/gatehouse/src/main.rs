@@ -1,1 +1,53 @@
-fn main() {}
+//! `gatehouse`: one binary for the server (`serve`), offline administration (`admin`) and the
+//! command-line client of the management API (`token …`).
+//!
+//! This file only parses the command line and hands over: the server lives in
+//! `gatehouse-server`, the client commands in `commands/`.
+
+// Printing results on stdout is this crate's job; the libraries never print.
+#![allow(clippy::print_stdout)]
+
+mod client;
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "gatehouse", version, about = "Self-hosted access gateway for service tokens, wire-compatible with Cloudflare Access")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the management API and the gateway.
+    Serve(commands::serve::ServeArgs),
+    /// Offline administration of a data directory (works while the server runs).
+    #[command(subcommand)]
+    Admin(commands::admin::AdminCommand),
+    /// Manage service tokens through the management API.
+    #[command(subcommand)]
+    Token(commands::token::TokenCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("gatehouse: cannot start the async runtime: {error}");
+            return ExitCode::from(70);
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => commands::serve::run(args).await,
+            Command::Admin(command) => commands::admin::run(command).await,
+            Command::Token(command) => commands::token::run(command).await,
+        }
+    })
+}

@@ -1,1 +1,24 @@
-//! placeholder
+//! The composition root of gatehouse: it turns configuration into a running server.
+//!
+//! [`Config`] layers defaults, the `--config` file and the command line (which carries the
+//! environment); [`open_store`] picks the storage backend; [`keys`] loads or creates the server
+//! key that secrets are hashed with; [`bootstrap`] creates the first account and admin API
+//! token; [`Server::bind`] binds every listener (port 0 works) and [`Server::run`] serves until
+//! the shutdown signal, then drains in-flight requests. [`admin`] holds offline operations on a
+//! data directory.
+//!
+//! This is the only library crate that knows every other crate; none of them depends on it.
+
+pub mod admin;
+pub mod bootstrap;
+mod clock;
+pub mod config;
+mod gateway;
+pub mod keys;
+mod serve;
+mod store;
+
+pub use clock::SystemClock;
+pub use config::{Config, ConfigError, LogFormat, Overrides};
+pub use serve::{Ready, Server, ServerError};
+pub use store::open_store;

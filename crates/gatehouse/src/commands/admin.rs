@@ -1,0 +1,102 @@
+//! `gatehouse admin …`: offline operations on a data directory.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use gatehouse_domain::{AccountId, Permission};
+use gatehouse_server::admin::{mint_api_token, MintApiToken};
+use gatehouse_server::{Config, LogFormat, Overrides};
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Management API tokens.
+    #[command(name = "api-token", subcommand)]
+    ApiToken(ApiTokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiTokenCommand {
+    /// Mint a new API token and print it once on stdout.
+    Create(CreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The server's data directory.
+    #[arg(long, env = "GATEHOUSE_DATA_DIR", value_name = "DIR", default_value = "./gatehouse-data")]
+    data_dir: PathBuf,
+    /// Database URL, when not SQLite in the data directory.
+    #[arg(long, env = "GATEHOUSE_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// File holding the server key [default: <data-dir>/secret.key].
+    #[arg(long, env = "GATEHOUSE_SECRET_KEY_FILE", value_name = "FILE")]
+    secret_key_file: Option<PathBuf>,
+    /// A name to recognise the token by.
+    #[arg(long, default_value = "api token")]
+    name: String,
+    /// May only read, never change anything.
+    #[arg(long)]
+    read_only: bool,
+    /// Make a legacy global API key used with `X-Auth-Email: <EMAIL>` and `X-Auth-Key`.
+    #[arg(long, value_name = "EMAIL")]
+    global_key_email: Option<String>,
+    /// The account, when the database holds several.
+    #[arg(long)]
+    account_id: Option<String>,
+    /// Print {"id", "token", "account_id", "permission"} as JSON instead of the bare token.
+    #[arg(long)]
+    json: bool,
+}
+
+pub async fn run(command: AdminCommand) -> ExitCode {
+    let AdminCommand::ApiToken(ApiTokenCommand::Create(args)) = command;
+    super::init_logging(LogFormat::Human);
+    let account_id = match args.account_id.as_deref().map(AccountId::parse).transpose() {
+        Ok(id) => id,
+        Err(error) => {
+            eprintln!("gatehouse: {error}");
+            return ExitCode::from(64);
+        }
+    };
+    let overrides = Overrides {
+        data_dir: Some(args.data_dir),
+        database_url: args.database_url,
+        secret_key_file: args.secret_key_file,
+        secret_key: std::env::var("GATEHOUSE_SECRET_KEY").ok().map(gatehouse_domain::Secret::new),
+        ..Overrides::default()
+    };
+    let config = match Config::resolve(overrides) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("gatehouse: {error}");
+            return ExitCode::from(64);
+        }
+    };
+    let request = MintApiToken {
+        name: args.name,
+        permission: if args.read_only { Permission::Read } else { Permission::Edit },
+        global_key_email: args.global_key_email,
+        account_id,
+    };
+    match mint_api_token(&config, request).await {
+        Ok((token, secret)) => {
+            if args.json {
+                let body = serde_json::json!({
+                    "id": token.id,
+                    "token": secret.expose(),
+                    "account_id": token.account_id.as_str(),
+                    "permission": token.permission.as_str(),
+                });
+                println!("{body}");
+            } else {
+                println!("{}", secret.expose());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("gatehouse: {error}");
+            ExitCode::from(70)
+        }
+    }
+}

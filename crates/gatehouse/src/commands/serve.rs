@@ -1,0 +1,159 @@
+//! `gatehouse serve`: read flags and environment, start the server, print the first-start
+//! banner and the ready line, and run until SIGTERM or SIGINT.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use gatehouse_domain::Secret;
+use gatehouse_server::{Config, LogFormat, Overrides, Server};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TOML file with settings not given as flags.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Where the SQLite database and the server key live [default: ./gatehouse-data].
+    #[arg(long, env = "GATEHOUSE_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Management API listener [default: 127.0.0.1:8787]; port 0 picks a free port.
+    #[arg(long, env = "GATEHOUSE_API_LISTEN", value_name = "ADDR")]
+    api_listen: Option<SocketAddr>,
+    /// Gateway listener [default: 127.0.0.1:8080]; port 0 picks a free port.
+    #[arg(long, env = "GATEHOUSE_GATEWAY_LISTEN", value_name = "ADDR")]
+    gateway_listen: Option<SocketAddr>,
+    /// Database URL [default: SQLite in the data directory].
+    #[arg(long, env = "GATEHOUSE_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// File holding the server key in hex [default: <data-dir>/secret.key].
+    #[arg(long, env = "GATEHOUSE_SECRET_KEY_FILE", value_name = "FILE")]
+    secret_key_file: Option<PathBuf>,
+    /// Issue new client secrets as 64 hex characters (Cloudflare's legacy format).
+    #[arg(long)]
+    legacy_secret_format: bool,
+    /// Log format on stderr.
+    #[arg(long, env = "GATEHOUSE_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormatArg>,
+    /// The server key in hex (prefer the key file).
+    #[arg(long = "secret-key", env = "GATEHOUSE_SECRET_KEY", hide = true, hide_env_values = true)]
+    secret_key: Option<String>,
+    /// First start only: the admin API token to create (instead of a generated one).
+    #[arg(long = "bootstrap-api-token", env = "GATEHOUSE_BOOTSTRAP_API_TOKEN", hide = true, hide_env_values = true)]
+    bootstrap_api_token: Option<String>,
+    /// First start only: the account id to create (32 lowercase hex).
+    #[arg(long = "bootstrap-account-id", env = "GATEHOUSE_BOOTSTRAP_ACCOUNT_ID", hide = true)]
+    bootstrap_account_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormatArg {
+    Human,
+    Json,
+}
+
+impl ServeArgs {
+    fn overrides(self) -> Overrides {
+        Overrides {
+            config_file: self.config,
+            data_dir: self.data_dir,
+            api_listen: self.api_listen,
+            gateway_listen: self.gateway_listen,
+            database_url: self.database_url,
+            secret_key: self.secret_key.map(Secret::new),
+            secret_key_file: self.secret_key_file,
+            legacy_secret_format: self.legacy_secret_format,
+            log_format: self.log_format.map(|f| match f {
+                LogFormatArg::Human => LogFormat::Human,
+                LogFormatArg::Json => LogFormat::Json,
+            }),
+            bootstrap_api_token: self.bootstrap_api_token.map(Secret::new),
+            bootstrap_account_id: self.bootstrap_account_id,
+        }
+    }
+}
+
+pub async fn run(args: ServeArgs) -> ExitCode {
+    let config = match Config::resolve(args.overrides()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("gatehouse: {error}");
+            return ExitCode::from(64);
+        }
+    };
+    super::init_logging(config.log_format);
+    let mut server = match Server::bind(config).await {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("gatehouse: {error}");
+            return ExitCode::from(70);
+        }
+    };
+    print_banner(&mut server);
+    let ready = serde_json::to_string(server.ready()).unwrap_or_default();
+    let mut stdout = std::io::stdout().lock();
+    if writeln!(stdout, "{ready}").and_then(|()| stdout.flush()).is_err() {
+        tracing::warn!("could not write the ready line to stdout");
+    }
+    drop(stdout);
+    match server.run(shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("gatehouse: {error}");
+            ExitCode::from(70)
+        }
+    }
+}
+
+/// On first start, what a new user needs next: the URLs, the account, and the admin token
+/// (shown this once, on stderr, only when gatehouse generated it).
+fn print_banner(server: &mut Server) {
+    if !server.created_account() {
+        return;
+    }
+    let token = server.take_generated_admin_token();
+    let ready = server.ready();
+    let mut err = std::io::stderr().lock();
+    let mut lines = vec![
+        String::new(),
+        format!("gatehouse: created account {}", ready.account_id),
+        format!("  management API: {}/client/v4", ready.api),
+        format!("  gateway:        {}", ready.gateway),
+    ];
+    match &token {
+        Some(token) => {
+            lines.push("  admin API token (shown only now; store it in your secrets manager):".to_owned());
+            lines.push(format!("    export GATEHOUSE_API_TOKEN={}", token.expose()));
+        }
+        None => lines.push("  admin API token: the one given in GATEHOUSE_BOOTSTRAP_API_TOKEN".to_owned()),
+    }
+    lines.push(format!("    export GATEHOUSE_ACCOUNT_ID={}", ready.account_id));
+    lines.push(format!(
+        "  try: curl -s -H \"Authorization: Bearer $GATEHOUSE_API_TOKEN\" {}/client/v4/accounts/$GATEHOUSE_ACCOUNT_ID/access/service_tokens",
+        ready.api
+    ));
+    lines.push(String::new());
+    let _ = writeln!(err, "{}", lines.join("\n"));
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

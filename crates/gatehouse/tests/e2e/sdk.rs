@@ -1,0 +1,224 @@
+//! Wire compatibility checked by the official Cloudflare SDKs: the Python `cloudflare` 5.9.x and
+//! Node `cloudflare` 7.x packages each run a contract script (`tests/sdk/`) against a fresh server.
+//!
+//! The SDKs are installed once into `<workspace>/.sdk-clients/{python,node}` (git-ignored). The
+//! install is idempotent (a marker file names the installed version) and safe when several test
+//! processes start at once (nextest): one process installs under a `mkdir` lock while the others
+//! wait for it. A failing pip or npm fails the test with their output; nothing is skipped.
+
+// Clippy's test exemptions cover `#[test]` functions only, not the helpers they call.
+#![allow(clippy::expect_used, clippy::panic, clippy::print_stdout, reason = "test helpers: a failed expectation is a failed test")]
+
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::support::{Gatehouse, random_hex, remove_inherited_config, run_with_deadline, workspace_root};
+
+/// What pip installs; also written to the marker, so changing it reinstalls.
+const PYTHON_SDK: &str = "cloudflare==5.9.*";
+/// What npm installs; also written to the marker.
+const NODE_SDK: &str = "cloudflare@7";
+/// A cold pip or npm install on a slow mirror.
+const INSTALL_TIMEOUT: Duration = Duration::from_secs(600);
+/// A whole contract script (it creates a few hundred tokens).
+const CONTRACT_TIMEOUT: Duration = Duration::from_secs(300);
+
+#[test]
+fn python_sdk_contract() {
+    let venv = python_sdk();
+    let server = Gatehouse::start();
+    let mut command = Command::new(venv.join("bin/python"));
+    command.arg(scripts_dir().join("python_contract.py")).env("PYTHONDONTWRITEBYTECODE", "1").env("PYTHONUNBUFFERED", "1");
+    run_contract(&server, command, "python_contract.py");
+}
+
+#[test]
+fn node_sdk_contract() {
+    let project = node_sdk();
+    let server = Gatehouse::start();
+    // ESM resolves `import 'cloudflare'` from the script's own folder, so the script runs from a
+    // copy beside the installed node_modules.
+    let script = ScriptCopy::new(&scripts_dir().join("node_contract.mjs"), &project);
+    let mut command = Command::new("node");
+    command.arg(&script.path);
+    run_contract(&server, command, "node_contract.mjs");
+}
+
+/// Runs one contract script against `server` and fails with its output (and the server's log)
+/// unless it exits 0.
+#[track_caller]
+fn run_contract(server: &Gatehouse, mut command: Command, name: &str) {
+    let read_only = server.mint_api_token(true);
+    remove_inherited_config(&mut command);
+    // The scripts talk to 127.0.0.1 only: a proxy from the environment must not get in the way.
+    for proxy in ["http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
+        command.env_remove(proxy);
+    }
+    command
+        .env("CLOUDFLARE_BASE_URL", server.v4())
+        .env("CLOUDFLARE_API_TOKEN", server.admin_token())
+        .env("GATEHOUSE_ACCOUNT_ID", server.account_id())
+        .env("GATEHOUSE_READONLY_TOKEN", &read_only)
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost");
+    let output = run_with_deadline(command, server.scratch_dir(), CONTRACT_TIMEOUT);
+    println!("{name}:\n{}", output.text);
+    assert!(
+        output.status.success(),
+        "{name} failed ({}):\n{}\n--- gatehouse log (last 100 lines) ---\n{}",
+        output.status,
+        output.text,
+        tail(&server.logs(), 100)
+    );
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+fn scripts_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk")
+}
+
+/// The venv holding the Python SDK, installed on first use.
+fn python_sdk() -> PathBuf {
+    install_once("python", PYTHON_SDK, |venv, scratch| {
+        let mut create = Command::new("python3");
+        create.args(["-m", "venv"]).arg(venv);
+        run_checked(create, scratch, "python3 -m venv");
+        let mut pip = Command::new(venv.join("bin/python"));
+        pip.args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input", PYTHON_SDK]);
+        run_checked(pip, scratch, "pip install");
+        let mut version = Command::new(venv.join("bin/python"));
+        version.args(["-c", "import cloudflare; print(cloudflare.__version__)"]);
+        let installed = run_checked(version, scratch, "import cloudflare");
+        assert!(installed.trim().starts_with("5.9."), "pip installed cloudflare {installed:?}, expected 5.9.x");
+    })
+}
+
+/// The npm project holding the Node SDK, installed on first use.
+fn node_sdk() -> PathBuf {
+    install_once("node", NODE_SDK, |project, scratch| {
+        fs::create_dir_all(project).expect("create the node project folder");
+        let mut init = Command::new("npm");
+        init.args(["init", "-y"]).current_dir(project);
+        run_checked(init, scratch, "npm init");
+        let mut install = Command::new("npm");
+        install.args(["install", "--no-audit", "--no-fund", "--loglevel=error", NODE_SDK]).current_dir(project);
+        run_checked(install, scratch, "npm install");
+        let manifest = project.join("node_modules/cloudflare/package.json");
+        let manifest: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&manifest).expect("read the installed cloudflare package.json")).expect("package.json is JSON");
+        let version = manifest["version"].as_str().unwrap_or_default();
+        assert!(version.starts_with("7."), "npm installed cloudflare {version:?}, expected 7.x");
+    })
+}
+
+/// Makes sure `<workspace>/.sdk-clients/<kind>` holds `spec`, running `install(dir, scratch)` at
+/// most once across concurrent test processes, and returns the folder.
+#[track_caller]
+fn install_once(kind: &str, spec: &str, install: impl FnOnce(&Path, &Path)) -> PathBuf {
+    let root = workspace_root().join(".sdk-clients");
+    fs::create_dir_all(&root).expect("create .sdk-clients");
+    let dir = root.join(kind);
+    let marker = dir.join(".gatehouse-installed");
+    let installed = || fs::read_to_string(&marker).is_ok_and(|text| text == spec);
+    if installed() {
+        return dir;
+    }
+
+    let _lock = DirLock::acquire(root.join(format!("{kind}.lock")), INSTALL_TIMEOUT);
+    if installed() {
+        return dir; // another process finished while we waited
+    }
+    if dir.exists() {
+        fs::remove_dir_all(&dir).expect("remove a partial or outdated SDK install");
+    }
+    let scratch = tempfile::tempdir().expect("scratch dir for install logs");
+    install(&dir, scratch.path());
+    // Written last: its presence means the install completed.
+    fs::write(&marker, spec).expect("write the install marker");
+    dir
+}
+
+/// Runs an install step, failing the test with its output unless it exits 0; returns its stdout.
+#[track_caller]
+fn run_checked(mut command: Command, scratch: &Path, what: &str) -> String {
+    command.env_remove("NODE_OPTIONS");
+    let output = run_with_deadline(command, scratch, INSTALL_TIMEOUT);
+    assert!(output.status.success(), "{what} failed ({}); the SDK tests need it:\n{}", output.status, output.text);
+    output.stdout
+}
+
+/// A lock between processes: the directory exists while one process holds it. It records the
+/// holder's pid so a lock left by a killed test run is taken over instead of waited on forever.
+#[derive(Debug)]
+struct DirLock {
+    path: PathBuf,
+}
+
+impl DirLock {
+    #[track_caller]
+    fn acquire(path: PathBuf, timeout: Duration) -> Self {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match fs::create_dir(&path) {
+                Ok(()) => {
+                    fs::write(path.join("pid"), std::process::id().to_string()).expect("write the lock's pid file");
+                    return DirLock { path };
+                }
+                Err(error) if error.kind() == ErrorKind::AlreadyExists => {
+                    if Self::is_stale(&path) {
+                        let _ = fs::remove_dir_all(&path);
+                        continue;
+                    }
+                }
+                Err(error) => panic!("cannot create lock {}: {error}", path.display()),
+            }
+            assert!(Instant::now() < deadline, "{} still held after {timeout:?} (another test process installing an SDK?)", path.display());
+            thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// The holder is gone: its pid no longer runs, or it died between `mkdir` and writing the pid.
+    fn is_stale(path: &Path) -> bool {
+        match fs::read_to_string(path.join("pid")) {
+            Ok(pid) => !Path::new("/proc").join(pid.trim()).exists(),
+            Err(_) => fs::metadata(path).and_then(|m| m.modified()).is_ok_and(|created| created.elapsed().is_ok_and(|age| age > Duration::from_secs(30))),
+        }
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A copy of a script in another folder, removed when dropped.
+#[derive(Debug)]
+struct ScriptCopy {
+    path: PathBuf,
+}
+
+impl ScriptCopy {
+    #[track_caller]
+    fn new(source: &Path, folder: &Path) -> Self {
+        let stem = source.file_stem().and_then(|s| s.to_str()).unwrap_or("script");
+        let extension = source.extension().and_then(|s| s.to_str()).unwrap_or("");
+        let path = folder.join(format!("{stem}-{}.{extension}", random_hex(8)));
+        fs::copy(source, &path).unwrap_or_else(|e| panic!("copy {} to {}: {e}", source.display(), path.display()));
+        ScriptCopy { path }
+    }
+}
+
+impl Drop for ScriptCopy {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}

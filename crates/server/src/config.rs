@@ -1,0 +1,206 @@
+//! Configuration, layered: built-in defaults, then the TOML file given with `--config`, then
+//! the command line and environment (clap reads both in the binary). Secrets (the server key,
+//! the bootstrap API token) never have a default and are never printed.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use gatehouse_domain::{AccountId, Secret, SecretFormat};
+use serde::Deserialize;
+
+/// How logs are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+/// The resolved configuration of `gatehouse serve`.
+#[derive(Debug)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub api_listen: SocketAddr,
+    pub gateway_listen: SocketAddr,
+    /// `None`: SQLite in the data directory.
+    pub database_url: Option<String>,
+    /// The server key in hex, when given directly (`GATEHOUSE_SECRET_KEY`).
+    pub secret_key: Option<Secret>,
+    /// A file holding the server key in hex (`GATEHOUSE_SECRET_KEY_FILE`); default
+    /// `<data_dir>/secret.key`, created on first start.
+    pub secret_key_file: Option<PathBuf>,
+    pub secret_format: SecretFormat,
+    pub log_format: LogFormat,
+    pub body_limit_bytes: usize,
+    /// How long in-flight requests may take to finish after a shutdown signal.
+    pub shutdown_grace_secs: u64,
+    /// On first start: use this as the admin API token instead of generating one.
+    pub bootstrap_api_token: Option<Secret>,
+    /// On first start: use this account id instead of generating one.
+    pub bootstrap_account_id: Option<AccountId>,
+}
+
+/// Values from the command line or environment; each one that is set wins over the file.
+#[derive(Debug, Default)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub api_listen: Option<SocketAddr>,
+    pub gateway_listen: Option<SocketAddr>,
+    pub database_url: Option<String>,
+    pub secret_key: Option<Secret>,
+    pub secret_key_file: Option<PathBuf>,
+    pub legacy_secret_format: bool,
+    pub log_format: Option<LogFormat>,
+    pub bootstrap_api_token: Option<Secret>,
+    pub bootstrap_account_id: Option<String>,
+}
+
+/// The `--config` file. Unknown keys are an error, so typos do not pass silently.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    data_dir: Option<PathBuf>,
+    api_listen: Option<SocketAddr>,
+    gateway_listen: Option<SocketAddr>,
+    database_url: Option<String>,
+    secret_key_file: Option<PathBuf>,
+    /// `prefixed` (default) or `legacy_hex`.
+    secret_format: Option<String>,
+    log_format: Option<LogFormat>,
+    body_limit_bytes: Option<usize>,
+    shutdown_grace_secs: Option<u64>,
+}
+
+/// A configuration that cannot be used; the message says what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid configuration file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid value: {0}")]
+    Invalid(String),
+}
+
+pub const DEFAULT_DATA_DIR: &str = "./gatehouse-data";
+pub const DEFAULT_API_LISTEN: &str = "127.0.0.1:8787";
+pub const DEFAULT_GATEWAY_LISTEN: &str = "127.0.0.1:8080";
+const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 10;
+
+impl Config {
+    pub fn resolve(overrides: Overrides) -> Result<Config, ConfigError> {
+        let file = match &overrides.config_file {
+            Some(path) => read_file(path)?,
+            None => ConfigFile::default(),
+        };
+        let secret_format = if overrides.legacy_secret_format {
+            SecretFormat::LegacyHex
+        } else {
+            match file.secret_format.as_deref() {
+                None | Some("prefixed") => SecretFormat::Prefixed,
+                Some("legacy_hex") => SecretFormat::LegacyHex,
+                Some(other) => {
+                    return Err(ConfigError::Invalid(format!(
+                        "secret_format {other:?}: expected \"prefixed\" or \"legacy_hex\""
+                    )));
+                }
+            }
+        };
+        let bootstrap_account_id = overrides
+            .bootstrap_account_id
+            .map(|id| AccountId::parse(&id))
+            .transpose()
+            .map_err(|_| ConfigError::Invalid("GATEHOUSE_BOOTSTRAP_ACCOUNT_ID must be 32 lowercase hex characters".into()))?;
+        if overrides.bootstrap_api_token.as_ref().is_some_and(|t| !valid_token_text(t.expose())) {
+            return Err(ConfigError::Invalid(
+                "GATEHOUSE_BOOTSTRAP_API_TOKEN must be 20 to 512 visible ASCII characters without quotes".into(),
+            ));
+        }
+        Ok(Config {
+            data_dir: overrides.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+            api_listen: overrides.api_listen.or(file.api_listen).unwrap_or_else(|| default_addr(DEFAULT_API_LISTEN)),
+            gateway_listen: overrides
+                .gateway_listen
+                .or(file.gateway_listen)
+                .unwrap_or_else(|| default_addr(DEFAULT_GATEWAY_LISTEN)),
+            database_url: overrides.database_url.or(file.database_url),
+            secret_key: overrides.secret_key,
+            secret_key_file: overrides.secret_key_file.or(file.secret_key_file),
+            secret_format,
+            log_format: overrides.log_format.or(file.log_format).unwrap_or_default(),
+            body_limit_bytes: file.body_limit_bytes.unwrap_or(DEFAULT_BODY_LIMIT),
+            shutdown_grace_secs: file.shutdown_grace_secs.unwrap_or(DEFAULT_SHUTDOWN_GRACE_SECS),
+            bootstrap_api_token: overrides.bootstrap_api_token,
+            bootstrap_account_id,
+        })
+    }
+
+    /// Where the SQLite database lives when no database URL is given.
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data_dir.join("gatehouse.db")
+    }
+
+    pub fn key_file(&self) -> PathBuf {
+        self.secret_key_file.clone().unwrap_or_else(|| self.data_dir.join("secret.key"))
+    }
+}
+
+fn default_addr(text: &str) -> SocketAddr {
+    text.parse().unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)))
+}
+
+fn valid_token_text(text: &str) -> bool {
+    (20..=512).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\'')
+}
+
+fn read_file(path: &Path) -> Result<ConfigFile, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_documented_interface() {
+        let config = Config::resolve(Overrides::default()).unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("./gatehouse-data"));
+        assert_eq!(config.api_listen.to_string(), "127.0.0.1:8787");
+        assert_eq!(config.gateway_listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.key_file(), PathBuf::from("./gatehouse-data/secret.key"));
+    }
+
+    #[test]
+    fn command_line_wins_over_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gatehouse.toml");
+        std::fs::write(&path, "api_listen = \"127.0.0.1:9000\"\ngateway_listen = \"127.0.0.1:9001\"\nsecret_format = \"legacy_hex\"\n").unwrap();
+        let config = Config::resolve(Overrides {
+            config_file: Some(path),
+            api_listen: Some("127.0.0.1:0".parse().unwrap()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(config.api_listen.port(), 0);
+        assert_eq!(config.gateway_listen.port(), 9001);
+        assert_eq!(config.secret_format, SecretFormat::LegacyHex);
+    }
+
+    #[test]
+    fn unknown_file_keys_and_bad_values_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gatehouse.toml");
+        std::fs::write(&path, "api_lisen = \"127.0.0.1:9000\"\n").unwrap();
+        let error = Config::resolve(Overrides { config_file: Some(path), ..Overrides::default() }).unwrap_err();
+        assert!(error.to_string().contains("api_lisen"), "{error}");
+        let error = Config::resolve(Overrides { bootstrap_account_id: Some("xyz".into()), ..Overrides::default() }).unwrap_err();
+        assert!(error.to_string().contains("GATEHOUSE_BOOTSTRAP_ACCOUNT_ID"));
+        let error = Config::resolve(Overrides { bootstrap_api_token: Some(Secret::new("short".into())), ..Overrides::default() })
+            .unwrap_err();
+        assert!(!error.to_string().contains("short"), "the value must not be echoed: {error}");
+    }
+}

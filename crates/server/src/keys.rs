@@ -1,0 +1,106 @@
+//! The server key: the HMAC key every secret and API token is hashed with. It lives outside the
+//! database — `GATEHOUSE_SECRET_KEY` (hex), or a file (`GATEHOUSE_SECRET_KEY_FILE`, default
+//! `<data_dir>/secret.key`) created with mode 0600 on first start — so a copy of the database
+//! alone does not allow guessing secrets offline.
+
+use std::io::Write;
+use std::path::Path;
+
+use gatehouse_domain::ServerKey;
+
+use crate::config::Config;
+
+/// Why the server key could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("the server key from GATEHOUSE_SECRET_KEY is unusable: {0}")]
+    FromEnv(gatehouse_domain::ServerKeyError),
+    #[error("the server key file {path} is unusable: {reason}")]
+    File { path: String, reason: String },
+    #[error(
+        "the database holds data but the server key file {path} is missing; restore it (or set GATEHOUSE_SECRET_KEY): \
+         without it no existing secret or API token can be verified"
+    )]
+    Missing { path: String },
+}
+
+/// Loads the key; creates the key file only when the database is new.
+pub fn load_or_create(config: &Config, database_is_new: bool) -> Result<ServerKey, KeyError> {
+    if let Some(hex) = &config.secret_key {
+        return ServerKey::from_hex(hex.expose()).map_err(KeyError::FromEnv);
+    }
+    let path = config.key_file();
+    let display = path.display().to_string();
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            warn_if_readable_by_others(&path);
+            ServerKey::from_hex(&text).map_err(|e| KeyError::File { path: display, reason: e.to_string() })
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            if !database_is_new {
+                return Err(KeyError::Missing { path: display });
+            }
+            let key = ServerKey::generate();
+            write_key_file(&path, &key).map_err(|e| KeyError::File { path: display, reason: e.to_string() })?;
+            tracing::info!(path = %path.display(), "created the server key file");
+            Ok(key)
+        }
+        Err(error) => Err(KeyError::File { path: display, reason: error.to_string() }),
+    }
+}
+
+fn write_key_file(path: &Path, key: &ServerKey) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(key.to_hex().as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
+}
+
+fn warn_if_readable_by_others(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if std::fs::metadata(path).is_ok_and(|meta| meta.permissions().mode() & 0o077 != 0) {
+            tracing::warn!(path = %path.display(), "the server key file is readable by other users; chmod 600 it");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Overrides;
+
+    fn config(dir: &Path) -> Config {
+        Config::resolve(Overrides { data_dir: Some(dir.to_owned()), ..Overrides::default() }).unwrap()
+    }
+
+    #[test]
+    fn creates_a_private_key_file_once_and_reads_it_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config(dir.path());
+        let first = load_or_create(&config, true).unwrap();
+        let again = load_or_create(&config, false).unwrap();
+        assert_eq!(first.to_hex().as_str(), again.to_hex().as_str());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(config.key_file()).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn refuses_to_invent_a_key_for_an_existing_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = load_or_create(&config(dir.path()), false).unwrap_err();
+        assert!(matches!(error, KeyError::Missing { .. }));
+    }
+}
