@@ -1,4 +1,4 @@
-//! gatehouse's domain: the rules of service tokens, independent of any I/O.
+//! gatehouse's domain: the rules of service tokens and of access decisions, independent of any I/O.
 //!
 //! Main types:
 //! - [`ServiceToken`] and its rotation state machine [`Credentials`] (which secrets are
@@ -7,23 +7,30 @@
 //!   types that zeroize and never print, and stored only as a keyed hash;
 //! - [`TokenDuration`]: Go's duration grammar or `forever`;
 //! - [`ApiToken`]: credentials for the management API;
+//! - [`access`]: applications, policies and groups as stored, the rule parser, the policy engine
+//!   (`access::evaluate`) and the host/path router (`access::RouteTable`) the gateway uses;
+//! - [`SigningKeys`] ([`signing`]): an account's RS256 JWT keys, their private halves sealed
+//!   under the server key ([`ServerKey::seal`]), and their rotation schedule;
 //! - [`Timestamp`] and [`Clock`]: time is always passed in, never read here.
 //!
 //! This crate must not depend on an async runtime, HTTP, SQL or CLI crates: everything here is plain
 //! synchronous code, tested with an injected clock.
 
+pub mod access;
 mod api_token;
 mod clock;
 mod duration;
 mod ids;
 mod secret;
 mod service_token;
+pub mod signing;
 
 pub use api_token::{ApiToken, ApiTokenKind, Permission};
 pub use clock::{Clock, ManualClock, Timestamp, TimestampError};
 pub use duration::{DurationError, TokenDuration};
 pub use ids::{AccountId, ClientId, IdError, TokenId};
 pub use secret::{HashPurpose, Secret, SecretFormat, SecretHash, ServerKey, ServerKeyError};
+pub use signing::{SealedSigningKey, SigningError, SigningKey, SigningKeys};
 pub use service_token::{
     AuthFailure, Credentials, Grace, NewServiceToken, PreviousSecret, SecretMatch, ServiceToken,
     TokenChanges,

@@ -9,7 +9,10 @@
 
 use std::fmt;
 
+use aes_gcm::aead::{Aead, KeyInit as _};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base62_alphabet::ALPHABET;
+use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
@@ -171,6 +174,12 @@ impl fmt::Debug for SecretHash {
     }
 }
 
+/// The first byte of a sealed value: the sealing scheme, so that it can change later.
+const SEAL_FORMAT: u8 = 1;
+const SEAL_NONCE_LEN: usize = 12;
+/// HKDF `info`: the sealing key is independent of the HMAC use of the same server key.
+const SEAL_INFO: &[u8] = b"gatehouse sealing key v1";
+
 /// The server's HMAC key. It lives outside the database (a 0600 file in the data directory, or
 /// the environment), so a stolen database alone does not allow offline guessing of secrets.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
@@ -212,8 +221,43 @@ impl ServerKey {
         Zeroizing::new(hex::encode(&self.0))
     }
 
+    /// Encrypts `plaintext` (a signing key, say) so that it can be stored beside data that must
+    /// not reveal it: AES-256-GCM under a key derived from the server key with HKDF-SHA-256, with
+    /// a random 96-bit nonce. Output: a format byte, the nonce, then ciphertext and tag.
+    pub fn seal(&self, plaintext: &[u8]) -> Vec<u8> {
+        let cipher = self.sealing_cipher();
+        let mut nonce = [0u8; SEAL_NONCE_LEN];
+        random_bytes(&mut nonce);
+        let mut sealed = Vec::with_capacity(1 + SEAL_NONCE_LEN + plaintext.len() + 16);
+        sealed.push(SEAL_FORMAT);
+        sealed.extend_from_slice(&nonce);
+        // Encryption fails only for inputs of gigabytes; nothing gatehouse seals comes near.
+        if let Ok(ciphertext) = cipher.encrypt(Nonce::from_slice(&nonce), plaintext) {
+            sealed.extend_from_slice(&ciphertext);
+        }
+        sealed
+    }
+
+    /// Decrypts what [`ServerKey::seal`] made with this key; `None` when it was sealed under
+    /// another key, altered, or truncated.
+    pub fn open(&self, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        let (&format, rest) = sealed.split_first()?;
+        if format != SEAL_FORMAT || rest.len() < SEAL_NONCE_LEN + 16 {
+            return None;
+        }
+        let (nonce, ciphertext) = rest.split_at(SEAL_NONCE_LEN);
+        self.sealing_cipher().decrypt(Nonce::from_slice(nonce), ciphertext).ok().map(Zeroizing::new)
+    }
+
+    fn sealing_cipher(&self) -> Aes256Gcm {
+        let mut derived = Zeroizing::new([0u8; 32]);
+        // 32 bytes is far below HKDF-SHA-256's output limit, so expansion cannot fail.
+        let _ = Hkdf::<Sha256>::new(None, &self.0).expand(SEAL_INFO, derived.as_mut());
+        Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(derived.as_ref()))
+    }
+
     pub fn hash(&self, purpose: HashPurpose, secret: &Secret) -> SecretHash {
-        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
+        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(&self.0) {
             Ok(mac) => mac,
             // HMAC accepts keys of any length; this arm cannot be reached.
             Err(_) => return SecretHash([0; 32]),
@@ -274,6 +318,24 @@ mod tests {
         assert_ne!(h1, key.hash(HashPurpose::ApiToken, &secret));
         assert_ne!(h1, key.hash(HashPurpose::ServiceTokenSecret, &Secret::new("other".to_owned())));
         assert_ne!(h1, ServerKey::generate().hash(HashPurpose::ServiceTokenSecret, &secret));
+    }
+
+    #[test]
+    fn sealed_values_open_only_under_the_same_key_and_unaltered() {
+        let key = ServerKey::generate();
+        let sealed = key.seal(b"private key bytes");
+        assert!(!sealed.windows(7).any(|w| w == b"private"), "the plaintext must not show");
+        assert_eq!(key.open(&sealed).unwrap().as_slice(), b"private key bytes");
+        assert_ne!(sealed, key.seal(b"private key bytes"), "each seal uses a fresh nonce");
+        assert!(ServerKey::generate().open(&sealed).is_none());
+        let mut altered = sealed.clone();
+        let last = altered.len() - 1;
+        altered[last] ^= 1;
+        assert!(key.open(&altered).is_none());
+        assert!(key.open(&sealed[..sealed.len() - 1]).is_none());
+        assert!(key.open(&[]).is_none());
+        assert!(key.open(&[2; 40]).is_none());
+        assert_eq!(key.open(&key.seal(b"")).unwrap().as_slice(), b"");
     }
 
     #[test]

@@ -1,0 +1,16 @@
+//! Access configuration: applications, policies, groups, the organization, and the rules that
+//! decide a request. Stored as the JSON the client sent (unknown fields round-trip through
+//! `extra`); evaluated by the policy engine (`engine`) after routing (`routing`) picked the
+//! application.
+
+mod engine;
+mod ids;
+mod model;
+mod routing;
+mod rule;
+
+pub use engine::{CompiledGroup, CompiledPolicy, Facts, MAX_GROUP_DEPTH, Verdict, evaluate};
+pub use ids::{AppId, GroupId, PolicyId};
+pub use model::{Application, Decision, Group, Organization, Policy, PolicyLink};
+pub use routing::{DomainPattern, RouteTable, normalize_path};
+pub use rule::{Rule, RuleError, parse_rules};

@@ -1,0 +1,242 @@
+//! Policy evaluation with Cloudflare's semantics (spec §4.4): bypass and non_identity policies
+//! first, then allow and deny, each by ascending precedence; the first matching policy decides;
+//! deny by default. Within a policy: any `include`, every `require`, no `exclude`.
+//!
+//! Evaluation runs per request, so it allocates nothing: policies are compiled once (rules parsed)
+//! when the configuration snapshot is built, and `evaluate` only walks slices.
+//!
+//! Groups are evaluated with three-valued logic. A group that cannot be resolved (missing, part
+//! of a cycle, nested deeper than [`MAX_GROUP_DEPTH`], or over the per-request work budget) is
+//! *unknown*: it never grants access. An unknown `include` or `require` does not match, an unknown
+//! `exclude` keeps its policy from matching, and a `deny` policy whose outcome is unknown denies.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use super::ids::{GroupId, PolicyId};
+use super::model::{Decision, Group, Policy};
+use super::rule::{Rule, RuleError, parse_rules};
+use crate::ids::TokenId;
+
+/// How deep `{"group":…}` rules may nest before the inner group counts as unresolvable.
+pub const MAX_GROUP_DEPTH: u8 = 8;
+
+/// How many group evaluations one request may cost, so a pathological configuration (many groups
+/// each referencing many groups) cannot stall the gateway.
+const GROUP_BUDGET: u32 = 1024;
+
+/// A policy with its rules parsed, and the precedence of its link to the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompiledPolicy {
+    pub id: PolicyId,
+    pub decision: Decision,
+    pub precedence: i64,
+    pub include: Vec<Rule>,
+    pub require: Vec<Rule>,
+    pub exclude: Vec<Rule>,
+}
+
+impl CompiledPolicy {
+    pub fn compile(policy: &Policy, precedence: i64) -> Result<Self, RuleError> {
+        Ok(CompiledPolicy {
+            id: policy.id,
+            decision: policy.decision,
+            precedence,
+            include: parse_rules("include", &policy.include)?,
+            require: parse_rules("require", &policy.require)?,
+            exclude: parse_rules("exclude", &policy.exclude)?,
+        })
+    }
+
+    fn phase(&self) -> Phase {
+        match self.decision {
+            Decision::Bypass | Decision::NonIdentity => Phase::ServiceAuth,
+            Decision::Allow | Decision::Deny => Phase::AllowBlock,
+        }
+    }
+}
+
+/// An access group with its rules parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompiledGroup {
+    pub include: Vec<Rule>,
+    pub require: Vec<Rule>,
+    pub exclude: Vec<Rule>,
+}
+
+impl CompiledGroup {
+    pub fn compile(group: &Group) -> Result<Self, RuleError> {
+        Ok(CompiledGroup {
+            include: parse_rules("include", &group.include)?,
+            require: parse_rules("require", &group.require)?,
+            exclude: parse_rules("exclude", &group.exclude)?,
+        })
+    }
+}
+
+/// What is known about the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facts {
+    /// The service token the request authenticated with (valid, enabled, unexpired), if any.
+    pub token: Option<TokenId>,
+    pub client_ip: IpAddr,
+}
+
+/// The outcome of evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// An `allow` or `non_identity` policy matched.
+    Allow { policy: PolicyId, decision: Decision },
+    /// A `bypass` policy matched: no enforcement.
+    Bypass { policy: PolicyId },
+    /// A `deny` policy matched (`Some`), or nothing matched (`None`, deny by default).
+    Deny { policy: Option<PolicyId> },
+}
+
+/// Decides a request against an application's policies, given in any order (input order breaks
+/// precedence ties). Pre-sorting by precedence makes it cheapest: later policies are then skipped
+/// without evaluating their rules. `strict` is the organization's `strict_service_token_auth`:
+/// only bypass and non_identity policies count.
+pub fn evaluate(
+    policies: &[CompiledPolicy],
+    groups: &HashMap<GroupId, CompiledGroup>,
+    facts: &Facts,
+    strict: bool,
+) -> Verdict {
+    let mut ctx = Context { groups, facts, budget: GROUP_BUDGET };
+    if let Some(policy) = first_deciding(policies, Phase::ServiceAuth, &mut ctx) {
+        return verdict(policy);
+    }
+    if !strict && let Some(policy) = first_deciding(policies, Phase::AllowBlock, &mut ctx) {
+        return verdict(policy);
+    }
+    Verdict::Deny { policy: None }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// `bypass` and `non_identity` (dashboard: Bypass, Service Auth).
+    ServiceAuth,
+    /// `allow` and `deny` (dashboard: Allow, Block).
+    AllowBlock,
+}
+
+/// Kleene truth: `Unknown` stands for a group that could not be resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Truth {
+    Yes,
+    No,
+    Unknown,
+}
+
+struct Context<'a> {
+    groups: &'a HashMap<GroupId, CompiledGroup>,
+    facts: &'a Facts,
+    budget: u32,
+}
+
+/// The policy of `phase` that decides, if any: the lowest (precedence, position) among those
+/// that match. A policy is only evaluated when it could still beat the best match so far.
+fn first_deciding<'p>(
+    policies: &'p [CompiledPolicy],
+    phase: Phase,
+    ctx: &mut Context<'_>,
+) -> Option<&'p CompiledPolicy> {
+    let mut best: Option<&CompiledPolicy> = None;
+    for policy in policies.iter().filter(|p| p.phase() == phase) {
+        if best.is_some_and(|b| b.precedence <= policy.precedence) {
+            continue;
+        }
+        let truth = rules_truth(&policy.include, &policy.require, &policy.exclude, ctx, 0);
+        let decides = match truth {
+            Truth::Yes => true,
+            // Fail closed: an unresolvable group never grants, but may still deny.
+            Truth::Unknown => policy.decision == Decision::Deny,
+            Truth::No => false,
+        };
+        if decides {
+            best = Some(policy);
+        }
+    }
+    best
+}
+
+fn verdict(policy: &CompiledPolicy) -> Verdict {
+    match policy.decision {
+        Decision::Bypass => Verdict::Bypass { policy: policy.id },
+        Decision::Allow | Decision::NonIdentity => {
+            Verdict::Allow { policy: policy.id, decision: policy.decision }
+        }
+        Decision::Deny => Verdict::Deny { policy: Some(policy.id) },
+    }
+}
+
+/// include OR, require AND, exclude NOT — short-circuiting as soon as the answer is `No`.
+fn rules_truth(
+    include: &[Rule],
+    require: &[Rule],
+    exclude: &[Rule],
+    ctx: &mut Context<'_>,
+    depth: u8,
+) -> Truth {
+    let mut included = Truth::No;
+    for rule in include {
+        match rule_truth(rule, ctx, depth) {
+            Truth::Yes => {
+                included = Truth::Yes;
+                break;
+            }
+            Truth::Unknown => included = Truth::Unknown,
+            Truth::No => {}
+        }
+    }
+    if included == Truth::No {
+        return Truth::No;
+    }
+    let mut outcome = included;
+    for rule in require {
+        match rule_truth(rule, ctx, depth) {
+            Truth::No => return Truth::No,
+            Truth::Unknown => outcome = Truth::Unknown,
+            Truth::Yes => {}
+        }
+    }
+    for rule in exclude {
+        match rule_truth(rule, ctx, depth) {
+            Truth::Yes => return Truth::No,
+            Truth::Unknown => outcome = Truth::Unknown,
+            Truth::No => {}
+        }
+    }
+    outcome
+}
+
+fn rule_truth(rule: &Rule, ctx: &mut Context<'_>, depth: u8) -> Truth {
+    let facts = ctx.facts;
+    let yes = match rule {
+        Rule::ServiceToken(None) | Rule::AnyValidServiceToken => facts.token.is_some(),
+        Rule::ServiceToken(Some(id)) => facts.token == Some(*id),
+        Rule::Everyone => true,
+        Rule::Ip(net) => net.contains(&facts.client_ip.to_canonical()),
+        Rule::Group(id) => return group_truth(*id, ctx, depth),
+        Rule::Other(_) => false,
+    };
+    if yes { Truth::Yes } else { Truth::No }
+}
+
+fn group_truth(id: GroupId, ctx: &mut Context<'_>, depth: u8) -> Truth {
+    if depth >= MAX_GROUP_DEPTH || ctx.budget == 0 {
+        return Truth::Unknown;
+    }
+    ctx.budget -= 1;
+    let groups = ctx.groups;
+    match groups.get(&id) {
+        Some(group) => rules_truth(&group.include, &group.require, &group.exclude, ctx, depth + 1),
+        None => Truth::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod props;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,211 @@
+//! Property tests of the evaluation order against a plain reference model.
+
+use proptest::prelude::*;
+
+use super::*;
+
+fn token_id(n: u8) -> TokenId {
+    TokenId::parse(&format!("00000000-0000-4000-8000-{n:012}")).unwrap()
+}
+
+fn policy_id(n: usize) -> PolicyId {
+    PolicyId::parse(&format!("00000000-0000-4000-9000-{n:012}")).unwrap()
+}
+
+fn group_id(n: u8) -> GroupId {
+    GroupId::parse(&format!("00000000-0000-4000-a000-{n:012}")).unwrap()
+}
+
+const GROUPS: u8 = 2;
+
+fn base_rule() -> impl Strategy<Value = Rule> {
+    prop_oneof![
+        (0..3u8).prop_map(|n| Rule::ServiceToken(Some(token_id(n)))),
+        Just(Rule::ServiceToken(None)),
+        Just(Rule::AnyValidServiceToken),
+        Just(Rule::Everyone),
+        prop_oneof![Just("10.0.0.0/8"), Just("10.1.0.0/16"), Just("2001:db8::/32")]
+            .prop_map(|net| Rule::Ip(net.parse().unwrap())),
+        Just(Rule::Other("email".into())),
+    ]
+}
+
+fn rule() -> impl Strategy<Value = Rule> {
+    prop_oneof![4 => base_rule(), 1 => (0..GROUPS).prop_map(|n| Rule::Group(group_id(n)))]
+}
+
+fn decision() -> impl Strategy<Value = Decision> {
+    prop_oneof![
+        Just(Decision::Allow),
+        Just(Decision::Deny),
+        Just(Decision::NonIdentity),
+        Just(Decision::Bypass),
+    ]
+}
+
+fn policies() -> impl Strategy<Value = Vec<CompiledPolicy>> {
+    let one = (
+        decision(),
+        -3..4i64,
+        prop::collection::vec(rule(), 0..3),
+        prop::collection::vec(rule(), 0..2),
+        prop::collection::vec(rule(), 0..2),
+    );
+    prop::collection::vec(one, 0..6).prop_map(|specs| {
+        let with_ids = specs.into_iter().enumerate();
+        with_ids
+            .map(|(i, (decision, precedence, include, require, exclude))| CompiledPolicy {
+                id: policy_id(i),
+                decision,
+                precedence,
+                include,
+                require,
+                exclude,
+            })
+            .collect()
+    })
+}
+
+fn groups() -> impl Strategy<Value = HashMap<GroupId, CompiledGroup>> {
+    let one = (
+        prop::collection::vec(base_rule(), 0..3),
+        prop::collection::vec(base_rule(), 0..2),
+        prop::collection::vec(base_rule(), 0..2),
+    );
+    prop::collection::vec(one, GROUPS as usize).prop_map(|specs| {
+        let groups = specs.into_iter().enumerate();
+        groups
+            .map(|(i, (include, require, exclude))| {
+                (group_id(i as u8), CompiledGroup { include, require, exclude })
+            })
+            .collect()
+    })
+}
+
+fn facts() -> impl Strategy<Value = Facts> {
+    let ip = prop_oneof![
+        Just("10.1.2.3"),
+        Just("10.9.9.9"),
+        Just("::ffff:10.1.0.1"),
+        Just("2001:db8::1"),
+        Just("192.0.2.1"),
+    ];
+    (prop::option::of(0..4u8), ip)
+        .prop_map(|(token, ip)| Facts { token: token.map(token_id), client_ip: ip.parse().unwrap() })
+}
+
+/// The reference: sort stably by (phase, precedence) and take the first match. Groups here only
+/// hold base rules, so plain boolean logic suffices.
+fn reference(
+    policies: &[CompiledPolicy],
+    groups: &HashMap<GroupId, CompiledGroup>,
+    facts: &Facts,
+    strict: bool,
+) -> Verdict {
+    let mut ordered: Vec<&CompiledPolicy> = policies
+        .iter()
+        .filter(|p| !strict || matches!(p.decision, Decision::Bypass | Decision::NonIdentity))
+        .collect();
+    let phase = |p: &CompiledPolicy| matches!(p.decision, Decision::Allow | Decision::Deny);
+    ordered.sort_by_key(|p| (phase(p), p.precedence));
+    let matches_rule = |rule: &Rule| -> bool {
+        let plain = |r: &Rule| rule_truth_plain(r, facts);
+        match rule {
+            Rule::Group(id) => groups.get(id).is_some_and(|g| {
+                g.include.iter().any(plain) && g.require.iter().all(plain) && !g.exclude.iter().any(plain)
+            }),
+            other => plain(other),
+        }
+    };
+    let matched = ordered.into_iter().find(|p| {
+        p.include.iter().any(matches_rule)
+            && p.require.iter().all(matches_rule)
+            && !p.exclude.iter().any(matches_rule)
+    });
+    matched.map_or(Verdict::Deny { policy: None }, verdict)
+}
+
+fn rule_truth_plain(rule: &Rule, facts: &Facts) -> bool {
+    match rule {
+        Rule::ServiceToken(None) | Rule::AnyValidServiceToken => facts.token.is_some(),
+        Rule::ServiceToken(Some(id)) => facts.token == Some(*id),
+        Rule::Everyone => true,
+        Rule::Ip(net) => net.contains(&facts.client_ip.to_canonical()),
+        Rule::Group(_) | Rule::Other(_) => false,
+    }
+}
+
+fn decided_by(verdict: Verdict) -> Option<PolicyId> {
+    match verdict {
+        Verdict::Allow { policy, .. } | Verdict::Bypass { policy } => Some(policy),
+        Verdict::Deny { policy } => policy,
+    }
+}
+
+proptest! {
+    #[test]
+    fn agrees_with_the_reference_order(
+        policies in policies(), groups in groups(), facts in facts(), strict in any::<bool>()
+    ) {
+        let expected = reference(&policies, &groups, &facts, strict);
+        prop_assert_eq!(evaluate(&policies, &groups, &facts, strict), expected);
+    }
+
+    #[test]
+    fn no_policy_denies(groups in groups(), facts in facts(), strict in any::<bool>()) {
+        prop_assert_eq!(evaluate(&[], &groups, &facts, strict), Verdict::Deny { policy: None });
+    }
+
+    #[test]
+    fn a_matching_exclude_always_wins(
+        mut policies in policies(), groups in groups(), facts in facts(),
+        strict in any::<bool>(), pick in any::<prop::sample::Index>(),
+    ) {
+        prop_assume!(!policies.is_empty());
+        let excluded = pick.index(policies.len());
+        policies[excluded].exclude.push(Rule::Everyone);
+        let verdict = evaluate(&policies, &groups, &facts, strict);
+        prop_assert_ne!(decided_by(verdict), Some(policies[excluded].id));
+        for policy in &mut policies {
+            policy.exclude.push(Rule::Everyone);
+        }
+        prop_assert_eq!(evaluate(&policies, &groups, &facts, strict), Verdict::Deny { policy: None });
+    }
+
+    #[test]
+    fn a_request_matching_nothing_is_denied(
+        mut policies in policies(), groups in groups(), facts in facts(), strict in any::<bool>()
+    ) {
+        for policy in &mut policies {
+            policy.include.retain(|rule| !rule_truth_plain(rule, &facts) && !matches!(rule, Rule::Group(_)));
+        }
+        prop_assert_eq!(evaluate(&policies, &groups, &facts, strict), Verdict::Deny { policy: None });
+    }
+
+    #[test]
+    fn unknown_selectors_never_match(
+        mut policies in policies(), groups in groups(), facts in facts(), strict in any::<bool>(),
+        key in "[a-z_-]{1,20}",
+    ) {
+        let before = evaluate(&policies, &groups, &facts, strict);
+        for policy in &mut policies {
+            policy.include.push(Rule::Other(key.clone()));
+        }
+        prop_assert_eq!(evaluate(&policies, &groups, &facts, strict), before);
+        for policy in &mut policies {
+            policy.include = vec![Rule::Other(key.clone())];
+        }
+        prop_assert_eq!(evaluate(&policies, &groups, &facts, strict), Verdict::Deny { policy: None });
+    }
+
+    #[test]
+    fn strict_mode_never_decides_by_allow_or_deny(
+        policies in policies(), groups in groups(), facts in facts()
+    ) {
+        match evaluate(&policies, &groups, &facts, true) {
+            Verdict::Allow { decision, .. } => prop_assert_eq!(decision, Decision::NonIdentity),
+            Verdict::Deny { policy } => prop_assert_eq!(policy, None),
+            Verdict::Bypass { .. } => {}
+        }
+    }
+}

@@ -1,0 +1,213 @@
+use serde_json::{Map, Value, json};
+
+use super::*;
+
+const CICD: &str = "f174e90a-fafe-4643-bbbc-4a0ed4fc8415";
+const OTHER_TOKEN: &str = "0b6e2c1e-8d0f-4a52-9c1e-3f0c2b6a7d10";
+const DEVELOPERS: &str = "a1b2c3d4-0000-4000-8000-00000000d5e7";
+
+fn token(id: &str) -> TokenId {
+    TokenId::parse(id).unwrap()
+}
+
+fn group_id(n: u32) -> GroupId {
+    GroupId::parse(&format!("00000000-0000-4000-8000-{n:012}")).unwrap()
+}
+
+fn policy_json(decision: Decision, include: Value) -> Policy {
+    Policy {
+        id: PolicyId::generate(),
+        name: "p".into(),
+        decision,
+        include: include.as_array().unwrap().clone(),
+        require: vec![],
+        exclude: vec![],
+        session_duration: None,
+        app_id: None,
+        precedence: None,
+        extra: Map::new(),
+    }
+}
+
+fn compiled(decision: Decision, precedence: i64, include: Vec<Rule>) -> CompiledPolicy {
+    CompiledPolicy {
+        id: PolicyId::generate(),
+        decision,
+        precedence,
+        include,
+        require: vec![],
+        exclude: vec![],
+    }
+}
+
+fn group(include: Vec<Rule>, exclude: Vec<Rule>) -> CompiledGroup {
+    CompiledGroup { include, require: vec![], exclude }
+}
+
+fn facts(token: Option<TokenId>) -> Facts {
+    Facts { token, client_ip: "198.51.100.7".parse().unwrap() }
+}
+
+fn no_groups() -> HashMap<GroupId, CompiledGroup> {
+    HashMap::new()
+}
+
+const DENY: Verdict = Verdict::Deny { policy: None };
+
+#[test]
+fn seed_api_only_admits_any_valid_token() {
+    let policy = policy_json(Decision::NonIdentity, json!([{"service_token": {}}]));
+    let compiled = [CompiledPolicy::compile(&policy, 1).unwrap()];
+    let allowed = Verdict::Allow { policy: policy.id, decision: Decision::NonIdentity };
+    for strict in [false, true] {
+        assert_eq!(evaluate(&compiled, &no_groups(), &facts(Some(token(CICD))), strict), allowed);
+        assert_eq!(evaluate(&compiled, &no_groups(), &facts(None), strict), DENY);
+    }
+}
+
+#[test]
+fn seed_specific_token_admits_only_that_token() {
+    let policy = policy_json(Decision::NonIdentity, json!([{"service_token": {"token_id": CICD}}]));
+    let compiled = [CompiledPolicy::compile(&policy, 1).unwrap()];
+    let allowed = Verdict::Allow { policy: policy.id, decision: Decision::NonIdentity };
+    assert_eq!(evaluate(&compiled, &no_groups(), &facts(Some(token(CICD))), false), allowed);
+    assert_eq!(evaluate(&compiled, &no_groups(), &facts(Some(token(OTHER_TOKEN))), false), DENY);
+    assert_eq!(evaluate(&compiled, &no_groups(), &facts(None), false), DENY);
+}
+
+#[test]
+fn seed_users_and_services_admits_the_token_through_an_allow_policy() {
+    let policy = policy_json(
+        Decision::Allow,
+        json!([{"group": {"id": DEVELOPERS}}, {"service_token": {"token_id": CICD}}]),
+    );
+    let compiled = [CompiledPolicy::compile(&policy, 1).unwrap()];
+    let developers = Group {
+        id: GroupId::parse(DEVELOPERS).unwrap(),
+        name: "developers".into(),
+        include: vec![json!({"email_domain": {"domain": "example.com"}})],
+        require: vec![],
+        exclude: vec![],
+        extra: Map::new(),
+    };
+    let groups = HashMap::from([(developers.id, CompiledGroup::compile(&developers).unwrap())]);
+    let allowed = Verdict::Allow { policy: policy.id, decision: Decision::Allow };
+    assert_eq!(evaluate(&compiled, &groups, &facts(Some(token(CICD))), false), allowed);
+    assert_eq!(evaluate(&compiled, &groups, &facts(Some(token(OTHER_TOKEN))), false), DENY);
+    // Strict mode counts only Service Auth and Bypass policies.
+    assert_eq!(evaluate(&compiled, &groups, &facts(Some(token(CICD))), true), DENY);
+}
+
+#[test]
+fn compile_reports_the_list_of_an_invalid_rule() {
+    let mut policy = policy_json(Decision::Allow, json!([{"everyone": {}}]));
+    policy.exclude = vec![json!({"ip": {"ip": "not an address"}})];
+    let err = CompiledPolicy::compile(&policy, 1).unwrap_err();
+    assert_eq!((err.list, err.index), ("exclude", 0));
+}
+
+#[test]
+fn service_auth_phase_comes_before_allow_and_deny() {
+    let block = compiled(Decision::Deny, 1, vec![Rule::Everyone]);
+    let service = compiled(Decision::NonIdentity, 9, vec![Rule::AnyValidServiceToken]);
+    let policies = [block.clone(), service.clone()];
+    let with_token = facts(Some(token(CICD)));
+    let expected = Verdict::Allow { policy: service.id, decision: Decision::NonIdentity };
+    assert_eq!(evaluate(&policies, &no_groups(), &with_token, false), expected);
+    let blocked = Verdict::Deny { policy: Some(block.id) };
+    assert_eq!(evaluate(&policies, &no_groups(), &facts(None), false), blocked);
+}
+
+#[test]
+fn bypass_wins_by_precedence_within_its_phase() {
+    let bypass = compiled(Decision::Bypass, 1, vec![Rule::Everyone]);
+    let service = compiled(Decision::NonIdentity, 2, vec![Rule::Everyone]);
+    let policies = [service, bypass.clone()];
+    let verdict = evaluate(&policies, &no_groups(), &facts(None), true);
+    assert_eq!(verdict, Verdict::Bypass { policy: bypass.id });
+}
+
+#[test]
+fn equal_precedence_keeps_input_order() {
+    let first = compiled(Decision::Deny, 3, vec![Rule::Everyone]);
+    let second = compiled(Decision::Allow, 3, vec![Rule::Everyone]);
+    let verdict = evaluate(&[first.clone(), second.clone()], &no_groups(), &facts(None), false);
+    assert_eq!(verdict, Verdict::Deny { policy: Some(first.id) });
+    let verdict = evaluate(&[second.clone(), first], &no_groups(), &facts(None), false);
+    assert_eq!(verdict, Verdict::Allow { policy: second.id, decision: Decision::Allow });
+}
+
+#[test]
+fn ip_rules_match_ipv4_mapped_clients_and_ipv6() {
+    let v4 = compiled(Decision::NonIdentity, 1, vec![Rule::Ip("192.0.2.0/24".parse().unwrap())]);
+    let v6 = compiled(Decision::NonIdentity, 2, vec![Rule::Ip("2001:db8::/32".parse().unwrap())]);
+    let policies = [v4.clone(), v6.clone()];
+    let decide = |ip: &str| {
+        let facts = Facts { token: None, client_ip: ip.parse().unwrap() };
+        match evaluate(&policies, &no_groups(), &facts, false) {
+            Verdict::Allow { policy, .. } => Some(policy),
+            _ => None,
+        }
+    };
+    assert_eq!(decide("192.0.2.44"), Some(v4.id));
+    assert_eq!(decide("::ffff:192.0.2.44"), Some(v4.id));
+    assert_eq!(decide("2001:db8::7"), Some(v6.id));
+    assert_eq!(decide("192.0.3.1"), None);
+}
+
+#[test]
+fn nested_groups_resolve_up_to_the_depth_limit() {
+    // A chain g0 → g1 → … → g(n-1), the last including everyone.
+    let chain = |n: u32| -> HashMap<GroupId, CompiledGroup> {
+        (0..n)
+            .map(|i| {
+                let rule = if i + 1 == n { Rule::Everyone } else { Rule::Group(group_id(i + 1)) };
+                (group_id(i), group(vec![rule], vec![]))
+            })
+            .collect()
+    };
+    let policy = compiled(Decision::NonIdentity, 1, vec![Rule::Group(group_id(0))]);
+    let policies = [policy.clone()];
+    let deepest = u32::from(MAX_GROUP_DEPTH);
+    let allowed = Verdict::Allow { policy: policy.id, decision: Decision::NonIdentity };
+    assert_eq!(evaluate(&policies, &chain(deepest), &facts(None), false), allowed);
+    assert_eq!(evaluate(&policies, &chain(deepest + 1), &facts(None), false), DENY);
+}
+
+#[test]
+fn missing_or_cyclic_groups_never_grant() {
+    let selfish = group(vec![Rule::Everyone], vec![Rule::Group(group_id(0))]);
+    let groups = HashMap::from([(group_id(0), selfish)]);
+    for target in [group_id(0), group_id(99)] {
+        let included = compiled(Decision::NonIdentity, 1, vec![Rule::Group(target)]);
+        assert_eq!(evaluate(&[included], &groups, &facts(None), false), DENY);
+        // As an exclusion, an unresolvable group keeps the policy from matching (fail closed).
+        let mut excluded = compiled(Decision::Allow, 1, vec![Rule::Everyone]);
+        excluded.exclude = vec![Rule::Group(target)];
+        assert_eq!(evaluate(&[excluded], &groups, &facts(None), false), DENY);
+        // A block policy whose outcome is unknown blocks.
+        let block = compiled(Decision::Deny, 1, vec![Rule::Group(target)]);
+        let allow = compiled(Decision::Allow, 2, vec![Rule::Everyone]);
+        let verdict = evaluate(&[block.clone(), allow], &groups, &facts(None), false);
+        assert_eq!(verdict, Verdict::Deny { policy: Some(block.id) });
+    }
+}
+
+#[test]
+fn a_cycle_that_does_not_decide_the_outcome_is_harmless() {
+    let looping = group(vec![Rule::Everyone, Rule::Group(group_id(0))], vec![]);
+    let groups = HashMap::from([(group_id(0), looping)]);
+    let policy = compiled(Decision::NonIdentity, 1, vec![Rule::Group(group_id(0))]);
+    let verdict = evaluate(std::slice::from_ref(&policy), &groups, &facts(None), false);
+    assert_eq!(verdict, Verdict::Allow { policy: policy.id, decision: Decision::NonIdentity });
+}
+
+#[test]
+fn a_fan_out_of_groups_is_bounded_by_the_budget() {
+    // Each level references the next one 20 times and never matches: 20^8 without a budget.
+    let groups: HashMap<_, _> = (0..u32::from(MAX_GROUP_DEPTH))
+        .map(|i| (group_id(i), group(vec![Rule::Group(group_id(i + 1)); 20], vec![])))
+        .collect();
+    let policy = compiled(Decision::Allow, 1, vec![Rule::Group(group_id(0))]);
+    assert_eq!(evaluate(&[policy], &groups, &facts(None), false), DENY);
+}

@@ -1,0 +1,126 @@
+//! Policy and group rules: the JSON selectors of Cloudflare's catalogue (spec §4.3) parsed into
+//! what the engine evaluates. Parsing validates the selectors gatehouse enforces (service tokens,
+//! IP ranges, groups) and accepts every other selector as [`Rule::Other`], which never matches:
+//! the stored JSON round-trips unchanged, and a rule gatehouse cannot check never grants access.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde_json::{Map, Value};
+
+use super::ids::GroupId;
+use crate::ids::TokenId;
+
+/// One parsed rule of an `include`, `require` or `exclude` list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rule {
+    /// `{"service_token":{"token_id":…}}`: that token; `{"service_token":{}}`: any valid service
+    /// token of the account (the seed's "Allow Only Service Tokens" example).
+    ServiceToken(Option<TokenId>),
+    /// `{"any_valid_service_token":{}}`.
+    AnyValidServiceToken,
+    /// `{"everyone":{}}`.
+    Everyone,
+    /// `{"ip":{"ip":"192.0.2.0/24"}}`; a bare address is a /32 or /128.
+    Ip(IpNet),
+    /// `{"group":{"id":…}}`: the access group's own rules decide.
+    Group(GroupId),
+    /// Any other selector (identity, geo, mTLS, device posture, unknown future keys), by key.
+    /// Accepted and stored as sent; never matches.
+    Other(String),
+}
+
+/// A rule list that cannot be stored. Rendered as Cloudflare's
+/// `invalid 'include' configuration` message; it never contains the offending value itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid '{list}[{index}]' configuration: {message}")]
+pub struct RuleError {
+    /// `include`, `require` or `exclude`.
+    pub list: &'static str,
+    /// Position of the rule within the list.
+    pub index: usize,
+    pub message: String,
+}
+
+/// Keys longer than this are cut in error messages, so a hostile key is not echoed in full.
+const MAX_KEY_IN_MESSAGE: usize = 64;
+
+impl Rule {
+    /// Parses one rule: a JSON object with exactly one key whose value is an object.
+    /// The error says what is wrong without repeating the value.
+    pub fn parse(value: &Value) -> Result<Rule, String> {
+        let object = value
+            .as_object()
+            .ok_or_else(|| "a rule must be a JSON object with exactly one key".to_owned())?;
+        let mut entries = object.iter();
+        let (key, body) = match (entries.next(), entries.next()) {
+            (Some(entry), None) => entry,
+            _ => return Err("a rule must be a JSON object with exactly one key".to_owned()),
+        };
+        let body = body.as_object().ok_or_else(|| format!("'{}' must be an object", shown(key)))?;
+        match key.as_str() {
+            "service_token" => parse_service_token(body),
+            "any_valid_service_token" => Ok(Rule::AnyValidServiceToken),
+            "everyone" => Ok(Rule::Everyone),
+            "ip" => parse_ip(body),
+            "group" => parse_group(body),
+            _ => Ok(Rule::Other(key.clone())),
+        }
+    }
+}
+
+/// Parses a whole list, reporting the first invalid rule with its list name and index.
+pub fn parse_rules(list: &'static str, values: &[Value]) -> Result<Vec<Rule>, RuleError> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(index, value)| Rule::parse(value).map_err(|message| RuleError { list, index, message }))
+        .collect()
+}
+
+fn parse_service_token(body: &Map<String, Value>) -> Result<Rule, String> {
+    match body.get("token_id") {
+        // Terraform and some scripts send `null` for an unset attribute: same as absent.
+        None | Some(Value::Null) => Ok(Rule::ServiceToken(None)),
+        Some(Value::String(id)) => TokenId::parse(id).map(|id| Rule::ServiceToken(Some(id))).map_err(|_| {
+            "service_token.token_id must be the service token's id (a UUID), \
+                 not its name or client_id"
+                .to_owned()
+        }),
+        Some(_) => Err("service_token.token_id must be a string (the service token's id, a UUID)".to_owned()),
+    }
+}
+
+fn parse_ip(body: &Map<String, Value>) -> Result<Rule, String> {
+    let text = body
+        .get("ip")
+        .and_then(Value::as_str)
+        .ok_or_else(|| "ip.ip must be a string (an IPv4 or IPv6 address or CIDR)".to_owned())?;
+    if let Ok(net) = text.parse::<IpNet>() {
+        return Ok(Rule::Ip(net));
+    }
+    text.parse::<IpAddr>()
+        .map(|addr| Rule::Ip(IpNet::from(addr)))
+        .map_err(|_| "ip.ip is not a valid IPv4 or IPv6 address or CIDR range".to_owned())
+}
+
+fn parse_group(body: &Map<String, Value>) -> Result<Rule, String> {
+    let id = body
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| "group.id must be a string (the access group's id, a UUID)".to_owned())?;
+    GroupId::parse(id)
+        .map(Rule::Group)
+        .map_err(|_| "group.id must be the access group's id (a UUID)".to_owned())
+}
+
+/// The key as it may appear in a message: cut to a bounded length on a character boundary.
+fn shown(key: &str) -> &str {
+    match key.char_indices().nth(MAX_KEY_IN_MESSAGE) {
+        Some((cut, _)) => &key[..cut],
+        None => key,
+    }
+}
+
+#[cfg(test)]
+mod tests;

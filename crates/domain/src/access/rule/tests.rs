@@ -1,0 +1,111 @@
+use serde_json::json;
+
+use super::*;
+
+const TOKEN: &str = "f174e90a-fafe-4643-bbbc-4a0ed4fc8415";
+const GROUP: &str = "a1b2c3d4-0000-4000-8000-000000000001";
+
+#[track_caller]
+fn parsed(value: Value) -> Rule {
+    match Rule::parse(&value) {
+        Ok(rule) => rule,
+        Err(message) => panic!("{value} refused: {message}"),
+    }
+}
+
+#[track_caller]
+fn refused(value: Value) -> String {
+    match Rule::parse(&value) {
+        Ok(rule) => panic!("{value} accepted as {rule:?}"),
+        Err(message) => message,
+    }
+}
+
+#[test]
+fn parses_service_token_rules() {
+    let id = TokenId::parse(TOKEN).unwrap();
+    assert_eq!(parsed(json!({"service_token": {"token_id": TOKEN}})), Rule::ServiceToken(Some(id)));
+    assert_eq!(parsed(json!({"service_token": {}})), Rule::ServiceToken(None));
+    assert_eq!(parsed(json!({"service_token": {"token_id": null}})), Rule::ServiceToken(None));
+    assert_eq!(parsed(json!({"any_valid_service_token": {}})), Rule::AnyValidServiceToken);
+}
+
+#[test]
+fn refuses_a_token_name_or_client_id_in_place_of_the_id() {
+    for wrong in ["CI token", "dfcafc3f102dd48b7d00256cfd940325.access", "token-uuid"] {
+        let message = refused(json!({"service_token": {"token_id": wrong}}));
+        assert!(message.contains("not its name or client_id"), "{message}");
+        assert!(!message.contains(wrong), "{message} echoes the input");
+    }
+    refused(json!({"service_token": {"token_id": 42}}));
+}
+
+#[test]
+fn parses_everyone_and_groups() {
+    assert_eq!(parsed(json!({"everyone": {}})), Rule::Everyone);
+    let group = GroupId::parse(GROUP).unwrap();
+    assert_eq!(parsed(json!({"group": {"id": GROUP}})), Rule::Group(group));
+    refused(json!({"group": {}}));
+    refused(json!({"group": {"id": "developers"}}));
+}
+
+#[test]
+fn parses_ip_ranges_and_bare_addresses() {
+    let cases = [
+        ("192.0.2.0/24", "192.0.2.0/24"),
+        ("192.0.2.7", "192.0.2.7/32"),
+        ("2001:db8::/32", "2001:db8::/32"),
+        ("2001:db8::1", "2001:db8::1/128"),
+    ];
+    for (input, expected) in cases {
+        let net: IpNet = expected.parse().unwrap();
+        assert_eq!(parsed(json!({"ip": {"ip": input}})), Rule::Ip(net));
+    }
+    for wrong in [json!("192.0.2.0/33"), json!("300.0.0.1"), json!("example.com"), json!(7)] {
+        refused(json!({"ip": {"ip": wrong}}));
+    }
+    refused(json!({"ip": {}}));
+}
+
+#[test]
+fn accepts_the_rest_of_the_catalogue_as_other() {
+    let rules = [
+        json!({"email": {"email": "user@example.com"}}),
+        json!({"email_domain": {"domain": "example.com"}}),
+        json!({"geo": {"country_code": "US"}}),
+        json!({"azureAD": {"id": "x", "identity_provider_id": "y"}}),
+        json!({"github-organization": {"name": "acme"}}),
+        json!({"certificate": {}}),
+        json!({"some_future_selector": {"anything": [1, 2]}}),
+    ];
+    for rule in rules {
+        let key = rule.as_object().unwrap().keys().next().unwrap().clone();
+        assert_eq!(parsed(rule), Rule::Other(key));
+    }
+}
+
+#[test]
+fn refuses_malformed_shapes() {
+    for wrong in [
+        json!("everyone"),
+        json!([{"everyone": {}}]),
+        json!({}),
+        json!({"everyone": {}, "ip": {"ip": "192.0.2.1"}}),
+        json!({"everyone": true}),
+        json!({"email": "user@example.com"}),
+    ] {
+        refused(wrong);
+    }
+}
+
+#[test]
+fn error_names_the_list_and_index_without_echoing_the_value() {
+    let secret_looking = "x".repeat(500);
+    let rules = [json!({"everyone": {}}), json!({secret_looking.clone(): "oops"})];
+    let err = parse_rules("require", &rules).unwrap_err();
+    assert_eq!((err.list, err.index), ("require", 1));
+    let text = err.to_string();
+    assert!(text.starts_with("invalid 'require[1]' configuration: "), "{text}");
+    assert!(!text.contains(&secret_looking), "the whole key is echoed");
+    assert_eq!(parse_rules("include", &rules[..1]), Ok(vec![Rule::Everyone]));
+}

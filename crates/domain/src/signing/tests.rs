@@ -1,0 +1,75 @@
+use super::*;
+
+const BITS: usize = 2048;
+
+fn at(seconds: i64) -> Timestamp {
+    Timestamp::from_unix(seconds)
+}
+
+#[test]
+fn a_new_key_set_has_a_sealed_key_and_the_default_schedule() {
+    let server_key = ServerKey::generate();
+    let keys = SigningKeys::generate(&server_key, at(1_000), BITS).unwrap();
+    assert_eq!(keys.key_rotation_interval_days, 42);
+    assert_eq!(keys.last_key_rotation_at, at(1_000));
+    assert_eq!(keys.current.kid.len(), 64);
+    assert!(keys.current.kid.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    assert!(keys.previous.is_none());
+
+    let json = serde_json::to_string(&keys).unwrap();
+    assert!(!json.contains("PRIVATE"), "no PEM in clear");
+    let unsealed = keys.current.unseal(&server_key).unwrap();
+    let private_b64 = STANDARD.encode(unsealed.private_pkcs8_der());
+    assert!(!json.contains(&private_b64[..40]), "the private key is never stored in clear");
+    assert_eq!(serde_json::from_str::<SigningKeys>(&json).unwrap(), keys);
+}
+
+#[test]
+fn unsealing_gives_the_key_of_the_kid_and_needs_the_server_key() {
+    let server_key = ServerKey::generate();
+    let keys = SigningKeys::generate(&server_key, at(0), BITS).unwrap();
+    let key = keys.current.unseal(&server_key).unwrap();
+    assert_eq!(key.kid(), keys.current.kid);
+    assert_eq!(key.exponent(), &[1, 0, 1]);
+    assert_eq!(key.modulus().len(), BITS / 8);
+    assert!(!format!("{key:?}").contains(&format!("{:?}", &key.private_pkcs1_der()[..8])));
+    assert_eq!(keys.current.unseal(&ServerKey::generate()).unwrap_err(), SigningError::Unseal);
+
+    let mut swapped = keys.current.clone();
+    swapped.kid = "0".repeat(64);
+    assert!(matches!(swapped.unseal(&server_key), Err(SigningError::Corrupt(_))));
+}
+
+#[test]
+fn rotation_keeps_the_previous_key_published_for_seven_days() {
+    let server_key = ServerKey::generate();
+    let mut keys = SigningKeys::generate(&server_key, at(0), BITS).unwrap();
+    let first = keys.current.kid.clone();
+    keys.rotate(&server_key, at(100), BITS).unwrap();
+    assert_ne!(keys.current.kid, first);
+    assert_eq!(keys.last_key_rotation_at, at(100));
+    let previous = keys.previous.as_ref().unwrap();
+    assert_eq!(previous.kid, first);
+    assert_eq!(previous.retired_at, Some(at(100)));
+    assert!(keys.previous_in_overlap(at(100 + 7 * 86_400 - 1)).is_some());
+    assert!(keys.previous_in_overlap(at(100 + 7 * 86_400)).is_none());
+}
+
+#[test]
+fn the_schedule_counts_whole_days_and_refuses_odd_intervals() {
+    let server_key = ServerKey::generate();
+    let mut keys = SigningKeys::generate(&server_key, at(0), BITS).unwrap();
+    assert_eq!(keys.days_until_next_rotation(at(0)), 42);
+    assert_eq!(keys.days_until_next_rotation(at(1)), 42);
+    assert_eq!(keys.days_until_next_rotation(at(86_400)), 41);
+    assert!(!keys.rotation_due(at(42 * 86_400 - 1)));
+    assert!(keys.rotation_due(at(42 * 86_400)));
+    assert_eq!(keys.days_until_next_rotation(at(100 * 86_400)), 0);
+
+    assert_eq!(keys.set_rotation_interval(20), Err(SigningError::IntervalOutOfRange));
+    assert_eq!(keys.set_rotation_interval(366), Err(SigningError::IntervalOutOfRange));
+    keys.set_rotation_interval(21).unwrap();
+    assert_eq!(keys.days_until_next_rotation(at(0)), 21);
+    keys.set_rotation_interval(365).unwrap();
+    assert_eq!(keys.key_rotation_interval_days, 365);
+}
