@@ -73,6 +73,7 @@ fn describe_unique(message: &str) -> String {
         "accounts" => "an account",
         "api_tokens" => "an API token",
         "service_tokens" => "a service token",
+        "access_resources" => "an access resource",
         _ => "a record",
     };
     let fields: Vec<&str> =
@@ -93,6 +94,10 @@ mod tests {
         assert_eq!(
             describe_unique("UNIQUE constraint failed: api_tokens.id"),
             "an API token with this id exists"
+        );
+        assert_eq!(
+            describe_unique("UNIQUE constraint failed: access_resources.kind, access_resources.id"),
+            "an access resource with this kind and id exists"
         );
         assert_eq!(describe_unique("something else"), "a unique value is already taken");
     }

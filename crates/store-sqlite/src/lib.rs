@@ -1,10 +1,11 @@
 //! gatehouse storage on embedded SQLite: [`SqliteStore`] implements the traits of
 //! `gatehouse-store` over one database file.
 //!
-//! Layout: [`SqliteStore::open`] and the connection pools live here; `accounts`, `api_tokens`
-//! and `service_tokens` each hold their SQL beside the code that runs it and the mapping between
-//! rows and domain types; `error` translates sqlx errors into [`StoreError`]. The schema is in
-//! `migrations/`, embedded at build time and applied on open.
+//! Layout: [`SqliteStore::open`] and the connection pools live here; `accounts`, `api_tokens`,
+//! `service_tokens` and `resources` (access configuration as JSON documents) each hold their SQL
+//! beside the code that runs it and the mapping between rows and domain types; `error`
+//! translates sqlx errors into [`StoreError`]. The schema is in `migrations/`, embedded at build
+//! time and applied on open.
 //!
 //! Concurrency: SQLite allows one writer at a time, so every write goes through a pool of one
 //! connection and queues there instead of failing with `SQLITE_BUSY`; reads use a few more
@@ -17,6 +18,7 @@
 mod accounts;
 mod api_tokens;
 mod error;
+mod resources;
 mod service_tokens;
 
 use std::path::Path;

@@ -1,12 +1,13 @@
 //! Service tokens: insert, lookups, optimistic updates and deletion. Listing is in `list`, the
-//! row mapping in `row`.
+//! row mapping in `row`, the gateway's usage records in `usage`.
 
 mod list;
 mod row;
+mod usage;
 
 use async_trait::async_trait;
 use gatehouse_domain::{AccountId, ClientId, ServiceToken, TokenId};
-use gatehouse_store::{Page, PageRequest, ServiceTokenStore, StoreError, TokenFilter};
+use gatehouse_store::{Page, PageRequest, ServiceTokenStore, StoreError, TokenFilter, TokenUsage};
 
 use crate::SqliteStore;
 use crate::error::from_sqlx;
@@ -19,14 +20,45 @@ const INSERT: &str = "INSERT INTO service_tokens (\
         previous_secret_last_seen_at, revision) \
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
 
+/// The later of two nullable times: `MAX` of the two, with `IFNULL` making a NULL lose.
+macro_rules! later {
+    ($a:literal, $b:literal) => {
+        concat!("MAX(IFNULL(", $a, ", ", $b, "), IFNULL(", $b, ", ", $a, "))")
+    };
+}
+
 /// Writes every column but the keys, if the stored revision is `?20`.
-const UPDATE: &str = "UPDATE service_tokens SET \
+///
+/// The API updates a token it read a moment ago, while the gateway records uses without
+/// changing the revision; a use recorded in between must not be undone. So each usage time
+/// becomes the later of the stored one and the written one, provided both belong to the same
+/// secret (the expressions see the row as it was before this update):
+/// - `last_seen_at` covers any secret: always the later one;
+/// - `secret_last_seen_at`: the later one unless the update rotates (`secret_version` changes),
+///   when the new secret's own time (none yet) is written;
+/// - `previous_secret_last_seen_at`: the later one when the previous secret stays; after a
+///   rotation through this update it is the secret that was current, so its stored current time
+///   counts; with no previous secret it is NULL, as the schema requires.
+const UPDATE: &str = concat!(
+    "UPDATE service_tokens SET \
         name = ?3, client_id = ?4, duration = ?5, created_at = ?6, updated_at = ?7, expires_at = ?8, \
-        last_seen_at = ?9, enabled = ?10, secret_hash = ?11, secret_version = ?12, \
-        secret_last_seen_at = ?13, previous_secret_hash = ?14, previous_secret_version = ?15, \
+        last_seen_at = ",
+    later!("last_seen_at", "?9"),
+    ", enabled = ?10, secret_hash = ?11, secret_version = ?12, \
+        secret_last_seen_at = CASE WHEN secret_version = ?12 THEN ",
+    later!("secret_last_seen_at", "?13"),
+    " ELSE ?13 END, \
+        previous_secret_hash = ?14, previous_secret_version = ?15, \
         previous_secret_grace = ?16, previous_secret_expires_at = ?17, \
-        previous_secret_last_seen_at = ?18, revision = ?19 \
-    WHERE id = ?1 AND account_id = ?2 AND revision = ?20";
+        previous_secret_last_seen_at = CASE \
+            WHEN previous_secret_version = ?15 THEN ",
+    later!("previous_secret_last_seen_at", "?18"),
+    " WHEN secret_version = ?15 THEN ",
+    later!("secret_last_seen_at", "?18"),
+    " ELSE ?18 END, \
+        revision = ?19 \
+    WHERE id = ?1 AND account_id = ?2 AND revision = ?20"
+);
 
 #[async_trait]
 impl ServiceTokenStore for SqliteStore {
@@ -107,5 +139,17 @@ impl ServiceTokenStore for SqliteStore {
                 .await
                 .map_err(from_sqlx)?;
         row.map(ServiceToken::try_from).transpose()
+    }
+
+    async fn all_service_tokens(&self) -> Result<Vec<ServiceToken>, StoreError> {
+        let rows: Vec<TokenRow> = sqlx::query_as("SELECT * FROM service_tokens ORDER BY seq")
+            .fetch_all(&self.reader)
+            .await
+            .map_err(from_sqlx)?;
+        rows.into_iter().map(ServiceToken::try_from).collect()
+    }
+
+    async fn record_token_usage(&self, usage: &[TokenUsage]) -> Result<(), StoreError> {
+        usage::record(&self.writer, usage).await
     }
 }

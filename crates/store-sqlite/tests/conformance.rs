@@ -10,7 +10,10 @@ use gatehouse_domain::{
     AccountId, ApiToken, ApiTokenKind, ClientId, HashPurpose, NewServiceToken, Permission, Secret,
     SecretHash, ServerKey, ServiceToken, Timestamp, TokenDuration, TokenId,
 };
-use gatehouse_store::{Account, AccountStore, PageRequest, ServiceTokenStore, StoreError, TokenFilter};
+use gatehouse_store::{
+    Account, AccountStore, PageRequest, Resource, ResourceChange, ResourceKind, ResourceStore,
+    ServiceTokenStore, StoreError, TokenFilter,
+};
 use gatehouse_store_sqlite::SqliteStore;
 use sqlx::ConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
@@ -61,6 +64,18 @@ fn token(account: &AccountId, name: &str) -> ServiceToken {
         secret_version: 1,
     };
     ServiceToken::create(TokenId::generate(), new, T0)
+}
+
+fn application(account: &AccountId, body: &str) -> Resource {
+    Resource {
+        kind: ResourceKind::Application,
+        id: TokenId::generate().to_string(),
+        account_id: account.clone(),
+        body: body.to_owned(),
+        created_at: T0,
+        updated_at: T0,
+        revision: 1,
+    }
 }
 
 /// A raw connection, to inspect or damage the file behind the store's back.
@@ -180,4 +195,24 @@ async fn a_token_of_an_unknown_account_is_refused() {
     let (store, _dir) = fresh_store().await;
     let err = store.insert_service_token(&token(&AccountId::generate(), "orphan")).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_resource_of_an_unknown_account_is_refused() {
+    let (store, _dir) = fresh_store().await;
+    let orphan = application(&AccountId::generate(), "{}");
+    let err = store.apply(&[ResourceChange::Insert(orphan)]).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+}
+
+/// The API writes JSON it serialized itself; text that is not JSON is a bug the schema catches.
+#[tokio::test]
+async fn a_resource_body_that_is_not_json_is_refused() {
+    let (store, _dir) = fresh_store().await;
+    let (account, admin) = account_and_admin("Acme");
+    store.bootstrap(&account, &admin).await.unwrap();
+    let broken = application(&account.id, "{\"name\": unquoted}");
+    let err = store.apply(&[ResourceChange::Insert(broken)]).await.unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+    assert_eq!(store.list_resources(ResourceKind::Application, &account.id).await.unwrap(), vec![]);
 }

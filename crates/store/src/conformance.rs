@@ -18,13 +18,17 @@
 mod accounts;
 mod fixtures;
 mod listing;
+mod resources;
 mod service_tokens;
 mod updates;
+mod usage;
 
 pub use accounts::*;
 pub use listing::*;
+pub use resources::*;
 pub use service_tokens::*;
 pub use updates::*;
+pub use usage::*;
 
 /// Defines one `#[tokio::test]` per conformance case. `$fixture` is an async function returning
 /// `(store, guard)`: a fresh empty store, and a value dropped after the store (its temporary
@@ -61,6 +65,24 @@ macro_rules! store_conformance_tests {
             update_with_a_stale_revision_fails,
             concurrent_updates_let_one_writer_win,
             update_of_a_missing_token_returns_false,
+            // The gateway: the snapshot and usage records.
+            all_service_tokens_spans_accounts,
+            usage_moves_last_seen_forward_only,
+            current_use_ends_a_graceful_rotation,
+            current_use_keeps_a_deadline_rotation,
+            an_older_use_does_not_end_a_newer_rotation,
+            previous_use_updates_previous_last_seen,
+            usage_of_unknown_tokens_is_skipped,
+            api_updates_do_not_move_usage_times_back,
+            // Access resources.
+            resources_round_trip_in_creation_order,
+            resources_of_another_account_are_invisible,
+            all_resources_spans_accounts,
+            resource_update_checks_the_revision,
+            concurrent_resource_updates_let_one_writer_win,
+            resource_delete_removes_it,
+            duplicate_resource_insert_is_a_conflict,
+            a_failing_batch_changes_nothing,
         );
     };
     (@cases $fixture:path; $($case:ident),+ $(,)?) => {

@@ -1,5 +1,5 @@
 //! The storage contract of gatehouse: small async traits over the domain types, implemented by
-//! one adapter crate per backend (`gatehouse-store-sqlite`, later PostgreSQL), and the
+//! one adapter crate per backend (`gatehouse-store-sqlite`, `gatehouse-store-postgres`), and the
 //! conformance suite (feature `conformance`) that every adapter must pass.
 //!
 //! Main types: [`Store`] (everything a server needs), [`AccountStore`], [`ApiTokenStore`],
@@ -12,7 +12,7 @@
 pub mod conformance;
 
 use async_trait::async_trait;
-use gatehouse_domain::{AccountId, ApiToken, ClientId, SecretHash, ServiceToken, TokenId};
+use gatehouse_domain::{AccountId, ApiToken, ClientId, SecretHash, SecretMatch, ServiceToken, Timestamp, TokenId};
 
 /// A storage failure, classified by what the caller can do about it.
 #[derive(Debug, thiserror::Error)]
@@ -99,9 +99,122 @@ pub trait ServiceTokenStore: Send + Sync {
     async fn update_service_token(&self, token: &ServiceToken) -> Result<bool, StoreError>;
     /// Deletes and returns the token, if it exists.
     async fn delete_service_token(&self, account: &AccountId, id: &TokenId) -> Result<Option<ServiceToken>, StoreError>;
+    /// Every token of every account, for the gateway's in-memory snapshot.
+    async fn all_service_tokens(&self) -> Result<Vec<ServiceToken>, StoreError>;
+    /// Records successful authentications, written in batches by the gateway. Usage times only
+    /// move forward (`max`). A use of the current secret at `secret_version` ends a graceful
+    /// rotation: a previous secret whose grace is "until the new secret is used" is removed and
+    /// the revision incremented, so a concurrent API update re-reads. Unknown tokens are skipped.
+    async fn record_token_usage(&self, usage: &[TokenUsage]) -> Result<(), StoreError>;
+}
+
+/// One successful authentication of a service token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenUsage {
+    pub token_id: TokenId,
+    pub seen_at: Timestamp,
+    /// Which secret authenticated.
+    pub matched: SecretMatch,
+    /// The token's `client_secret_version` when it authenticated (a use recorded after a newer
+    /// rotation must not end that rotation's grace).
+    pub secret_version: u64,
+}
+
+/// The kinds of access configuration, each stored as a JSON document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResourceKind {
+    Application,
+    Policy,
+    Group,
+    /// One per account; its id is the account id.
+    Organization,
+    /// The account's JWT signing keys (private keys sealed under the server key); one per account.
+    SigningKeys,
+}
+
+impl ResourceKind {
+    pub const ALL: [ResourceKind; 5] = [
+        ResourceKind::Application,
+        ResourceKind::Policy,
+        ResourceKind::Group,
+        ResourceKind::Organization,
+        ResourceKind::SigningKeys,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Application => "application",
+            ResourceKind::Policy => "policy",
+            ResourceKind::Group => "group",
+            ResourceKind::Organization => "organization",
+            ResourceKind::SigningKeys => "signing_keys",
+        }
+    }
+}
+
+/// A stored access resource: a JSON document with its bookkeeping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    pub kind: ResourceKind,
+    /// Unique per kind (a UUID, or the account id for one-per-account kinds).
+    pub id: String,
+    pub account_id: AccountId,
+    /// The document, as JSON text.
+    pub body: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Incremented by every update, as for service tokens.
+    pub revision: i64,
+}
+
+/// One part of an atomic change to access resources.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResourceChange {
+    /// Fails the batch with [`StoreError::Conflict`] when (kind, id) exists.
+    Insert(Resource),
+    /// Writes if the stored revision is `revision - 1`; otherwise (or when missing) the batch
+    /// fails with [`StoreError::Stale`].
+    Update(Resource),
+    /// Removes (kind, id) of that account; a missing resource fails the batch with `Stale`.
+    Delete { kind: ResourceKind, account_id: AccountId, id: String },
+}
+
+#[async_trait]
+pub trait ResourceStore: Send + Sync {
+    async fn get_resource(&self, kind: ResourceKind, account: &AccountId, id: &str) -> Result<Option<Resource>, StoreError>;
+    /// The account's resources of `kind`, in creation order.
+    async fn list_resources(&self, kind: ResourceKind, account: &AccountId) -> Result<Vec<Resource>, StoreError>;
+    /// Every account's resources of `kind`, for the gateway's snapshot.
+    async fn all_resources(&self, kind: ResourceKind) -> Result<Vec<Resource>, StoreError>;
+    /// Applies every change or none.
+    async fn apply(&self, changes: &[ResourceChange]) -> Result<(), StoreError>;
 }
 
 /// Everything the server needs from storage.
-pub trait Store: AccountStore + ApiTokenStore + ServiceTokenStore + std::fmt::Debug + 'static {}
+pub trait Store: AccountStore + ApiTokenStore + ServiceTokenStore + ResourceStore + std::fmt::Debug + 'static {}
 
-impl<T> Store for T where T: AccountStore + ApiTokenStore + ServiceTokenStore + std::fmt::Debug + 'static {}
+impl<T> Store for T where T: AccountStore + ApiTokenStore + ServiceTokenStore + ResourceStore + std::fmt::Debug + 'static {}
+
+/// Told about every change made through the API, before the API answers, so that the
+/// gateway's in-memory snapshot serves the new state from the very next request. (Across
+/// several nodes the database will carry the same events.)
+#[async_trait]
+pub trait ChangeListener: Send + Sync + std::fmt::Debug {
+    /// A token was created or changed (rotated, refreshed, disabled, …).
+    async fn token_changed(&self, token: &ServiceToken);
+    /// A token was deleted.
+    async fn token_deleted(&self, account: &AccountId, id: &TokenId);
+    /// Applications, policies, groups, the organization or signing keys of `account` changed.
+    async fn access_changed(&self, account: &AccountId);
+}
+
+/// A listener that ignores everything (no gateway in this process, or in tests).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IgnoreChanges;
+
+#[async_trait]
+impl ChangeListener for IgnoreChanges {
+    async fn token_changed(&self, _token: &ServiceToken) {}
+    async fn token_deleted(&self, _account: &AccountId, _id: &TokenId) {}
+    async fn access_changed(&self, _account: &AccountId) {}
+}

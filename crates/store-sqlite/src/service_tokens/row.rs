@@ -160,6 +160,6 @@ fn decode_version(version: i64) -> Result<u64, StoreError> {
 }
 
 /// SQLite integers are signed 64-bit; a version beyond that range cannot be stored faithfully.
-fn storable_version(version: u64) -> Result<i64, StoreError> {
+pub(super) fn storable_version(version: u64) -> Result<i64, StoreError> {
     i64::try_from(version).map_err(|_| corrupt("a secret version above 2^63-1 cannot be stored"))
 }

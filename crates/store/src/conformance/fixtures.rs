@@ -48,6 +48,13 @@ pub(super) async fn bootstrapped(store: &dyn Store) -> AccountId {
     account.id
 }
 
+/// Adds an account beside the bootstrapped one and returns its id.
+pub(super) async fn another_account(store: &dyn Store, name: &str) -> AccountId {
+    let account = account(name);
+    store.insert_account(&account).await.unwrap();
+    account.id
+}
+
 pub(super) fn duration(text: &str) -> TokenDuration {
     TokenDuration::parse(text).unwrap()
 }

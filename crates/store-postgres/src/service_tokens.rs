@@ -1,0 +1,146 @@
+//! Service tokens: insert, lookups, optimistic updates and deletion. Listing is in `list`, the
+//! row mapping in `row`, the gateway's usage records in `usage`.
+
+mod list;
+mod row;
+mod usage;
+
+use async_trait::async_trait;
+use gatehouse_domain::{AccountId, ClientId, ServiceToken, TokenId};
+use gatehouse_store::{Page, PageRequest, ServiceTokenStore, StoreError, TokenFilter, TokenUsage};
+
+use crate::PostgresStore;
+use crate::error::from_sqlx;
+use row::TokenRow;
+
+const INSERT: &str = "INSERT INTO service_tokens (\
+        id, account_id, name, client_id, duration, created_at, updated_at, expires_at, last_seen_at, \
+        enabled, secret_hash, secret_version, secret_last_seen_at, previous_secret_hash, \
+        previous_secret_version, previous_secret_grace, previous_secret_expires_at, \
+        previous_secret_last_seen_at, revision) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)";
+
+/// Writes every column but the keys, if the stored revision is `$20`.
+///
+/// The API updates a token it read a moment ago, while the gateway records uses without
+/// changing the revision; a use recorded in between must not be undone. So each usage time
+/// becomes the later of the stored one and the written one (`GREATEST`, which skips NULLs),
+/// provided both belong to the same secret (the expressions see the row as it was before this
+/// update):
+/// - `last_seen_at` covers any secret: always the later one;
+/// - `secret_last_seen_at`: the later one unless the update rotates (`secret_version` changes),
+///   when the new secret's own time (none yet) is written;
+/// - `previous_secret_last_seen_at`: the later one when the previous secret stays; after a
+///   rotation through this update it is the secret that was current, so its stored current time
+///   counts; with no previous secret it is NULL, as the schema requires.
+///
+/// A concurrent writer of the same row makes this statement wait for its commit; PostgreSQL then
+/// re-checks the `WHERE` against the row it wrote, so the slower writer matches nothing.
+const UPDATE: &str = "UPDATE service_tokens SET \
+        name = $3, client_id = $4, duration = $5, created_at = $6, updated_at = $7, expires_at = $8, \
+        last_seen_at = GREATEST(last_seen_at, $9), \
+        enabled = $10, secret_hash = $11, secret_version = $12, \
+        secret_last_seen_at = CASE WHEN secret_version = $12 \
+            THEN GREATEST(secret_last_seen_at, $13) ELSE $13 END, \
+        previous_secret_hash = $14, previous_secret_version = $15, \
+        previous_secret_grace = $16, previous_secret_expires_at = $17, \
+        previous_secret_last_seen_at = CASE \
+            WHEN previous_secret_version = $15 THEN GREATEST(previous_secret_last_seen_at, $18) \
+            WHEN secret_version = $15 THEN GREATEST(secret_last_seen_at, $18) \
+            ELSE $18 END, \
+        revision = $19 \
+    WHERE id = $1 AND account_id = $2 AND revision = $20";
+
+#[async_trait]
+impl ServiceTokenStore for PostgresStore {
+    async fn insert_service_token(&self, token: &ServiceToken) -> Result<(), StoreError> {
+        TokenRow::encode(token)?.bind(sqlx::query(INSERT)).execute(&self.pool).await.map_err(from_sqlx)?;
+        Ok(())
+    }
+
+    async fn get_service_token(
+        &self,
+        account: &AccountId,
+        id: &TokenId,
+    ) -> Result<Option<ServiceToken>, StoreError> {
+        let row: Option<TokenRow> =
+            sqlx::query_as("SELECT * FROM service_tokens WHERE id = $1 AND account_id = $2")
+                .bind(id.to_string())
+                .bind(account.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(from_sqlx)?;
+        row.map(ServiceToken::try_from).transpose()
+    }
+
+    async fn find_service_token_by_client_id(
+        &self,
+        client_id: &ClientId,
+    ) -> Result<Option<ServiceToken>, StoreError> {
+        let row: Option<TokenRow> = sqlx::query_as("SELECT * FROM service_tokens WHERE client_id = $1")
+            .bind(client_id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        row.map(ServiceToken::try_from).transpose()
+    }
+
+    async fn list_service_tokens(
+        &self,
+        account: &AccountId,
+        filter: &TokenFilter,
+        page: PageRequest,
+    ) -> Result<Page<ServiceToken>, StoreError> {
+        list::list(&self.pool, account, filter, page).await
+    }
+
+    async fn update_service_token(&self, token: &ServiceToken) -> Result<bool, StoreError> {
+        let updated = TokenRow::encode(token)?
+            .bind(sqlx::query(UPDATE))
+            .bind(token.revision.saturating_sub(1))
+            .execute(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        if updated.rows_affected() > 0 {
+            return Ok(true);
+        }
+        // Nothing matched: another revision is stored, or no such token. A delete committed
+        // between the two statements makes the answer "gone", which it then is.
+        let exists: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM service_tokens WHERE id = $1 AND account_id = $2)",
+        )
+        .bind(token.id.to_string())
+        .bind(token.account_id.as_str())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(from_sqlx)?;
+        if exists { Err(StoreError::Stale) } else { Ok(false) }
+    }
+
+    async fn delete_service_token(
+        &self,
+        account: &AccountId,
+        id: &TokenId,
+    ) -> Result<Option<ServiceToken>, StoreError> {
+        let row: Option<TokenRow> =
+            sqlx::query_as("DELETE FROM service_tokens WHERE id = $1 AND account_id = $2 RETURNING *")
+                .bind(id.to_string())
+                .bind(account.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(from_sqlx)?;
+        row.map(ServiceToken::try_from).transpose()
+    }
+
+    async fn all_service_tokens(&self) -> Result<Vec<ServiceToken>, StoreError> {
+        let rows: Vec<TokenRow> = sqlx::query_as("SELECT * FROM service_tokens ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        rows.into_iter().map(ServiceToken::try_from).collect()
+    }
+
+    async fn record_token_usage(&self, usage: &[TokenUsage]) -> Result<(), StoreError> {
+        usage::record(&self.pool, usage).await
+    }
+}

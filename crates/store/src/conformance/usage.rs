@@ -1,0 +1,215 @@
+//! The gateway's side of service tokens: the snapshot of every token, and usage records that
+//! move last-seen times forward and end graceful rotations, racing with API updates.
+
+use gatehouse_domain::{Grace, SecretMatch, ServiceToken, TokenChanges, TokenId};
+
+use super::fixtures::{
+    T0, another_account, assert_same, at, bootstrapped, fresh_hash, service_token, stored,
+};
+use crate::{Store, StoreError, TokenUsage};
+
+/// A use of `token`'s secret `matched` at `T0 + seconds`, while `token`'s version was current.
+fn used(token: &ServiceToken, matched: SecretMatch, seconds: i64) -> TokenUsage {
+    TokenUsage {
+        token_id: token.id,
+        seen_at: at(seconds),
+        matched,
+        secret_version: token.credentials.version(),
+    }
+}
+
+/// Inserts a new token and returns it.
+async fn inserted(store: &dyn Store, name: &str) -> ServiceToken {
+    let account = bootstrapped(store).await;
+    let token = service_token(&account, name, T0);
+    store.insert_service_token(&token).await.unwrap();
+    token
+}
+
+/// Rotates `token` at `T0 + seconds` and writes it.
+async fn rotate(store: &dyn Store, token: &mut ServiceToken, deadline: Option<i64>, seconds: i64) {
+    token.rotate(fresh_hash(), deadline.map(at), at(seconds));
+    assert!(
+        store.update_service_token(token).await.unwrap(),
+        "rotation to version {}",
+        token.credentials.version()
+    );
+}
+
+fn renamed(token: &ServiceToken, name: &str, seconds: i64) -> ServiceToken {
+    let mut renamed = token.clone();
+    renamed.apply(TokenChanges { name: Some(name.to_owned()), ..TokenChanges::default() }, at(seconds));
+    renamed
+}
+
+pub async fn all_service_tokens_spans_accounts(store: &dyn Store) {
+    let first = bootstrapped(store).await;
+    assert_eq!(store.all_service_tokens().await.unwrap(), vec![]);
+    let second = another_account(store, "Second").await;
+
+    let tokens =
+        [service_token(&first, "a1", T0), service_token(&second, "b1", T0), service_token(&first, "a2", T0)];
+    for token in &tokens {
+        store.insert_service_token(token).await.unwrap();
+    }
+    assert_eq!(
+        store.all_service_tokens().await.unwrap(),
+        tokens,
+        "every account's tokens, in creation order"
+    );
+}
+
+pub async fn usage_moves_last_seen_forward_only(store: &dyn Store) {
+    let token = inserted(store, "used").await;
+    let mut expected = token.clone();
+
+    store.record_token_usage(&[used(&token, SecretMatch::Current, 100)]).await.unwrap();
+    expected.record_use(SecretMatch::Current, at(100));
+    assert_same(stored(store, &token).await, &expected);
+
+    store.record_token_usage(&[used(&token, SecretMatch::Current, 50)]).await.unwrap();
+    assert_same(stored(store, &token).await, &expected);
+
+    let batch = [used(&token, SecretMatch::Current, 300), used(&token, SecretMatch::Current, 200)];
+    store.record_token_usage(&batch).await.unwrap();
+    expected.record_use(SecretMatch::Current, at(300));
+    assert_same(stored(store, &token).await, &expected);
+    assert_eq!(expected.revision, token.revision, "uses alone do not move the revision");
+    store.record_token_usage(&[]).await.unwrap();
+}
+
+pub async fn current_use_ends_a_graceful_rotation(store: &dyn Store) {
+    let mut token = inserted(store, "graceful").await;
+    rotate(store, &mut token, None, 10).await;
+    let read_before_the_use = token.clone();
+
+    store.record_token_usage(&[used(&token, SecretMatch::Current, 20)]).await.unwrap();
+    let mut expected = token.clone();
+    expected.record_use(SecretMatch::Current, at(20));
+    expected.revision += 1;
+    assert_eq!(expected.credentials.previous(), None);
+    assert_same(stored(store, &token).await, &expected);
+
+    let late = renamed(&read_before_the_use, "late", 30);
+    let result = store.update_service_token(&late).await;
+    assert!(
+        matches!(result, Err(StoreError::Stale)),
+        "an update would restore the previous secret: {result:?}"
+    );
+
+    store.record_token_usage(&[used(&token, SecretMatch::Current, 40)]).await.unwrap();
+    expected.record_use(SecretMatch::Current, at(40));
+    assert_same(stored(store, &token).await, &expected);
+}
+
+pub async fn current_use_keeps_a_deadline_rotation(store: &dyn Store) {
+    let mut token = inserted(store, "deadline").await;
+    rotate(store, &mut token, Some(3600), 10).await;
+
+    store.record_token_usage(&[used(&token, SecretMatch::Current, 20)]).await.unwrap();
+    let mut expected = token.clone();
+    expected.record_use(SecretMatch::Current, at(20));
+    assert_eq!(expected.credentials.previous().map(|p| p.grace), Some(Grace::Until(at(3600))));
+    assert_same(stored(store, &token).await, &expected);
+}
+
+/// A use of the then-current secret, recorded after a rotation through the API, is a use of
+/// what is now the previous secret: it neither counts for the new secret nor ends its grace.
+pub async fn an_older_use_does_not_end_a_newer_rotation(store: &dyn Store) {
+    let token = inserted(store, "rotated meanwhile").await;
+    let mut rotated = token.clone();
+    rotate(store, &mut rotated, None, 10).await;
+
+    store.record_token_usage(&[used(&token, SecretMatch::Current, 20)]).await.unwrap();
+    let back = stored(store, &token).await.unwrap();
+    assert_eq!(back.revision, rotated.revision);
+    assert_eq!(back.last_seen_at, Some(at(20)));
+    assert_eq!(back.credentials.version(), 2);
+    assert_eq!(back.credentials.current_last_seen_at(), None, "the new secret was not used");
+    let previous = back.credentials.previous().unwrap();
+    assert_eq!(
+        (previous.version, previous.grace, previous.last_seen_at),
+        (1, Grace::UntilNewSecretUsed, Some(at(20)))
+    );
+}
+
+pub async fn previous_use_updates_previous_last_seen(store: &dyn Store) {
+    let mut token = inserted(store, "previous").await;
+    rotate(store, &mut token, Some(3600), 10).await;
+
+    store.record_token_usage(&[used(&token, SecretMatch::Previous, 30)]).await.unwrap();
+    let mut expected = token.clone();
+    expected.record_use(SecretMatch::Previous, at(30));
+    assert_same(stored(store, &token).await, &expected);
+    store.record_token_usage(&[used(&token, SecretMatch::Previous, 25)]).await.unwrap();
+    assert_same(stored(store, &token).await, &expected);
+
+    // Rotate again, gracefully: the version 2 secret is the previous one now.
+    let before_second_rotation = token.clone();
+    rotate(store, &mut token, None, 40).await;
+    // The version 1 secret authenticated before the rotation: not a use of the version 2 secret.
+    let older = used(&before_second_rotation, SecretMatch::Previous, 50);
+    store.record_token_usage(&[older]).await.unwrap();
+    let back = stored(store, &token).await.unwrap();
+    assert_eq!((back.last_seen_at, back.credentials.previous().unwrap().last_seen_at), (Some(at(50)), None));
+
+    // A use of the previous secret does not end a graceful rotation.
+    store.record_token_usage(&[used(&token, SecretMatch::Previous, 60)]).await.unwrap();
+    let mut expected = token.clone();
+    expected.record_use(SecretMatch::Previous, at(60));
+    assert_same(stored(store, &token).await, &expected);
+    assert_eq!(expected.credentials.previous().map(|p| p.version), Some(2));
+}
+
+pub async fn usage_of_unknown_tokens_is_skipped(store: &dyn Store) {
+    let token = inserted(store, "known").await;
+    let deleted = service_token(&token.account_id, "deleted", T0);
+    store.insert_service_token(&deleted).await.unwrap();
+    store.delete_service_token(&deleted.account_id, &deleted.id).await.unwrap();
+    let unknown = TokenUsage { token_id: TokenId::generate(), ..used(&token, SecretMatch::Current, 10) };
+
+    let batch = [unknown, used(&token, SecretMatch::Current, 20), used(&deleted, SecretMatch::Previous, 30)];
+    store.record_token_usage(&batch).await.unwrap();
+    let mut expected = token.clone();
+    expected.record_use(SecretMatch::Current, at(20));
+    assert_same(stored(store, &token).await, &expected);
+    assert_eq!(stored(store, &deleted).await, None, "a use does not bring a deleted token back");
+    assert_eq!(store.all_service_tokens().await.unwrap(), vec![expected]);
+}
+
+/// The API reads a token, the gateway records uses, the API writes its change: the uses stay.
+pub async fn api_updates_do_not_move_usage_times_back(store: &dyn Store) {
+    let mut token = inserted(store, "raced").await;
+    rotate(store, &mut token, Some(3600), 10).await;
+    let read = token.clone();
+
+    let uses = [used(&token, SecretMatch::Current, 100), used(&token, SecretMatch::Previous, 90)];
+    store.record_token_usage(&uses).await.unwrap();
+    let mut change = renamed(&read, "renamed", 80);
+    change.record_use(SecretMatch::Current, at(70));
+    assert!(store.update_service_token(&change).await.unwrap());
+    let back = stored(store, &token).await.unwrap();
+    assert_eq!((back.name.as_str(), back.revision), ("renamed", change.revision));
+    assert_eq!(back.last_seen_at, Some(at(100)));
+    assert_eq!(back.credentials.current_last_seen_at(), Some(at(100)));
+    assert_eq!(back.credentials.previous().unwrap().last_seen_at, Some(at(90)));
+
+    // A rotation through the API: the secret it demotes keeps the use the API did not see.
+    let read = back;
+    store.record_token_usage(&[used(&read, SecretMatch::Current, 200)]).await.unwrap();
+    let mut rotated = read.clone();
+    rotated.rotate(fresh_hash(), Some(at(7200)), at(210));
+    assert!(store.update_service_token(&rotated).await.unwrap());
+    let back = stored(store, &token).await.unwrap();
+    assert_eq!(back.last_seen_at, Some(at(200)));
+    assert_eq!((back.credentials.version(), back.credentials.current_last_seen_at()), (3, None));
+    let previous = back.credentials.previous().unwrap();
+    assert_eq!((previous.version, previous.last_seen_at), (2, Some(at(200))));
+
+    // Later times from the API are written as they are.
+    let mut later = back.clone();
+    later.record_use(SecretMatch::Previous, at(300));
+    later.revision += 1;
+    assert!(store.update_service_token(&later).await.unwrap());
+    assert_same(stored(store, &token).await, &later);
+}
