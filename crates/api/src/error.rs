@@ -42,6 +42,18 @@ pub enum ErrorCode {
     ConcurrentUpdate,
     /// 404: no service token with that id in this account.
     ServiceTokenNotFound,
+    /// 409: a policy or group rule names the service token being deleted.
+    ServiceTokenInUse,
+    /// 404: no application with that id in this account.
+    UnknownApplication,
+    /// 404: no such policy (reusable, or linked to the application in the path).
+    PolicyNotFound,
+    /// 409: applications still use the reusable policy being deleted.
+    PolicyInUse,
+    /// 404: no access group with that id in this account.
+    GroupNotFound,
+    /// 409: a policy or group rule names the group being deleted.
+    GroupInUse,
     /// 500: a bug or corrupt data; the details are in the server log.
     Internal,
     /// 503: the database is unreachable.
@@ -66,6 +78,12 @@ impl ErrorCode {
         ErrorCode::Conflict,
         ErrorCode::ConcurrentUpdate,
         ErrorCode::ServiceTokenNotFound,
+        ErrorCode::ServiceTokenInUse,
+        ErrorCode::UnknownApplication,
+        ErrorCode::PolicyNotFound,
+        ErrorCode::PolicyInUse,
+        ErrorCode::GroupNotFound,
+        ErrorCode::GroupInUse,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
     ];
@@ -89,6 +107,12 @@ impl ErrorCode {
             E::Conflict => (12131, StatusCode::CONFLICT, Some(false)),
             E::ConcurrentUpdate => (12132, StatusCode::CONFLICT, Some(true)),
             E::ServiceTokenNotFound => (12133, StatusCode::NOT_FOUND, None),
+            E::ServiceTokenInUse => (12139, StatusCode::CONFLICT, Some(false)),
+            E::UnknownApplication => (11021, StatusCode::NOT_FOUND, None),
+            E::PolicyNotFound => (12134, StatusCode::NOT_FOUND, None),
+            E::PolicyInUse => (12135, StatusCode::CONFLICT, Some(false)),
+            E::GroupNotFound => (12109, StatusCode::NOT_FOUND, None),
+            E::GroupInUse => (12136, StatusCode::CONFLICT, Some(false)),
             E::Internal => (12000, StatusCode::INTERNAL_SERVER_ERROR, None),
             E::Unavailable => (12001, StatusCode::SERVICE_UNAVAILABLE, Some(true)),
         }
@@ -127,6 +151,18 @@ impl ApiError {
 
     pub fn token_not_found() -> Self {
         Self::new(ErrorCode::ServiceTokenNotFound, "access.api.error.service_token_not_found")
+    }
+
+    pub fn unknown_application() -> Self {
+        Self::new(ErrorCode::UnknownApplication, "access.api.error.unknown_application")
+    }
+
+    pub fn policy_not_found() -> Self {
+        Self::new(ErrorCode::PolicyNotFound, "access.api.error.policy_not_found")
+    }
+
+    pub fn group_not_found() -> Self {
+        Self::new(ErrorCode::GroupNotFound, "access.api.error.group_not_found")
     }
 
     /// 401 instead of the code's default status.

@@ -2,19 +2,28 @@
 //! operation, wrap the result in the v4 envelope.
 
 mod accounts;
+mod app_policies;
+mod apps;
+mod groups;
+mod keys;
+mod organizations;
+mod policies;
 mod service_tokens;
 mod verify;
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{MatchedPath, OriginalUri, Path};
-use axum::http::Uri;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{MatchedPath, OriginalUri, Path, Query};
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use gatehouse_api_types::{Envelope, ResultInfo};
+use serde_json::Value;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::{ApiError, ErrorCode};
+use crate::pagination::Pagination;
 use crate::state::AppState;
 
 /// The management API, under `/client/v4`.
@@ -31,11 +40,39 @@ pub fn router(state: AppState) -> Router {
         )
         .route(&format!("{tokens}/{{token_id}}/rotate"), post(service_tokens::rotate))
         .route(&format!("{tokens}/{{token_id}}/refresh"), post(service_tokens::refresh))
+        .route("/client/v4/accounts/{account_id}/access/keys", get(keys::get).put(keys::update))
+        .route("/client/v4/accounts/{account_id}/access/keys/rotate", post(keys::rotate))
+        .merge(access_routes())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(CatchPanicLayer::custom(|_| internal_error()))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
+}
+
+/// Applications, policies, groups and the organization.
+fn access_routes() -> Router<AppState> {
+    let access = "/client/v4/accounts/{account_id}/access";
+    let app = format!("{access}/apps/{{app_id}}");
+    let app_policy = format!("{app}/policies/{{policy_id}}");
+    Router::new()
+        .route(&format!("{access}/apps"), get(apps::list).post(apps::create))
+        .route(&app, get(apps::get).put(apps::update).delete(apps::delete))
+        .route(&format!("{app}/revoke_tokens"), post(apps::revoke_tokens))
+        .route(&format!("{app}/policies"), get(app_policies::list).post(app_policies::create))
+        .route(&app_policy, get(app_policies::get).put(app_policies::update).delete(app_policies::delete))
+        .route(&format!("{app_policy}/make_reusable"), put(app_policies::make_reusable))
+        .route(&format!("{access}/policies"), get(policies::list).post(policies::create))
+        .route(
+            &format!("{access}/policies/{{policy_id}}"),
+            get(policies::get).put(policies::update).delete(policies::delete),
+        )
+        .route(&format!("{access}/groups"), get(groups::list).post(groups::create))
+        .route(&format!("{access}/groups/{{group_id}}"), get(groups::get).put(groups::update).delete(groups::delete))
+        .route(
+            &format!("{access}/organizations"),
+            get(organizations::get).put(organizations::update).patch(organizations::update),
+        )
 }
 
 /// The request span names the route template, never the raw path: a caller who pastes a secret
@@ -61,4 +98,22 @@ fn internal_error() -> Response {
 /// Path parameters, with undecodable ones answered as an unknown route.
 fn path_params<T>(path: Result<Path<T>, PathRejection>, uri: &Uri) -> Result<T, ApiError> {
     path.map(|Path(params)| params).map_err(|_| ApiError::no_route(uri.path()))
+}
+
+/// Query parameters, with undecodable ones answered as 12091.
+fn query_params<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    query.map(|Query(params)| params).map_err(|error| {
+        ApiError::new(ErrorCode::InvalidUrlParameter, format!("access.api.error.invalid_url_parameter_value: {error}"))
+    })
+}
+
+/// One resource in the v4 envelope.
+fn single(status: StatusCode, result: Value) -> Response {
+    (status, Json(Envelope::ok(result))).into_response()
+}
+
+/// One page of a list in the v4 envelope, with complete `result_info`.
+fn page(items: Vec<Value>, pagination: Pagination, total: u64) -> Response {
+    let info = ResultInfo::new(pagination.page, pagination.per_page, items.len() as u64, total);
+    Json(Envelope::list(items, info)).into_response()
 }

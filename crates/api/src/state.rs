@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use gatehouse_domain::{Clock, SecretFormat, ServerKey};
-use gatehouse_store::Store;
+use gatehouse_store::{ChangeListener, Store};
 
 /// Everything a request handler needs, built once by the server.
 #[derive(Debug, Clone)]
@@ -14,4 +14,6 @@ pub struct AppState {
     pub secret_format: SecretFormat,
     /// The largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// Told about every change before the response is sent (the gateway's snapshot).
+    pub changes: Arc<dyn ChangeListener>,
 }

@@ -9,6 +9,7 @@ use gatehouse_domain::{
 };
 use gatehouse_store::{Page, StoreError, TokenFilter};
 
+use crate::access::references::{token_in_use, token_is_referenced};
 use crate::error::ApiError;
 use crate::pagination::Pagination;
 use crate::state::AppState;
@@ -65,6 +66,7 @@ pub async fn create(state: &AppState, account: AccountId, request: CreateService
         ),
         other => other.into(),
     })?;
+    state.changes.token_changed(&token).await;
     Ok(Shown { token, secret: Some(secret) })
 }
 
@@ -129,9 +131,16 @@ pub async fn refresh(state: &AppState, account: &AccountId, id: &str) -> Result<
     modify(state, account, id, |token, now| token.refresh(now)).await
 }
 
+/// Deletes a token that no policy or group rule names (12139 otherwise, as Cloudflare does).
 pub async fn delete(state: &AppState, account: &AccountId, id: &str) -> Result<ServiceToken, ApiError> {
     let id = parse_id(id)?;
-    state.store.delete_service_token(account, &id).await?.ok_or_else(ApiError::token_not_found)
+    state.store.get_service_token(account, &id).await?.ok_or_else(ApiError::token_not_found)?;
+    if token_is_referenced(state, account, id).await? {
+        return Err(token_in_use());
+    }
+    let token = state.store.delete_service_token(account, &id).await?.ok_or_else(ApiError::token_not_found)?;
+    state.changes.token_deleted(account, &id).await;
+    Ok(token)
 }
 
 /// Reads, changes and writes a token, retrying when a concurrent writer changed it meanwhile.
@@ -146,7 +155,10 @@ async fn modify(
         let mut token = state.store.get_service_token(account, &id).await?.ok_or_else(ApiError::token_not_found)?;
         change(&mut token, state.clock.now());
         match state.store.update_service_token(&token).await {
-            Ok(true) => return Ok(token),
+            Ok(true) => {
+                state.changes.token_changed(&token).await;
+                return Ok(token);
+            }
             Ok(false) => return Err(ApiError::token_not_found()),
             Err(StoreError::Stale) => continue,
             Err(other) => return Err(other.into()),

@@ -6,6 +6,12 @@
 
 mod support;
 
+mod access_changes;
+mod apps;
 mod auth;
 mod errors;
+mod groups;
+mod keys;
+mod organizations;
+mod policies;
 mod service_tokens;

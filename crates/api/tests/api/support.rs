@@ -90,6 +90,7 @@ impl TestApi {
             key: Arc::new(key),
             secret_format: SecretFormat::Prefixed,
             body_limit: 64 * 1024,
+            changes: Arc::new(gatehouse_store::IgnoreChanges),
         };
         TestApi { router: gatehouse_api::router(state), clock, account, other_account, dir }
     }

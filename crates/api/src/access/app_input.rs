@@ -1,0 +1,184 @@
+//! An application's request body: the fields gatehouse interprets are validated (a routable
+//! `domain`, a session duration, a header name, an origin URL), everything else is kept in
+//! `extra` and returned unchanged. `policies` is planned separately ([`super::app_links`]).
+
+use gatehouse_domain::AccountId;
+use gatehouse_domain::access::{AppId, Application, DomainPattern, PolicyLink};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::input::{name, session_duration, without};
+use crate::error::ApiError;
+
+/// Cloudflare's application types. All are stored; gatehouse routes `self_hosted` only.
+const TYPES: [&str; 14] = [
+    "self_hosted",
+    "saas",
+    "ssh",
+    "vnc",
+    "app_launcher",
+    "warp",
+    "biso",
+    "bookmark",
+    "dash_sso",
+    "infrastructure",
+    "rdp",
+    "mcp",
+    "mcp_portal",
+    "proxy_endpoint",
+];
+
+/// Fields of an application that only the server sets.
+const SERVER_FIELDS: [&str; 7] =
+    ["id", "uid", "aud", "created_at", "updated_at", "sessions_revoked_at", "account_id"];
+
+const DEFAULT_SESSION_DURATION: &str = "24h";
+
+#[derive(Debug, Deserialize)]
+pub struct AppInput {
+    name: Option<String>,
+    #[serde(rename = "type")]
+    app_type: Option<String>,
+    domain: Option<String>,
+    destinations: Option<Vec<Value>>,
+    session_duration: Option<String>,
+    /// Links and inline policies; absent on a PUT means "keep the current ones".
+    pub policies: Option<Vec<Value>>,
+    service_auth_401_redirect: Option<bool>,
+    read_service_tokens_from_header: Option<String>,
+    origin: Option<String>,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+/// Every client-settable field but `policies`, validated.
+#[derive(Debug, Clone)]
+pub struct AppFields {
+    name: String,
+    app_type: String,
+    domain: String,
+    destinations: Vec<Value>,
+    session_duration: String,
+    service_auth_401_redirect: bool,
+    read_service_tokens_from_header: Option<String>,
+    origin: Option<String>,
+    extra: Map<String, Value>,
+}
+
+impl AppInput {
+    /// The validated fields, and the `policies` input still to be planned.
+    pub fn validate(self) -> Result<(AppFields, Option<Vec<Value>>), ApiError> {
+        let app_type =
+            self.app_type.ok_or_else(|| ApiError::invalid("'type' is required, e.g. \"self_hosted\""))?;
+        if !TYPES.contains(&app_type.as_str()) {
+            return Err(ApiError::invalid(format!("invalid 'type': expected one of {}", TYPES.join(", "))));
+        }
+        let domain =
+            self.domain.ok_or_else(|| ApiError::invalid("'domain' is required, e.g. \"app.example.com\""))?;
+        DomainPattern::parse(&domain)
+            .map_err(|error| ApiError::invalid(format!("invalid 'domain': {error}")))?;
+        let destinations = match self.destinations {
+            Some(destinations) => validate_destinations(destinations)?,
+            None => vec![json!({"type": "public", "uri": domain})],
+        };
+        let fields = AppFields {
+            name: name(Some(self.name.unwrap_or_else(|| domain.clone())), "")?,
+            app_type,
+            destinations,
+            domain,
+            session_duration: session_duration(self.session_duration, "")?
+                .unwrap_or_else(|| DEFAULT_SESSION_DURATION.to_owned()),
+            service_auth_401_redirect: self.service_auth_401_redirect.unwrap_or(false),
+            read_service_tokens_from_header: header_name(self.read_service_tokens_from_header)?,
+            origin: self.origin.map(origin).transpose()?,
+            extra: without(self.extra, &SERVER_FIELDS),
+        };
+        Ok((fields, self.policies))
+    }
+}
+
+impl AppFields {
+    pub fn into_app(self, id: AppId, aud: String, policies: Vec<PolicyLink>) -> Application {
+        Application {
+            id,
+            aud,
+            name: self.name,
+            app_type: self.app_type,
+            domain: self.domain,
+            destinations: self.destinations,
+            session_duration: self.session_duration,
+            policies,
+            service_auth_401_redirect: self.service_auth_401_redirect,
+            read_service_tokens_from_header: self.read_service_tokens_from_header,
+            origin: self.origin,
+            sessions_revoked_at: None,
+            extra: self.extra,
+        }
+    }
+
+    /// Replaces every client-settable field of `app`; its id, `aud` and revocation time stay.
+    pub fn replace(self, app: &mut Application, policies: Vec<PolicyLink>) {
+        let sessions_revoked_at = app.sessions_revoked_at;
+        *app = AppFields::into_app(self, app.id, std::mem::take(&mut app.aud), policies);
+        app.sessions_revoked_at = sessions_revoked_at;
+    }
+}
+
+/// A new audience tag: 64 lowercase hex (256 bits) from the OS random source, the shape of
+/// Cloudflare's `aud`. Two account ids are two independent 128-bit draws in exactly that form.
+pub fn new_aud() -> String {
+    format!("{}{}", AccountId::generate(), AccountId::generate())
+}
+
+/// Public destinations must be routable hostnames (with optional paths), like `domain`; other
+/// kinds (private networks, workers) are stored as sent.
+fn validate_destinations(destinations: Vec<Value>) -> Result<Vec<Value>, ApiError> {
+    for (index, destination) in destinations.iter().enumerate() {
+        let kind = destination.get("type").and_then(Value::as_str).ok_or_else(|| {
+            ApiError::invalid(format!(
+                "invalid 'destinations[{index}].type': expected a string such as \"public\""
+            ))
+        })?;
+        if kind == "public" {
+            let uri = destination.get("uri").and_then(Value::as_str).ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "invalid 'destinations[{index}].uri': a public destination needs a uri"
+                ))
+            })?;
+            DomainPattern::parse(uri).map_err(|error| {
+                ApiError::invalid(format!("invalid 'destinations[{index}].uri': {error}"))
+            })?;
+        }
+    }
+    Ok(destinations)
+}
+
+/// A header name (an empty string means none).
+fn header_name(header: Option<String>) -> Result<Option<String>, ApiError> {
+    match header {
+        Some(header) if header.is_empty() => Ok(None),
+        Some(header) => match http::HeaderName::from_bytes(header.as_bytes()) {
+            Ok(_) => Ok(Some(header)),
+            Err(_) => Err(ApiError::invalid(
+                "invalid 'read_service_tokens_from_header': expected an HTTP header name",
+            )),
+        },
+        None => Ok(None),
+    }
+}
+
+/// gatehouse's `origin`: an absolute `http://` or `https://` URL with a host, no query or fragment.
+fn origin(origin: String) -> Result<String, ApiError> {
+    let invalid = || {
+        ApiError::invalid(
+            "invalid 'origin': expected an http:// or https:// URL such as \"http://127.0.0.1:9000\"",
+        )
+    };
+    let uri: http::Uri = origin.parse().map_err(|_| invalid())?;
+    let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
+    let host_ok = uri.host().is_some_and(|host| !host.is_empty());
+    if !scheme_ok || !host_ok || uri.query().is_some() || origin.contains('#') {
+        return Err(invalid());
+    }
+    Ok(origin)
+}

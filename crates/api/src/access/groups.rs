@@ -1,0 +1,97 @@
+//! Access groups: named rule sets that policies (and other groups) use as `{"group":{"id":…}}`.
+//! One still used by a rule is not deleted.
+
+use gatehouse_domain::AccountId;
+use gatehouse_domain::access::{Group, GroupId, Policy, Rule};
+use serde_json::Value;
+
+use super::document::{load, load_all};
+use super::input::GroupInput;
+use super::references::{group_in_use, group_is_referenced};
+use super::{MAX_ATTEMPTS, NameFilter, Stored, commit, gave_up, output, page};
+use crate::error::ApiError;
+use crate::pagination::Pagination;
+use crate::state::AppState;
+
+pub async fn create(state: &AppState, account: &AccountId, input: GroupInput) -> Result<Value, ApiError> {
+    let id = GroupId::generate();
+    let stored = Stored::new(input.into_group(id)?, id.to_string(), account, state.clock.now());
+    if !commit(state, account, &[stored.insert()?]).await? {
+        return Err(gave_up());
+    }
+    Ok(output::group(&stored))
+}
+
+pub async fn get(state: &AppState, account: &AccountId, id: &str) -> Result<Value, ApiError> {
+    Ok(output::group(&load_group(state, account, id).await?))
+}
+
+pub async fn list(
+    state: &AppState,
+    account: &AccountId,
+    filter: &NameFilter,
+    pagination: Pagination,
+) -> Result<(Vec<Value>, u64), ApiError> {
+    let groups = load_all::<Group>(state, account).await?;
+    let matching = groups.into_iter().filter(|g| filter.matches(&g.doc.name, &g.id)).collect();
+    let (items, total) = page(matching, pagination);
+    Ok((items.iter().map(output::group).collect(), total))
+}
+
+/// Replaces every client-settable field (a PUT).
+pub async fn update(
+    state: &AppState,
+    account: &AccountId,
+    id: &str,
+    input: GroupInput,
+) -> Result<Value, ApiError> {
+    let group = input.into_group(parse_id(id)?)?;
+    refuse_self_reference(&group)?;
+    for _ in 0..MAX_ATTEMPTS {
+        let mut stored = load_group(state, account, id).await?;
+        stored.doc = group.clone();
+        if commit(state, account, &[stored.update(state.clock.now())?]).await? {
+            return Ok(output::group(&stored));
+        }
+    }
+    Err(gave_up())
+}
+
+/// Deletes a group that no policy or group rule uses (409 otherwise).
+pub async fn delete(state: &AppState, account: &AccountId, id: &str) -> Result<Value, ApiError> {
+    for _ in 0..MAX_ATTEMPTS {
+        let stored = load_group(state, account, id).await?;
+        let policies = load_all::<Policy>(state, account).await?;
+        let groups = load_all::<Group>(state, account).await?;
+        if group_is_referenced(&policies, &groups, stored.doc.id) {
+            return Err(group_in_use());
+        }
+        if commit(state, account, &stored.delete()?).await? {
+            return Ok(output::deleted(id));
+        }
+    }
+    Err(gave_up())
+}
+
+async fn load_group(state: &AppState, account: &AccountId, id: &str) -> Result<Stored<Group>, ApiError> {
+    parse_id(id)?;
+    load(state, account, id).await?.ok_or_else(ApiError::group_not_found)
+}
+
+fn parse_id(id: &str) -> Result<GroupId, ApiError> {
+    GroupId::parse(id).map_err(|_| ApiError::group_not_found())
+}
+
+/// A group whose rules name itself could never be decided.
+fn refuse_self_reference(group: &Group) -> Result<(), ApiError> {
+    for (list, rules) in
+        [("include", &group.include), ("require", &group.require), ("exclude", &group.exclude)]
+    {
+        if let Some(index) = rules.iter().position(|rule| Rule::parse(rule) == Ok(Rule::Group(group.id))) {
+            return Err(ApiError::invalid(format!(
+                "invalid '{list}[{index}]' configuration: a group cannot use itself"
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! Reusable policies: account-level, linked by any number of applications, each shown with
+//! `reusable: true` and its `app_count`. One still linked by an application is not deleted.
+
+use gatehouse_domain::AccountId;
+use gatehouse_domain::access::{Application, Policy, PolicyId};
+use serde_json::Value;
+
+use super::document::{load, load_all};
+use super::input::PolicyInput;
+use super::references::{app_count, policy_in_use};
+use super::{MAX_ATTEMPTS, NameFilter, Stored, commit, gave_up, output, page};
+use crate::error::ApiError;
+use crate::pagination::Pagination;
+use crate::state::AppState;
+
+pub async fn create(state: &AppState, account: &AccountId, input: PolicyInput) -> Result<Value, ApiError> {
+    let id = PolicyId::generate();
+    let policy = input.into_policy(id, None, "")?;
+    let stored = Stored::new(policy, id.to_string(), account, state.clock.now());
+    if !commit(state, account, &[stored.insert()?]).await? {
+        return Err(gave_up());
+    }
+    Ok(output::policy(&stored, None, Some(0)))
+}
+
+pub async fn get(state: &AppState, account: &AccountId, id: &str) -> Result<Value, ApiError> {
+    let stored = load_reusable(state, account, id).await?;
+    let apps = load_all::<Application>(state, account).await?;
+    Ok(output::policy(&stored, None, Some(app_count(&apps, stored.doc.id))))
+}
+
+pub async fn list(
+    state: &AppState,
+    account: &AccountId,
+    filter: &NameFilter,
+    pagination: Pagination,
+) -> Result<(Vec<Value>, u64), ApiError> {
+    let policies = load_all::<Policy>(state, account).await?;
+    let apps = load_all::<Application>(state, account).await?;
+    let matching: Vec<_> =
+        policies.into_iter().filter(|p| p.doc.is_reusable() && filter.matches(&p.doc.name, &p.id)).collect();
+    let (items, total) = page(matching, pagination);
+    let bodies = items.iter().map(|p| output::policy(p, None, Some(app_count(&apps, p.doc.id)))).collect();
+    Ok((bodies, total))
+}
+
+/// Replaces every client-settable field (a PUT).
+pub async fn update(
+    state: &AppState,
+    account: &AccountId,
+    id: &str,
+    input: PolicyInput,
+) -> Result<Value, ApiError> {
+    let policy_id = parse_id(id)?;
+    let policy = input.into_policy(policy_id, None, "")?;
+    for _ in 0..MAX_ATTEMPTS {
+        let mut stored = load_reusable(state, account, id).await?;
+        stored.doc = policy.clone();
+        if commit(state, account, &[stored.update(state.clock.now())?]).await? {
+            let apps = load_all::<Application>(state, account).await?;
+            return Ok(output::policy(&stored, None, Some(app_count(&apps, policy_id))));
+        }
+    }
+    Err(gave_up())
+}
+
+/// Deletes a policy that no application links (409 otherwise).
+pub async fn delete(state: &AppState, account: &AccountId, id: &str) -> Result<Value, ApiError> {
+    for _ in 0..MAX_ATTEMPTS {
+        let stored = load_reusable(state, account, id).await?;
+        let apps = load_all::<Application>(state, account).await?;
+        let count = app_count(&apps, stored.doc.id);
+        if count > 0 {
+            return Err(policy_in_use(count));
+        }
+        if commit(state, account, &stored.delete()?).await? {
+            return Ok(output::deleted(id));
+        }
+    }
+    Err(gave_up())
+}
+
+/// A reusable policy of the account; app-scoped ones are reached through their application.
+async fn load_reusable(state: &AppState, account: &AccountId, id: &str) -> Result<Stored<Policy>, ApiError> {
+    parse_id(id)?;
+    match load::<Policy>(state, account, id).await? {
+        Some(stored) if stored.doc.is_reusable() => Ok(stored),
+        _ => Err(ApiError::policy_not_found()),
+    }
+}
+
+/// An id that cannot exist is the same answer as one that does not.
+pub fn parse_id(id: &str) -> Result<PolicyId, ApiError> {
+    PolicyId::parse(id).map_err(|_| ApiError::policy_not_found())
+}

@@ -1,0 +1,72 @@
+//! Who uses what: applications linking a policy, rules naming a group or a service token. A
+//! resource still in use is not deleted (409, `x-should-retry: false`), as Cloudflare refuses to
+//! delete a service token that a policy names (12139).
+
+use gatehouse_domain::access::{Application, Group, GroupId, Policy, PolicyId, Rule};
+use gatehouse_domain::{AccountId, TokenId};
+use serde_json::Value;
+
+use super::Stored;
+use super::document::load_all;
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+/// How many applications link the policy.
+pub fn app_count(apps: &[Stored<Application>], policy: PolicyId) -> usize {
+    apps.iter().filter(|app| app.doc.policies.iter().any(|link| link.id == policy)).count()
+}
+
+/// Whether any policy or group rule is `{"group":{"id": group}}`.
+pub fn group_is_referenced(policies: &[Stored<Policy>], groups: &[Stored<Group>], group: GroupId) -> bool {
+    let named = |rule: &Value| matches!(Rule::parse(rule), Ok(Rule::Group(id)) if id == group);
+    policies.iter().any(|p| policy_rules(&p.doc).any(named))
+        || groups.iter().any(|g| group_rules(&g.doc).any(named))
+}
+
+/// Whether any policy or group of the account has a rule `{"service_token":{"token_id": token}}`.
+pub async fn token_is_referenced(
+    state: &AppState,
+    account: &AccountId,
+    token: TokenId,
+) -> Result<bool, ApiError> {
+    let named = |rule: &Value| matches!(Rule::parse(rule), Ok(Rule::ServiceToken(Some(id))) if id == token);
+    let policies = load_all::<Policy>(state, account).await?;
+    if policies.iter().any(|p| policy_rules(&p.doc).any(named)) {
+        return Ok(true);
+    }
+    let groups = load_all::<Group>(state, account).await?;
+    Ok(groups.iter().any(|g| group_rules(&g.doc).any(named)))
+}
+
+pub fn policy_in_use(count: usize) -> ApiError {
+    ApiError::new(
+        ErrorCode::PolicyInUse,
+        format!(
+            "access.api.error.policy_in_use: cannot delete the policy because {count} application(s) use it; \
+             remove it from their 'policies' first"
+        ),
+    )
+}
+
+pub fn group_in_use() -> ApiError {
+    ApiError::new(
+        ErrorCode::GroupInUse,
+        "access.api.error.group_in_use: cannot delete the group because a policy or group rule uses it",
+    )
+}
+
+pub fn token_in_use() -> ApiError {
+    ApiError::new(
+        ErrorCode::ServiceTokenInUse,
+        "access.api.error.service_token_in_use: cannot delete service token because it is used by a policy, \
+         group, or app SCIM configuration",
+    )
+}
+
+fn policy_rules(policy: &Policy) -> impl Iterator<Item = &Value> {
+    policy.include.iter().chain(&policy.require).chain(&policy.exclude)
+}
+
+fn group_rules(group: &Group) -> impl Iterator<Item = &Value> {
+    group.include.iter().chain(&group.require).chain(&group.exclude)
+}

@@ -1,0 +1,135 @@
+//! `/accounts/{account_id}/access/apps[/{app_id}[/revoke_tokens]]`.
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{page, path_params, query_params, single};
+use crate::access::apps::{self, AppFilter};
+use crate::auth::{Access, Caller};
+use crate::body::RawBody;
+use crate::error::{ApiError, ErrorCode};
+use crate::pagination::Pagination;
+use crate::state::AppState;
+
+type AccountPath = Result<Path<String>, PathRejection>;
+type AppPath = Result<Path<(String, String)>, PathRejection>;
+
+#[derive(Debug, Deserialize)]
+pub struct ListParams {
+    page: Option<String>,
+    per_page: Option<String>,
+    name: Option<String>,
+    domain: Option<String>,
+    aud: Option<String>,
+    search: Option<String>,
+    exact: Option<String>,
+}
+
+impl ListParams {
+    fn filter(self) -> Result<AppFilter, ApiError> {
+        let exact = match self.exact.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidUrlParameter,
+                    "access.api.error.invalid_url_parameter_value: 'exact' must be true or false",
+                ));
+            }
+        };
+        let given = |value: Option<String>| value.filter(|s| !s.is_empty());
+        Ok(AppFilter {
+            name: given(self.name),
+            domain: given(self.domain),
+            aud: given(self.aud),
+            search: given(self.search),
+            exact,
+        })
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: AccountPath,
+    query: Result<Query<ListParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let account = caller.authorize(&path_params(path, &uri)?, Access::Read)?;
+    let params = query_params(query)?;
+    let pagination = Pagination::parse(params.page.as_deref(), params.per_page.as_deref())?;
+    let (items, total) = apps::list(&state, &account, &params.filter()?, pagination).await?;
+    Ok(page(items, pagination, total))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: AccountPath,
+    body: RawBody,
+) -> Result<Response, ApiError> {
+    let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
+    let app = apps::create(&state, &account, body.json()?).await?;
+    tracing::info!(app_id = %app["id"], "application created");
+    Ok(single(StatusCode::CREATED, app))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: AppPath,
+) -> Result<Response, ApiError> {
+    let (account, id) = path_params(path, &uri)?;
+    let account = caller.authorize(&account, Access::Read)?;
+    Ok(single(StatusCode::OK, apps::get(&state, &account, &id).await?))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: AppPath,
+    body: RawBody,
+) -> Result<Response, ApiError> {
+    let (account, id) = path_params(path, &uri)?;
+    let account = caller.authorize(&account, Access::Write)?;
+    let app = apps::update(&state, &account, &id, body.json()?).await?;
+    tracing::info!(app_id = %id, "application updated");
+    Ok(single(StatusCode::OK, app))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: AppPath,
+    body: RawBody,
+) -> Result<Response, ApiError> {
+    let (account, id) = path_params(path, &uri)?;
+    let account = caller.authorize(&account, Access::Write)?;
+    body.json_or_default::<Value>()?;
+    let deleted = apps::delete(&state, &account, &id).await?;
+    tracing::info!(app_id = %id, "application deleted");
+    Ok(single(StatusCode::OK, deleted))
+}
+
+pub async fn revoke_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: AppPath,
+    body: RawBody,
+) -> Result<Response, ApiError> {
+    let (account, id) = path_params(path, &uri)?;
+    let account = caller.authorize(&account, Access::Write)?;
+    body.json_or_default::<Value>()?;
+    apps::revoke_tokens(&state, &account, &id).await?;
+    tracing::info!(app_id = %id, "application sessions revoked");
+    Ok(single(StatusCode::OK, Value::Null))
+}

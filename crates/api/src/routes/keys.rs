@@ -1,0 +1,180 @@
+//! `/accounts/{account_id}/access/keys` (GET, PUT) and `…/keys/rotate` (POST): the rotation
+//! schedule of the account's JWT signing keys. The keys themselves are never shown here; their
+//! public halves are served by the gateway at `/cdn-cgi/access/certs`. The key set is created on
+//! first need, so the first call may take the time of an RSA key generation.
+
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
+use gatehouse_api_types::Envelope;
+use gatehouse_domain::signing::{DEFAULT_KEY_BITS, SigningError, SigningKeys};
+use gatehouse_domain::{AccountId, Timestamp};
+use gatehouse_store::{Resource, ResourceChange, ResourceKind, StoreError};
+use serde::{Deserialize, Serialize};
+
+use super::path_params;
+use crate::auth::{Access, Caller};
+use crate::body::RawBody;
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+type AccountPath = Result<Path<String>, PathRejection>;
+
+/// How many times a change is re-applied when a concurrent writer got there first.
+const MAX_ATTEMPTS: usize = 8;
+
+#[derive(Debug, Serialize)]
+struct KeysBody {
+    key_rotation_interval_days: u32,
+    days_until_next_rotation: u32,
+    last_key_rotation_at: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UpdateKeysRequest {
+    key_rotation_interval_days: u32,
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: AccountPath,
+) -> Result<Response, ApiError> {
+    let account = caller.authorize(&path_params(path, &uri)?, Access::Read)?;
+    let (keys, _) = load_or_create(&state, &account).await?;
+    Ok(respond(&state, &keys))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: AccountPath,
+    body: RawBody,
+) -> Result<Response, ApiError> {
+    let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
+    let request: UpdateKeysRequest = body.json()?;
+    let days = request.key_rotation_interval_days;
+    let keys =
+        modify(&state, &account, move |keys, _| keys.set_rotation_interval(days).map_err(invalid)).await?;
+    tracing::info!(%account, days, "signing key rotation interval changed");
+    Ok(respond(&state, &keys))
+}
+
+pub async fn rotate(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: AccountPath,
+    body: RawBody,
+) -> Result<Response, ApiError> {
+    let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
+    body.json_or_default::<serde_json::Value>()?;
+    let key = state.key.clone();
+    let keys =
+        modify(&state, &account, move |keys, now| keys.rotate(&key, now, DEFAULT_KEY_BITS).map_err(internal))
+            .await?;
+    tracing::info!(%account, kid = %keys.current.kid, "signing keys rotated");
+    Ok(respond(&state, &keys))
+}
+
+fn respond(state: &AppState, keys: &SigningKeys) -> Response {
+    let body = KeysBody {
+        key_rotation_interval_days: keys.key_rotation_interval_days,
+        days_until_next_rotation: keys.days_until_next_rotation(state.clock.now()),
+        last_key_rotation_at: keys.last_key_rotation_at.to_string(),
+    };
+    Json(Envelope::ok(body)).into_response()
+}
+
+/// The account's keys with their stored revision, generating and saving them on first use.
+async fn load_or_create(state: &AppState, account: &AccountId) -> Result<(SigningKeys, i64), ApiError> {
+    if let Some(found) = read(state, account).await? {
+        return Ok(found);
+    }
+    let now = state.clock.now();
+    let key = state.key.clone();
+    let keys = tokio::task::spawn_blocking(move || SigningKeys::generate(&key, now, DEFAULT_KEY_BITS))
+        .await
+        .map_err(|_| internal("key generation was interrupted"))?
+        .map_err(internal)?;
+    let resource = resource(account, &keys, now, now, 1)?;
+    match state.store.apply(&[ResourceChange::Insert(resource)]).await {
+        Ok(()) => {
+            state.changes.access_changed(account).await;
+            Ok((keys, 1))
+        }
+        // Another request created them meanwhile: use those.
+        Err(StoreError::Conflict(_)) => read(state, account).await?.ok_or_else(|| StoreError::Stale.into()),
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn read(state: &AppState, account: &AccountId) -> Result<Option<(SigningKeys, i64)>, ApiError> {
+    let Some(stored) = state.store.get_resource(ResourceKind::SigningKeys, account, account.as_str()).await?
+    else {
+        return Ok(None);
+    };
+    let keys =
+        serde_json::from_str(&stored.body).map_err(|e| StoreError::Corrupt(format!("signing keys: {e}")))?;
+    Ok(Some((keys, stored.revision)))
+}
+
+/// Reads, changes and writes the keys, re-applying the change when a concurrent writer won.
+async fn modify(
+    state: &AppState,
+    account: &AccountId,
+    change: impl Fn(&mut SigningKeys, Timestamp) -> Result<(), ApiError> + Send + Clone + 'static,
+) -> Result<SigningKeys, ApiError> {
+    for _ in 0..MAX_ATTEMPTS {
+        let (mut keys, revision) = load_or_create(state, account).await?;
+        let now = state.clock.now();
+        let apply = change.clone();
+        // Rotation generates an RSA key: keep it off the async workers.
+        keys = tokio::task::spawn_blocking(move || apply(&mut keys, now).map(|()| keys))
+            .await
+            .map_err(|_| internal("the key change was interrupted"))??;
+        let created_at = now; // ignored by updates: the store keeps the original
+        let updated = resource(account, &keys, created_at, now, revision + 1)?;
+        match state.store.apply(&[ResourceChange::Update(updated)]).await {
+            Ok(()) => {
+                state.changes.access_changed(account).await;
+                return Ok(keys);
+            }
+            Err(StoreError::Stale) => continue,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(StoreError::Stale.into())
+}
+
+fn resource(
+    account: &AccountId,
+    keys: &SigningKeys,
+    created_at: Timestamp,
+    now: Timestamp,
+    revision: i64,
+) -> Result<Resource, ApiError> {
+    let body = serde_json::to_string(keys).map_err(|e| internal(format!("signing keys: {e}")))?;
+    Ok(Resource {
+        kind: ResourceKind::SigningKeys,
+        id: account.as_str().to_owned(),
+        account_id: account.clone(),
+        body,
+        created_at,
+        updated_at: now,
+        revision,
+    })
+}
+
+fn invalid(error: SigningError) -> ApiError {
+    ApiError::invalid(format!("invalid 'key_rotation_interval_days': {error}"))
+}
+
+fn internal(detail: impl std::fmt::Display) -> ApiError {
+    tracing::error!(%detail, "signing keys");
+    ApiError::new(ErrorCode::Internal, "access.api.error.internal_server_error")
+}

@@ -1,0 +1,38 @@
+//! `/accounts/{account_id}/access/organizations`: GET, and PUT or PATCH (both partial).
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
+
+use super::{path_params, single};
+use crate::access::organization;
+use crate::auth::{Access, Caller};
+use crate::body::RawBody;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+type AccountPath = Result<Path<String>, PathRejection>;
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: AccountPath,
+) -> Result<Response, ApiError> {
+    let account = caller.authorize(&path_params(path, &uri)?, Access::Read)?;
+    Ok(single(StatusCode::OK, organization::get(&state, &account).await?))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: AccountPath,
+    body: RawBody,
+) -> Result<Response, ApiError> {
+    let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
+    let organization = organization::update(&state, &account, body.json()?).await?;
+    tracing::info!("access organization updated");
+    Ok(single(StatusCode::OK, organization))
+}
