@@ -1,6 +1,10 @@
 //! One module per subcommand.
 
+mod access;
 pub mod admin;
+pub mod app;
+pub mod group;
+pub mod policy;
 pub mod serve;
 pub mod token;
 

@@ -1,5 +1,5 @@
 //! `gatehouse`: one binary for the server (`serve`), offline administration (`admin`) and the
-//! command-line client of the management API (`token …`).
+//! command-line client of the management API (`token …`, `app …`, `policy …`, `group …`).
 //!
 //! This file only parses the command line and hands over: the server lives in
 //! `gatehouse-server`, the client commands in `commands/`.
@@ -32,6 +32,15 @@ enum Command {
     /// Manage service tokens through the management API.
     #[command(subcommand)]
     Token(commands::token::TokenCommand),
+    /// Manage applications (what the gateway protects, and where it forwards).
+    #[command(subcommand)]
+    App(commands::app::AppCommand),
+    /// Manage access policies (who may reach an application).
+    #[command(subcommand)]
+    Policy(commands::policy::PolicyCommand),
+    /// Manage access groups (named rule sets that policies use).
+    #[command(subcommand)]
+    Group(commands::group::GroupCommand),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +57,9 @@ fn main() -> ExitCode {
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Admin(command) => commands::admin::run(command).await,
             Command::Token(command) => commands::token::run(command).await,
+            Command::App(command) => commands::app::run(command).await,
+            Command::Policy(command) => commands::policy::run(command).await,
+            Command::Group(command) => commands::group::run(command).await,
         }
     })
 }

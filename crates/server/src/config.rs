@@ -39,6 +39,17 @@ pub struct Config {
     pub bootstrap_api_token: Option<Secret>,
     /// On first start: use this account id instead of generating one.
     pub bootstrap_account_id: Option<AccountId>,
+    /// Certificate chain and private key (PEM) for the gateway listener; `None`: plain HTTP.
+    pub gateway_tls: Option<TlsFiles>,
+    /// How long an origin has to answer with its response head before the gateway sends 504.
+    pub origin_timeout_secs: u64,
+}
+
+/// The PEM files the gateway listener terminates TLS with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// Values from the command line or environment; each one that is set wins over the file.
@@ -55,6 +66,8 @@ pub struct Overrides {
     pub log_format: Option<LogFormat>,
     pub bootstrap_api_token: Option<Secret>,
     pub bootstrap_account_id: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 /// The `--config` file. Unknown keys are an error, so typos do not pass silently.
@@ -71,6 +84,10 @@ struct ConfigFile {
     log_format: Option<LogFormat>,
     body_limit_bytes: Option<usize>,
     shutdown_grace_secs: Option<u64>,
+    /// PEM certificate chain of the gateway listener (with `tls_key`).
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    origin_timeout_secs: Option<u64>,
 }
 
 /// A configuration that cannot be used; the message says what to change.
@@ -89,6 +106,7 @@ pub const DEFAULT_API_LISTEN: &str = "127.0.0.1:8787";
 pub const DEFAULT_GATEWAY_LISTEN: &str = "127.0.0.1:8080";
 const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 10;
+const DEFAULT_ORIGIN_TIMEOUT_SECS: u64 = 30;
 
 impl Config {
     pub fn resolve(overrides: Overrides) -> Result<Config, ConfigError> {
@@ -119,6 +137,19 @@ impl Config {
                 "GATEHOUSE_BOOTSTRAP_API_TOKEN must be 20 to 512 visible ASCII characters without quotes".into(),
             ));
         }
+        let gateway_tls = match (overrides.tls_cert.or(file.tls_cert), overrides.tls_key.or(file.tls_key)) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError::Invalid(
+                    "--tls-cert and --tls-key (GATEHOUSE_TLS_CERT, GATEHOUSE_TLS_KEY) must be given together".into(),
+                ));
+            }
+        };
+        let origin_timeout_secs = file.origin_timeout_secs.unwrap_or(DEFAULT_ORIGIN_TIMEOUT_SECS);
+        if origin_timeout_secs == 0 {
+            return Err(ConfigError::Invalid("origin_timeout_secs must be at least 1".into()));
+        }
         Ok(Config {
             data_dir: overrides.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
             api_listen: overrides.api_listen.or(file.api_listen).unwrap_or_else(|| default_addr(DEFAULT_API_LISTEN)),
@@ -135,6 +166,8 @@ impl Config {
             shutdown_grace_secs: file.shutdown_grace_secs.unwrap_or(DEFAULT_SHUTDOWN_GRACE_SECS),
             bootstrap_api_token: overrides.bootstrap_api_token,
             bootstrap_account_id,
+            gateway_tls,
+            origin_timeout_secs,
         })
     }
 
@@ -188,6 +221,20 @@ mod tests {
         assert_eq!(config.api_listen.port(), 0);
         assert_eq!(config.gateway_listen.port(), 9001);
         assert_eq!(config.secret_format, SecretFormat::LegacyHex);
+    }
+
+    #[test]
+    fn tls_needs_both_files() {
+        let config = Config::resolve(Overrides {
+            tls_cert: Some("cert.pem".into()),
+            tls_key: Some("key.pem".into()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(config.gateway_tls, Some(TlsFiles { cert: "cert.pem".into(), key: "key.pem".into() }));
+        assert_eq!(config.origin_timeout_secs, 30);
+        let error = Config::resolve(Overrides { tls_cert: Some("cert.pem".into()), ..Overrides::default() }).unwrap_err();
+        assert!(error.to_string().contains("--tls-key"), "{error}");
     }
 
     #[test]

@@ -1,23 +1,90 @@
-//! The gateway listener. Applications and policies are not configurable yet, so no request can
-//! match one: every request is answered 404, never passed through to anything. The routing,
-//! authentication and forwarding stages replace this module.
+//! The gateway's setup: the [`Gateway`] built from the store once bootstrap is done (signing
+//! keys are created for accounts that have none), and the listener's TLS configuration read
+//! from PEM files. Serving is `gatehouse_proxy::serve`.
 
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Router;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
-pub fn router() -> Router {
-    Router::new().fallback(no_application)
+use gatehouse_domain::{Clock, ServerKey};
+use gatehouse_proxy::{Gateway, GatewayError, GatewayOptions};
+use gatehouse_store::Store;
+use rustls::ServerConfig;
+
+use crate::config::TlsFiles;
+
+/// Why the gateway's TLS configuration is unusable; the message names the file.
+#[derive(Debug, thiserror::Error)]
+#[error("gateway TLS: {0}")]
+pub struct TlsError(String);
+
+/// Builds the gateway; `origin_timeout_secs` comes from `Config`.
+pub async fn start(
+    store: Arc<dyn Store>,
+    key: Arc<ServerKey>,
+    clock: Arc<dyn Clock>,
+    origin_timeout_secs: u64,
+) -> Result<Arc<Gateway>, GatewayError> {
+    let options = GatewayOptions {
+        origin_timeout: Duration::from_secs(origin_timeout_secs),
+        ..GatewayOptions::default()
+    };
+    Gateway::start(store, key, clock, options).await
 }
 
-async fn no_application(headers: HeaderMap) -> Response {
-    let wants_json = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"));
-    if wants_json {
-        (StatusCode::NOT_FOUND, axum::Json(serde_json::json!({"error": "no application matches this host and path"}))).into_response()
-    } else {
-        (StatusCode::NOT_FOUND, "no application matches this host and path\n").into_response()
+/// The listener's TLS configuration: the certificate chain and key from PEM files, TLS 1.2 and
+/// 1.3, ALPN offering HTTP/2 and HTTP/1.1.
+pub fn tls_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
+    let certs = rustls_pemfile::certs(&mut read(&files.cert)?.as_slice())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| TlsError(format!("{}: {e}", files.cert.display())))?;
+    if certs.is_empty() {
+        return Err(TlsError(format!("{}: no PEM certificate found", files.cert.display())));
+    }
+    let key = rustls_pemfile::private_key(&mut read(&files.key)?.as_slice())
+        .map_err(|e| TlsError(format!("{}: {e}", files.key.display())))?
+        .ok_or_else(|| TlsError(format!("{}: no PEM private key found", files.key.display())))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| TlsError(format!("{} and {}: {e}", files.cert.display(), files.key.display())))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
+    std::fs::read(path).map_err(|e| TlsError(format!("cannot read {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_pair(dir: &Path) -> TlsFiles {
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let files = TlsFiles { cert: dir.join("cert.pem"), key: dir.join("key.pem") };
+        std::fs::write(&files.cert, cert.cert.pem()).unwrap();
+        std::fs::write(&files.key, cert.signing_key.serialize_pem()).unwrap();
+        files
+    }
+
+    #[test]
+    fn reads_a_pem_pair_and_offers_http2() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = tls_config(&write_pair(dir.path())).unwrap();
+        assert_eq!(config.alpn_protocols, vec![b"h2".to_vec(), b"http/1.1".to_vec()]);
+    }
+
+    #[test]
+    fn missing_or_mismatched_files_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = write_pair(dir.path());
+        let missing = TlsFiles { cert: dir.path().join("nope.pem"), ..files.clone() };
+        assert!(tls_config(&missing).unwrap_err().to_string().contains("nope.pem"));
+        let swapped = TlsFiles { cert: files.key.clone(), key: files.cert.clone() };
+        assert!(tls_config(&swapped).is_err());
     }
 }

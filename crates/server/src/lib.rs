@@ -19,6 +19,6 @@ mod serve;
 mod store;
 
 pub use clock::SystemClock;
-pub use config::{Config, ConfigError, LogFormat, Overrides};
+pub use config::{Config, ConfigError, LogFormat, Overrides, TlsFiles};
 pub use serve::{Ready, Server, ServerError};
 pub use store::open_store;

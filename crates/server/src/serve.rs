@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use gatehouse_api::AppState;
 use gatehouse_domain::{AccountId, Clock, Secret};
+use gatehouse_proxy::{Gateway, GatewayError};
 use gatehouse_store::StoreError;
 use serde::Serialize;
 use tokio::net::TcpListener;
@@ -19,7 +20,11 @@ use crate::bootstrap::{self, BootstrapOptions};
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::keys::{self, KeyError};
-use crate::{gateway, open_store};
+use crate::gateway::{self, TlsError};
+use crate::open_store;
+
+/// How long the last write of token uses may take at shutdown.
+const USAGE_FLUSH_LIMIT: Duration = Duration::from_secs(5);
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +33,10 @@ pub enum ServerError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Key(#[from] KeyError),
+    #[error(transparent)]
+    Gateway(#[from] GatewayError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("serving failed: {0}")]
@@ -48,6 +57,9 @@ pub struct Ready {
 pub struct Server {
     api: TcpListener,
     gateway: TcpListener,
+    /// The authenticating proxy; also the API's change listener.
+    proxy: Arc<Gateway>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     state: AppState,
     grace: Duration,
     ready: Ready,
@@ -66,12 +78,18 @@ impl Server {
             admin_token: config.bootstrap_api_token,
         };
         let boot = bootstrap::ensure(store.as_ref(), &key, clock.as_ref(), options).await?;
+        let tls = config.gateway_tls.as_ref().map(gateway::tls_config).transpose()?;
+        let proxy = gateway::start(store.clone(), key.clone(), clock.clone(), config.origin_timeout_secs).await?;
         let api = bind(config.api_listen).await?;
         let gateway = bind(config.gateway_listen).await?;
         let ready = Ready {
             event: "ready",
             api: format!("http://{}", local_addr(&api, config.api_listen)),
-            gateway: format!("http://{}", local_addr(&gateway, config.gateway_listen)),
+            gateway: format!(
+                "{}://{}",
+                if tls.is_some() { "https" } else { "http" },
+                local_addr(&gateway, config.gateway_listen)
+            ),
             account_id: boot.account_id.to_string(),
         };
         let state = AppState {
@@ -80,10 +98,13 @@ impl Server {
             key,
             secret_format: config.secret_format,
             body_limit: config.body_limit_bytes,
+            changes: proxy.clone(),
         };
         Ok(Server {
             api,
             gateway,
+            proxy,
+            tls,
             state,
             grace: Duration::from_secs(config.shutdown_grace_secs),
             ready,
@@ -115,11 +136,9 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let api_app = gatehouse_api::router(self.state.clone());
-        let gateway_app = gateway::router();
         let api = axum::serve(self.api, api_app).with_graceful_shutdown(stopped(stop_rx.clone()));
-        let gateway = axum::serve(self.gateway, gateway_app).with_graceful_shutdown(stopped(stop_rx.clone()));
         let api = tokio::spawn(async move { api.await });
-        let gateway = tokio::spawn(async move { gateway.await });
+        let gateway = tokio::spawn(gatehouse_proxy::serve(self.gateway, self.proxy.clone(), self.tls, stopped(stop_rx.clone())));
 
         shutdown.await;
         tracing::info!("shutting down: no new connections, finishing in-flight requests");
@@ -130,6 +149,11 @@ impl Server {
             (api, gateway)
         })
         .await;
+        // However the drain ended, queued token uses reach the database (bounded: a hung
+        // database must not hold the process).
+        if tokio::time::timeout(USAGE_FLUSH_LIMIT, self.proxy.flush_usage()).await.is_err() {
+            tracing::warn!("could not write the last token uses in time");
+        }
         match drained {
             Ok((Ok(Ok(())), Ok(Ok(())))) => {
                 tracing::info!("stopped");

@@ -24,6 +24,12 @@ pub struct ServeArgs {
     /// Gateway listener [default: 127.0.0.1:8080]; port 0 picks a free port.
     #[arg(long, env = "GATEHOUSE_GATEWAY_LISTEN", value_name = "ADDR")]
     gateway_listen: Option<SocketAddr>,
+    /// PEM certificate chain: serve the gateway over TLS (with --tls-key).
+    #[arg(long, env = "GATEHOUSE_TLS_CERT", value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "GATEHOUSE_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Database URL [default: SQLite in the data directory].
     #[arg(long, env = "GATEHOUSE_DATABASE_URL", value_name = "URL", hide_env_values = true)]
     database_url: Option<String>,
@@ -70,6 +76,8 @@ impl ServeArgs {
             }),
             bootstrap_api_token: self.bootstrap_api_token.map(Secret::new),
             bootstrap_account_id: self.bootstrap_account_id,
+            tls_cert: self.tls_cert,
+            tls_key: self.tls_key,
         }
     }
 }

@@ -1,0 +1,219 @@
+//! Refusals and errors, and the one place that renders them. Every answer the gateway makes
+//! itself (401, 403, 404, 400, 502, 504, 500) has the same shape: a JSON body for clients that
+//! accept JSON, else a short HTML page; both name the status and a Ray ID (`Cf-Ray`, for correlating logs) and nothing else,
+//! so an attacker cannot tell an unknown client id from a wrong secret. The precise reason is a
+//! [`Denial`], logged at debug level and attached to the response as an [`AccessOutcome`]
+//! extension for the access log.
+//!
+//! Codes (gatehouse's choice; Cloudflare's pages carry none): `1000 + status`, e.g. 1403.
+
+use gatehouse_domain::TokenId;
+use gatehouse_domain::access::{AppId, PolicyId};
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Response, StatusCode};
+
+use crate::body::{self, Body};
+use crate::snapshot::App;
+
+/// Why a request was refused. Shown to nobody but the operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Denial {
+    /// No credentials at all.
+    MissingCredentials,
+    /// Only one of the two headers, duplicated headers, a malformed client id or JSON header.
+    MalformedCredentials,
+    UnknownClientId,
+    WrongSecret,
+    /// The token belongs to another account than the application.
+    WrongAccount,
+    Expired,
+    Disabled,
+    /// A session JWT that is not ours, altered, expired, for another application, or revoked.
+    InvalidSession,
+    /// Authenticated (or not), but no policy admits the request.
+    NoMatchingPolicy,
+    /// A `deny` policy matched.
+    DeniedByPolicy,
+    /// The application's configuration could not be compiled: it fails closed.
+    Misconfigured,
+}
+
+/// Who caused a failure (after pingora's `ErrorSource`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailureSource {
+    /// The client: bad or missing credentials, or not allowed.
+    Downstream,
+    /// The origin: unreachable, too slow, or broken.
+    Upstream,
+    /// gatehouse itself or its configuration.
+    Internal,
+}
+
+impl Denial {
+    /// A stable name for logs and metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Denial::MissingCredentials => "missing_credentials",
+            Denial::MalformedCredentials => "malformed_credentials",
+            Denial::UnknownClientId => "unknown_client_id",
+            Denial::WrongSecret => "wrong_secret",
+            Denial::WrongAccount => "wrong_account",
+            Denial::Expired => "expired",
+            Denial::Disabled => "disabled",
+            Denial::InvalidSession => "invalid_session",
+            Denial::NoMatchingPolicy => "no_matching_policy",
+            Denial::DeniedByPolicy => "denied_by_policy",
+            Denial::Misconfigured => "misconfigured",
+        }
+    }
+
+    /// True when the request failed to authenticate (strict mode answers these 401).
+    pub fn is_authentication_failure(self) -> bool {
+        !matches!(self, Denial::NoMatchingPolicy | Denial::DeniedByPolicy | Denial::Misconfigured)
+    }
+
+    pub fn source(self) -> FailureSource {
+        match self {
+            Denial::Misconfigured => FailureSource::Internal,
+            _ => FailureSource::Downstream,
+        }
+    }
+}
+
+/// What the gateway decided, attached to every response it makes for an application (as a
+/// response extension) so that the access log can record it without parsing anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessOutcome {
+    pub app: Option<AppId>,
+    /// The token that authenticated, if one did.
+    pub token: Option<TokenId>,
+    /// The policy that decided, if one matched.
+    pub policy: Option<PolicyId>,
+    pub allowed: bool,
+    pub denial: Option<Denial>,
+    /// Set when the origin failed after the request was allowed.
+    pub failure: Option<FailureSource>,
+}
+
+/// The status of a refusal at `app`. Strict mode (spec §5.4): 401 when authentication failed,
+/// 403 when no policy admits an authenticated token. Otherwise 403, or 401 where the
+/// application asks for it (`service_auth_401_redirect`) and has Service Auth policies.
+pub(crate) fn status(app: &App, denial: Denial) -> StatusCode {
+    let unauthorized = if app.account.strict {
+        denial.is_authentication_failure()
+    } else {
+        app.service_auth_401_redirect && app.has_service_auth_policy && denial != Denial::Misconfigured
+    };
+    if unauthorized { StatusCode::UNAUTHORIZED } else { StatusCode::FORBIDDEN }
+}
+
+/// True when the client asks for JSON (`Accept` naming a JSON type).
+pub(crate) fn wants_json(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT).iter().any(|v| v.to_str().is_ok_and(|v| v.contains("json")))
+}
+
+/// A refusal or error in the gateway's one shape.
+pub(crate) fn render(status: StatusCode, wants_json: bool) -> Response<Body> {
+    let ray_id = ray_id();
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let code = 1000 + u32::from(status.as_u16());
+    let (content_type, text) = if wants_json {
+        let value = serde_json::json!({
+            "success": false,
+            "errors": [{"code": code, "message": reason}],
+            "messages": [],
+            "result": null,
+            "ray_id": ray_id,
+        });
+        ("application/json", value.to_string())
+    } else {
+        ("text/html; charset=utf-8", page(status, reason, &ray_id))
+    };
+    let mut response = Response::new(body::full(text));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(value) = HeaderValue::from_str(&ray_id) {
+        headers.insert("cf-ray", value);
+    }
+    match status {
+        StatusCode::FORBIDDEN => {
+            headers.insert("cf-access-error", HeaderValue::from_static("access.denied"));
+        }
+        StatusCode::UNAUTHORIZED => {
+            headers.insert("cf-access-error", HeaderValue::from_static("access.unauthorized"));
+        }
+        _ => {}
+    }
+    response
+}
+
+fn page(status: StatusCode, reason: &str, ray_id: &str) -> String {
+    let explanation = match status {
+        StatusCode::UNAUTHORIZED => "Valid credentials are required to reach this application.",
+        StatusCode::FORBIDDEN => "You do not have access to this application.",
+        StatusCode::NOT_FOUND => "No application is configured for this address.",
+        StatusCode::BAD_REQUEST => "The request could not be understood.",
+        StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT => "The application did not answer.",
+        _ => "The request could not be completed.",
+    };
+    let code = status.as_u16();
+    format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{code} {reason}</title></head>\n\
+         <body><h1>{code} {reason}</h1><p>{explanation}</p><p class=\"ray\">Ray ID: <code>{ray_id}</code></p></body></html>\n"
+    )
+}
+
+/// 16 hex characters, the shape of a Cloudflare Ray ID.
+fn ray_id() -> String {
+    let mut bytes = [0u8; 8];
+    // A failed random source leaves zeros: the id only helps correlate logs.
+    let _ = getrandom::fill(&mut bytes);
+    hex::encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    async fn text(response: Response<Body>) -> String {
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn json_and_html_say_only_the_status() {
+        let json = render(StatusCode::FORBIDDEN, true);
+        assert_eq!(json.headers()["cf-access-error"], "access.denied");
+        assert_eq!(json.headers()[header::CONTENT_TYPE], "application/json");
+        let body: serde_json::Value = serde_json::from_str(&text(json).await).unwrap();
+        assert_eq!(body["success"], false);
+        assert_eq!(body["errors"][0]["code"], 1403);
+        assert_eq!(body["errors"][0]["message"], "Forbidden");
+        assert_eq!(body["ray_id"].as_str().unwrap().len(), 16);
+
+        let html = render(StatusCode::UNAUTHORIZED, false);
+        assert_eq!(html.headers()["cf-access-error"], "access.unauthorized");
+        let page = text(html).await;
+        assert!(page.contains("401 Unauthorized") && page.contains("Ray ID"), "{page}");
+    }
+
+    #[test]
+    fn only_policy_outcomes_are_not_authentication_failures() {
+        assert!(Denial::WrongSecret.is_authentication_failure());
+        assert!(Denial::InvalidSession.is_authentication_failure());
+        assert!(!Denial::NoMatchingPolicy.is_authentication_failure());
+        assert_eq!(Denial::Misconfigured.source(), FailureSource::Internal);
+        assert_eq!(Denial::UnknownClientId.as_str(), "unknown_client_id");
+    }
+
+    #[test]
+    fn accept_headers_choose_json() {
+        let mut headers = HeaderMap::new();
+        assert!(!wants_json(&headers));
+        headers.insert(header::ACCEPT, HeaderValue::from_static("text/html, application/json;q=0.9"));
+        assert!(wants_json(&headers));
+    }
+}

@@ -1,0 +1,144 @@
+//! Stage 5: the request goes to the application's origin over a keep-alive pool (HTTP/1.1,
+//! `http://` or `https://` with the webpki roots), bodies streamed both ways, WebSocket
+//! upgrades spliced through. The origin has `timeout` to answer with its response head; after
+//! that the body streams for as long as it takes. A failure is the origin's (`Upstream`):
+//! 502 when it cannot be reached, 504 when it does not answer in time.
+
+mod headers;
+mod upgrade;
+
+use std::time::Duration;
+
+use http::uri::{PathAndQuery, Uri};
+use http::{Request, Response, StatusCode, Version};
+use hyper::body::Incoming;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+pub(crate) use headers::{Context, is_websocket_upgrade};
+
+use crate::body::{self, Body};
+use crate::snapshot::Origin;
+
+/// How idle pooled connections to origins live.
+const POOL_IDLE: Duration = Duration::from_secs(90);
+
+/// Why a request did not get an answer from its origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OriginError {
+    /// Connection refused, unreachable, TLS failure: 502.
+    Connect,
+    /// No response head within the timeout: 504.
+    Timeout,
+    /// The connection broke or the origin spoke nonsense: 502.
+    Failed,
+}
+
+impl OriginError {
+    pub fn status(self) -> StatusCode {
+        match self {
+            OriginError::Timeout => StatusCode::GATEWAY_TIMEOUT,
+            OriginError::Connect | OriginError::Failed => StatusCode::BAD_GATEWAY,
+        }
+    }
+}
+
+/// The pool of connections to every origin.
+#[derive(Debug, Clone)]
+pub(crate) struct OriginClient {
+    client: Client<HttpsConnector<HttpConnector>, Incoming>,
+    timeout: Duration,
+}
+
+impl OriginClient {
+    pub fn new(timeout: Duration) -> Result<Self, String> {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(provider)
+            .map_err(|e| format!("TLS for origins: {e}"))?
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(POOL_IDLE).build(https);
+        Ok(OriginClient { client, timeout })
+    }
+
+    pub async fn forward(
+        &self,
+        mut request: Request<Incoming>,
+        origin: &Origin,
+        context: Context<'_>,
+    ) -> Result<Response<Body>, OriginError> {
+        let upgrade = is_websocket_upgrade(request.headers());
+        let client_side = upgrade.then(|| hyper::upgrade::on(&mut request));
+        let (mut parts, incoming) = request.into_parts();
+        parts.uri = origin_uri(origin, &parts.uri).ok_or(OriginError::Failed)?;
+        parts.version = Version::HTTP_11;
+        headers::prepare_request(&mut parts.headers, context, upgrade);
+        let request = Request::from_parts(parts, incoming);
+
+        let response = match tokio::time::timeout(self.timeout, self.client.request(request)).await {
+            Err(_) => return Err(OriginError::Timeout),
+            Ok(Err(error)) if error.is_connect() => {
+                tracing::debug!(%error, "origin unreachable");
+                return Err(OriginError::Connect);
+            }
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "origin request failed");
+                return Err(OriginError::Failed);
+            }
+            Ok(Ok(response)) => response,
+        };
+        if let Some(client_side) = client_side
+            && response.status() == StatusCode::SWITCHING_PROTOCOLS
+        {
+            return Ok(upgrade::splice(response, client_side));
+        }
+        let (mut parts, incoming) = response.into_parts();
+        headers::clean_response(&mut parts.headers, false);
+        Ok(Response::from_parts(parts, body::streamed(incoming)))
+    }
+}
+
+/// The origin's scheme and authority, its base path, then the request's path and query as the
+/// client sent them (routing matched their normalized form, which resolves what origins would).
+fn origin_uri(origin: &Origin, request: &Uri) -> Option<Uri> {
+    let path_and_query = request.path_and_query().map_or("/", PathAndQuery::as_str);
+    let path_and_query = if origin.base_path.is_empty() {
+        PathAndQuery::try_from(path_and_query).ok()?
+    } else {
+        PathAndQuery::try_from(format!("{}{path_and_query}", origin.base_path)).ok()?
+    };
+    Uri::builder()
+        .scheme(origin.scheme.clone())
+        .authority(origin.authority.clone())
+        .path_and_query(path_and_query)
+        .build()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_origin_uri_keeps_the_request_path_and_query() {
+        let origin = Origin {
+            scheme: http::uri::Scheme::HTTP,
+            authority: "127.0.0.1:9000".parse().unwrap(),
+            base_path: String::new(),
+        };
+        let uri: Uri = "/a/../b?x=1".parse().unwrap();
+        assert_eq!(origin_uri(&origin, &uri).unwrap().to_string(), "http://127.0.0.1:9000/a/../b?x=1");
+        let based = Origin { base_path: "/base".to_owned(), ..origin };
+        assert_eq!(
+            origin_uri(&based, &"/x".parse().unwrap()).unwrap().to_string(),
+            "http://127.0.0.1:9000/base/x"
+        );
+    }
+}

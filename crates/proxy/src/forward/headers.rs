@@ -1,0 +1,199 @@
+//! The headers an origin receives and a client gets back. Hop-by-hop headers (RFC 9110 §7.6.1:
+//! `Connection` and the headers it names, `Keep-Alive`, `TE`, `Trailer`, `Transfer-Encoding`,
+//! `Upgrade`, `Proxy-*`) are removed both ways, except what a WebSocket upgrade needs. Toward
+//! the origin the client secret, the single-header credential and any client-supplied
+//! assertion are removed; the gateway's own `Cf-Access-Jwt-Assertion` and the
+//! `X-Forwarded-*` headers are set.
+
+use std::net::IpAddr;
+
+use http::header::{
+    CONNECTION, HOST, HeaderMap, HeaderName, HeaderValue, TE, TRAILER, TRANSFER_ENCODING, UPGRADE,
+};
+
+use crate::credentials::CLIENT_SECRET;
+
+pub(crate) const ASSERTION: &str = "cf-access-jwt-assertion";
+/// Identity logins carry it at Cloudflare; service tokens never do, so a client's copy is a lie.
+const USER_EMAIL: &str = "cf-access-authenticated-user-email";
+const KEEP_ALIVE: &str = "keep-alive";
+
+/// What the request headers toward the origin depend on.
+#[derive(Debug)]
+pub(crate) struct Context<'a> {
+    pub peer: IpAddr,
+    pub tls: bool,
+    /// The host the client addressed (its `Host`, or `:authority` for HTTP/2).
+    pub host: &'a str,
+    /// The application's single-header credential, to strip.
+    pub token_header: Option<&'a HeaderName>,
+    /// The application JWT (absent for bypass).
+    pub assertion: Option<HeaderValue>,
+}
+
+/// True for `Connection: upgrade` + `Upgrade: websocket`.
+pub(crate) fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
+    let upgrade = headers
+        .get(UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("websocket"));
+    upgrade && connection_tokens(headers).any(|token| token.eq_ignore_ascii_case("upgrade"))
+}
+
+pub(crate) fn prepare_request(headers: &mut HeaderMap, context: Context<'_>, upgrade: bool) {
+    remove_hop_by_hop(headers, upgrade);
+    headers.remove(CLIENT_SECRET);
+    headers.remove(ASSERTION);
+    headers.remove(USER_EMAIL);
+    if let Some(name) = context.token_header {
+        headers.remove(name);
+    }
+    if !headers.contains_key(HOST)
+        && let Ok(host) = HeaderValue::from_str(context.host)
+    {
+        headers.insert(HOST, host);
+    }
+    append_forwarded_for(headers, context.peer);
+    let proto = if context.tls { "https" } else { "http" };
+    headers.insert("x-forwarded-proto", HeaderValue::from_static(proto));
+    if let Ok(host) = HeaderValue::from_str(context.host) {
+        headers.insert("x-forwarded-host", host);
+    }
+    if let Some(assertion) = context.assertion {
+        headers.insert(ASSERTION, assertion);
+    }
+}
+
+pub(crate) fn clean_response(headers: &mut HeaderMap, upgrade: bool) {
+    remove_hop_by_hop(headers, upgrade);
+}
+
+fn remove_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
+    let named: Vec<HeaderName> = connection_tokens(headers)
+        .filter(|token| !(upgrade && token.eq_ignore_ascii_case("upgrade")))
+        .filter_map(|token| HeaderName::try_from(token).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in [KEEP_ALIVE, TE.as_str(), TRAILER.as_str(), TRANSFER_ENCODING.as_str()] {
+        headers.remove(name);
+    }
+    let proxy: Vec<HeaderName> =
+        headers.keys().filter(|name| name.as_str().starts_with("proxy-")).cloned().collect();
+    for name in proxy {
+        headers.remove(name);
+    }
+    if upgrade {
+        headers.insert(CONNECTION, HeaderValue::from_static("upgrade"));
+    } else {
+        headers.remove(CONNECTION);
+        headers.remove(UPGRADE);
+    }
+}
+
+fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers
+        .get_all(CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// Appends the TCP peer to what the client sent (kept for the origin's information; the
+/// gateway itself never trusts it).
+fn append_forwarded_for(headers: &mut HeaderMap, peer: IpAddr) {
+    let peer = peer.to_canonical().to_string();
+    let previous: Vec<&str> =
+        headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+    let value = if previous.is_empty() { peer } else { format!("{}, {peer}", previous.join(", ")) };
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        headers.insert("x-forwarded-for", value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.append(HeaderName::try_from(*name).unwrap(), HeaderValue::from_str(value).unwrap());
+        }
+        headers
+    }
+
+    fn context<'a>(token_header: Option<&'a HeaderName>) -> Context<'a> {
+        Context {
+            peer: "::ffff:10.0.0.9".parse().unwrap(),
+            tls: true,
+            host: "app.example.com",
+            token_header,
+            assertion: Some(HeaderValue::from_static("the.app.jwt")),
+        }
+    }
+
+    #[test]
+    fn credentials_spoofs_and_hop_by_hop_headers_do_not_reach_the_origin() {
+        let custom = HeaderName::from_static("x-auth-json");
+        let mut headers = map(&[
+            ("host", "app.example.com"),
+            ("cf-access-client-id", "abc.access"),
+            ("cf-access-client-secret", "s3cret"),
+            ("cf-access-jwt-assertion", "forged"),
+            ("cf-access-authenticated-user-email", "admin@example.com"),
+            ("x-auth-json", "{}"),
+            ("connection", "keep-alive, x-private"),
+            ("x-private", "1"),
+            ("keep-alive", "timeout=5"),
+            ("te", "trailers"),
+            ("proxy-authorization", "Basic x"),
+            ("upgrade", "h2c"),
+            ("x-forwarded-for", "203.0.113.1"),
+            ("x-forwarded-proto", "gopher"),
+        ]);
+        prepare_request(&mut headers, context(Some(&custom)), false);
+        for gone in [
+            "cf-access-client-secret",
+            "x-auth-json",
+            "connection",
+            "x-private",
+            "keep-alive",
+            "te",
+            "proxy-authorization",
+            "upgrade",
+            "cf-access-authenticated-user-email",
+        ] {
+            assert!(!headers.contains_key(gone), "{gone} must be removed");
+        }
+        assert_eq!(headers["cf-access-client-id"], "abc.access");
+        assert_eq!(headers["cf-access-jwt-assertion"], "the.app.jwt");
+        assert_eq!(headers["x-forwarded-for"], "203.0.113.1, 10.0.0.9");
+        assert_eq!(headers["x-forwarded-proto"], "https");
+        assert_eq!(headers["x-forwarded-host"], "app.example.com");
+    }
+
+    #[test]
+    fn bypass_sends_no_assertion_and_http2_gets_a_host() {
+        let mut headers = map(&[("cf-access-jwt-assertion", "forged")]);
+        let context = Context { assertion: None, ..context(None) };
+        prepare_request(&mut headers, context, false);
+        assert!(!headers.contains_key("cf-access-jwt-assertion"));
+        assert_eq!(headers["host"], "app.example.com");
+    }
+
+    #[test]
+    fn websocket_upgrades_keep_what_they_need() {
+        let mut headers =
+            map(&[("connection", "Upgrade"), ("upgrade", "websocket"), ("sec-websocket-key", "k")]);
+        assert!(is_websocket_upgrade(&headers));
+        prepare_request(&mut headers, context(None), true);
+        assert_eq!(headers["connection"], "upgrade");
+        assert_eq!(headers["upgrade"], "websocket");
+        assert_eq!(headers["sec-websocket-key"], "k");
+        assert!(!is_websocket_upgrade(&map(&[("upgrade", "websocket")])));
+    }
+}

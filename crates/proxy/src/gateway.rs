@@ -1,0 +1,199 @@
+//! The [`Gateway`]: the in-memory snapshot, the origin pool, the JWT caches and the usage
+//! writer, and [`Gateway::handle`], which runs a request through the stages in order. It is
+//! also the `ChangeListener` the management API tells about every change.
+
+mod maintenance;
+mod request;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use async_trait::async_trait;
+use gatehouse_domain::signing::DEFAULT_KEY_BITS;
+use gatehouse_domain::{AccountId, Clock, ServerKey, ServiceToken, TokenId};
+use gatehouse_store::{ChangeListener, Store, StoreError};
+
+use crate::forward::OriginClient;
+use crate::keys::KeyMaterial;
+use crate::session::Sessions;
+use crate::snapshot::{AccessSnapshot, TokenSnapshot, load_account};
+use crate::usage::UsageQueue;
+
+/// Tunables of the gateway; [`Default`] gives the documented defaults.
+#[derive(Debug, Clone)]
+pub struct GatewayOptions {
+    /// How long an origin has to send its response head (default 30 s); then 504.
+    pub origin_timeout: Duration,
+    /// RSA modulus size of signing keys this gateway creates or rotates (default 2048).
+    pub key_bits: usize,
+    /// How often queued token uses are written at the latest (default 1 s).
+    pub usage_flush_interval: Duration,
+    /// Token uses that may wait for the writer before new ones are dropped (default 65536).
+    pub usage_queue_capacity: usize,
+    /// How often due key rotations are made and expired cache entries dropped (default 60 s).
+    pub maintenance_interval: Duration,
+}
+
+impl Default for GatewayOptions {
+    fn default() -> Self {
+        GatewayOptions {
+            origin_timeout: Duration::from_secs(30),
+            key_bits: DEFAULT_KEY_BITS,
+            usage_flush_interval: Duration::from_secs(1),
+            usage_queue_capacity: 65_536,
+            maintenance_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// One client connection, as the listener accepted it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connection {
+    /// The TCP peer: the only client address the gateway believes.
+    pub peer: std::net::SocketAddr,
+    /// Whether the client reached the gateway over TLS (`X-Forwarded-Proto`, `Secure` cookies).
+    pub tls: bool,
+}
+
+/// Why the gateway could not start.
+#[derive(Debug)]
+pub enum GatewayError {
+    Store(StoreError),
+    /// The TLS client for `https://` origins could not be set up.
+    OriginTls(String),
+}
+
+impl std::fmt::Display for GatewayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GatewayError::Store(error) => write!(f, "loading the gateway snapshot: {error}"),
+            GatewayError::OriginTls(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for GatewayError {}
+
+impl From<StoreError> for GatewayError {
+    fn from(error: StoreError) -> Self {
+        GatewayError::Store(error)
+    }
+}
+
+/// The authenticating reverse proxy. Build it with [`Gateway::start`], serve it with
+/// [`crate::serve`], and give it to the management API as its `ChangeListener`.
+pub struct Gateway {
+    store: Arc<dyn Store>,
+    server_key: Arc<ServerKey>,
+    clock: Arc<dyn Clock>,
+    options: GatewayOptions,
+    tokens: TokenSnapshot,
+    access: ArcSwap<AccessSnapshot>,
+    /// Serializes snapshot rebuilds, so a slow older rebuild cannot overwrite a newer one.
+    rebuilding: tokio::sync::Mutex<()>,
+    /// Accounts whose rebuild failed, retried by the maintenance task.
+    dirty: std::sync::Mutex<std::collections::HashSet<AccountId>>,
+    sessions: Sessions,
+    usage: UsageQueue,
+    origins: OriginClient,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("tokens", &self.tokens.len())
+            .field("accounts", &self.access.load().accounts.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Gateway {
+    /// Loads every token and every account's access configuration (creating signing keys for
+    /// accounts without them), then starts the usage writer and the maintenance task on the
+    /// current Tokio runtime.
+    pub async fn start(
+        store: Arc<dyn Store>,
+        server_key: Arc<ServerKey>,
+        clock: Arc<dyn Clock>,
+        options: GatewayOptions,
+    ) -> Result<Arc<Gateway>, GatewayError> {
+        let origins = OriginClient::new(options.origin_timeout).map_err(GatewayError::OriginTls)?;
+        let usage =
+            UsageQueue::start(store.clone(), options.usage_queue_capacity, options.usage_flush_interval);
+        let gateway = Arc::new(Gateway {
+            store,
+            server_key,
+            clock,
+            options,
+            tokens: TokenSnapshot::default(),
+            access: ArcSwap::from_pointee(AccessSnapshot::default()),
+            rebuilding: tokio::sync::Mutex::new(()),
+            dirty: std::sync::Mutex::default(),
+            sessions: Sessions::default(),
+            usage,
+            origins,
+        });
+        gateway.reload().await?;
+        tokio::spawn(maintenance::run(Arc::downgrade(&gateway), gateway.options.maintenance_interval));
+        Ok(gateway)
+    }
+
+    /// Re-reads everything from the store: every token and every account.
+    pub async fn reload(&self) -> Result<(), StoreError> {
+        self.tokens.replace_all(self.store.all_service_tokens().await?);
+        for account in self.store.list_accounts().await? {
+            self.reload_account(&account.id).await?;
+        }
+        tracing::info!(
+            tokens = self.tokens.len(),
+            accounts = self.access.load().accounts.len(),
+            "gateway snapshot loaded"
+        );
+        Ok(())
+    }
+
+    /// Rebuilds one account's access configuration and swaps it in.
+    pub async fn reload_account(&self, account: &AccountId) -> Result<(), StoreError> {
+        let _one_at_a_time = self.rebuilding.lock().await;
+        let known: Vec<Arc<KeyMaterial>> = self
+            .access
+            .load()
+            .account(account)
+            .map(|a| a.settings.keys.all().cloned().collect())
+            .unwrap_or_default();
+        let store = self.store.as_ref();
+        let loaded = load_account(
+            store,
+            &self.server_key,
+            self.clock.as_ref(),
+            account,
+            &known,
+            self.options.key_bits,
+        )
+        .await?;
+        let next = self.access.load().with_account(Arc::new(loaded));
+        self.access.store(Arc::new(next));
+        Ok(())
+    }
+
+    /// Writes every queued token use now (at shutdown, say).
+    pub async fn flush_usage(&self) {
+        self.usage.flush().await;
+    }
+}
+
+#[async_trait]
+impl ChangeListener for Gateway {
+    async fn token_changed(&self, token: &ServiceToken) {
+        self.tokens.upsert(token.clone());
+    }
+
+    async fn token_deleted(&self, account: &AccountId, id: &TokenId) {
+        self.tokens.remove(account, id);
+    }
+
+    async fn access_changed(&self, account: &AccountId) {
+        self.rebuild(account).await;
+    }
+}

@@ -1,0 +1,202 @@
+//! One request through the stages: route, credentials, verify, authorize, then forward or deny.
+
+use std::sync::Arc;
+
+use gatehouse_domain::Timestamp;
+use gatehouse_domain::access::{PolicyId, Verdict};
+use http::header::SET_COOKIE;
+use http::{HeaderValue, Request, Response, StatusCode};
+use hyper::body::Incoming;
+
+use super::{Connection, Gateway};
+use crate::authorize::authorize;
+use crate::body::Body;
+use crate::certs;
+use crate::credentials;
+use crate::deny::{self, AccessOutcome, Denial, FailureSource, wants_json};
+use crate::forward::Context;
+use crate::route::{self, Target};
+use crate::session;
+use crate::snapshot::{App, Authenticated};
+use crate::verify::{self, Via};
+
+impl Gateway {
+    /// Answers one request. Never fails: every outcome is a response.
+    pub async fn handle(&self, request: Request<Incoming>, connection: Connection) -> Response<Body> {
+        let now = self.clock.now();
+        let target = {
+            let snapshot = self.access.load();
+            let (parts, body) = request.into_parts();
+            match route::route(&snapshot, &parts) {
+                Target::App(app) => Ok((app, Request::from_parts(parts, body))),
+                Target::Certs => Err(certs::certs(&snapshot, &parts, now)),
+                Target::Identity => Err(certs::identity(
+                    &snapshot,
+                    &self.tokens,
+                    &self.sessions,
+                    &parts,
+                    connection.peer.ip(),
+                    now,
+                )),
+                Target::NoApplication => Err(deny::render(StatusCode::NOT_FOUND, wants_json(&parts.headers))),
+                Target::BadRequest => Err(deny::render(StatusCode::BAD_REQUEST, wants_json(&parts.headers))),
+            }
+        };
+        match target {
+            Ok((app, request)) => self.handle_app(app, request, connection, now).await,
+            Err(response) => response,
+        }
+    }
+
+    async fn handle_app(
+        &self,
+        app: Arc<App>,
+        request: Request<Incoming>,
+        connection: Connection,
+        now: Timestamp,
+    ) -> Response<Body> {
+        let mut outcome = AccessOutcome {
+            app: Some(app.id),
+            token: None,
+            policy: None,
+            allowed: false,
+            denial: None,
+            failure: None,
+        };
+        let strict = app.account.strict;
+        let sessions_count = !strict && app.has_allow_policy;
+        let verified = credentials::read(request.headers(), app.token_header.as_ref(), sessions_count)
+            .and_then(|presented| {
+                verify::verify(presented, &app, &self.tokens, &self.sessions, &self.server_key, now)
+            });
+        let (who, failure) = match verified {
+            Ok(Some((who, via))) => (Some((who, via)), None),
+            Ok(None) => (None, Some(Denial::MissingCredentials)),
+            Err(denial) => (None, Some(denial)),
+        };
+        if let Some((who, Via::Secret(used))) = &who
+            && let Some(usage) = self.tokens.record_use(&who.client_id, *used, now)
+        {
+            self.usage.push(usage);
+        }
+        outcome.token = who.as_ref().map(|(who, _)| who.id);
+
+        // Strict mode: credentials that do not authenticate are refused whatever the policies say.
+        if strict && let Some(denial) = failure.filter(|d| *d != Denial::MissingCredentials) {
+            return self.refuse(&app, &request, denial, outcome);
+        }
+        if app.broken {
+            return self.refuse(&app, &request, Denial::Misconfigured, outcome);
+        }
+        let (assertion, cookie) = match authorize(&app, outcome.token, connection.peer.ip()) {
+            Verdict::Deny { policy } => {
+                outcome.policy = policy;
+                let denial = match (policy, failure) {
+                    (Some(_), _) => Denial::DeniedByPolicy,
+                    (None, Some(failure)) => failure,
+                    (None, None) => Denial::NoMatchingPolicy,
+                };
+                return self.refuse(&app, &request, denial, outcome);
+            }
+            Verdict::Bypass { policy } => {
+                outcome.policy = Some(policy);
+                (None, None)
+            }
+            Verdict::Allow { policy, .. } => {
+                outcome.policy = Some(policy);
+                match &who {
+                    Some((who, via)) => {
+                        match self.assertion(&app, who, *via, Some(policy), connection.tls, now) {
+                            Ok(pair) => pair,
+                            Err(error) => {
+                                tracing::error!(app = %app.id, %error, "could not issue the application JWT");
+                                outcome.failure = Some(FailureSource::Internal);
+                                return with_outcome(
+                                    deny::render(
+                                        StatusCode::INTERNAL_SERVER_ERROR,
+                                        wants_json(request.headers()),
+                                    ),
+                                    outcome,
+                                );
+                            }
+                        }
+                    }
+                    // Admitted without a token (an IP rule, say): there is no identity to assert.
+                    None => (None, None),
+                }
+            }
+        };
+        outcome.allowed = true;
+        self.forward(app, request, connection, assertion, cookie, outcome).await
+    }
+
+    /// The JWT for the origin, and the session cookie where one is given: non-strict mode, an
+    /// application with an allow policy, and a request that presented its secret.
+    fn assertion(
+        &self,
+        app: &App,
+        who: &Authenticated,
+        via: Via,
+        policy: Option<PolicyId>,
+        tls: bool,
+        now: Timestamp,
+    ) -> Result<(Option<HeaderValue>, Option<HeaderValue>), String> {
+        let (jwt, exp) = self.sessions.issue(app, who, app.session_secs_for(policy), now)?;
+        let wants_cookie = !app.account.strict && app.has_allow_policy && matches!(via, Via::Secret(_));
+        let cookie = wants_cookie.then(|| session::cookie(&jwt, exp - now.unix(), tls)).flatten();
+        Ok((Some(jwt), cookie))
+    }
+
+    async fn forward(
+        &self,
+        app: Arc<App>,
+        request: Request<Incoming>,
+        connection: Connection,
+        assertion: Option<HeaderValue>,
+        cookie: Option<HeaderValue>,
+        mut outcome: AccessOutcome,
+    ) -> Response<Body> {
+        let host = route::host(request.uri(), request.headers()).unwrap_or_default().to_owned();
+        let json = wants_json(request.headers());
+        let context = Context {
+            peer: connection.peer.ip(),
+            tls: connection.tls,
+            host: &host,
+            token_header: app.token_header.as_ref(),
+            assertion,
+        };
+        match self.origins.forward(request, &app.origin, context).await {
+            Ok(mut response) => {
+                if let Some(cookie) = cookie {
+                    response.headers_mut().append(SET_COOKIE, cookie);
+                }
+                with_outcome(response, outcome)
+            }
+            Err(error) => {
+                tracing::debug!(app = %app.id, ?error, "origin failed");
+                outcome.failure = Some(FailureSource::Upstream);
+                with_outcome(deny::render(error.status(), json), outcome)
+            }
+        }
+    }
+
+    fn refuse(
+        &self,
+        app: &App,
+        request: &Request<Incoming>,
+        denial: Denial,
+        mut outcome: AccessOutcome,
+    ) -> Response<Body> {
+        tracing::debug!(app = %app.id, app_name = %app.name, denial = denial.as_str(), token = ?outcome.token, "request refused");
+        outcome.denial = Some(denial);
+        if denial.source() == FailureSource::Internal {
+            outcome.failure = Some(FailureSource::Internal);
+        }
+        with_outcome(deny::render(deny::status(app, denial), wants_json(request.headers())), outcome)
+    }
+}
+
+fn with_outcome(mut response: Response<Body>, outcome: AccessOutcome) -> Response<Body> {
+    response.extensions_mut().insert(outcome);
+    response
+}

@@ -1,0 +1,101 @@
+//! The gateway listener: accept TCP connections (optionally TLS), speak HTTP/1.1 or HTTP/2 as the
+//! client chooses, allow upgrades, and on shutdown stop accepting, let in-flight requests finish
+//! and flush the usage writer. The caller bounds how long the drain may take.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+
+use crate::gateway::{Connection, Gateway};
+
+/// How long a client has to send a request head, and to finish a TLS handshake.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves `gateway` on `listener` until `shutdown` completes, then drains: no new connections,
+/// in-flight requests finish (idle keep-alive connections are closed), queued token uses are
+/// written. `tls`: terminate TLS with this configuration (set its ALPN to offer `h2`).
+pub async fn serve(
+    listener: TcpListener,
+    gateway: Arc<Gateway>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+    builder.http2().timer(TokioTimer::new());
+    let acceptor = tls.map(TlsAcceptor::from);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(pair) => pair,
+                    Err(error) => {
+                        // Out of file descriptors, say: back off instead of spinning.
+                        tracing::warn!(%error, "could not accept a gateway connection");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let connection = Connection { peer, tls: acceptor.is_some() };
+                let task = ConnectionTask { builder: builder.clone(), gateway: gateway.clone(), watcher: graceful.watcher() };
+                tokio::spawn(task.run(stream, acceptor.clone(), connection));
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    gateway.flush_usage().await;
+    graceful.shutdown().await;
+    gateway.flush_usage().await;
+    Ok(())
+}
+
+struct ConnectionTask {
+    builder: auto::Builder<TokioExecutor>,
+    gateway: Arc<Gateway>,
+    watcher: hyper_util::server::graceful::Watcher,
+}
+
+impl ConnectionTask {
+    async fn run(self, stream: TcpStream, acceptor: Option<TlsAcceptor>, connection: Connection) {
+        match acceptor {
+            None => self.serve(TokioIo::new(stream), connection).await,
+            Some(acceptor) => {
+                match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(stream)) => self.serve(TokioIo::new(stream), connection).await,
+                    Ok(Err(error)) => {
+                        tracing::debug!(peer = %connection.peer, %error, "TLS handshake failed")
+                    }
+                    Err(_) => tracing::debug!(peer = %connection.peer, "TLS handshake timed out"),
+                }
+            }
+        }
+    }
+
+    async fn serve<I>(self, io: TokioIo<I>, connection: Connection)
+    where
+        I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let gateway = self.gateway;
+        let service = service_fn(move |request| {
+            let gateway = gateway.clone();
+            async move { Ok::<_, Infallible>(gateway.handle(request, connection).await) }
+        });
+        let served = self.builder.serve_connection_with_upgrades(io, service).into_owned();
+        if let Err(error) = self.watcher.watch(served).await {
+            tracing::debug!(peer = %connection.peer, %error, "gateway connection ended with an error");
+        }
+    }
+}

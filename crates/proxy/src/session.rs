@@ -1,0 +1,246 @@
+//! Application JWTs (spec §5.6): issued for allowed service-token requests as
+//! `Cf-Access-Jwt-Assertion` and, where sessions count, as the `CF_Authorization` cookie; and
+//! verified when a client presents one back.
+//!
+//! RS256 signing costs about a millisecond, so a JWT is cached per (token, application) and
+//! reused until less than a tenth of its lifetime (at least a minute, at most half of it)
+//! remains; a key rotation, a session revocation or a new lifetime makes a new one. Verifying
+//! caches the signature check per JWT; the claims, the key's validity and the token's state are
+//! checked on every request.
+//!
+//! Revocation (`sessions_revoked_at`) refuses JWTs issued before it. Timestamps are whole
+//! seconds, so a JWT issued in the very second of the revocation is ambiguous: only those this
+//! gateway issued after it saw the revocation count (a client with any other gets refused and
+//! authenticates again with its secret — failing closed).
+
+use std::collections::{HashMap, HashSet};
+
+use dashmap::DashMap;
+use gatehouse_domain::access::AppId;
+use gatehouse_domain::{Timestamp, TokenId};
+use http::HeaderValue;
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::deny::Denial;
+use crate::snapshot::{App, Authenticated};
+
+/// Beyond this many cached entries a cache is emptied (a flood of distinct JWTs must not grow
+/// memory without bound); normal traffic never gets near it.
+const MAX_VERIFIED: usize = 10_000;
+const MAX_ISSUED: usize = 1_000_000;
+/// Tolerated clock difference between nodes for `iat`.
+const CLOCK_SKEW_SECS: i64 = 60;
+
+/// The claims of an application token for a service token (spec §5.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct AppClaims {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub aud: Vec<String>,
+    pub exp: i64,
+    pub iat: i64,
+    pub iss: String,
+    /// The token's client id.
+    pub common_name: String,
+    pub sub: String,
+}
+
+/// A JWT issued and still reusable.
+#[derive(Debug)]
+struct Issued {
+    jwt: HeaderValue,
+    iat: i64,
+    exp: i64,
+    kid: String,
+}
+
+/// A JWT whose signature checked out.
+#[derive(Debug)]
+struct Verified {
+    kid: String,
+    claims: AppClaims,
+}
+
+/// A valid session presented by a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Session {
+    pub client_id: String,
+    pub iat: i64,
+}
+
+/// Issued and verified JWTs.
+#[derive(Debug, Default)]
+pub(crate) struct Sessions {
+    issued: DashMap<(TokenId, AppId), Issued>,
+    verified: DashMap<Box<str>, Verified>,
+    /// Per application: the second its sessions were revoked, and the JWTs issued in that second
+    /// after the revocation was seen, with their expiry.
+    same_second: DashMap<AppId, (i64, HashMap<Box<str>, i64>)>,
+}
+
+impl Sessions {
+    /// The JWT for `who` at `app` with a `lifetime` in seconds, and its expiry: cached, or
+    /// signed now with the account's current key.
+    pub fn issue(
+        &self,
+        app: &App,
+        who: &Authenticated,
+        lifetime: u64,
+        now: Timestamp,
+    ) -> Result<(HeaderValue, i64), String> {
+        let key = (who.id, app.id);
+        let lifetime = i64::try_from(lifetime).unwrap_or(i64::MAX / 4);
+        if let Some(hit) = self.issued.get(&key)
+            && reusable(&hit, app, lifetime, now.unix())
+            && hit.jwt.to_str().is_ok_and(|jwt| self.survives_revocation(app, hit.iat, jwt))
+        {
+            return Ok((hit.jwt.clone(), hit.exp));
+        }
+        let signing = &app.account.keys.current;
+        let iat = now.unix();
+        // In the second of a revocation, one second less of life makes the new JWT differ from
+        // any issued earlier that second (same claims would sign to the same bytes).
+        let revocation_second = app.sessions_revoked_at.map(Timestamp::unix) == Some(iat) && lifetime > 1;
+        let claims = AppClaims {
+            kind: "app".to_owned(),
+            aud: vec![app.aud.clone()],
+            exp: iat.saturating_add(lifetime - i64::from(revocation_second)),
+            iat,
+            iss: app.account.issuer.clone(),
+            common_name: who.client_id.clone(),
+            sub: String::new(),
+        };
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(signing.kid.clone());
+        header.typ = Some("JWT".to_owned());
+        let jwt = jsonwebtoken::encode(&header, &claims, &signing.encoding)
+            .map_err(|e| format!("signing a JWT: {e}"))?;
+        let jwt = HeaderValue::try_from(jwt).map_err(|e| format!("a JWT is not a header value: {e}"))?;
+        if self.issued.len() >= MAX_ISSUED {
+            self.issued.clear();
+        }
+        if revocation_second && let Ok(text) = jwt.to_str() {
+            let mut entry = self.same_second.entry(app.id).or_insert_with(|| (iat, HashMap::new()));
+            if entry.0 != iat {
+                *entry = (iat, HashMap::new());
+            }
+            entry.1.insert(text.into(), claims.exp);
+        }
+        let issued = Issued { jwt: jwt.clone(), iat, exp: claims.exp, kid: signing.kid.clone() };
+        self.issued.insert(key, issued);
+        Ok((jwt, claims.exp))
+    }
+
+    /// Checks a JWT presented for `app`: our signature with the account's current or previous
+    /// key, issuer, audience, expiry, and not issued before the application's sessions were
+    /// revoked. The caller checks that the token it names is still usable.
+    pub fn verify(&self, app: &App, jwt: &str, now: Timestamp) -> Result<Session, Denial> {
+        let keys = &app.account.keys;
+        let now = now.unix();
+        if let Some(known) = self.verified.get(jwt) {
+            if keys.verifying(&known.kid, Timestamp::from_unix(now)).is_none() {
+                return Err(Denial::InvalidSession);
+            }
+            let session = check_claims(&known.claims, app, now)?;
+            return self.revocation_check(app, session, jwt);
+        }
+        let header = jsonwebtoken::decode_header(jwt).map_err(|_| Denial::InvalidSession)?;
+        let kid = header.kid.ok_or(Denial::InvalidSession)?;
+        let key = keys.verifying(&kid, Timestamp::from_unix(now)).ok_or(Denial::InvalidSession)?;
+        let claims = jsonwebtoken::decode::<AppClaims>(jwt, &key.decoding, &validation())
+            .map_err(|_| Denial::InvalidSession)?
+            .claims;
+        let session = check_claims(&claims, app, now)?;
+        let session = self.revocation_check(app, session, jwt)?;
+        if self.verified.len() >= MAX_VERIFIED {
+            self.verified.clear();
+        }
+        self.verified.insert(jwt.into(), Verified { kid, claims });
+        Ok(session)
+    }
+
+    /// Drops what has expired.
+    pub fn sweep(&self, now: Timestamp) {
+        let now = now.unix();
+        self.issued.retain(|_, issued| issued.exp > now);
+        self.verified.retain(|_, verified| verified.claims.exp > now);
+        self.same_second.retain(|_, (_, jwts)| {
+            jwts.retain(|_, exp| *exp > now);
+            !jwts.is_empty()
+        });
+    }
+
+    fn revocation_check(&self, app: &App, session: Session, jwt: &str) -> Result<Session, Denial> {
+        if self.survives_revocation(app, session.iat, jwt) {
+            Ok(session)
+        } else {
+            Err(Denial::InvalidSession)
+        }
+    }
+
+    /// Whether a JWT issued at `iat` is still good after the application's last revocation.
+    fn survives_revocation(&self, app: &App, iat: i64, jwt: &str) -> bool {
+        match app.sessions_revoked_at.map(Timestamp::unix) {
+            None => true,
+            Some(revoked) if iat > revoked => true,
+            Some(revoked) if iat == revoked => self
+                .same_second
+                .get(&app.id)
+                .is_some_and(|entry| entry.0 == revoked && entry.1.contains_key(jwt)),
+            Some(_) => false,
+        }
+    }
+
+    #[cfg(test)]
+    pub fn issued_len(&self) -> usize {
+        self.issued.len()
+    }
+}
+
+fn reusable(issued: &Issued, app: &App, lifetime: i64, now: i64) -> bool {
+    let margin = (lifetime / 10).max(60).min(lifetime / 2);
+    issued.kid == app.account.keys.current.kid
+        && (issued.exp - issued.iat == lifetime || issued.exp - issued.iat == lifetime - 1)
+        && issued.iat <= now
+        && issued.exp - now > margin
+}
+
+fn check_claims(claims: &AppClaims, app: &App, now: i64) -> Result<Session, Denial> {
+    let valid = claims.kind == "app"
+        && claims.iss == app.account.issuer
+        && claims.aud.contains(&app.aud)
+        && claims.exp > now
+        && claims.iat <= now + CLOCK_SKEW_SECS;
+    if valid {
+        Ok(Session { client_id: claims.common_name.clone(), iat: claims.iat })
+    } else {
+        Err(Denial::InvalidSession)
+    }
+}
+
+/// Signature and algorithm only: time and audience are checked against the gateway's clock and
+/// the application in [`check_claims`].
+fn validation() -> Validation {
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims = HashSet::new();
+    validation
+}
+
+/// `Set-Cookie` for a session: host-only, every path, not readable by scripts, sent on
+/// top-level navigations; `Secure` when the client reached the gateway over TLS.
+pub(crate) fn cookie(jwt: &HeaderValue, max_age: i64, secure: bool) -> Option<HeaderValue> {
+    let jwt = jwt.to_str().ok()?;
+    let secure = if secure { "; Secure" } else { "" };
+    let max_age = max_age.max(0);
+    HeaderValue::try_from(format!(
+        "CF_Authorization={jwt}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .ok()
+}
+
+#[cfg(test)]
+mod tests;

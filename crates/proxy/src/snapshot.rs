@@ -1,0 +1,182 @@
+//! Everything the request path reads, in memory: service tokens by client id ([`TokenSnapshot`],
+//! changed in place), and the access configuration ([`AccessSnapshot`]: applications compiled
+//! into a route table, policies compiled and sorted, groups, organization settings and unsealed
+//! signing keys per account), replaced as a whole through an `ArcSwap` when an account's
+//! configuration changes. Nothing here touches the database on the request path; loading
+//! (`access::load_account`) happens when the gateway starts and when the API reports a change.
+
+mod access;
+mod tokens;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use gatehouse_domain::access::{
+    AppId, CompiledGroup, CompiledPolicy, DomainPattern, GroupId, PolicyId, RouteTable,
+};
+use gatehouse_domain::{AccountId, Timestamp};
+use http::HeaderName;
+use http::uri::{Authority, Scheme};
+
+pub(crate) use access::load_account;
+pub(crate) use tokens::{Authenticated, TokenSnapshot, Use};
+
+use crate::keys::AccountKeys;
+
+/// The access configuration of every account, and the route table over all their applications.
+#[derive(Debug, Default)]
+pub(crate) struct AccessSnapshot {
+    pub routes: RouteTable<Arc<App>>,
+    /// Oldest account first (the default account of `/cdn-cgi/access/certs`).
+    pub accounts: Vec<Arc<AccountAccess>>,
+}
+
+/// One account's compiled configuration.
+#[derive(Debug)]
+pub(crate) struct AccountAccess {
+    pub settings: Arc<AccountSettings>,
+    /// Each routable application with each of its patterns.
+    pub routes: Vec<(DomainPattern, Arc<App>)>,
+}
+
+/// What the request path needs to know about an account.
+#[derive(Debug)]
+pub(crate) struct AccountSettings {
+    pub id: AccountId,
+    /// The JWT issuer host; `iss` is `https://<auth_domain>`.
+    pub auth_domain: String,
+    pub issuer: String,
+    /// `strict_service_token_auth`.
+    pub strict: bool,
+    /// Groups that compiled; a missing one counts as unknown and never grants access.
+    pub groups: HashMap<GroupId, CompiledGroup>,
+    pub keys: AccountKeys,
+}
+
+/// A routable application (`self_hosted` with an origin), compiled.
+#[derive(Debug)]
+pub(crate) struct App {
+    pub id: AppId,
+    pub account: Arc<AccountSettings>,
+    pub name: String,
+    /// The JWT audience.
+    pub aud: String,
+    pub origin: Origin,
+    /// Sorted by precedence.
+    pub policies: Vec<CompiledPolicy>,
+    /// Policies with their own `session_duration`, in seconds.
+    pub policy_sessions: Vec<(PolicyId, u64)>,
+    /// The application's session duration, in seconds.
+    pub session_secs: u64,
+    pub service_auth_401_redirect: bool,
+    /// `read_service_tokens_from_header`.
+    pub token_header: Option<HeaderName>,
+    /// At least one `allow` policy: session cookies are issued and accepted (non-strict mode).
+    pub has_allow_policy: bool,
+    /// At least one `non_identity` policy (Service Auth).
+    pub has_service_auth_policy: bool,
+    pub sessions_revoked_at: Option<Timestamp>,
+    /// A policy failed to compile or a linked policy is missing: every request is refused.
+    pub broken: bool,
+}
+
+/// Where an application's allowed requests go.
+#[derive(Debug, Clone)]
+pub(crate) struct Origin {
+    pub scheme: Scheme,
+    pub authority: Authority,
+    /// A path prefix from the origin URL, without a trailing `/` (often empty).
+    pub base_path: String,
+}
+
+impl App {
+    /// The session lifetime when `policy` admitted the request.
+    pub fn session_secs_for(&self, policy: Option<PolicyId>) -> u64 {
+        policy
+            .and_then(|id| self.policy_sessions.iter().find(|(p, _)| *p == id).map(|(_, secs)| *secs))
+            .unwrap_or(self.session_secs)
+    }
+}
+
+impl AccessSnapshot {
+    /// This snapshot with `account` added or replaced, and the route table rebuilt.
+    pub fn with_account(&self, account: Arc<AccountAccess>) -> AccessSnapshot {
+        let mut accounts = self.accounts.clone();
+        match accounts.iter_mut().find(|a| a.settings.id == account.settings.id) {
+            Some(slot) => *slot = account,
+            None => accounts.push(account),
+        }
+        let mut routes = RouteTable::new();
+        for account in &accounts {
+            for (pattern, app) in &account.routes {
+                routes.insert(pattern.clone(), app.clone());
+            }
+        }
+        AccessSnapshot { routes, accounts }
+    }
+
+    pub fn account(&self, id: &AccountId) -> Option<&Arc<AccountAccess>> {
+        self.accounts.iter().find(|a| &a.settings.id == id)
+    }
+
+    /// The account whose organization's `auth_domain` is `host` (the team domain).
+    pub fn account_by_auth_domain(&self, host: &str) -> Option<&Arc<AccountSettings>> {
+        self.accounts.iter().map(|a| &a.settings).find(|s| s.auth_domain.eq_ignore_ascii_case(host))
+    }
+
+    /// The application whose audience is `aud`.
+    pub fn app_by_aud(&self, aud: &str) -> Option<&Arc<App>> {
+        self.accounts.iter().flat_map(|a| a.routes.iter()).map(|(_, app)| app).find(|app| app.aud == aud)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Applications for unit tests, with real (2048-bit) signing keys.
+
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use gatehouse_domain::signing::SigningKeys;
+    use gatehouse_domain::{AccountId, ServerKey, Timestamp};
+
+    use super::{AccountSettings, App, Origin};
+    use crate::keys::AccountKeys;
+
+    pub fn keys(server_key: &ServerKey) -> (SigningKeys, AccountKeys) {
+        let stored = SigningKeys::generate(server_key, Timestamp::from_unix(0), 2048).unwrap();
+        let loaded = AccountKeys::load(&stored, server_key, &[]).unwrap();
+        (stored, loaded)
+    }
+
+    pub fn app(keys: AccountKeys, aud: &str) -> App {
+        let account = Arc::new(AccountSettings {
+            id: AccountId::generate(),
+            auth_domain: "team.example.com".to_owned(),
+            issuer: "https://team.example.com".to_owned(),
+            strict: false,
+            groups: HashMap::new(),
+            keys,
+        });
+        App {
+            id: gatehouse_domain::access::AppId::generate(),
+            account,
+            name: "test".to_owned(),
+            aud: aud.to_owned(),
+            origin: Origin {
+                scheme: http::uri::Scheme::HTTP,
+                authority: "127.0.0.1:1".parse().unwrap(),
+                base_path: String::new(),
+            },
+            policies: Vec::new(),
+            policy_sessions: Vec::new(),
+            session_secs: 3600,
+            service_auth_401_redirect: false,
+            token_header: None,
+            has_allow_policy: true,
+            has_service_auth_policy: true,
+            sessions_revoked_at: None,
+            broken: false,
+        }
+    }
+}

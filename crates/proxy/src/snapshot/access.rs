@@ -1,0 +1,228 @@
+//! Loading and compiling one account's access configuration from the store. Anything that
+//! cannot be compiled fails closed: an application with a broken or missing policy refuses every
+//! request; a group that does not compile is left out, which the engine treats as unknown
+//! (never granting access).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use gatehouse_domain::access::{
+    Application, CompiledGroup, CompiledPolicy, Decision, DomainPattern, Group, Organization, Policy,
+    PolicyId,
+};
+use gatehouse_domain::{AccountId, Clock, ServerKey, TokenDuration};
+use gatehouse_store::{ResourceKind, Store, StoreError};
+use http::HeaderName;
+use http::uri::{Scheme, Uri};
+use serde::de::DeserializeOwned;
+
+use super::{AccountAccess, AccountSettings, App, Origin};
+use crate::keys::{AccountKeys, KeyMaterial, ensure_signing_keys};
+
+/// The organization gatehouse uses for an account that never configured one (the management
+/// API creates the same defaults on first read).
+const DEFAULT_AUTH_DOMAIN: &str = "gatehouse.local";
+/// Session lifetime when an application's `session_duration` is missing or unusable.
+const DEFAULT_SESSION_SECS: u64 = 24 * 3600;
+
+/// Reads and compiles `account`, creating its signing keys when it has none. `known` keys are
+/// reused when their kid is unchanged.
+pub(crate) async fn load_account(
+    store: &dyn Store,
+    server_key: &Arc<ServerKey>,
+    clock: &dyn Clock,
+    account: &AccountId,
+    known: &[Arc<KeyMaterial>],
+    key_bits: usize,
+) -> Result<AccountAccess, StoreError> {
+    let organization: Option<Organization> =
+        documents(store, ResourceKind::Organization, account).await?.into_iter().next();
+    let groups: Vec<Group> = documents(store, ResourceKind::Group, account).await?;
+    let policies: Vec<Policy> = documents(store, ResourceKind::Policy, account).await?;
+    let apps: Vec<Application> = documents(store, ResourceKind::Application, account).await?;
+    let (stored_keys, _) = ensure_signing_keys(store, server_key, clock, account, key_bits).await?;
+    let keys = AccountKeys::load(&stored_keys, server_key, known)
+        .map_err(|e| StoreError::Corrupt(format!("signing keys of account {account}: {e}")))?;
+
+    let auth_domain =
+        organization.as_ref().map_or(DEFAULT_AUTH_DOMAIN, |o| o.auth_domain.as_str()).to_owned();
+    let settings = Arc::new(AccountSettings {
+        id: account.clone(),
+        issuer: format!("https://{auth_domain}"),
+        auth_domain,
+        strict: organization.as_ref().is_some_and(|o| o.strict_service_token_auth),
+        groups: compile_groups(&groups),
+        keys,
+    });
+    let policies: HashMap<PolicyId, &Policy> = policies.iter().map(|p| (p.id, p)).collect();
+    let mut routes = Vec::new();
+    for app in &apps {
+        let Some(compiled) = compile_app(app, &policies, &settings) else { continue };
+        let compiled = Arc::new(compiled);
+        for pattern in patterns(app) {
+            routes.push((pattern, compiled.clone()));
+        }
+    }
+    Ok(AccountAccess { settings, routes })
+}
+
+/// Every document of `kind`; one that does not decode is logged and left out.
+async fn documents<T: DeserializeOwned>(
+    store: &dyn Store,
+    kind: ResourceKind,
+    account: &AccountId,
+) -> Result<Vec<T>, StoreError> {
+    let resources = store.list_resources(kind, account).await?;
+    Ok(resources
+        .into_iter()
+        .filter_map(|r| match serde_json::from_str(&r.body) {
+            Ok(doc) => Some(doc),
+            Err(error) => {
+                tracing::error!(kind = kind.as_str(), id = %r.id, %error, "a stored access document does not decode");
+                None
+            }
+        })
+        .collect())
+}
+
+fn compile_groups(groups: &[Group]) -> HashMap<gatehouse_domain::access::GroupId, CompiledGroup> {
+    groups
+        .iter()
+        .filter_map(|group| match CompiledGroup::compile(group) {
+            Ok(compiled) => Some((group.id, compiled)),
+            Err(error) => {
+                tracing::error!(group = %group.id, %error, "an access group does not compile; it will never match");
+                None
+            }
+        })
+        .collect()
+}
+
+/// The compiled application, or `None` when it is not routable (not `self_hosted`, no origin).
+fn compile_app(
+    app: &Application,
+    policies: &HashMap<PolicyId, &Policy>,
+    settings: &Arc<AccountSettings>,
+) -> Option<App> {
+    if app.app_type != "self_hosted" {
+        return None;
+    }
+    let origin = match app.origin.as_deref().map(parse_origin) {
+        Some(Ok(origin)) => origin,
+        Some(Err(error)) => {
+            tracing::error!(app = %app.id, %error, "the application's origin is unusable; it is not routed");
+            return None;
+        }
+        None => return None,
+    };
+    let mut broken = false;
+    let mut compiled = Vec::with_capacity(app.policies.len());
+    let mut policy_sessions = Vec::new();
+    for link in &app.policies {
+        let Some(policy) = policies.get(&link.id) else {
+            tracing::error!(app = %app.id, policy = %link.id, "the application links a missing policy; it refuses every request");
+            broken = true;
+            continue;
+        };
+        match CompiledPolicy::compile(policy, link.precedence) {
+            Ok(policy) => compiled.push(policy),
+            Err(error) => {
+                tracing::error!(app = %app.id, policy = %link.id, %error, "a policy does not compile; the application refuses every request");
+                broken = true;
+            }
+        }
+        if let Some(secs) = policy.session_duration.as_deref().and_then(session_secs) {
+            policy_sessions.push((policy.id, secs));
+        }
+    }
+    compiled.sort_by_key(|p| p.precedence);
+    let token_header = app.read_service_tokens_from_header.as_deref().filter(|h| !h.is_empty()).and_then(|name| {
+        let parsed = HeaderName::try_from(name).ok();
+        if parsed.is_none() {
+            tracing::error!(app = %app.id, "read_service_tokens_from_header is not a valid header name; it is ignored");
+        }
+        parsed
+    });
+    Some(App {
+        id: app.id,
+        account: settings.clone(),
+        name: app.name.clone(),
+        aud: app.aud.clone(),
+        origin,
+        has_allow_policy: compiled.iter().any(|p| p.decision == Decision::Allow),
+        has_service_auth_policy: compiled.iter().any(|p| p.decision == Decision::NonIdentity),
+        policies: compiled,
+        policy_sessions,
+        session_secs: session_secs(&app.session_duration).unwrap_or(DEFAULT_SESSION_SECS),
+        service_auth_401_redirect: app.service_auth_401_redirect,
+        token_header,
+        sessions_revoked_at: app.sessions_revoked_at,
+        broken,
+    })
+}
+
+/// The application's `domain` and its public destinations, each as a route pattern.
+fn patterns(app: &Application) -> Vec<DomainPattern> {
+    let destinations = app.destinations.iter().filter_map(|d| {
+        let public = d.get("type").and_then(|t| t.as_str()).is_none_or(|t| t == "public");
+        d.get("uri").and_then(|u| u.as_str()).filter(|_| public)
+    });
+    let mut texts: Vec<&str> = std::iter::once(app.domain.as_str()).chain(destinations).collect();
+    texts.dedup();
+    texts
+        .into_iter()
+        .filter(|text| !text.is_empty())
+        .filter_map(|text| match DomainPattern::parse(text) {
+            Ok(pattern) => Some(pattern),
+            Err(error) => {
+                tracing::error!(app = %app.id, %error, "an application domain does not parse; it is not routed");
+                None
+            }
+        })
+        .collect()
+}
+
+fn parse_origin(text: &str) -> Result<Origin, String> {
+    let uri: Uri = text.parse().map_err(|e| format!("{e}"))?;
+    let scheme = uri.scheme().cloned().ok_or("the origin has no scheme")?;
+    if scheme != Scheme::HTTP && scheme != Scheme::HTTPS {
+        return Err("the origin must be an http:// or https:// URL".to_owned());
+    }
+    let authority = uri.authority().cloned().ok_or("the origin has no host")?;
+    let base_path = uri.path().trim_end_matches('/').to_owned();
+    Ok(Origin { scheme, authority, base_path })
+}
+
+/// Seconds of a Go duration (`24h`, `30m`); `None` when unusable (`forever` is not a session).
+fn session_secs(text: &str) -> Option<u64> {
+    match TokenDuration::parse(text).ok()? {
+        TokenDuration::Forever => None,
+        finite => {
+            let secs = finite.expires_from(gatehouse_domain::Timestamp::EPOCH).unix();
+            u64::try_from(secs).ok().filter(|s| *s > 0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_http_or_https_urls() {
+        let origin = parse_origin("http://127.0.0.1:9000").unwrap();
+        assert_eq!(origin.authority.as_str(), "127.0.0.1:9000");
+        assert_eq!(origin.base_path, "");
+        assert_eq!(parse_origin("https://api.internal/base/").unwrap().base_path, "/base");
+        assert!(parse_origin("ftp://x").is_err());
+        assert!(parse_origin("127.0.0.1:9000").is_err());
+    }
+
+    #[test]
+    fn session_durations_are_go_durations() {
+        assert_eq!(session_secs("24h"), Some(86_400));
+        assert_eq!(session_secs("1m30s"), Some(90));
+        assert_eq!(session_secs("forever"), None);
+        assert_eq!(session_secs("soon"), None);
+    }
+}

@@ -1,0 +1,162 @@
+//! Service tokens in memory, by client id: a concurrent map changed in place when the API
+//! reports a change, read by every request. Checking a secret takes a shard read lock; recording
+//! a use takes the write lock only when something changes (at most once per token, secret and
+//! second), so the map is not a point of contention.
+
+use dashmap::DashMap;
+use gatehouse_domain::{
+    AccountId, AuthFailure, Grace, SecretHash, SecretMatch, ServiceToken, Timestamp, TokenId,
+};
+use gatehouse_store::TokenUsage;
+
+use crate::deny::Denial;
+
+/// Every token of every account.
+#[derive(Debug, Default)]
+pub(crate) struct TokenSnapshot {
+    by_client: DashMap<Box<str>, ServiceToken>,
+}
+
+/// A token that authenticated this request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Authenticated {
+    pub id: TokenId,
+    pub client_id: String,
+}
+
+/// Which secret matched, at which version: what [`TokenSnapshot::record_use`] needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Use {
+    pub matched: SecretMatch,
+    pub version: u64,
+}
+
+impl TokenSnapshot {
+    pub fn replace_all(&self, tokens: Vec<ServiceToken>) {
+        self.by_client.clear();
+        for token in tokens {
+            self.upsert(token);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_client.len()
+    }
+
+    /// Adds or replaces a token. A notification older than what is held is ignored; a graceful
+    /// rotation that this node already ended (the new secret was used, the database not yet
+    /// told) stays ended.
+    pub fn upsert(&self, mut token: ServiceToken) {
+        // The request path never needs the name; dropping it keeps the snapshot small.
+        token.name = String::new();
+        let key: Box<str> = token.client_id.as_str().into();
+        match self.by_client.entry(key) {
+            dashmap::Entry::Occupied(mut held) => {
+                let old = held.get();
+                if old.revision > token.revision {
+                    return;
+                }
+                if let Some(used_at) = ended_grace(old, &token) {
+                    token.record_use(SecretMatch::Current, used_at);
+                }
+                held.insert(token);
+            }
+            dashmap::Entry::Vacant(slot) => {
+                slot.insert(token);
+            }
+        }
+    }
+
+    pub fn remove(&self, account: &AccountId, id: &TokenId) {
+        self.by_client.retain(|_, token| !(token.id == *id && &token.account_id == account));
+    }
+
+    /// Checks a presented secret (already hashed, so an unknown client id costs the same).
+    pub fn authenticate(
+        &self,
+        client_id: &str,
+        presented: &SecretHash,
+        account: &AccountId,
+        now: Timestamp,
+    ) -> Result<(Authenticated, Use), Denial> {
+        let token = self.by_client.get(client_id).ok_or(Denial::UnknownClientId)?;
+        if &token.account_id != account {
+            return Err(Denial::WrongAccount);
+        }
+        let matched = token.authenticate(presented, now).map_err(|failure| match failure {
+            AuthFailure::WrongSecret => Denial::WrongSecret,
+            AuthFailure::Expired => Denial::Expired,
+            AuthFailure::Disabled => Denial::Disabled,
+        })?;
+        let used = Use { matched, version: token.credentials.version() };
+        Ok((Authenticated { id: token.id, client_id: client_id.to_owned() }, used))
+    }
+
+    /// Whether the token named in a session is still usable (exists, same account, enabled,
+    /// unexpired): revoking, disabling or expiring a token ends its sessions at once.
+    pub fn alive(&self, client_id: &str, account: &AccountId, now: Timestamp) -> Result<TokenId, Denial> {
+        let token = self.by_client.get(client_id).ok_or(Denial::InvalidSession)?;
+        if &token.account_id != account {
+            return Err(Denial::InvalidSession);
+        }
+        if !token.enabled {
+            return Err(Denial::Disabled);
+        }
+        if token.expires_at <= now {
+            return Err(Denial::Expired);
+        }
+        Ok(token.id)
+    }
+
+    /// Records a successful use in memory at once (the first use of a new secret ends a
+    /// graceful rotation here, before the database hears of it) and returns what the usage
+    /// writer should store — `None` when nothing changed since the last use this second.
+    pub fn record_use(&self, client_id: &str, used: Use, now: Timestamp) -> Option<TokenUsage> {
+        {
+            let token = self.by_client.get(client_id)?;
+            if token.credentials.version() != used.version || unchanged(&token, used.matched, now) {
+                return None;
+            }
+        }
+        let mut token = self.by_client.get_mut(client_id)?;
+        // A rotation between the check and now: this use was of the older state; drop it.
+        if token.credentials.version() != used.version {
+            return None;
+        }
+        token.record_use(used.matched, now);
+        Some(TokenUsage {
+            token_id: token.id,
+            seen_at: now,
+            matched: used.matched,
+            secret_version: used.version,
+        })
+    }
+}
+
+/// True when recording this use would change nothing.
+fn unchanged(token: &ServiceToken, matched: SecretMatch, now: Timestamp) -> bool {
+    let credentials = &token.credentials;
+    let seen = match matched {
+        SecretMatch::Current => {
+            let grace_pending = credentials.previous().is_some_and(|p| p.grace == Grace::UntilNewSecretUsed);
+            credentials.current_last_seen_at() == Some(now) && !grace_pending
+        }
+        SecretMatch::Previous => credentials.previous().and_then(|p| p.last_seen_at) == Some(now),
+    };
+    seen && token.last_seen_at == Some(now)
+}
+
+/// When `old` (held) already ended the graceful rotation that `new` (from the database) still
+/// shows, the time its new secret was first used.
+fn ended_grace(old: &ServiceToken, new: &ServiceToken) -> Option<Timestamp> {
+    let same_version = old.credentials.version() == new.credentials.version();
+    let new_waits = new.credentials.previous().is_some_and(|p| p.grace == Grace::UntilNewSecretUsed);
+    if same_version && new_waits && old.credentials.previous().is_none() {
+        old.credentials.current_last_seen_at()
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,50 @@
+//! The listener: TLS termination and HTTP/2 clients.
+
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::{Value, json};
+
+use crate::origin;
+use crate::support::{Scene, echoed, seen, token_rule};
+
+const HOST: &str = "secure.example.com";
+
+#[tokio::test]
+async fn behind_tls_the_origin_hears_https_and_cookies_are_secure() {
+    let scene = Scene::with_tls().await;
+    let token = scene.token("8760h").await;
+    let policy = scene.policy("allow", vec![token_rule(&token)]).await;
+    scene.app(HOST, origin::start().await, &[policy], json!({})).await;
+    let response = scene.get_as(HOST, "/", &token).send().await.unwrap();
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+    let echo = echoed(response).await;
+    assert_eq!(seen(&echo, "x-forwarded-proto"), Some("https"));
+}
+
+#[tokio::test]
+async fn http2_clients_are_served() {
+    let scene = Scene::start().await;
+    let token = scene.token("8760h").await;
+    let policy = scene.policy("non_identity", vec![token_rule(&token)]).await;
+    scene.app(HOST, origin::start().await, &[policy], json!({})).await;
+
+    let stream = tokio::net::TcpStream::connect(scene.url.trim_start_matches("http://")).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)).await.unwrap();
+    tokio::spawn(connection);
+    let request = http::Request::builder()
+        .uri(format!("http://{HOST}/over-h2"))
+        .header("cf-access-client-id", token.client_id())
+        .header("cf-access-client-secret", &token.secret)
+        .body(Empty::<bytes::Bytes>::new())
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.version(), http::Version::HTTP_2);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let echo: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(echo["path"], "/over-h2");
+    assert_eq!(seen(&echo, "host"), Some(HOST), "the origin gets a Host for an HTTP/2 request");
+    assert!(seen(&echo, "cf-access-jwt-assertion").is_some());
+}
