@@ -8,4 +8,10 @@ mod support;
 
 mod sdk;
 mod cli;
+mod clients;
+mod gateway;
+mod hostile;
 mod lifecycle;
+mod rotation;
+mod scene;
+mod sessions;

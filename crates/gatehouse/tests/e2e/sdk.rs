@@ -18,10 +18,11 @@ use std::time::{Duration, Instant};
 
 use crate::support::{Gatehouse, random_hex, remove_inherited_config, run_with_deadline, workspace_root};
 
-/// What pip installs; also written to the marker, so changing it reinstalls.
-const PYTHON_SDK: &str = "cloudflare==5.9.*";
-/// What npm installs; also written to the marker.
-const NODE_SDK: &str = "cloudflare@7";
+/// What pip installs (the SDK, and what the user guide's client examples and an origin
+/// verifying JWTs use); also written to the marker, so changing it reinstalls.
+const PYTHON_SDK: &str = "cloudflare==5.9.* requests PyJWT[crypto]";
+/// What npm installs (the SDK, and `jose` for origins verifying JWTs); also written to the marker.
+const NODE_SDK: &str = "cloudflare@7 jose@5";
 /// A cold pip or npm install on a slow mirror.
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(600);
 /// A whole contract script (it creates a few hundred tokens).
@@ -81,18 +82,18 @@ fn tail(text: &str, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
-fn scripts_dir() -> PathBuf {
+pub fn scripts_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk")
 }
 
 /// The venv holding the Python SDK, installed on first use.
-fn python_sdk() -> PathBuf {
+pub fn python_sdk() -> PathBuf {
     install_once("python", PYTHON_SDK, |venv, scratch| {
         let mut create = Command::new("python3");
         create.args(["-m", "venv"]).arg(venv);
         run_checked(create, scratch, "python3 -m venv");
         let mut pip = Command::new(venv.join("bin/python"));
-        pip.args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input", PYTHON_SDK]);
+        pip.args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input"]).args(PYTHON_SDK.split(' '));
         run_checked(pip, scratch, "pip install");
         let mut version = Command::new(venv.join("bin/python"));
         version.args(["-c", "import cloudflare; print(cloudflare.__version__)"]);
@@ -102,14 +103,14 @@ fn python_sdk() -> PathBuf {
 }
 
 /// The npm project holding the Node SDK, installed on first use.
-fn node_sdk() -> PathBuf {
+pub fn node_sdk() -> PathBuf {
     install_once("node", NODE_SDK, |project, scratch| {
         fs::create_dir_all(project).expect("create the node project folder");
         let mut init = Command::new("npm");
         init.args(["init", "-y"]).current_dir(project);
         run_checked(init, scratch, "npm init");
         let mut install = Command::new("npm");
-        install.args(["install", "--no-audit", "--no-fund", "--loglevel=error", NODE_SDK]).current_dir(project);
+        install.args(["install", "--no-audit", "--no-fund", "--loglevel=error"]).args(NODE_SDK.split(' ')).current_dir(project);
         run_checked(install, scratch, "npm install");
         let manifest = project.join("node_modules/cloudflare/package.json");
         let manifest: serde_json::Value =
@@ -202,13 +203,13 @@ impl Drop for DirLock {
 
 /// A copy of a script in another folder, removed when dropped.
 #[derive(Debug)]
-struct ScriptCopy {
-    path: PathBuf,
+pub struct ScriptCopy {
+    pub path: PathBuf,
 }
 
 impl ScriptCopy {
     #[track_caller]
-    fn new(source: &Path, folder: &Path) -> Self {
+    pub fn new(source: &Path, folder: &Path) -> Self {
         let stem = source.file_stem().and_then(|s| s.to_str()).unwrap_or("script");
         let extension = source.extension().and_then(|s| s.to_str()).unwrap_or("");
         let path = folder.join(format!("{stem}-{}.{extension}", random_hex(8)));

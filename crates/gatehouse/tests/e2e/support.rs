@@ -409,10 +409,18 @@ pub fn run_with_deadline(mut command: Command, scratch: &Path, timeout: Duration
 #[derive(Debug)]
 pub struct HttpResponse {
     pub status: u16,
+    /// Header names lowercased, in the order received.
+    pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
 impl HttpResponse {
+    /// The first value of a header (name in any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+
     /// The body parsed as JSON.
     #[track_caller]
     pub fn json(&self) -> Value {
@@ -461,7 +469,32 @@ fn parse_response(raw: &[u8]) -> HttpResponse {
         l.starts_with("transfer-encoding:") && l.contains("chunked")
     });
     let body = if chunked { dechunk(body) } else { body.to_owned() };
-    HttpResponse { status, body }
+    let headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    HttpResponse { status, headers, body }
+}
+
+/// Sends a raw HTTP/1.1 request to `addr` (`127.0.0.1:PORT`) with exactly these headers
+/// (`Host` included by the caller, `Connection: close` added) and returns the response.
+#[track_caller]
+pub fn send(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
+    let mut request = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let mut bytes = request.into_bytes();
+    bytes.extend_from_slice(body);
+    let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("set read timeout");
+    stream.write_all(&bytes).expect("send request");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read response");
+    parse_response(&raw)
 }
 
 /// Decodes a chunked body (the server may chunk even with `Connection: close`).
