@@ -11,6 +11,8 @@
 //!   (`access::evaluate`) and the host/path router (`access::RouteTable`) the gateway uses;
 //! - [`SigningKeys`] ([`signing`]): an account's RS256 JWT keys, their private halves sealed
 //!   under the server key ([`ServerKey::seal`]), and their rotation schedule;
+//! - [`audit`]: audit log records and their per-account hash chain ([`ChainVerifier`]);
+//! - [`monitoring`]: expiry alerts, inactivity, and old secrets still in use after a rotation;
 //! - [`Timestamp`] and [`Clock`]: time is always passed in, never read here.
 //!
 //! This crate must not depend on an async runtime, HTTP, SQL or CLI crates: everything here is plain
@@ -18,14 +20,17 @@
 
 pub mod access;
 mod api_token;
+pub mod audit;
 mod clock;
 mod duration;
 mod ids;
+pub mod monitoring;
 mod secret;
 mod service_token;
 pub mod signing;
 
 pub use api_token::{ApiToken, ApiTokenKind, Permission};
+pub use audit::{AuditActor, AuditEntry, AuditRecord, ChainBreak, ChainVerifier};
 pub use clock::{Clock, ManualClock, Timestamp, TimestampError};
 pub use duration::{DurationError, TokenDuration};
 pub use ids::{AccountId, ClientId, IdError, TokenId};

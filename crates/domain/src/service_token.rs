@@ -96,7 +96,7 @@ impl ServiceToken {
             self.enabled = enabled;
         }
         if let Some((version, hash)) = changes.rotate_to {
-            self.credentials.rotate(hash, version, None);
+            self.credentials.rotate(hash, version, None, now);
         }
         if let Some(deadline) = changes.previous_secret_expires_at {
             self.credentials.set_previous_deadline(deadline);
@@ -114,7 +114,7 @@ impl ServiceToken {
     /// otherwise until the new secret is first used.
     pub fn rotate(&mut self, new_hash: SecretHash, previous_expires_at: Option<Timestamp>, now: Timestamp) {
         let version = self.credentials.version().saturating_add(1);
-        self.credentials.rotate(new_hash, version, previous_expires_at);
+        self.credentials.rotate(new_hash, version, previous_expires_at, now);
         self.touch(now);
     }
 

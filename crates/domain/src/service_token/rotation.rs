@@ -29,6 +29,10 @@ pub struct PreviousSecret {
     pub grace: Grace,
     /// Last successful authentication with this secret.
     pub last_seen_at: Option<Timestamp>,
+    /// When the rotation that made this secret the previous one happened (`None` for rotations
+    /// stored before gatehouse recorded it). A `last_seen_at` later than this means clients still
+    /// sent the old secret during the grace period.
+    pub rotated_at: Option<Timestamp>,
 }
 
 /// Which secret a request presented.
@@ -88,7 +92,7 @@ impl Credentials {
     }
 
     /// Makes `new` current at `version`; the old current secret becomes the previous one.
-    pub(crate) fn rotate(&mut self, new: SecretHash, version: u64, deadline: Option<Timestamp>) {
+    pub(crate) fn rotate(&mut self, new: SecretHash, version: u64, deadline: Option<Timestamp>, now: Timestamp) {
         let grace = deadline.map_or(Grace::UntilNewSecretUsed, Grace::Until);
         let old = std::mem::replace(&mut self.current, new);
         self.previous = Some(PreviousSecret {
@@ -96,6 +100,7 @@ impl Credentials {
             version: self.version,
             grace,
             last_seen_at: self.current_last_seen_at,
+            rotated_at: Some(now),
         });
         self.version = version.max(self.version.saturating_add(1));
         self.current_last_seen_at = None;
