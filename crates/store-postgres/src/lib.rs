@@ -20,11 +20,16 @@
 //! Must not depend on HTTP or CLI crates, and never reads the clock: every timestamp comes in
 //! with the domain values it stores.
 
+mod access_logs;
 mod accounts;
 mod api_tokens;
+mod audit;
 mod error;
+mod notifications;
 mod resources;
 mod service_tokens;
+mod changes;
+mod settings;
 
 use std::str::FromStr;
 use std::time::Duration;

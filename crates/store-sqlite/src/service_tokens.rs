@@ -17,8 +17,8 @@ const INSERT: &str = "INSERT INTO service_tokens (\
         id, account_id, name, client_id, duration, created_at, updated_at, expires_at, last_seen_at, \
         enabled, secret_hash, secret_version, secret_last_seen_at, previous_secret_hash, \
         previous_secret_version, previous_secret_grace, previous_secret_expires_at, \
-        previous_secret_last_seen_at, revision) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
+        previous_secret_last_seen_at, revision, previous_secret_rotated_at) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
 
 /// The later of two nullable times: `MAX` of the two, with `IFNULL` making a NULL lose.
 macro_rules! later {
@@ -27,7 +27,7 @@ macro_rules! later {
     };
 }
 
-/// Writes every column but the keys, if the stored revision is `?20`.
+/// Writes every column but the keys, if the stored revision is `?21`.
 ///
 /// The API updates a token it read a moment ago, while the gateway records uses without
 /// changing the revision; a use recorded in between must not be undone. So each usage time
@@ -56,8 +56,8 @@ const UPDATE: &str = concat!(
     " WHEN secret_version = ?15 THEN ",
     later!("secret_last_seen_at", "?18"),
     " ELSE ?18 END, \
-        revision = ?19 \
-    WHERE id = ?1 AND account_id = ?2 AND revision = ?20"
+        revision = ?19, previous_secret_rotated_at = ?20 \
+    WHERE id = ?1 AND account_id = ?2 AND revision = ?21"
 );
 
 #[async_trait]

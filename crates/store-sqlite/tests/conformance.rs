@@ -216,3 +216,14 @@ async fn a_resource_body_that_is_not_json_is_refused() {
     assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
     assert_eq!(store.list_resources(ResourceKind::Application, &account.id).await.unwrap(), vec![]);
 }
+
+/// Two stores on one file (two processes, say) appending to one account's audit log at once:
+/// every record lands and the chain verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_stores_appending_audit_records_keep_one_chain() {
+    let (a, dir) = fresh_store().await;
+    let b = SqliteStore::open(&db_path(&dir)).await.unwrap();
+    let (account, admin) = account_and_admin("Acme");
+    a.bootstrap(&account, &admin).await.unwrap();
+    gatehouse_store::conformance::concurrent_appends(&a, &b, &account.id).await;
+}

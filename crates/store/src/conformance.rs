@@ -15,16 +15,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod access_logs;
 mod accounts;
+mod audit;
 mod fixtures;
 mod listing;
+mod notifications;
 mod resources;
 mod service_tokens;
 mod updates;
 mod usage;
 
+pub use access_logs::*;
 pub use accounts::*;
+pub use audit::*;
 pub use listing::*;
+pub use notifications::*;
 pub use resources::*;
 pub use service_tokens::*;
 pub use updates::*;
@@ -83,6 +89,23 @@ macro_rules! store_conformance_tests {
             resource_delete_removes_it,
             duplicate_resource_insert_is_a_conflict,
             a_failing_batch_changes_nothing,
+            // The audit log.
+            audit_appends_form_a_chain_that_reads_back_exactly,
+            audit_chains_are_per_account,
+            audit_list_filters_and_pages,
+            concurrent_audit_appends_keep_a_valid_chain,
+            a_duplicate_audit_id_is_a_conflict,
+            // The access log.
+            access_logs_round_trip_newest_first,
+            access_logs_of_another_account_are_invisible,
+            access_log_filters_apply_and_negate,
+            access_logs_page_through_offset_and_limit,
+            prune_removes_only_older_access_logs,
+            // Monitoring: what was notified, and when the previous secret was rotated out.
+            a_notification_is_claimed_once,
+            a_released_notification_can_be_claimed_again,
+            concurrent_claims_let_one_caller_win,
+            the_rotation_time_round_trips,
         );
     };
     (@cases $fixture:path; $($case:ident),+ $(,)?) => {

@@ -8,8 +8,21 @@
 //!
 //! Must not depend on HTTP, SQL drivers or the CLI.
 
+mod access_logs;
+mod audit;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod changes;
+mod settings;
+
+pub use changes::{Change, ChangeEvent, ChangeFeed, ChangeSubscription};
+pub use settings::SettingsStore;
+
+pub use access_logs::{AccessLogQuery, AccessLogRecord, AccessLogStore, Direction, Match};
+pub use audit::{AUDIT_APPEND_ATTEMPTS, AuditFilter, AuditStore};
+mod notifications;
+
+pub use notifications::{NotificationKey, NotificationLog};
 
 use async_trait::async_trait;
 use gatehouse_domain::{AccountId, ApiToken, ClientId, SecretHash, SecretMatch, ServiceToken, Timestamp, TokenId};
@@ -191,9 +204,17 @@ pub trait ResourceStore: Send + Sync {
 }
 
 /// Everything the server needs from storage.
-pub trait Store: AccountStore + ApiTokenStore + ServiceTokenStore + ResourceStore + std::fmt::Debug + 'static {}
+pub trait Store:
+    AccountStore + ApiTokenStore + ServiceTokenStore + ResourceStore + NotificationLog + AccessLogStore + AuditStore
+    + std::fmt::Debug + 'static
+{
+}
 
-impl<T> Store for T where T: AccountStore + ApiTokenStore + ServiceTokenStore + ResourceStore + std::fmt::Debug + 'static {}
+impl<T> Store for T where
+    T: AccountStore + ApiTokenStore + ServiceTokenStore + ResourceStore + NotificationLog + AccessLogStore + AuditStore
+    + std::fmt::Debug + 'static
+{
+}
 
 /// Told about every change made through the API, before the API answers, so that the
 /// gateway's in-memory snapshot serves the new state from the very next request. (Across

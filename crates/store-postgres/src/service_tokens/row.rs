@@ -39,6 +39,8 @@ pub(super) struct TokenRow {
     previous_secret_expires_at: Option<i64>,
     previous_secret_last_seen_at: Option<i64>,
     revision: i64,
+    /// Added by a later migration, so bound after `revision` (placeholder 20).
+    previous_secret_rotated_at: Option<i64>,
 }
 
 impl TokenRow {
@@ -70,10 +72,12 @@ impl TokenRow {
             previous_secret_expires_at: deadline,
             previous_secret_last_seen_at: previous.and_then(|p| p.last_seen_at).map(Timestamp::unix),
             revision: token.revision,
+            previous_secret_rotated_at: previous.and_then(|p| p.rotated_at).map(Timestamp::unix),
         })
     }
 
-    /// Binds the columns as `$1` (`id`) to `$19` (`revision`), in declaration order.
+    /// Binds the columns as `$1` (`id`) to `$19` (`revision`), in declaration order,
+    /// then `previous_secret_rotated_at` as `$20`.
     pub(super) fn bind<'q>(
         self,
         query: Query<'q, Postgres, PgArguments>,
@@ -98,6 +102,7 @@ impl TokenRow {
             .bind(self.previous_secret_expires_at)
             .bind(self.previous_secret_last_seen_at)
             .bind(self.revision)
+            .bind(self.previous_secret_rotated_at)
     }
 }
 
@@ -146,6 +151,7 @@ fn decode_previous(row: &TokenRow) -> Result<Option<PreviousSecret>, StoreError>
             version: decode_version(version)?,
             grace,
             last_seen_at: row.previous_secret_last_seen_at.map(Timestamp::from_unix),
+            rotated_at: row.previous_secret_rotated_at.map(Timestamp::from_unix),
         })),
         _ => Err(corrupt("a service token's previous secret is incomplete")),
     }

@@ -1,0 +1,175 @@
+//! The access log: batched appends from the gateway, filtered pages for the API, pruning for
+//! the retention task. Every filter is a bound parameter that is NULL when unused, so each
+//! statement is fixed text; the time bounds use `COALESCE` so the `(account_id, created_at)`
+//! index serves them.
+
+use async_trait::async_trait;
+use gatehouse_domain::access::{AppId, PolicyId};
+use gatehouse_domain::{AccountId, Timestamp, TokenId};
+use gatehouse_store::{AccessLogQuery, AccessLogRecord, AccessLogStore, Direction, Page, StoreError};
+use sqlx::{QueryBuilder, Sqlite};
+
+use crate::SqliteStore;
+use crate::error::{corrupt, from_sqlx};
+
+/// Rows per `INSERT` statement: 16 columns each stays far below SQLite's 32766 variables.
+const ROWS_PER_INSERT: usize = 500;
+
+const COLUMNS: &str = "account_id, ray_id, created_at, allowed, app_uid, app_domain, ip_address, \
+    is_service_token, service_token_id, client_id, policy_id, decision, reason, status, method";
+
+/// `?1` account, `?2` since, `?3` until, `?4` allowed, `?5` is_service_token, `?6` app_uid and
+/// `?7` whether to negate it, `?8` ray_id and `?9` whether to negate it, `?10` token id,
+/// `?11` client id.
+macro_rules! filtered {
+    ($select:literal, $tail:literal) => {
+        concat!(
+            $select,
+            " FROM access_logs \
+              WHERE account_id = ?1 \
+                AND created_at >= COALESCE(?2, -9223372036854775807) \
+                AND created_at <= COALESCE(?3, 9223372036854775807) \
+                AND (?4 IS NULL OR allowed = ?4) \
+                AND (?5 IS NULL OR is_service_token = ?5) \
+                AND (?6 IS NULL OR (app_uid = ?6) <> ?7) \
+                AND (?8 IS NULL OR (ray_id = ?8) <> ?9) \
+                AND (?10 IS NULL OR service_token_id = ?10) \
+                AND (?11 IS NULL OR client_id = ?11)",
+            $tail
+        )
+    };
+}
+
+const COUNT: &str = filtered!("SELECT COUNT(*)", "");
+const PAGE_DESC: &str = filtered!("SELECT *", " ORDER BY created_at DESC, seq DESC LIMIT ?12 OFFSET ?13");
+const PAGE_ASC: &str = filtered!("SELECT *", " ORDER BY created_at, seq LIMIT ?12 OFFSET ?13");
+
+const PRUNE: &str = "DELETE FROM access_logs WHERE created_at < ?1";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    account_id: String,
+    ray_id: String,
+    created_at: i64,
+    allowed: bool,
+    app_uid: String,
+    app_domain: String,
+    ip_address: String,
+    is_service_token: bool,
+    service_token_id: Option<String>,
+    client_id: Option<String>,
+    policy_id: Option<String>,
+    decision: Option<String>,
+    reason: Option<String>,
+    status: i64,
+    method: String,
+}
+
+impl TryFrom<Row> for AccessLogRecord {
+    type Error = StoreError;
+
+    fn try_from(row: Row) -> Result<Self, StoreError> {
+        Ok(AccessLogRecord {
+            account_id: AccountId::parse(&row.account_id).map_err(|_| corrupt("an access log account id"))?,
+            ray_id: row.ray_id,
+            created_at: Timestamp::from_unix(row.created_at),
+            allowed: row.allowed,
+            app_uid: AppId::parse(&row.app_uid).map_err(|_| corrupt("an access log app_uid"))?,
+            app_domain: row.app_domain,
+            ip_address: row.ip_address,
+            is_service_token: row.is_service_token,
+            service_token_id: row
+                .service_token_id
+                .map(|id| TokenId::parse(&id).map_err(|_| corrupt("an access log token id")))
+                .transpose()?,
+            client_id: row.client_id,
+            policy_id: row
+                .policy_id
+                .map(|id| PolicyId::parse(&id).map_err(|_| corrupt("an access log policy id")))
+                .transpose()?,
+            decision: row.decision,
+            reason: row.reason,
+            status: u16::try_from(row.status).map_err(|_| corrupt("an access log status"))?,
+            method: row.method,
+        })
+    }
+}
+
+#[async_trait]
+impl AccessLogStore for SqliteStore {
+    async fn insert_access_logs(&self, records: &[AccessLogRecord]) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.writer.begin().await.map_err(from_sqlx)?;
+        for chunk in records.chunks(ROWS_PER_INSERT) {
+            let mut insert = QueryBuilder::<Sqlite>::new(format!("INSERT INTO access_logs ({COLUMNS}) "));
+            insert.push_values(chunk, |mut row, r| {
+                row.push_bind(r.account_id.as_str().to_owned())
+                    .push_bind(r.ray_id.clone())
+                    .push_bind(r.created_at.unix())
+                    .push_bind(r.allowed)
+                    .push_bind(r.app_uid.to_string())
+                    .push_bind(r.app_domain.clone())
+                    .push_bind(r.ip_address.clone())
+                    .push_bind(r.is_service_token)
+                    .push_bind(r.service_token_id.map(|id| id.to_string()))
+                    .push_bind(r.client_id.clone())
+                    .push_bind(r.policy_id.map(|id| id.to_string()))
+                    .push_bind(r.decision.clone())
+                    .push_bind(r.reason.clone())
+                    .push_bind(i64::from(r.status))
+                    .push_bind(r.method.clone());
+            });
+            insert.build().execute(&mut *tx).await.map_err(from_sqlx)?;
+        }
+        tx.commit().await.map_err(from_sqlx)
+    }
+
+    async fn list_access_logs(
+        &self,
+        account: &AccountId,
+        query: &AccessLogQuery,
+    ) -> Result<Page<AccessLogRecord>, StoreError> {
+        let app = query.app_uid.as_ref().map(|m| m.parts());
+        let ray = query.ray_id.as_ref().map(|m| m.parts());
+        let token = query.service_token_id.map(|id| id.to_string());
+        let statement = match query.direction {
+            Direction::Desc => PAGE_DESC,
+            Direction::Asc => PAGE_ASC,
+        };
+        macro_rules! bound {
+            ($q:expr) => {
+                $q.bind(account.as_str())
+                    .bind(query.since.map(Timestamp::unix))
+                    .bind(query.until.map(Timestamp::unix))
+                    .bind(query.allowed)
+                    .bind(query.is_service_token)
+                    .bind(app.map(|(id, _)| id.to_string()))
+                    .bind(app.is_some_and(|(_, negate)| negate))
+                    .bind(ray.map(|(id, _)| id.as_str()))
+                    .bind(ray.is_some_and(|(_, negate)| negate))
+                    .bind(token.as_deref())
+                    .bind(query.client_id.as_deref())
+            };
+        }
+        // One read transaction, so the total and the page come from the same snapshot.
+        let mut tx = self.reader.begin().await.map_err(from_sqlx)?;
+        let total: i64 = bound!(sqlx::query_scalar(COUNT)).fetch_one(&mut *tx).await.map_err(from_sqlx)?;
+        let rows: Vec<Row> = bound!(sqlx::query_as(statement))
+            .bind(i64::try_from(query.page.limit).unwrap_or(i64::MAX))
+            .bind(i64::try_from(query.page.offset).unwrap_or(i64::MAX))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(from_sqlx)?;
+        tx.commit().await.map_err(from_sqlx)?;
+        let items = rows.into_iter().map(AccessLogRecord::try_from).collect::<Result<_, _>>()?;
+        let total = u64::try_from(total).map_err(|_| corrupt("a negative row count"))?;
+        Ok(Page { items, total })
+    }
+
+    async fn prune_access_logs(&self, older_than: Timestamp) -> Result<u64, StoreError> {
+        let done = sqlx::query(PRUNE).bind(older_than.unix()).execute(&self.writer).await.map_err(from_sqlx)?;
+        Ok(done.rows_affected())
+    }
+}

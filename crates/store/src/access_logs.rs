@@ -1,0 +1,112 @@
+//! The access log: one record per gateway decision on a request that matched an application,
+//! written in batches by the gateway's background writer, listed by the management API
+//! (`/access/logs/access_requests`), and pruned by the server's retention task.
+//!
+//! A record holds no secret: client ids are public, and the request path is not stored at all
+//! (clients paste secrets into URLs); `app_domain` is the application's configured domain.
+
+use async_trait::async_trait;
+use gatehouse_domain::access::{AppId, PolicyId};
+use gatehouse_domain::{AccountId, Timestamp, TokenId};
+
+use crate::{Page, PageRequest, StoreError};
+
+/// One gateway decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessLogRecord {
+    pub account_id: AccountId,
+    /// 16 lowercase hex characters, the `Cf-Ray` header of the response.
+    pub ray_id: String,
+    pub created_at: Timestamp,
+    pub allowed: bool,
+    pub app_uid: AppId,
+    /// The application's configured `domain` (`host[/path]`).
+    pub app_domain: String,
+    /// The TCP peer.
+    pub ip_address: String,
+    /// Service-token credentials were presented: client id and secret, or a session JWT.
+    pub is_service_token: bool,
+    /// The token that authenticated, if one did.
+    pub service_token_id: Option<TokenId>,
+    /// The presented (or authenticated) client id; public, never the secret.
+    pub client_id: Option<String>,
+    /// The policy that decided, if one matched.
+    pub policy_id: Option<PolicyId>,
+    /// That policy's decision (`allow`, `non_identity`, `bypass`, `deny`); `None` when none did.
+    pub decision: Option<String>,
+    /// Why the request was refused (`unknown_client_id`, `wrong_secret`, …); `None` if allowed.
+    pub reason: Option<String>,
+    /// The HTTP status the client got.
+    pub status: u16,
+    pub method: String,
+}
+
+/// Newest first (the default) or oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Direction {
+    #[default]
+    Desc,
+    Asc,
+}
+
+/// A value a field must (`Eq`) or must not (`Neq`) have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Match<T> {
+    Eq(T),
+    Neq(T),
+}
+
+impl<T> Match<T> {
+    /// The value, and whether the comparison is negated.
+    pub fn parts(&self) -> (&T, bool) {
+        match self {
+            Match::Eq(value) => (value, false),
+            Match::Neq(value) => (value, true),
+        }
+    }
+}
+
+/// Filters and order of an account's access log. Ties on `created_at` keep insertion order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessLogQuery {
+    /// Records at or after this time.
+    pub since: Option<Timestamp>,
+    /// Records at or before this time.
+    pub until: Option<Timestamp>,
+    pub direction: Direction,
+    pub allowed: Option<bool>,
+    pub is_service_token: Option<bool>,
+    pub app_uid: Option<Match<AppId>>,
+    pub ray_id: Option<Match<String>>,
+    pub service_token_id: Option<TokenId>,
+    pub client_id: Option<String>,
+    pub page: PageRequest,
+}
+
+impl Default for AccessLogQuery {
+    fn default() -> Self {
+        AccessLogQuery {
+            since: None,
+            until: None,
+            direction: Direction::Desc,
+            allowed: None,
+            is_service_token: None,
+            app_uid: None,
+            ray_id: None,
+            service_token_id: None,
+            client_id: None,
+            page: PageRequest { offset: 0, limit: 25 },
+        }
+    }
+}
+
+#[async_trait]
+pub trait AccessLogStore: Send + Sync {
+    /// Appends the records, all or none.
+    async fn insert_access_logs(&self, records: &[AccessLogRecord]) -> Result<(), StoreError>;
+    /// One page of the account's records matching `query`, and how many match in all.
+    async fn list_access_logs(&self, account: &AccountId, query: &AccessLogQuery)
+    -> Result<Page<AccessLogRecord>, StoreError>;
+    /// Deletes every record (of every account) created before `older_than`; returns how many.
+    async fn prune_access_logs(&self, older_than: Timestamp) -> Result<u64, StoreError>;
+}

@@ -1,0 +1,159 @@
+//! The access log: records read back exactly, newest first by default with ties in insertion
+//! order, every filter (and its negation), pagination with a complete total, accounts kept
+//! apart, and pruning by age.
+
+use gatehouse_domain::access::{AppId, PolicyId};
+use gatehouse_domain::{AccountId, Timestamp, TokenId};
+
+use super::fixtures::{another_account, at, bootstrapped};
+use crate::{AccessLogQuery, AccessLogRecord, Direction, Match, PageRequest, Store};
+
+/// A denied anonymous request at `T0 + seconds` with this Ray ID.
+fn record(account: &AccountId, ray: &str, seconds: i64) -> AccessLogRecord {
+    AccessLogRecord {
+        account_id: account.clone(),
+        ray_id: ray.to_owned(),
+        created_at: at(seconds),
+        allowed: false,
+        app_uid: AppId::generate(),
+        app_domain: "app.example.com/admin".to_owned(),
+        ip_address: "192.0.2.7".to_owned(),
+        is_service_token: false,
+        service_token_id: None,
+        client_id: None,
+        policy_id: None,
+        decision: None,
+        reason: Some("missing_credentials".to_owned()),
+        status: 403,
+        method: "GET".to_owned(),
+    }
+}
+
+/// An allowed service-token request.
+fn allowed(account: &AccountId, ray: &str, seconds: i64, token: TokenId) -> AccessLogRecord {
+    AccessLogRecord {
+        allowed: true,
+        is_service_token: true,
+        service_token_id: Some(token),
+        client_id: Some("0123456789abcdef0123456789abcdef.access".to_owned()),
+        policy_id: Some(PolicyId::generate()),
+        decision: Some("non_identity".to_owned()),
+        reason: None,
+        status: 200,
+        method: "POST".to_owned(),
+        ..record(account, ray, seconds)
+    }
+}
+
+fn query() -> AccessLogQuery {
+    AccessLogQuery { page: PageRequest { offset: 0, limit: 1000 }, ..AccessLogQuery::default() }
+}
+
+async fn rays(store: &dyn Store, account: &AccountId, query: &AccessLogQuery) -> (Vec<String>, u64) {
+    let page = store.list_access_logs(account, query).await.unwrap();
+    (page.items.into_iter().map(|r| r.ray_id).collect(), page.total)
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+pub async fn access_logs_round_trip_newest_first(store: &dyn Store) {
+    let account = bootstrapped(store).await;
+    assert_eq!(rays(store, &account, &query()).await, (vec![], 0));
+    let token = TokenId::generate();
+    let batch = [
+        record(&account, "00000000000000a1", 10),
+        allowed(&account, "00000000000000a2", 20, token),
+        record(&account, "00000000000000a3", 20),
+    ];
+    store.insert_access_logs(&batch).await.unwrap();
+    store.insert_access_logs(&[]).await.unwrap();
+
+    let page = store.list_access_logs(&account, &query()).await.unwrap();
+    assert_eq!(page.total, 3);
+    let expected: Vec<_> = batch.iter().rev().cloned().collect();
+    assert_eq!(page.items, expected, "newest first; the later insert first within a second");
+
+    let ascending = AccessLogQuery { direction: Direction::Asc, ..query() };
+    assert_eq!(store.list_access_logs(&account, &ascending).await.unwrap().items, batch);
+}
+
+pub async fn access_logs_of_another_account_are_invisible(store: &dyn Store) {
+    let first = bootstrapped(store).await;
+    let second = another_account(store, "Second").await;
+    store
+        .insert_access_logs(&[record(&first, "1111111111111111", 1), record(&second, "2222222222222222", 2)])
+        .await
+        .unwrap();
+    assert_eq!(rays(store, &first, &query()).await, (strings(&["1111111111111111"]), 1));
+    assert_eq!(rays(store, &second, &query()).await, (strings(&["2222222222222222"]), 1));
+}
+
+pub async fn access_log_filters_apply_and_negate(store: &dyn Store) {
+    let account = bootstrapped(store).await;
+    let token = TokenId::generate();
+    let a = record(&account, "000000000000000a", 10);
+    let b = allowed(&account, "000000000000000b", 20, token);
+    let c = AccessLogRecord { client_id: Some("other.access".to_owned()), is_service_token: true, ..record(&account, "000000000000000c", 30) };
+    store.insert_access_logs(&[a.clone(), b.clone(), c.clone()]).await.unwrap();
+    let asc = AccessLogQuery { direction: Direction::Asc, ..query() };
+    let cases: Vec<(AccessLogQuery, &[&str])> = vec![
+        (AccessLogQuery { since: Some(at(20)), ..asc.clone() }, &["000000000000000b", "000000000000000c"]),
+        (AccessLogQuery { until: Some(at(20)), ..asc.clone() }, &["000000000000000a", "000000000000000b"]),
+        (AccessLogQuery { since: Some(at(11)), until: Some(at(29)), ..asc.clone() }, &["000000000000000b"]),
+        (AccessLogQuery { allowed: Some(true), ..asc.clone() }, &["000000000000000b"]),
+        (AccessLogQuery { allowed: Some(false), ..asc.clone() }, &["000000000000000a", "000000000000000c"]),
+        (AccessLogQuery { is_service_token: Some(true), ..asc.clone() }, &["000000000000000b", "000000000000000c"]),
+        (AccessLogQuery { is_service_token: Some(false), ..asc.clone() }, &["000000000000000a"]),
+        (AccessLogQuery { app_uid: Some(Match::Eq(a.app_uid)), ..asc.clone() }, &["000000000000000a"]),
+        (AccessLogQuery { app_uid: Some(Match::Neq(a.app_uid)), ..asc.clone() }, &["000000000000000b", "000000000000000c"]),
+        (AccessLogQuery { ray_id: Some(Match::Eq("000000000000000c".into())), ..asc.clone() }, &["000000000000000c"]),
+        (AccessLogQuery { ray_id: Some(Match::Neq("000000000000000c".into())), ..asc.clone() }, &["000000000000000a", "000000000000000b"]),
+        (AccessLogQuery { service_token_id: Some(token), ..asc.clone() }, &["000000000000000b"]),
+        (AccessLogQuery { service_token_id: Some(TokenId::generate()), ..asc.clone() }, &[]),
+        (AccessLogQuery { client_id: Some("other.access".into()), ..asc.clone() }, &["000000000000000c"]),
+        (
+            AccessLogQuery { allowed: Some(false), is_service_token: Some(true), since: Some(at(0)), ..asc.clone() },
+            &["000000000000000c"],
+        ),
+    ];
+    for (query, expected) in cases {
+        let (found, total) = rays(store, &account, &query).await;
+        assert_eq!(found, strings(expected), "{query:?}");
+        assert_eq!(total, expected.len() as u64, "{query:?}");
+    }
+}
+
+pub async fn access_logs_page_through_offset_and_limit(store: &dyn Store) {
+    let account = bootstrapped(store).await;
+    let batch: Vec<_> = (0..7).map(|i| record(&account, &format!("{i:016x}"), i / 2)).collect();
+    store.insert_access_logs(&batch).await.unwrap();
+    let page = |offset, limit, direction| AccessLogQuery { page: PageRequest { offset, limit }, direction, ..query() };
+
+    let (first, total) = rays(store, &account, &page(0, 3, Direction::Desc)).await;
+    assert_eq!((first, total), (strings(&["0000000000000006", "0000000000000005", "0000000000000004"]), 7));
+    let (third, total) = rays(store, &account, &page(6, 3, Direction::Desc)).await;
+    assert_eq!((third, total), (strings(&["0000000000000000"]), 7));
+    let (past, total) = rays(store, &account, &page(9, 3, Direction::Desc)).await;
+    assert_eq!((past, total), (vec![], 7), "a page past the end is empty, with the total");
+    let (second, _) = rays(store, &account, &page(3, 3, Direction::Asc)).await;
+    assert_eq!(second, strings(&["0000000000000003", "0000000000000004", "0000000000000005"]));
+}
+
+pub async fn prune_removes_only_older_access_logs(store: &dyn Store) {
+    let first = bootstrapped(store).await;
+    let second = another_account(store, "Second").await;
+    let batch = [
+        record(&first, "0000000000000001", 10),
+        record(&second, "0000000000000002", 19),
+        record(&first, "0000000000000003", 20),
+        record(&second, "0000000000000004", 30),
+    ];
+    store.insert_access_logs(&batch).await.unwrap();
+    assert_eq!(store.prune_access_logs(at(20)).await.unwrap(), 2, "every account, strictly older");
+    assert_eq!(rays(store, &first, &query()).await, (strings(&["0000000000000003"]), 1));
+    assert_eq!(rays(store, &second, &query()).await, (strings(&["0000000000000004"]), 1));
+    assert_eq!(store.prune_access_logs(at(20)).await.unwrap(), 0);
+    assert_eq!(store.prune_access_logs(Timestamp::FOREVER).await.unwrap(), 2);
+}
