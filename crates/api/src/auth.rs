@@ -16,6 +16,8 @@ use crate::state::AppState;
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub token: ApiToken,
+    /// The TCP peer, when the server passes it (`ConnectInfo`), for the audit log.
+    pub ip: Option<std::net::IpAddr>,
 }
 
 /// Whether a route reads or changes state.
@@ -61,7 +63,11 @@ impl FromRequestParts<AppState> for Caller {
             }
             (_, Some(_)) => return Err(ApiError::new(ErrorCode::UnknownAuthKey, "Unknown X-Auth-Key or X-Auth-Email")),
         };
-        Ok(Caller { token })
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|axum::extract::ConnectInfo(peer)| peer.ip());
+        Ok(Caller { token, ip })
     }
 }
 

@@ -1,9 +1,11 @@
 //! The route table. Handlers live in one file per resource and stay short: extract, call the
 //! operation, wrap the result in the v4 envelope.
 
+mod access_logs;
 mod accounts;
 mod app_policies;
 mod apps;
+mod audit_logs;
 mod groups;
 mod keys;
 mod organizations;
@@ -42,6 +44,9 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{tokens}/{{token_id}}/refresh"), post(service_tokens::refresh))
         .route("/client/v4/accounts/{account_id}/access/keys", get(keys::get).put(keys::update))
         .route("/client/v4/accounts/{account_id}/access/keys/rotate", post(keys::rotate))
+        .route("/client/v4/accounts/{account_id}/audit_logs", get(audit_logs::list))
+        .route("/client/v4/accounts/{account_id}/access/logs/access_requests", get(access_logs::list))
+        .route("/client/v4/accounts/{account_id}/access/logs/access-requests", get(access_logs::list))
         .merge(access_routes())
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)

@@ -2,8 +2,10 @@
 
 mod access;
 pub mod admin;
+pub mod audit;
 pub mod app;
 pub mod group;
+pub mod logs;
 pub mod policy;
 pub mod serve;
 pub mod token;

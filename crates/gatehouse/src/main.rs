@@ -29,6 +29,9 @@ enum Command {
     /// Offline administration of a data directory (works while the server runs).
     #[command(subcommand)]
     Admin(commands::admin::AdminCommand),
+    /// The audit log of management actions (offline, from the database).
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
     /// Manage service tokens through the management API.
     #[command(subcommand)]
     Token(commands::token::TokenCommand),
@@ -41,6 +44,8 @@ enum Command {
     /// Manage access groups (named rule sets that policies use).
     #[command(subcommand)]
     Group(commands::group::GroupCommand),
+    /// Show the gateway's access log (every decision on a request for an application).
+    Logs(commands::logs::LogsArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,10 +61,12 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Admin(command) => commands::admin::run(command).await,
+            Command::Audit(command) => commands::audit::run(command).await,
             Command::Token(command) => commands::token::run(command).await,
             Command::App(command) => commands::app::run(command).await,
             Command::Policy(command) => commands::policy::run(command).await,
             Command::Group(command) => commands::group::run(command).await,
+            Command::Logs(args) => commands::logs::run(args).await,
         }
     })
 }

@@ -92,6 +92,19 @@ fn service_token(client_id: &[u8], secret: Secret) -> Result<Presented, Denial> 
     Ok(Presented::ServiceToken { client_id: client_id.to_owned(), secret })
 }
 
+/// For the access log: whether service-token credentials were presented (malformed ones
+/// count), and the client id when one was sent in a printable form. Never the secret.
+pub(crate) fn describe(presented: &Result<Presented, Denial>) -> (bool, Option<String>) {
+    match presented {
+        Ok(Presented::None) => (false, None),
+        Ok(Presented::ServiceToken { client_id, .. }) => {
+            let printable = client_id.bytes().all(|b| b.is_ascii_graphic());
+            (true, printable.then(|| client_id.clone()))
+        }
+        Ok(Presented::Session(_)) | Err(_) => (true, None),
+    }
+}
+
 /// The one value of `name`; a repeated header is malformed.
 fn single<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h [u8]>, Denial> {
     let mut values = headers.get_all(name).iter();

@@ -81,8 +81,9 @@ impl Denial {
 }
 
 /// What the gateway decided, attached to every response it makes for an application (as a
-/// response extension) so that the access log can record it without parsing anything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// response extension) so that the access log can record it without parsing anything. Not
+/// `Copy`: it carries the presented client id.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessOutcome {
     pub app: Option<AppId>,
     /// The token that authenticated, if one did.
@@ -93,6 +94,11 @@ pub struct AccessOutcome {
     pub denial: Option<Denial>,
     /// Set when the origin failed after the request was allowed.
     pub failure: Option<FailureSource>,
+    /// Service-token credentials were presented (client id and secret, or a session JWT),
+    /// whether or not they authenticated.
+    pub service_token: bool,
+    /// The client id presented or authenticated (public; never the secret).
+    pub client_id: Option<String>,
 }
 
 /// The status of a refusal at `app`. Strict mode (spec §5.4): 401 when authentication failed,
@@ -166,7 +172,7 @@ fn page(status: StatusCode, reason: &str, ray_id: &str) -> String {
 }
 
 /// 16 hex characters, the shape of a Cloudflare Ray ID.
-fn ray_id() -> String {
+pub(crate) fn ray_id() -> String {
     let mut bytes = [0u8; 8];
     // A failed random source leaves zeros: the id only helps correlate logs.
     let _ = getrandom::fill(&mut bytes);

@@ -2,7 +2,11 @@
 //! writer, and [`Gateway::handle`], which runs a request through the stages in order. It is
 //! also the `ChangeListener` the management API tells about every change.
 
+mod freshness;
 mod maintenance;
+mod probe;
+mod recording;
+mod remote;
 mod request;
 
 use std::sync::Arc;
@@ -14,6 +18,7 @@ use gatehouse_domain::signing::DEFAULT_KEY_BITS;
 use gatehouse_domain::{AccountId, Clock, ServerKey, ServiceToken, TokenId};
 use gatehouse_store::{ChangeListener, Store, StoreError};
 
+use crate::access_log::AccessLogQueue;
 use crate::forward::OriginClient;
 use crate::keys::KeyMaterial;
 use crate::session::Sessions;
@@ -31,8 +36,19 @@ pub struct GatewayOptions {
     pub usage_flush_interval: Duration,
     /// Token uses that may wait for the writer before new ones are dropped (default 65536).
     pub usage_queue_capacity: usize,
+    /// How often queued access-log records are written at the latest (default 1 s).
+    pub access_log_flush_interval: Duration,
+    /// Access-log records that may wait for the writer before new ones are dropped and
+    /// counted (default 65536).
+    pub access_log_queue_capacity: usize,
     /// How often due key rotations are made and expired cache entries dropped (default 60 s).
     pub maintenance_interval: Duration,
+    /// How long the snapshot may go without a successful full resync before application
+    /// requests are refused with 503 (database outage on a multi-node deployment). `None`
+    /// (default): never, for a single node whose changes all pass through it.
+    pub max_staleness: Option<Duration>,
+    /// Where the gateway's Prometheus series go; `None` (default): not recorded.
+    pub metrics: Option<Arc<crate::metrics::GatewayMetrics>>,
 }
 
 impl Default for GatewayOptions {
@@ -42,7 +58,11 @@ impl Default for GatewayOptions {
             key_bits: DEFAULT_KEY_BITS,
             usage_flush_interval: Duration::from_secs(1),
             usage_queue_capacity: 65_536,
+            access_log_flush_interval: Duration::from_secs(1),
+            access_log_queue_capacity: 65_536,
             maintenance_interval: Duration::from_secs(60),
+            max_staleness: None,
+            metrics: None,
         }
     }
 }
@@ -96,7 +116,10 @@ pub struct Gateway {
     dirty: std::sync::Mutex<std::collections::HashSet<AccountId>>,
     sessions: Sessions,
     usage: UsageQueue,
+    access_log: AccessLogQueue,
     origins: OriginClient,
+    /// When the snapshot was last known to match the database (see `gateway/freshness.rs`).
+    freshness: freshness::Freshness,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -121,6 +144,12 @@ impl Gateway {
         let origins = OriginClient::new(options.origin_timeout).map_err(GatewayError::OriginTls)?;
         let usage =
             UsageQueue::start(store.clone(), options.usage_queue_capacity, options.usage_flush_interval);
+        let access_log = AccessLogQueue::start(
+            store.clone(),
+            options.access_log_queue_capacity,
+            options.access_log_flush_interval,
+        );
+        let freshness = freshness::Freshness::new(options.max_staleness, clock.now());
         let gateway = Arc::new(Gateway {
             store,
             server_key,
@@ -132,7 +161,9 @@ impl Gateway {
             dirty: std::sync::Mutex::default(),
             sessions: Sessions::default(),
             usage,
+            access_log,
             origins,
+            freshness,
         });
         gateway.reload().await?;
         tokio::spawn(maintenance::run(Arc::downgrade(&gateway), gateway.options.maintenance_interval));
@@ -141,7 +172,7 @@ impl Gateway {
 
     /// Re-reads everything from the store: every token and every account.
     pub async fn reload(&self) -> Result<(), StoreError> {
-        self.tokens.replace_all(self.store.all_service_tokens().await?);
+        self.reload_tokens().await?;
         for account in self.store.list_accounts().await? {
             self.reload_account(&account.id).await?;
         }
@@ -177,9 +208,10 @@ impl Gateway {
         Ok(())
     }
 
-    /// Writes every queued token use now (at shutdown, say).
+    /// Writes every queued token use and access-log record now (at shutdown, say).
     pub async fn flush_usage(&self) {
         self.usage.flush().await;
+        self.access_log.flush().await;
     }
 }
 

@@ -14,7 +14,8 @@
 //!    application, never signed per request), or `deny`: 401/403 that says nothing useful to an
 //!    attacker, the precise [`Denial`] kept for logs.
 //!
-//! Successful uses go to a bounded, batched background writer (`usage`); changes made through
+//! Successful uses go to a bounded, batched background writer (`usage`), and every decision on
+//! an application to the access log's (`access_log`, recorded by `Gateway::handle`); changes made through
 //! the management API reach the snapshot through [`Gateway`]'s `ChangeListener` implementation
 //! before the API answers. [`serve`] runs the listener (HTTP/1.1 and HTTP/2, optional TLS,
 //! WebSocket upgrades, graceful shutdown).
@@ -25,6 +26,7 @@
 //! Must not depend on the management API crate (axum) or a storage driver (sqlx): it sees
 //! storage only through `gatehouse_store::Store`, and reads no clock or environment itself.
 
+mod access_log;
 mod authorize;
 mod body;
 mod certs;
@@ -33,6 +35,7 @@ mod deny;
 mod forward;
 mod gateway;
 mod keys;
+mod metrics;
 mod route;
 mod serve;
 mod session;
@@ -44,4 +47,5 @@ pub use body::{Body, BoxError};
 pub use deny::{AccessOutcome, Denial, FailureSource};
 pub use gateway::{Connection, Gateway, GatewayError, GatewayOptions};
 pub use keys::ensure_signing_keys;
+pub use metrics::{GatewayMetrics, GatewayStats};
 pub use serve::serve;

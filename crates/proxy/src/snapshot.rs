@@ -27,6 +27,8 @@ use crate::keys::AccountKeys;
 #[derive(Debug, Default)]
 pub(crate) struct AccessSnapshot {
     pub routes: RouteTable<Arc<App>>,
+    /// Every routable application by id (the access log reads an outcome's application).
+    pub apps: HashMap<AppId, Arc<App>>,
     /// Oldest account first (the default account of `/cdn-cgi/access/certs`).
     pub accounts: Vec<Arc<AccountAccess>>,
 }
@@ -59,6 +61,8 @@ pub(crate) struct App {
     pub id: AppId,
     pub account: Arc<AccountSettings>,
     pub name: String,
+    /// The configured `domain`, as the access log reports it (`app_domain`).
+    pub domain: String,
     /// The JWT audience.
     pub aud: String,
     pub origin: Origin,
@@ -107,12 +111,14 @@ impl AccessSnapshot {
             None => accounts.push(account),
         }
         let mut routes = RouteTable::new();
+        let mut apps = HashMap::new();
         for account in &accounts {
             for (pattern, app) in &account.routes {
                 routes.insert(pattern.clone(), app.clone());
+                apps.insert(app.id, app.clone());
             }
         }
-        AccessSnapshot { routes, accounts }
+        AccessSnapshot { routes, apps, accounts }
     }
 
     pub fn account(&self, id: &AccountId) -> Option<&Arc<AccountAccess>> {
@@ -162,6 +168,7 @@ pub(crate) mod testing {
             id: gatehouse_domain::access::AppId::generate(),
             account,
             name: "test".to_owned(),
+            domain: "test.example.com".to_owned(),
             aud: aud.to_owned(),
             origin: Origin {
                 scheme: http::uri::Scheme::HTTP,

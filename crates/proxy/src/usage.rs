@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use gatehouse_domain::{SecretMatch, TokenId};
@@ -28,20 +29,34 @@ enum Message {
 #[derive(Debug, Clone)]
 pub(crate) struct UsageQueue {
     tx: mpsc::Sender<Message>,
+    /// Uses dropped (queue full, or too many unwritten), for `gatehouse_usage_dropped_total`.
+    dropped: Arc<AtomicU64>,
 }
 
 impl UsageQueue {
     /// Starts the writer on the current Tokio runtime.
     pub fn start(store: Arc<dyn Store>, capacity: usize, interval: Duration) -> Self {
         let (tx, rx) = mpsc::channel(capacity.max(1));
-        tokio::spawn(run(store, rx, interval));
-        UsageQueue { tx }
+        let dropped = Arc::new(AtomicU64::new(0));
+        tokio::spawn(run(store, rx, interval, dropped.clone()));
+        UsageQueue { tx, dropped }
     }
 
     pub fn push(&self, usage: TokenUsage) {
         if self.tx.try_send(Message::Use(usage)).is_err() {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(token_id = %usage.token_id, "usage queue full; a use was not recorded in the database");
         }
+    }
+
+    /// Uses waiting in the queue for the writer.
+    pub fn depth(&self) -> u64 {
+        (self.tx.max_capacity().saturating_sub(self.tx.capacity())) as u64
+    }
+
+    /// Uses dropped so far because the writer could not keep up.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
     }
 
     /// Writes everything queued so far; returns when it is written (or failed).
@@ -55,7 +70,7 @@ impl UsageQueue {
 
 type Key = (TokenId, bool, u64);
 
-async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Message>, interval: Duration) {
+async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Message>, interval: Duration, dropped: Arc<AtomicU64>) {
     let mut pending: HashMap<Key, TokenUsage> = HashMap::new();
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -63,7 +78,9 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Message>, interval: D
         tokio::select! {
             message = rx.recv() => match message {
                 Some(Message::Use(usage)) => {
-                    merge(&mut pending, usage);
+                    if !merge(&mut pending, usage) {
+                        dropped.fetch_add(1, Ordering::Relaxed);
+                    }
                     if pending.len() >= MAX_BATCH {
                         write(store.as_ref(), &mut pending).await;
                     }
@@ -82,18 +99,24 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Message>, interval: D
     }
 }
 
-fn merge(pending: &mut HashMap<Key, TokenUsage>, usage: TokenUsage) {
+/// Adds a use to the pending batch; false when it had to be dropped.
+fn merge(pending: &mut HashMap<Key, TokenUsage>, usage: TokenUsage) -> bool {
     let key = (usage.token_id, usage.matched == SecretMatch::Current, usage.secret_version);
     let room = pending.len() < MAX_PENDING;
     match pending.entry(key) {
         Entry::Occupied(mut held) => {
             let held = held.get_mut();
             held.seen_at = held.seen_at.max(usage.seen_at);
+            true
         }
         Entry::Vacant(slot) if room => {
             slot.insert(usage);
+            true
         }
-        Entry::Vacant(_) => tracing::warn!("too many unwritten token uses; dropping one"),
+        Entry::Vacant(_) => {
+            tracing::warn!("too many unwritten token uses; dropping one");
+            false
+        }
     }
 }
 

@@ -8,6 +8,11 @@ use std::path::{Path, PathBuf};
 use gatehouse_domain::{AccountId, Secret, SecretFormat};
 use serde::Deserialize;
 
+use crate::cluster::ClusterConfig;
+
+use crate::access_log::AccessLogSettings;
+use crate::jobs::settings::{MonitoringConfig, WebhookEntry};
+
 /// How logs are written to stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -43,6 +48,14 @@ pub struct Config {
     pub gateway_tls: Option<TlsFiles>,
     /// How long an origin has to answer with its response head before the gateway sends 504.
     pub origin_timeout_secs: u64,
+    /// Serve `/metrics` on this listener instead of the management API's.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Several nodes on one PostgreSQL database: resync interval and maximum staleness.
+    pub cluster: ClusterConfig,
+    /// Retention, queue size and flush interval of the access log.
+    pub access_log: AccessLogSettings,
+    /// Expiry alerts, inactivity enforcement and their webhooks (see `jobs::settings`).
+    pub monitoring: MonitoringConfig,
 }
 
 /// The PEM files the gateway listener terminates TLS with.
@@ -68,6 +81,7 @@ pub struct Overrides {
     pub bootstrap_account_id: Option<String>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// The `--config` file. Unknown keys are an error, so typos do not pass silently.
@@ -88,6 +102,24 @@ struct ConfigFile {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     origin_timeout_secs: Option<u64>,
+    /// Serve `/metrics` here instead of on the API listener.
+    metrics_listen: Option<SocketAddr>,
+    /// PostgreSQL only: how often a node reloads its whole snapshot (default 30).
+    resync_interval_secs: Option<u64>,
+    /// PostgreSQL only: how long the gateway serves without a successful resync before it
+    /// fails closed (default 300).
+    max_staleness_secs: Option<u64>,
+    /// Days access-log records are kept (default 30; 0 keeps them forever).
+    access_log_retention_days: Option<u32>,
+    /// Access-log records that may wait for the writer (default 65536).
+    access_log_queue_capacity: Option<usize>,
+    /// How often the access log is written at the latest, in milliseconds (default 1000).
+    access_log_flush_ms: Option<u64>,
+    /// How often the monitoring jobs run (default 3600).
+    monitor_interval_secs: Option<u64>,
+    /// Days before expiry that alerts go out (default [30, 7, 1]).
+    expiry_lead_days: Option<Vec<u32>>,
+    webhooks: Option<Vec<WebhookEntry>>,
 }
 
 /// A configuration that cannot be used; the message says what to change.
@@ -150,6 +182,13 @@ impl Config {
         if origin_timeout_secs == 0 {
             return Err(ConfigError::Invalid("origin_timeout_secs must be at least 1".into()));
         }
+        let cluster = ClusterConfig::resolve(file.resync_interval_secs, file.max_staleness_secs)?;
+        let access_log = AccessLogSettings::resolve(
+            file.access_log_retention_days,
+            file.access_log_queue_capacity,
+            file.access_log_flush_ms,
+        )?;
+        let monitoring = MonitoringConfig::resolve(file.monitor_interval_secs, file.expiry_lead_days, file.webhooks)?;
         Ok(Config {
             data_dir: overrides.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
             api_listen: overrides.api_listen.or(file.api_listen).unwrap_or_else(|| default_addr(DEFAULT_API_LISTEN)),
@@ -168,6 +207,10 @@ impl Config {
             bootstrap_account_id,
             gateway_tls,
             origin_timeout_secs,
+            metrics_listen: overrides.metrics_listen.or(file.metrics_listen),
+            cluster,
+            access_log,
+            monitoring,
         })
     }
 

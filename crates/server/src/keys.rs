@@ -22,6 +22,12 @@ pub enum KeyError {
          without it no existing secret or API token can be verified"
     )]
     Missing { path: String },
+    #[error(
+        "this node's server key differs from the one the database was set up with: every node sharing a database \
+         must use the same key (set the same GATEHOUSE_SECRET_KEY, or GATEHOUSE_SECRET_KEY_FILE pointing at a copy \
+         of the same file, on every node); otherwise no secret or API token created elsewhere can be verified"
+    )]
+    Mismatch,
 }
 
 /// Loads the key; creates the key file only when the database is new.

@@ -9,11 +9,17 @@
 //!
 //! This is the only library crate that knows every other crate; none of them depends on it.
 
+pub mod access_log;
 pub mod admin;
+pub mod audit;
 pub mod bootstrap;
 mod clock;
+mod cluster;
 pub mod config;
 mod gateway;
+pub mod jobs;
+mod key_check;
+pub mod metrics;
 pub mod keys;
 mod serve;
 mod store;
@@ -21,4 +27,4 @@ mod store;
 pub use clock::SystemClock;
 pub use config::{Config, ConfigError, LogFormat, Overrides, TlsFiles};
 pub use serve::{Ready, Server, ServerError};
-pub use store::open_store;
+pub use store::{Backend, open_backend, open_store};

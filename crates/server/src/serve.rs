@@ -16,12 +16,15 @@ use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::access_log::{self, AccessLogSettings};
 use crate::bootstrap::{self, BootstrapOptions};
 use crate::clock::SystemClock;
 use crate::config::Config;
+use crate::jobs::Monitoring;
+use crate::metrics::{self, Metrics};
 use crate::keys::{self, KeyError};
 use crate::gateway::{self, TlsError};
-use crate::open_store;
+use crate::{cluster, key_check, open_backend};
 
 /// How long the last write of token uses may take at shutdown.
 const USAGE_FLUSH_LIMIT: Duration = Duration::from_secs(5);
@@ -50,6 +53,9 @@ pub struct Ready {
     pub api: String,
     pub gateway: String,
     pub account_id: String,
+    /// `http://ADDR/metrics` when metrics have a listener of their own (`metrics_listen`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<String>,
 }
 
 /// A server with its listeners bound, not yet serving.
@@ -59,27 +65,44 @@ pub struct Server {
     gateway: TcpListener,
     /// The authenticating proxy; also the API's change listener.
     proxy: Arc<Gateway>,
+    /// Prometheus series, rendered at `/metrics`.
+    metrics: Arc<Metrics>,
+    /// `/metrics` on a listener of its own, when configured.
+    metrics_listener: Option<TcpListener>,
     tls: Option<Arc<rustls::ServerConfig>>,
     state: AppState,
     grace: Duration,
     ready: Ready,
     admin_token: Option<Secret>,
     created: bool,
+    /// Retention of the access log, pruned by a task `run` starts.
+    access_log: AccessLogSettings,
+    /// Expiry alerts, inactivity enforcement, webhooks: started by `run`.
+    monitoring: Monitoring,
 }
 
 impl Server {
     pub async fn bind(config: Config) -> Result<Server, ServerError> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let store = open_store(&config).await?;
+        let backend = open_backend(&config).await?;
+        let store = backend.store.clone();
         let database_is_new = store.list_accounts().await?.is_empty();
         let key = Arc::new(keys::load_or_create(&config, database_is_new)?);
+        key_check::verify(backend.settings.as_ref(), &key).await?;
         let options = BootstrapOptions {
             account_id: config.bootstrap_account_id.clone(),
             admin_token: config.bootstrap_api_token,
         };
         let boot = bootstrap::ensure(store.as_ref(), &key, clock.as_ref(), options).await?;
         let tls = config.gateway_tls.as_ref().map(gateway::tls_config).transpose()?;
-        let proxy = gateway::start(store.clone(), key.clone(), clock.clone(), config.origin_timeout_secs).await?;
+        let metrics = Metrics::new();
+        let proxy = gateway::start(store.clone(), key.clone(), clock.clone(), config.origin_timeout_secs, &config.access_log, cluster::max_staleness(&backend, &config.cluster), Some(metrics.gateway()))
+            .await?;
+        let metrics_listener = match config.metrics_listen {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
+        let changes = cluster::join(&proxy, backend.feed, config.cluster);
         let api = bind(config.api_listen).await?;
         let gateway = bind(config.gateway_listen).await?;
         let ready = Ready {
@@ -91,6 +114,7 @@ impl Server {
                 local_addr(&gateway, config.gateway_listen)
             ),
             account_id: boot.account_id.to_string(),
+            metrics: metrics_listener.as_ref().zip(config.metrics_listen).map(|(l, addr)| format!("http://{}/metrics", local_addr(l, addr))),
         };
         let state = AppState {
             store,
@@ -98,18 +122,23 @@ impl Server {
             key,
             secret_format: config.secret_format,
             body_limit: config.body_limit_bytes,
-            changes: proxy.clone(),
+            changes,
         };
+        let monitoring = Monitoring::new(state.clone(), config.monitoring);
         Ok(Server {
             api,
             gateway,
             proxy,
+            metrics,
+            metrics_listener,
             tls,
             state,
             grace: Duration::from_secs(config.shutdown_grace_secs),
             ready,
             admin_token: boot.generated_admin_token,
             created: boot.created,
+            access_log: config.access_log.clone(),
+            monitoring,
         })
     }
 
@@ -136,10 +165,23 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let api_app = gatehouse_api::router(self.state.clone());
+        let api_app = metrics::api_service(api_app, &self.metrics, &self.proxy, self.metrics_listener.is_some());
         let api = axum::serve(self.api, api_app).with_graceful_shutdown(stopped(stop_rx.clone()));
+        if let Some(listener) = self.metrics_listener {
+            let serving = metrics::serve_separately(listener, self.metrics.clone(), self.proxy.clone(), stopped(stop_rx.clone()));
+            tokio::spawn(serving);
+        }
         let api = tokio::spawn(async move { api.await });
         let gateway = tokio::spawn(gatehouse_proxy::serve(self.gateway, self.proxy.clone(), self.tls, stopped(stop_rx.clone())));
 
+        // Stops by itself at the stop signal (a run in progress finishes its current action).
+        let _monitoring = self.monitoring.start(self.state.clock.clone(), stop_rx.clone());
+        let _pruning = access_log::start_pruning(
+            self.state.store.clone(),
+            self.state.clock.clone(),
+            self.access_log.clone(),
+            stop_rx.clone(),
+        );
         shutdown.await;
         tracing::info!("shutting down: no new connections, finishing in-flight requests");
         let _ = stop_tx.send(true);
@@ -154,6 +196,7 @@ impl Server {
         if tokio::time::timeout(USAGE_FLUSH_LIMIT, self.proxy.flush_usage()).await.is_err() {
             tracing::warn!("could not write the last token uses in time");
         }
+        tracing::info!(access_log_dropped = self.proxy.access_log_dropped(), "access log flushed");
         match drained {
             Ok((Ok(Ok(())), Ok(Ok(())))) => {
                 tracing::info!("stopped");

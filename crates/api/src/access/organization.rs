@@ -32,6 +32,13 @@ pub async fn get(state: &AppState, account: &AccountId) -> Result<Value, ApiErro
     Err(gave_up())
 }
 
+/// The organization as stored, without creating it (for the audit log's old value): `None`
+/// before its first read or write.
+pub async fn peek(state: &AppState, account: &AccountId) -> Result<Option<Value>, ApiError> {
+    let (stored, exists) = load_or_default(state, account).await?;
+    Ok(exists.then(|| output::organization(&stored)))
+}
+
 /// Changes the given fields; `service_token_inactivity: null` removes that setting.
 pub async fn update(
     state: &AppState,

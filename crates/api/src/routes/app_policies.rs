@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::groups::NameParams;
 use super::{page, path_params, query_params, single};
 use crate::access::app_policies;
+use crate::audit::{self, Change};
 use crate::auth::{Access, Caller};
 use crate::body::RawBody;
 use crate::error::ApiError;
@@ -42,6 +43,7 @@ pub async fn create(
     let account = caller.authorize(&account, Access::Write)?;
     let policy = app_policies::create(&state, &account, &app, body.json()?).await?;
     tracing::info!(app_id = %app, policy_id = %policy["id"], "app-scoped policy created");
+    audit::record(&state, &caller, &account, Change::new("create", "policy", audit::id_of(&policy)).after(Some(policy.clone()))).await;
     Ok(single(StatusCode::CREATED, policy))
 }
 
@@ -65,8 +67,10 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let (account, app, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
+    let old = app_policies::get(&state, &account, &app, &id).await.ok();
     let policy = app_policies::update(&state, &account, &app, &id, body.json()?).await?;
     tracing::info!(app_id = %app, policy_id = %id, "app-scoped policy updated");
+    audit::record(&state, &caller, &account, Change::new("update", "policy", &id).before(old).after(Some(policy.clone()))).await;
     Ok(single(StatusCode::OK, policy))
 }
 
@@ -80,8 +84,10 @@ pub async fn delete(
     let (account, app, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<Value>()?;
+    let old = app_policies::get(&state, &account, &app, &id).await.ok();
     let deleted = app_policies::delete(&state, &account, &app, &id).await?;
     tracing::info!(app_id = %app, policy_id = %id, "app-scoped policy deleted");
+    audit::record(&state, &caller, &account, Change::new("delete", "policy", &id).before(old)).await;
     Ok(single(StatusCode::OK, deleted))
 }
 
@@ -95,7 +101,9 @@ pub async fn make_reusable(
     let (account, app, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<Value>()?;
+    let old = app_policies::get(&state, &account, &app, &id).await.ok();
     let policy = app_policies::make_reusable(&state, &account, &app, &id).await?;
     tracing::info!(app_id = %app, policy_id = %id, "policy made reusable");
+    audit::record(&state, &caller, &account, Change::new("make_reusable", "policy", &id).before(old).after(Some(policy.clone()))).await;
     Ok(single(StatusCode::OK, policy))
 }

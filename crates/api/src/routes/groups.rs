@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::{page, path_params, query_params, single};
 use crate::access::{NameFilter, groups};
+use crate::audit::{self, Change};
 use crate::auth::{Access, Caller};
 use crate::body::RawBody;
 use crate::error::ApiError;
@@ -61,6 +62,7 @@ pub async fn create(
     let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
     let group = groups::create(&state, &account, body.json()?).await?;
     tracing::info!(group_id = %group["id"], "access group created");
+    audit::record(&state, &caller, &account, Change::new("create", "group", audit::id_of(&group)).after(Some(group.clone()))).await;
     Ok(single(StatusCode::CREATED, group))
 }
 
@@ -84,8 +86,10 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
+    let old = groups::get(&state, &account, &id).await.ok();
     let group = groups::update(&state, &account, &id, body.json()?).await?;
     tracing::info!(group_id = %id, "access group updated");
+    audit::record(&state, &caller, &account, Change::new("update", "group", &id).before(old).after(Some(group.clone()))).await;
     Ok(single(StatusCode::OK, group))
 }
 
@@ -99,7 +103,9 @@ pub async fn delete(
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<Value>()?;
+    let old = groups::get(&state, &account, &id).await.ok();
     let deleted = groups::delete(&state, &account, &id).await?;
     tracing::info!(group_id = %id, "access group deleted");
+    audit::record(&state, &caller, &account, Change::new("delete", "group", &id).before(old)).await;
     Ok(single(StatusCode::OK, deleted))
 }

@@ -15,6 +15,7 @@ use gatehouse_store::{Resource, ResourceChange, ResourceKind, StoreError};
 use serde::{Deserialize, Serialize};
 
 use super::path_params;
+use crate::audit::{self, Change};
 use crate::auth::{Access, Caller};
 use crate::body::RawBody;
 use crate::error::{ApiError, ErrorCode};
@@ -57,10 +58,13 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
     let request: UpdateKeysRequest = body.json()?;
+    let old = read(&state, &account).await.ok().flatten().map(|(keys, _)| summary(&keys));
     let days = request.key_rotation_interval_days;
     let keys =
         modify(&state, &account, move |keys, _| keys.set_rotation_interval(days).map_err(invalid)).await?;
     tracing::info!(%account, days, "signing key rotation interval changed");
+    let change = Change::new("update", "keys", account.as_str()).before(old).after(Some(summary(&keys)));
+    audit::record(&state, &caller, &account, change).await;
     Ok(respond(&state, &keys))
 }
 
@@ -73,11 +77,14 @@ pub async fn rotate(
 ) -> Result<Response, ApiError> {
     let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
     body.json_or_default::<serde_json::Value>()?;
+    let old = read(&state, &account).await.ok().flatten().map(|(keys, _)| summary(&keys));
     let key = state.key.clone();
     let keys =
         modify(&state, &account, move |keys, now| keys.rotate(&key, now, DEFAULT_KEY_BITS).map_err(internal))
             .await?;
     tracing::info!(%account, kid = %keys.current.kid, "signing keys rotated");
+    let change = Change::new("rotate", "keys", account.as_str()).before(old).after(Some(summary(&keys)));
+    audit::record(&state, &caller, &account, change).await;
     Ok(respond(&state, &keys))
 }
 
@@ -177,4 +184,15 @@ fn invalid(error: SigningError) -> ApiError {
 fn internal(detail: impl std::fmt::Display) -> ApiError {
     tracing::error!(%detail, "signing keys");
     ApiError::new(ErrorCode::Internal, "access.api.error.internal_server_error")
+}
+
+/// The keys as the audit log records them: the schedule and the key ids, never key material
+/// (not even sealed).
+fn summary(keys: &SigningKeys) -> serde_json::Value {
+    serde_json::json!({
+        "key_rotation_interval_days": keys.key_rotation_interval_days,
+        "last_key_rotation_at": keys.last_key_rotation_at.to_string(),
+        "current_kid": keys.current.kid,
+        "previous_kid": keys.previous.as_ref().map(|key| key.kid.clone()),
+    })
 }

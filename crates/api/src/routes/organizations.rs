@@ -7,6 +7,7 @@ use axum::response::Response;
 
 use super::{path_params, single};
 use crate::access::organization;
+use crate::audit::{self, Change};
 use crate::auth::{Access, Caller};
 use crate::body::RawBody;
 use crate::error::ApiError;
@@ -32,7 +33,10 @@ pub async fn update(
     body: RawBody,
 ) -> Result<Response, ApiError> {
     let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
+    let old = organization::peek(&state, &account).await.ok().flatten();
     let organization = organization::update(&state, &account, body.json()?).await?;
     tracing::info!("access organization updated");
+    let change = Change::new("update", "organization", account.as_str()).before(old).after(Some(organization.clone()));
+    audit::record(&state, &caller, &account, change).await;
     Ok(single(StatusCode::OK, organization))
 }

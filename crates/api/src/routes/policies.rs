@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::groups::NameParams;
 use super::{page, path_params, query_params, single};
 use crate::access::policies;
+use crate::audit::{self, Change};
 use crate::auth::{Access, Caller};
 use crate::body::RawBody;
 use crate::error::ApiError;
@@ -40,6 +41,7 @@ pub async fn create(
     let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
     let policy = policies::create(&state, &account, body.json()?).await?;
     tracing::info!(policy_id = %policy["id"], "reusable policy created");
+    audit::record(&state, &caller, &account, Change::new("create", "policy", audit::id_of(&policy)).after(Some(policy.clone()))).await;
     Ok(single(StatusCode::CREATED, policy))
 }
 
@@ -63,8 +65,10 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
+    let old = policies::get(&state, &account, &id).await.ok();
     let policy = policies::update(&state, &account, &id, body.json()?).await?;
     tracing::info!(policy_id = %id, "reusable policy updated");
+    audit::record(&state, &caller, &account, Change::new("update", "policy", &id).before(old).after(Some(policy.clone()))).await;
     Ok(single(StatusCode::OK, policy))
 }
 
@@ -78,7 +82,9 @@ pub async fn delete(
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<Value>()?;
+    let old = policies::get(&state, &account, &id).await.ok();
     let deleted = policies::delete(&state, &account, &id).await?;
     tracing::info!(policy_id = %id, "reusable policy deleted");
+    audit::record(&state, &caller, &account, Change::new("delete", "policy", &id).before(old)).await;
     Ok(single(StatusCode::OK, deleted))
 }

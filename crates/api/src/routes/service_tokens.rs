@@ -6,10 +6,12 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gatehouse_api_types::{Envelope, ResultInfo, ServiceTokenBody};
+use gatehouse_domain::{AccountId, ServiceToken};
 use gatehouse_store::TokenFilter;
 use serde::Deserialize;
 
 use super::path_params;
+use crate::audit::{self, Change};
 use crate::auth::{Access, Caller};
 use crate::body::RawBody;
 use crate::error::{ApiError, ErrorCode};
@@ -52,8 +54,9 @@ pub async fn list(
 
 pub async fn create(State(state): State<AppState>, caller: Caller, uri: Uri, path: AccountPath, body: RawBody) -> Result<Response, ApiError> {
     let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
-    let shown = tokens::create(&state, account, body.json()?).await?;
+    let shown = tokens::create(&state, account.clone(), body.json()?).await?;
     tracing::info!(token_id = %shown.token.id, client_id = %shown.token.client_id, "service token created");
+    audit_token(&state, &caller, &account, "create", None, &shown.token).await;
     Ok(token_response(StatusCode::CREATED, shown.body()))
 }
 
@@ -67,7 +70,9 @@ pub async fn get(State(state): State<AppState>, caller: Caller, uri: Uri, path: 
 pub async fn update(State(state): State<AppState>, caller: Caller, uri: Uri, path: TokenPath, body: RawBody) -> Result<Response, ApiError> {
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
+    let old = before(&state, &account, &id).await;
     let shown = tokens::update(&state, &account, &id, body.json()?).await?;
+    audit_token(&state, &caller, &account, "update", old, &shown.token).await;
     tracing::info!(token_id = %shown.token.id, rotated = shown.secret.is_some(), "service token updated");
     Ok(token_response(StatusCode::OK, shown.body()))
 }
@@ -78,13 +83,23 @@ pub async fn delete(State(state): State<AppState>, caller: Caller, uri: Uri, pat
     body.json_or_default::<serde_json::Value>()?;
     let token = tokens::delete(&state, &account, &id).await?;
     tracing::info!(token_id = %token.id, "service token deleted");
+    let change = Change {
+        action: "delete",
+        resource_type: "service_token",
+        resource_id: token.id.to_string(),
+        old: audit::public(&tokens::body(&token, None)),
+        new: None,
+    };
+    audit::record(&state, &caller, &account, change).await;
     Ok(token_response(StatusCode::OK, tokens::body(&token, None)))
 }
 
 pub async fn rotate(State(state): State<AppState>, caller: Caller, uri: Uri, path: TokenPath, body: RawBody) -> Result<Response, ApiError> {
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
+    let old = before(&state, &account, &id).await;
     let shown = tokens::rotate(&state, &account, &id, body.json_or_default()?).await?;
+    audit_token(&state, &caller, &account, "rotate", old, &shown.token).await;
     tracing::info!(token_id = %shown.token.id, version = shown.token.credentials.version(), "service token rotated");
     Ok(token_response(StatusCode::OK, shown.body()))
 }
@@ -93,7 +108,9 @@ pub async fn refresh(State(state): State<AppState>, caller: Caller, uri: Uri, pa
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<serde_json::Value>()?;
+    let old = before(&state, &account, &id).await;
     let token = tokens::refresh(&state, &account, &id).await?;
+    audit_token(&state, &caller, &account, "refresh", old, &token).await;
     tracing::info!(token_id = %token.id, expires_at = %token.expires_at, "service token refreshed");
     Ok(token_response(StatusCode::OK, tokens::body(&token, None)))
 }
@@ -110,4 +127,30 @@ fn token_response(status: StatusCode, body: ServiceTokenBody) -> Response {
     let mut envelope = Envelope::ok(body);
     envelope.top_level = top_level;
     (status, Json(envelope)).into_response()
+}
+
+/// The token's public body before a change, for the audit log (`None` when it cannot be read:
+/// the change itself will then answer why).
+async fn before(state: &AppState, account: &AccountId, id: &str) -> Option<serde_json::Value> {
+    let token = tokens::get(state, account, id).await.ok()?;
+    audit::public(&tokens::body(&token, None))
+}
+
+/// Records a change of `token`; its new value is the public body, never the secret.
+async fn audit_token(
+    state: &AppState,
+    caller: &Caller,
+    account: &AccountId,
+    action: &'static str,
+    old: Option<serde_json::Value>,
+    token: &ServiceToken,
+) {
+    let change = Change {
+        action,
+        resource_type: "service_token",
+        resource_id: token.id.to_string(),
+        old,
+        new: audit::public(&tokens::body(token, None)),
+    };
+    audit::record(state, caller, account, change).await;
 }

@@ -7,7 +7,9 @@
 mod support;
 
 mod access_changes;
+mod access_logs;
 mod apps;
+mod audit_logs;
 mod auth;
 mod errors;
 mod groups;

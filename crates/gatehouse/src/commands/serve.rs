@@ -24,6 +24,9 @@ pub struct ServeArgs {
     /// Gateway listener [default: 127.0.0.1:8080]; port 0 picks a free port.
     #[arg(long, env = "GATEHOUSE_GATEWAY_LISTEN", value_name = "ADDR")]
     gateway_listen: Option<SocketAddr>,
+    /// Serve Prometheus `/metrics` on this listener instead of the management API's.
+    #[arg(long, env = "GATEHOUSE_METRICS_LISTEN", value_name = "ADDR")]
+    metrics_listen: Option<SocketAddr>,
     /// PEM certificate chain: serve the gateway over TLS (with --tls-key).
     #[arg(long, env = "GATEHOUSE_TLS_CERT", value_name = "FILE", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -78,6 +81,7 @@ impl ServeArgs {
             bootstrap_account_id: self.bootstrap_account_id,
             tls_cert: self.tls_cert,
             tls_key: self.tls_key,
+            metrics_listen: self.metrics_listen,
         }
     }
 }

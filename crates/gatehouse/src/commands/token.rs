@@ -19,6 +19,10 @@ use serde_json::Value;
 use crate::client::{AccountClient, Answer, ClientArgs, ClientError};
 use crate::output;
 
+mod age_filter;
+
+use age_filter::{AgeFilter, parse_age_arg};
+
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Create a service token; its client secret is printed once and never again.
@@ -72,6 +76,12 @@ pub struct ListArgs {
     /// Tokens per page.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1000))]
     per_page: Option<u64>,
+    /// Only tokens expiring within AGE (30d, 36h, 1d12h), already expired ones included.
+    #[arg(long, value_name = "AGE", value_parser = parse_age_arg)]
+    expiring_within: Option<u64>,
+    /// Only tokens not used for AGE (90d); never-used tokens count from their creation.
+    #[arg(long, value_name = "AGE", value_parser = parse_age_arg)]
+    unused_for: Option<u64>,
     #[command(flatten)]
     client: ClientArgs,
 }
@@ -171,10 +181,15 @@ async fn list(args: ListArgs) -> Result<(), Failure> {
     if let Some(search) = args.search {
         filters.push(("search", search));
     }
-    let answer = match args.page {
+    let mut answer = match args.page {
         Some(page) => fetch_page(&client, &filters, page, args.per_page).await?,
         None => fetch_all_pages(&client, &filters, args.per_page.unwrap_or(100)).await?,
     };
+    let ages = AgeFilter { expiring_within: args.expiring_within, unused_for: args.unused_for };
+    if let (false, Value::Array(items)) = (ages.is_empty(), &mut answer.result) {
+        let now = age_filter::now();
+        items.retain(|item| ages.keeps(item, now));
+    }
     if args.client.json {
         output::json(&answer.result)?;
     } else {

@@ -7,8 +7,13 @@
 mod support;
 
 mod sdk;
+mod access_logs;
+mod audit;
+mod metrics;
 mod cli;
+mod cluster;
 mod clients;
+mod expiry;
 mod gateway;
 mod hostile;
 mod lifecycle;

@@ -116,6 +116,8 @@ pub struct Gatehouse {
     account_id: String,
     admin_token: String,
     stderr_path: PathBuf,
+    /// The ready line, as printed.
+    ready: Value,
     /// Kept for [`Gatehouse::restart`].
     options: StartOptions,
     /// Last field: the directory is removed only after the child is dead (see `Drop`).
@@ -143,6 +145,14 @@ impl Gatehouse {
         let admin_token = format!("gatehouse_at_{}", random_hex(40));
         let account_id = random_hex(32);
         Self::launch(data_dir, admin_token, account_id, options)
+    }
+
+    /// Starts another node of a deployment that shares one database (in `options`): same
+    /// bootstrap account id and admin token as the other nodes, its own data directory.
+    #[track_caller]
+    pub fn start_node(options: StartOptions, account_id: &str, admin_token: &str) -> Self {
+        let data_dir = tempfile::Builder::new().prefix("gatehouse-e2e-").tempdir().expect("create temp dir");
+        Self::launch(data_dir, admin_token.to_owned(), account_id.to_owned(), options)
     }
 
     /// Stops the server with SIGTERM and starts it again on the same data directory, with the
@@ -200,6 +210,7 @@ impl Gatehouse {
             account_id: String::new(),
             admin_token,
             stderr_path,
+            ready: Value::Null,
             options,
             data_dir,
         };
@@ -207,6 +218,7 @@ impl Gatehouse {
         server.api = json_str(&ready, "api");
         server.gateway = json_str(&ready, "gateway");
         server.account_id = json_str(&ready, "account_id");
+        server.ready = ready.clone();
         assert_eq!(server.account_id, account_id, "ready line account_id differs from GATEHOUSE_BOOTSTRAP_ACCOUNT_ID: {ready}");
         assert!(server.api.starts_with("http://127.0.0.1:"), "ready line api: {ready}");
         assert!(server.gateway.starts_with("http://127.0.0.1:"), "ready line gateway: {ready}");
@@ -277,6 +289,11 @@ impl Gatehouse {
     /// The bootstrap API token (edit permission).
     pub fn admin_token(&self) -> &str {
         &self.admin_token
+    }
+
+    /// The ready line the server printed.
+    pub fn ready_line(&self) -> &Value {
+        &self.ready
     }
 
     /// The server's data directory (what `--data-dir` got).

@@ -21,8 +21,9 @@ use crate::snapshot::{App, Authenticated};
 use crate::verify::{self, Via};
 
 impl Gateway {
-    /// Answers one request. Never fails: every outcome is a response.
-    pub async fn handle(&self, request: Request<Incoming>, connection: Connection) -> Response<Body> {
+    /// Answers one request (`handle`, in `recording`, records the decision). Never fails:
+    /// every outcome is a response.
+    pub(super) async fn respond(&self, request: Request<Incoming>, connection: Connection) -> Response<Body> {
         let now = self.clock.now();
         let target = {
             let snapshot = self.access.load();
@@ -55,6 +56,10 @@ impl Gateway {
         connection: Connection,
         now: Timestamp,
     ) -> Response<Body> {
+        // Past the maximum staleness, no token is honoured: it may have been revoked elsewhere.
+        if let Some(refused) = self.fail_closed(now, wants_json(request.headers())) {
+            return refused;
+        }
         let mut outcome = AccessOutcome {
             app: Some(app.id),
             token: None,
@@ -62,10 +67,14 @@ impl Gateway {
             allowed: false,
             denial: None,
             failure: None,
+            service_token: false,
+            client_id: None,
         };
         let strict = app.account.strict;
         let sessions_count = !strict && app.has_allow_policy;
-        let verified = credentials::read(request.headers(), app.token_header.as_ref(), sessions_count)
+        let presented = credentials::read(request.headers(), app.token_header.as_ref(), sessions_count);
+        (outcome.service_token, outcome.client_id) = credentials::describe(&presented);
+        let verified = presented
             .and_then(|presented| {
                 verify::verify(presented, &app, &self.tokens, &self.sessions, &self.server_key, now)
             });
@@ -80,6 +89,9 @@ impl Gateway {
             self.usage.push(usage);
         }
         outcome.token = who.as_ref().map(|(who, _)| who.id);
+        if let Some((who, _)) = &who {
+            outcome.client_id = Some(who.client_id.clone());
+        }
 
         // Strict mode: credentials that do not authenticate are refused whatever the policies say.
         if strict && let Some(denial) = failure.filter(|d| *d != Denial::MissingCredentials) {
@@ -175,7 +187,10 @@ impl Gateway {
             Err(error) => {
                 tracing::debug!(app = %app.id, ?error, "origin failed");
                 outcome.failure = Some(FailureSource::Upstream);
-                with_outcome(deny::render(error.status(), json), outcome)
+                let mut response = deny::render(error.status(), json);
+                // For `gatehouse_origin_errors_total{kind}`.
+                response.extensions_mut().insert(error);
+                with_outcome(response, outcome)
             }
         }
     }

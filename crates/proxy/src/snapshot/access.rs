@@ -147,6 +147,7 @@ fn compile_app(
         id: app.id,
         account: settings.clone(),
         name: app.name.clone(),
+        domain: app.domain.clone(),
         aud: app.aud.clone(),
         origin,
         has_allow_policy: compiled.iter().any(|p| p.decision == Decision::Allow),

@@ -3,6 +3,9 @@
 //! a use takes the write lock only when something changes (at most once per token, secret and
 //! second), so the map is not a point of contention.
 
+use std::collections::HashSet;
+use std::sync::Mutex;
+
 use dashmap::DashMap;
 use gatehouse_domain::{
     AccountId, AuthFailure, Grace, SecretHash, SecretMatch, ServiceToken, Timestamp, TokenId,
@@ -15,6 +18,58 @@ use crate::deny::Denial;
 #[derive(Debug, Default)]
 pub(crate) struct TokenSnapshot {
     by_client: DashMap<Box<str>, ServiceToken>,
+    /// Full reloads in flight, and the tokens that changes touched meanwhile: a reload read
+    /// before such a change must not undo it (bring a deleted token back, say). Locked around
+    /// every change and around applying a reload, always before the map.
+    reloads: Mutex<Reloads>,
+}
+
+#[derive(Debug, Default)]
+struct Reloads {
+    active: usize,
+    touched: HashSet<TokenId>,
+}
+
+/// A full reload in flight: [`TokenSnapshot::begin_reload`] before reading every token from
+/// the store, [`Reload::finish`] with what was read. Dropped unfinished (the read failed), it
+/// changes nothing.
+#[derive(Debug)]
+pub(crate) struct Reload<'a> {
+    snapshot: &'a TokenSnapshot,
+    finished: bool,
+}
+
+impl Reload<'_> {
+    /// Makes the snapshot hold exactly `tokens`, except for tokens changed since the reload
+    /// began, which keep what the change made of them.
+    pub fn finish(mut self, tokens: Vec<ServiceToken>) {
+        self.finished = true;
+        let mut reloads = self.snapshot.lock_reloads();
+        let loaded: HashSet<TokenId> = tokens.iter().map(|t| t.id).collect();
+        let touched = &reloads.touched;
+        self.snapshot.by_client.retain(|_, token| loaded.contains(&token.id) || touched.contains(&token.id));
+        for token in tokens {
+            if !touched.contains(&token.id) {
+                self.snapshot.put(token);
+            }
+        }
+        end(&mut reloads);
+    }
+}
+
+impl Drop for Reload<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            end(&mut self.snapshot.lock_reloads());
+        }
+    }
+}
+
+fn end(reloads: &mut Reloads) {
+    reloads.active = reloads.active.saturating_sub(1);
+    if reloads.active == 0 {
+        reloads.touched.clear();
+    }
 }
 
 /// A token that authenticated this request.
@@ -32,10 +87,21 @@ pub(crate) struct Use {
 }
 
 impl TokenSnapshot {
-    pub fn replace_all(&self, tokens: Vec<ServiceToken>) {
-        self.by_client.clear();
-        for token in tokens {
-            self.upsert(token);
+    /// Starts a full reload; see [`Reload`].
+    pub fn begin_reload(&self) -> Reload<'_> {
+        self.lock_reloads().active += 1;
+        Reload { snapshot: self, finished: false }
+    }
+
+    fn lock_reloads(&self) -> std::sync::MutexGuard<'_, Reloads> {
+        // A panic while holding the lock leaves nothing half-done that matters here.
+        self.reloads.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Records that a change touched `id`, when a reload is in flight.
+    fn touch(reloads: &mut Reloads, id: TokenId) {
+        if reloads.active > 0 {
+            reloads.touched.insert(id);
         }
     }
 
@@ -46,7 +112,13 @@ impl TokenSnapshot {
     /// Adds or replaces a token. A notification older than what is held is ignored; a graceful
     /// rotation that this node already ended (the new secret was used, the database not yet
     /// told) stays ended.
-    pub fn upsert(&self, mut token: ServiceToken) {
+    pub fn upsert(&self, token: ServiceToken) {
+        let mut reloads = self.lock_reloads();
+        Self::touch(&mut reloads, token.id);
+        self.put(token);
+    }
+
+    fn put(&self, mut token: ServiceToken) {
         // The request path never needs the name; dropping it keeps the snapshot small.
         token.name = String::new();
         let key: Box<str> = token.client_id.as_str().into();
@@ -68,6 +140,8 @@ impl TokenSnapshot {
     }
 
     pub fn remove(&self, account: &AccountId, id: &TokenId) {
+        let mut reloads = self.lock_reloads();
+        Self::touch(&mut reloads, *id);
         self.by_client.retain(|_, token| !(token.id == *id && &token.account_id == account));
     }
 

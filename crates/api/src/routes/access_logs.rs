@@ -1,0 +1,39 @@
+//! `/accounts/{account_id}/access/logs/access_requests` (and the `access-requests` spelling of
+//! cloudflare-go v0): the access log, newest first, as a plain array with `result_info`.
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::Uri;
+use axum::response::Response;
+use gatehouse_store::Page;
+
+use super::{page, path_params, query_params};
+use crate::access_logs::{self, AccessLogParams};
+use crate::auth::{Access, Caller};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: Result<Path<String>, PathRejection>,
+    query: Result<Query<AccessLogParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let account = caller.authorize(&path_params(path, &uri)?, Access::Read)?;
+    let request = query_params(query)?.parse()?;
+    let found = match &request.query {
+        Some(query) => state.store.list_access_logs(&account, query).await?,
+        None => Page { items: Vec::new(), total: 0 },
+    };
+    let items = found
+        .items
+        .iter()
+        .map(access_logs::body)
+        .map(|body| match &request.fields {
+            Some(fields) => access_logs::project(body, fields),
+            None => body,
+        })
+        .collect();
+    Ok(page(items, request.pagination, found.total))
+}

@@ -1,0 +1,84 @@
+//! `GET /accounts/{account_id}/audit_logs`: the audit log, newest first, in Cloudflare's shape.
+//! Query: `since`, `before` (RFC 3339 times or `YYYY-MM-DD` dates), `direction` (`desc`, the
+//! default, or `asc`), `page`, `per_page`, `action.type`, `resource.type`, `resource.id`,
+//! `actor.id`.
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::Uri;
+use axum::response::Response;
+use gatehouse_domain::Timestamp;
+use gatehouse_store::AuditFilter;
+use serde::Deserialize;
+
+use super::{page, path_params, query_params};
+use crate::audit;
+use crate::auth::{Access, Caller};
+use crate::error::{ApiError, ErrorCode};
+use crate::pagination::Pagination;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct ListParams {
+    page: Option<String>,
+    per_page: Option<String>,
+    since: Option<String>,
+    before: Option<String>,
+    direction: Option<String>,
+    #[serde(rename = "action.type")]
+    action: Option<String>,
+    #[serde(rename = "resource.type")]
+    resource_type: Option<String>,
+    #[serde(rename = "resource.id")]
+    resource_id: Option<String>,
+    #[serde(rename = "actor.id")]
+    actor_id: Option<String>,
+}
+
+impl ListParams {
+    fn filter(self) -> Result<AuditFilter, ApiError> {
+        let newest_first = match self.direction.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("" | "desc") => true,
+            Some("asc") => false,
+            Some(_) => return Err(bad_parameter("direction", "expected asc or desc")),
+        };
+        let nonempty = |value: Option<String>| value.filter(|v| !v.is_empty());
+        Ok(AuditFilter {
+            since: nonempty(self.since).map(|t| parse_time("since", &t)).transpose()?,
+            before: nonempty(self.before).map(|t| parse_time("before", &t)).transpose()?,
+            action: nonempty(self.action),
+            resource_type: nonempty(self.resource_type),
+            resource_id: nonempty(self.resource_id),
+            actor_id: nonempty(self.actor_id),
+            newest_first,
+        })
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: Result<Path<String>, PathRejection>,
+    query: Result<Query<ListParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let account = caller.authorize(&path_params(path, &uri)?, Access::Read)?;
+    let mut params = query_params(query)?;
+    let pagination = Pagination::parse(params.page.take().as_deref(), params.per_page.take().as_deref())?;
+    let records = audit::list(&state, &account, &params.filter()?, pagination).await?;
+    Ok(page(records.items.iter().map(audit::to_json).collect(), pagination, records.total))
+}
+
+/// An RFC 3339 time, or a date (its midnight, UTC), as Cloudflare accepts both.
+fn parse_time(field: &str, text: &str) -> Result<Timestamp, ApiError> {
+    let date_only = text.len() == 10 && text.as_bytes().get(4) == Some(&b'-');
+    let full = if date_only { format!("{text}T00:00:00Z") } else { text.to_owned() };
+    Timestamp::parse_rfc3339(&full).map_err(|e| bad_parameter(field, &e.to_string()))
+}
+
+fn bad_parameter(field: &str, why: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidUrlParameter,
+        format!("access.api.error.invalid_url_parameter_value: '{field}': {why}"),
+    )
+}

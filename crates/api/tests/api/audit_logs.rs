@@ -1,0 +1,95 @@
+//! `GET /accounts/{account_id}/audit_logs`: every write path leaves a record; reading needs read
+//! permission and the caller's account; filters and bad parameters.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::{OTHER, READER, TestApi, at};
+
+fn audit_path(api: &TestApi) -> String {
+    format!("/client/v4/accounts/{}/audit_logs", api.account)
+}
+
+async fn records(api: &TestApi, query: &str) -> Vec<Value> {
+    let reply = api.call_as(READER, Method::GET, &format!("{}{query}", audit_path(api)), None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    reply.result().as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn every_kind_of_change_is_recorded_with_the_actor_and_values() {
+    let api = TestApi::new().await;
+    let access = format!("/client/v4/accounts/{}/access", api.account);
+    let token = api.create(json!({"name": "ci"})).await;
+    let id = token["id"].as_str().unwrap();
+    api.call(Method::POST, &format!("{}/rotate", api.token_path(id)), None).await;
+    let group = api
+        .call(
+            Method::POST,
+            &format!("{access}/groups"),
+            Some(json!({"name": "g", "include": [{"everyone": {}}]})),
+        )
+        .await;
+    let policy = json!({"name": "p", "decision": "non_identity", "include": [{"service_token": {}}]});
+    let policy = api.call(Method::POST, &format!("{access}/policies"), Some(policy)).await;
+    let app = json!({"name": "a", "domain": "a.example.test", "type": "self_hosted", "policies": [policy.result()["id"]]});
+    let app = api.call(Method::POST, &format!("{access}/apps"), Some(app)).await;
+    let app_id = app.result()["id"].as_str().unwrap();
+    api.call(Method::POST, &format!("{access}/apps/{app_id}/revoke_tokens"), None).await;
+    api.call(Method::PATCH, &format!("{access}/organizations"), Some(json!({"name": "Acme"}))).await;
+    api.call(Method::PUT, &format!("{access}/keys"), Some(json!({"key_rotation_interval_days": 30}))).await;
+    api.call(Method::DELETE, &format!("{access}/groups/{}", group.result()["id"].as_str().unwrap()), None)
+        .await;
+
+    let listed = records(&api, "?direction=asc").await;
+    let kinds: Vec<String> = listed
+        .iter()
+        .map(|r| {
+            format!("{} {}", r["action"]["type"].as_str().unwrap(), r["resource"]["type"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "create service_token",
+            "rotate service_token",
+            "create group",
+            "create policy",
+            "create application",
+            "revoke_tokens application",
+            "update organization",
+            "update keys",
+            "delete group",
+        ]
+    );
+    let rotate = &listed[1];
+    assert_eq!(rotate["actor"]["type"], "token");
+    assert_eq!(rotate["actor"]["name"], "admin");
+    assert_eq!(rotate["oldValueJson"]["client_secret_version"], 1);
+    assert_eq!(rotate["newValueJson"]["client_secret_version"], 2);
+    assert_eq!(rotate["when"], at(0));
+    assert_eq!(rotate["metadata"]["seq"], 2);
+    assert_eq!(rotate["prev_hash"], listed[0]["hash"]);
+    assert!(
+        !Value::Array(listed.clone()).to_string().contains("client_secret\""),
+        "no secret field is recorded"
+    );
+    let keys = &listed[7];
+    assert_eq!(keys["newValueJson"]["key_rotation_interval_days"], 30);
+    assert!(!keys["newValue"].as_str().unwrap().contains("sealed"));
+}
+
+#[tokio::test]
+async fn reading_needs_the_account_and_bad_parameters_are_12091() {
+    let api = TestApi::new().await;
+    api.create(json!({"name": "one"})).await;
+    let other = api.call_as(OTHER, Method::GET, &audit_path(&api), None).await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    for query in ["?direction=sideways", "?since=yesterday", "?per_page=0"] {
+        let reply = api.call_as(READER, Method::GET, &format!("{}{query}", audit_path(&api)), None).await;
+        assert_eq!((reply.status, reply.code()), (StatusCode::BAD_REQUEST, 12091), "{query}");
+    }
+    assert_eq!(records(&api, "?since=2020-01-01&action.type=create").await.len(), 1);
+    assert_eq!(records(&api, &format!("?before={}", at(0))).await.len(), 0, "before is exclusive");
+    assert_eq!(records(&api, "?resource.type=group").await.len(), 0);
+}

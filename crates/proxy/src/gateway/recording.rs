@@ -1,0 +1,99 @@
+//! The last stage of every request: make sure the response carries a `Cf-Ray` id, and turn the
+//! gateway's decision (the [`AccessOutcome`] attached to the response) into an access-log
+//! record with that same id, queued for the background writer.
+//!
+//! Requests that matched no application (404), could not be routed (400) or asked for the
+//! gateway's own `/cdn-cgi/access/` endpoints belong to no account and are not recorded: they
+//! carry a `Cf-Ray` id all the same, and appear in the server's debug log.
+
+use std::net::IpAddr;
+
+use gatehouse_domain::Timestamp;
+use gatehouse_store::AccessLogRecord;
+use http::{HeaderValue, Method, Request, Response};
+use hyper::body::Incoming;
+
+use super::{Connection, Gateway};
+use crate::body::Body;
+use crate::deny::{self, AccessOutcome};
+
+const CF_RAY: &str = "cf-ray";
+
+impl Gateway {
+    /// Answers one request and records the decision. Never fails: every outcome is a response.
+    pub async fn handle(&self, request: Request<Incoming>, connection: Connection) -> Response<Body> {
+        let method = request.method().clone();
+        let started = std::time::Instant::now();
+        let mut response = self.respond(request, connection).await;
+        self.observe(&response, started.elapsed());
+        let outcome = response.extensions().get::<AccessOutcome>().cloned();
+        let ray_id = ensure_ray_id(&mut response, outcome.as_ref());
+        if let Some(outcome) = outcome {
+            let now = self.clock.now();
+            let status = response.status().as_u16();
+            match self.access_record(&outcome, ray_id, &method, connection.peer.ip(), status, now) {
+                Some(record) => self.access_log.push(record),
+                // The application was deleted between the decision and now.
+                None => tracing::debug!(app = ?outcome.app, "no application for an access log record"),
+            }
+        }
+        response
+    }
+
+    /// Access-log records dropped so far because the writer could not keep up (exported as
+    /// `gatehouse_access_log_dropped_total`).
+    pub fn access_log_dropped(&self) -> u64 {
+        self.access_log.dropped()
+    }
+
+    fn access_record(
+        &self,
+        outcome: &AccessOutcome,
+        ray_id: String,
+        method: &Method,
+        ip: IpAddr,
+        status: u16,
+        now: Timestamp,
+    ) -> Option<AccessLogRecord> {
+        let snapshot = self.access.load();
+        let app = snapshot.apps.get(&outcome.app?)?;
+        let decision = outcome
+            .policy
+            .and_then(|id| app.policies.iter().find(|p| p.id == id))
+            .map(|p| p.decision.as_str().to_owned());
+        Some(AccessLogRecord {
+            account_id: app.account.id.clone(),
+            ray_id,
+            created_at: now,
+            allowed: outcome.allowed,
+            app_uid: app.id,
+            app_domain: app.domain.clone(),
+            ip_address: ip.to_string(),
+            is_service_token: outcome.service_token,
+            service_token_id: outcome.token,
+            client_id: outcome.client_id.clone(),
+            policy_id: outcome.policy,
+            decision,
+            reason: outcome.denial.map(|d| d.as_str().to_owned()),
+            status,
+            method: method.as_str().to_owned(),
+        })
+    }
+}
+
+/// The response's Ray ID, set when missing. A response from the origin gets a new one even when
+/// the origin sent its own: the id names this gateway's decision.
+fn ensure_ray_id(response: &mut Response<Body>, outcome: Option<&AccessOutcome>) -> String {
+    let from_origin = outcome.is_some_and(|o| o.allowed && o.failure.is_none());
+    let held = response.headers().get(CF_RAY).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    match held {
+        Some(id) if !from_origin => id,
+        _ => {
+            let id = deny::ray_id();
+            if let Ok(value) = HeaderValue::from_str(&id) {
+                response.headers_mut().insert(CF_RAY, value);
+            }
+            id
+        }
+    }
+}
