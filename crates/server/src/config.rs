@@ -22,6 +22,47 @@ pub enum LogFormat {
     Json,
 }
 
+/// A database URL. It may carry a password, so its `Debug` and `Display` show the URL with the
+/// password replaced; the whole value is reachable only through [`DatabaseUrl::expose`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        DatabaseUrl(url.into())
+    }
+
+    /// The URL as given, password included: only to connect.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `scheme://user:****@host/…` for `scheme://user:password@host/…`; other URLs unchanged.
+    fn masked(&self) -> String {
+        let url = &self.0;
+        let Some(scheme_end) = url.find("://").map(|i| i + 3) else { return url.clone() };
+        let rest = &url[scheme_end..];
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let Some(at) = rest[..authority_end].rfind('@') else { return url.clone() };
+        match rest[..at].find(':') {
+            Some(colon) => format!("{}{}:****{}", &url[..scheme_end], &rest[..colon], &rest[at..]),
+            None => url.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({:?})", self.masked())
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
 /// The resolved configuration of `gatehouse serve`.
 #[derive(Debug)]
 pub struct Config {
@@ -29,7 +70,7 @@ pub struct Config {
     pub api_listen: SocketAddr,
     pub gateway_listen: SocketAddr,
     /// `None`: SQLite in the data directory.
-    pub database_url: Option<String>,
+    pub database_url: Option<DatabaseUrl>,
     /// The server key in hex, when given directly (`GATEHOUSE_SECRET_KEY`).
     pub secret_key: Option<Secret>,
     /// A file holding the server key in hex (`GATEHOUSE_SECRET_KEY_FILE`); default
@@ -196,7 +237,7 @@ impl Config {
                 .gateway_listen
                 .or(file.gateway_listen)
                 .unwrap_or_else(|| default_addr(DEFAULT_GATEWAY_LISTEN)),
-            database_url: overrides.database_url.or(file.database_url),
+            database_url: overrides.database_url.or(file.database_url).map(DatabaseUrl),
             secret_key: overrides.secret_key,
             secret_key_file: overrides.secret_key_file.or(file.secret_key_file),
             secret_format,
@@ -240,6 +281,24 @@ fn read_file(path: &Path) -> Result<ConfigFile, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn database_urls_never_show_their_password() {
+        let url = DatabaseUrl::new("postgres://gatehouse:s3cr3t-p4ss@db.example.com:5432/gatehouse?sslmode=require");
+        for shown in [format!("{url}"), format!("{url:?}")] {
+            assert!(!shown.contains("s3cr3t-p4ss"), "{shown}");
+            assert!(shown.contains("postgres://gatehouse:****@db.example.com:5432/gatehouse"), "{shown}");
+        }
+        assert_eq!(url.expose(), "postgres://gatehouse:s3cr3t-p4ss@db.example.com:5432/gatehouse?sslmode=require");
+        assert_eq!(DatabaseUrl::new("postgres://postgres@127.0.0.1/x").to_string(), "postgres://postgres@127.0.0.1/x");
+        assert_eq!(DatabaseUrl::new("sqlite:///tmp/x.db").to_string(), "sqlite:///tmp/x.db");
+        let config = Config::resolve(Overrides {
+            database_url: Some("postgres://u:hunter2@h/d".into()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
 
     #[test]
     fn defaults_match_the_documented_interface() {

@@ -4,7 +4,7 @@ use gatehouse_store::{ChangeFeed, SettingsStore, Store, StoreError};
 use gatehouse_store_postgres::PostgresStore;
 use gatehouse_store_sqlite::SqliteStore;
 
-use crate::config::Config;
+use crate::config::{Config, DatabaseUrl};
 
 /// The opened storage backend, seen through each of the traits the server needs.
 #[derive(Debug, Clone)]
@@ -26,7 +26,7 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
 /// otherwise (`sqlite://PATH`, or `postgres://…` / `postgresql://…` for PostgreSQL, whose
 /// libpq-style parameters such as `sslmode=require` travel in the URL).
 pub async fn open_backend(config: &Config) -> Result<Backend, StoreError> {
-    let path = match config.database_url.as_deref() {
+    let path = match config.database_url.as_ref().map(DatabaseUrl::expose) {
         None => config.sqlite_path(),
         Some(url) if url.starts_with("sqlite://") => url.trim_start_matches("sqlite://").into(),
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
