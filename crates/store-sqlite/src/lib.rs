@@ -70,20 +70,9 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
 
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options.clone())
-            .await
-            .map_err(from_sqlx)?;
+        let writer = connect(SqlitePoolOptions::new().max_connections(1), &options).await?;
         migrate(&writer).await?;
-
-        let reader = SqlitePoolOptions::new()
-            .max_connections(READERS)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options.pragma("query_only", "ON"))
-            .await
-            .map_err(from_sqlx)?;
+        let reader = connect(SqlitePoolOptions::new().max_connections(READERS), &options.pragma("query_only", "ON")).await?;
 
         tracing::debug!(path = %path.display(), "opened the SQLite store");
         Ok(SqliteStore { reader, writer })
@@ -94,6 +83,36 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.reader.close().await;
         self.writer.close().await;
+    }
+}
+
+/// Opens a pool, retrying while another process holds the lock that switching a new file to WAL
+/// needs: SQLite answers that switch with "database is locked" at once, without waiting for the
+/// busy timeout, when two processes open a new file at the same moment.
+async fn connect(pool: SqlitePoolOptions, options: &SqliteConnectOptions) -> Result<SqlitePool, StoreError> {
+    let pool = pool.acquire_timeout(ACQUIRE_TIMEOUT);
+    let mut attempt = 0u32;
+    loop {
+        match pool.clone().connect_with(options.clone()).await {
+            Ok(pool) => return Ok(pool),
+            Err(error) if is_locked(&error) && attempt < LOCKED_RETRIES => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(attempt))).await;
+            }
+            Err(error) => return Err(from_sqlx(error)),
+        }
+    }
+}
+
+/// How often opening is retried on "database is locked" (about 3 s in all).
+const LOCKED_RETRIES: u32 = 16;
+
+fn is_locked(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            matches!(db.code().as_deref(), Some("5" | "6" | "261" | "517")) || db.message().contains("locked")
+        }
+        _ => false,
     }
 }
 
