@@ -1,5 +1,5 @@
 //! Refusals and errors, and the one place that renders them. Every answer the gateway makes
-//! itself (401, 403, 404, 400, 502, 504, 500) has the same shape: a JSON body for clients that
+//! itself (401, 403, 429, 404, 400, 502, 504, 500) has the same shape: a JSON body for clients that
 //! accept JSON, else a short HTML page; both name the status and a Ray ID (`Cf-Ray`, for correlating logs) and nothing else,
 //! so an attacker cannot tell an unknown client id from a wrong secret. The precise reason is a
 //! [`Denial`], logged at debug level and attached to the response as an [`AccessOutcome`]
@@ -36,6 +36,9 @@ pub enum Denial {
     DeniedByPolicy,
     /// The application's configuration could not be compiled: it fails closed.
     Misconfigured,
+    /// Credentials that failed, from an address or for a client id over its limit of failed
+    /// authentications (`limit`): 429 with `Retry-After`.
+    RateLimited,
 }
 
 /// Who caused a failure (after pingora's `ErrorSource`).
@@ -64,6 +67,7 @@ impl Denial {
             Denial::NoMatchingPolicy => "no_matching_policy",
             Denial::DeniedByPolicy => "denied_by_policy",
             Denial::Misconfigured => "misconfigured",
+            Denial::RateLimited => "rate_limited",
         }
     }
 
@@ -105,6 +109,9 @@ pub struct AccessOutcome {
 /// 403 when no policy admits an authenticated token. Otherwise 403, or 401 where the
 /// application asks for it (`service_auth_401_redirect`) and has Service Auth policies.
 pub(crate) fn status(app: &App, denial: Denial) -> StatusCode {
+    if denial == Denial::RateLimited {
+        return StatusCode::TOO_MANY_REQUESTS;
+    }
     let unauthorized = if app.account.strict {
         denial.is_authentication_failure()
     } else {
@@ -161,6 +168,7 @@ fn page(status: StatusCode, reason: &str, ray_id: &str) -> String {
         StatusCode::FORBIDDEN => "You do not have access to this application.",
         StatusCode::NOT_FOUND => "No application is configured for this address.",
         StatusCode::BAD_REQUEST => "The request could not be understood.",
+        StatusCode::TOO_MANY_REQUESTS => "Too many failed attempts; try again later.",
         StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT => "The application did not answer.",
         _ => "The request could not be completed.",
     };
@@ -213,6 +221,8 @@ mod tests {
         assert!(!Denial::NoMatchingPolicy.is_authentication_failure());
         assert_eq!(Denial::Misconfigured.source(), FailureSource::Internal);
         assert_eq!(Denial::UnknownClientId.as_str(), "unknown_client_id");
+        assert_eq!(Denial::RateLimited.as_str(), "rate_limited");
+        assert!(Denial::RateLimited.is_authentication_failure());
     }
 
     #[test]

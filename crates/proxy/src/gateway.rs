@@ -49,6 +49,9 @@ pub struct GatewayOptions {
     pub max_staleness: Option<Duration>,
     /// Where the gateway's Prometheus series go; `None` (default): not recorded.
     pub metrics: Option<Arc<crate::metrics::GatewayMetrics>>,
+    /// Failed authentications per minute, per client id and per address, before further
+    /// failing requests get 429 (default 10 and 30; see `limit`).
+    pub failure_limits: crate::limit::FailureLimits,
 }
 
 impl Default for GatewayOptions {
@@ -63,6 +66,7 @@ impl Default for GatewayOptions {
             maintenance_interval: Duration::from_secs(60),
             max_staleness: None,
             metrics: None,
+            failure_limits: crate::limit::FailureLimits::default(),
         }
     }
 }
@@ -120,6 +124,8 @@ pub struct Gateway {
     origins: OriginClient,
     /// When the snapshot was last known to match the database (see `gateway/freshness.rs`).
     freshness: freshness::Freshness,
+    /// Failed authentications per client id and per address (brute-force limiting).
+    failures: crate::limit::FailureLimiter,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -150,6 +156,7 @@ impl Gateway {
             options.access_log_flush_interval,
         );
         let freshness = freshness::Freshness::new(options.max_staleness, clock.now());
+        let failures = crate::limit::FailureLimiter::new(options.failure_limits);
         let gateway = Arc::new(Gateway {
             store,
             server_key,
@@ -164,6 +171,7 @@ impl Gateway {
             access_log,
             origins,
             freshness,
+            failures,
         });
         gateway.reload().await?;
         tokio::spawn(maintenance::run(Arc::downgrade(&gateway), gateway.options.maintenance_interval));

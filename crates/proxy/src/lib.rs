@@ -9,6 +9,8 @@
 //!    `cf-access-token` header).
 //! 3. `verify`: against the in-memory `snapshot` — never the database — in constant time; a
 //!    session JWT through `session`.
+//!    Failed credentials go through `limit`: per client id and per address, past the limit of
+//!    failures a failing request gets 429 (a valid client id and secret is never limited).
 //! 4. `authorize`: the application's compiled policies (`gatehouse_domain::access::evaluate`).
 //! 5. `forward`: to the origin with the application JWT (`session`, cached per token and
 //!    application, never signed per request), or `deny`: 401/403 that says nothing useful to an
@@ -20,7 +22,7 @@
 //! before the API answers. [`serve`] runs the listener (HTTP/1.1 and HTTP/2, optional TLS,
 //! WebSocket upgrades, graceful shutdown).
 //!
-//! Main types: [`Gateway`], [`GatewayOptions`], [`Denial`], [`AccessOutcome`]; functions
+//! Main types: [`Gateway`], [`GatewayOptions`], [`FailureLimits`], [`Denial`], [`AccessOutcome`]; functions
 //! [`serve`] and [`ensure_signing_keys`].
 //!
 //! Must not depend on the management API crate (axum) or a storage driver (sqlx): it sees
@@ -35,6 +37,7 @@ mod deny;
 mod forward;
 mod gateway;
 mod keys;
+mod limit;
 mod metrics;
 mod route;
 mod serve;
@@ -47,5 +50,6 @@ pub use body::{Body, BoxError};
 pub use deny::{AccessOutcome, Denial, FailureSource};
 pub use gateway::{Connection, Gateway, GatewayError, GatewayOptions};
 pub use keys::ensure_signing_keys;
+pub use limit::FailureLimits;
 pub use metrics::{GatewayMetrics, GatewayStats};
 pub use serve::serve;

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use gatehouse_domain::{AccountId, Secret, SecretFormat};
+use gatehouse_proxy::FailureLimits;
 use serde::Deserialize;
 
 use crate::cluster::ClusterConfig;
@@ -97,6 +98,9 @@ pub struct Config {
     pub access_log: AccessLogSettings,
     /// Expiry alerts, inactivity enforcement and their webhooks (see `jobs::settings`).
     pub monitoring: MonitoringConfig,
+    /// Failed authentications per minute, per client id and per address, before the gateway
+    /// answers further failing requests with 429 (`0` disables a limit).
+    pub failure_limits: FailureLimits,
 }
 
 /// The PEM files the gateway listener terminates TLS with.
@@ -161,6 +165,10 @@ struct ConfigFile {
     /// Days before expiry that alerts go out (default [30, 7, 1]).
     expiry_lead_days: Option<Vec<u32>>,
     webhooks: Option<Vec<WebhookEntry>>,
+    /// Failed authentications per minute naming one client id before 429 (default 10; 0: off).
+    auth_failures_per_minute_per_client_id: Option<u32>,
+    /// Failed authentications per minute from one address before 429 (default 30; 0: off).
+    auth_failures_per_minute_per_address: Option<u32>,
 }
 
 /// A configuration that cannot be used; the message says what to change.
@@ -252,6 +260,14 @@ impl Config {
             cluster,
             access_log,
             monitoring,
+            failure_limits: FailureLimits {
+                per_client_id: file
+                    .auth_failures_per_minute_per_client_id
+                    .unwrap_or(FailureLimits::default().per_client_id),
+                per_address: file
+                    .auth_failures_per_minute_per_address
+                    .unwrap_or(FailureLimits::default().per_address),
+            },
         })
     }
 
@@ -307,6 +323,20 @@ mod tests {
         assert_eq!(config.api_listen.to_string(), "127.0.0.1:8787");
         assert_eq!(config.gateway_listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.key_file(), PathBuf::from("./gatehouse-data/secret.key"));
+        assert_eq!(config.failure_limits, FailureLimits { per_client_id: 10, per_address: 30 });
+    }
+
+    #[test]
+    fn failure_limits_come_from_the_file_and_zero_disables() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gatehouse.toml");
+        std::fs::write(
+            &path,
+            "auth_failures_per_minute_per_client_id = 0\nauth_failures_per_minute_per_address = 100\n",
+        )
+        .unwrap();
+        let config = Config::resolve(Overrides { config_file: Some(path), ..Overrides::default() }).unwrap();
+        assert_eq!(config.failure_limits, FailureLimits { per_client_id: 0, per_address: 100 });
     }
 
     #[test]

@@ -11,30 +11,31 @@ use gatehouse_proxy::{Gateway, GatewayError, GatewayOptions};
 use gatehouse_store::Store;
 use rustls::ServerConfig;
 
-use crate::access_log::AccessLogSettings;
-use crate::config::TlsFiles;
+use crate::config::{Config, TlsFiles};
 
 /// Why the gateway's TLS configuration is unusable; the message names the file.
 #[derive(Debug, thiserror::Error)]
 #[error("gateway TLS: {0}")]
 pub struct TlsError(String);
 
-/// Builds the gateway; `origin_timeout_secs` and `access_log` come from `Config`.
+/// Builds the gateway; the origin timeout, the access log's settings and the failure limits
+/// come from `config`.
 pub async fn start(
     store: Arc<dyn Store>,
     key: Arc<ServerKey>,
     clock: Arc<dyn Clock>,
-    origin_timeout_secs: u64,
-    access_log: &AccessLogSettings,
+    config: &Config,
     max_staleness: Option<Duration>,
     metrics: Option<Arc<gatehouse_proxy::GatewayMetrics>>,
 ) -> Result<Arc<Gateway>, GatewayError> {
+    let access_log = &config.access_log;
     let options = GatewayOptions {
-        origin_timeout: Duration::from_secs(origin_timeout_secs),
+        origin_timeout: Duration::from_secs(config.origin_timeout_secs),
         access_log_queue_capacity: access_log.queue_capacity,
         access_log_flush_interval: access_log.flush_interval,
         max_staleness,
         metrics,
+        failure_limits: config.failure_limits,
         ..GatewayOptions::default()
     };
     Gateway::start(store, key, clock, options).await

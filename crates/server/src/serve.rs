@@ -82,7 +82,7 @@ pub struct Server {
 }
 
 impl Server {
-    pub async fn bind(config: Config) -> Result<Server, ServerError> {
+    pub async fn bind(mut config: Config) -> Result<Server, ServerError> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let backend = open_backend(&config).await?;
         let store = backend.store.clone();
@@ -91,12 +91,13 @@ impl Server {
         key_check::verify(backend.settings.as_ref(), &key).await?;
         let options = BootstrapOptions {
             account_id: config.bootstrap_account_id.clone(),
-            admin_token: config.bootstrap_api_token,
+            // Taken: the bootstrap token is needed once, and the rest of `config` later.
+            admin_token: config.bootstrap_api_token.take(),
         };
         let boot = bootstrap::ensure(store.as_ref(), &key, clock.as_ref(), options).await?;
         let tls = config.gateway_tls.as_ref().map(gateway::tls_config).transpose()?;
         let metrics = Metrics::new();
-        let proxy = gateway::start(store.clone(), key.clone(), clock.clone(), config.origin_timeout_secs, &config.access_log, cluster::max_staleness(&backend, &config.cluster), Some(metrics.gateway()))
+        let proxy = gateway::start(store.clone(), key.clone(), clock.clone(), &config, cluster::max_staleness(&backend, &config.cluster), Some(metrics.gateway()))
             .await?;
         let metrics_listener = match config.metrics_listen {
             Some(addr) => Some(bind(addr).await?),

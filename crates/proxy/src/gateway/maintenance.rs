@@ -1,7 +1,7 @@
 //! Periodic upkeep, off the request path: retry account rebuilds that failed, rotate signing
 //! keys whose interval has passed (each node tries; the store's revision check lets one win)
-//! and pick up keys another node rotated, and drop expired cache entries. Ends when the gateway
-//! is dropped.
+//! and pick up keys another node rotated, and drop expired cache entries and failure-limit
+//! windows. Ends when the gateway is dropped.
 
 use std::sync::Weak;
 use std::time::Duration;
@@ -25,6 +25,7 @@ impl Gateway {
     pub(crate) async fn maintain(&self) {
         let now = self.clock.now();
         self.sessions.sweep(now);
+        self.failures.sweep(now);
         for account in self.take_dirty() {
             self.rebuild(&account).await;
         }

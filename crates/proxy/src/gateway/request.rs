@@ -1,10 +1,11 @@
-//! One request through the stages: route, credentials, verify, authorize, then forward or deny.
+//! One request through the stages: route, credentials, verify, (failure limits), authorize, then
+//! forward or deny.
 
 use std::sync::Arc;
 
 use gatehouse_domain::Timestamp;
 use gatehouse_domain::access::{PolicyId, Verdict};
-use http::header::SET_COOKIE;
+use http::header::{RETRY_AFTER, SET_COOKIE};
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
 
@@ -15,6 +16,7 @@ use crate::certs;
 use crate::credentials;
 use crate::deny::{self, AccessOutcome, Denial, FailureSource, wants_json};
 use crate::forward::Context;
+use crate::limit;
 use crate::route::{self, Target};
 use crate::session;
 use crate::snapshot::{App, Authenticated};
@@ -93,6 +95,15 @@ impl Gateway {
             outcome.client_id = Some(who.client_id.clone());
         }
 
+        // Brute-force limiting, only once the credentials have failed: valid ones never wait.
+        if let Some(denial) = failure.filter(|d| limit::counted(*d))
+            && let Some(wait) = self.failures.check_failure(connection.peer.ip(), outcome.client_id.as_deref(), now)
+        {
+            tracing::debug!(app = %app.id, peer = %connection.peer, failed = denial.as_str(), "failed authentications over the limit");
+            let mut response = self.refuse(&app, &request, Denial::RateLimited, outcome);
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(wait));
+            return response;
+        }
         // Strict mode: credentials that do not authenticate are refused whatever the policies say.
         if strict && let Some(denial) = failure.filter(|d| *d != Denial::MissingCredentials) {
             return self.refuse(&app, &request, denial, outcome);

@@ -6,6 +6,7 @@
 
 mod auth;
 mod forwarding;
+mod limits;
 mod listener;
 mod origin;
 mod routing;
