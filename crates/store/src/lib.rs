@@ -12,6 +12,7 @@ mod access_logs;
 mod audit;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod token_columns;
 mod changes;
 mod settings;
 
