@@ -4,7 +4,8 @@
 //! - [`ServiceToken`] and its rotation state machine [`Credentials`] (which secrets are
 //!   accepted, and when the previous one stops working);
 //! - [`Secret`], [`SecretHash`] and [`ServerKey`]: secret material is generated here, kept in
-//!   types that zeroize and never print, and stored only as a keyed hash;
+//!   types that zeroize and never print, and stored only as a keyed hash that names its key
+//!   ([`KeyId`]); the server key is a ring of the current key and previous ones still accepted;
 //! - [`TokenDuration`]: Go's duration grammar or `forever`;
 //! - [`ApiToken`]: credentials for the management API;
 //! - [`access`]: applications, policies and groups as stored, the rule parser, the policy engine
@@ -26,6 +27,7 @@ mod duration;
 mod ids;
 pub mod monitoring;
 mod secret;
+mod server_key;
 mod service_token;
 pub mod signing;
 
@@ -34,7 +36,8 @@ pub use audit::{AuditActor, AuditEntry, AuditRecord, ChainBreak, ChainVerifier};
 pub use clock::{Clock, ManualClock, Timestamp, TimestampError};
 pub use duration::{DurationError, TokenDuration};
 pub use ids::{AccountId, ClientId, IdError, TokenId};
-pub use secret::{HashPurpose, Secret, SecretFormat, SecretHash, ServerKey, ServerKeyError};
+pub use secret::{HashPurpose, Secret, SecretFormat, SecretHash};
+pub use server_key::{KeyId, ServerKey, ServerKeyError};
 pub use signing::{SealedSigningKey, SigningError, SigningKey, SigningKeys};
 pub use service_token::{
     AuthFailure, Credentials, Grace, NewServiceToken, PreviousSecret, SecretMatch, ServiceToken,

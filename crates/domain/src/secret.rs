@@ -9,14 +9,14 @@
 
 use std::fmt;
 
-use aes_gcm::aead::{Aead, KeyInit as _};
-use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base62_alphabet::ALPHABET;
-use hkdf::Hkdf;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::server_key::KeyId;
+// Older modules' tests name the server key through this module.
+#[cfg(test)]
+pub(crate) use crate::server_key::ServerKey;
 
 mod base62_alphabet {
     pub const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -135,7 +135,7 @@ pub enum HashPurpose {
 }
 
 impl HashPurpose {
-    fn tag(self) -> &'static [u8] {
+    pub(crate) fn tag(self) -> &'static [u8] {
         match self {
             HashPurpose::ServiceTokenSecret => b"gatehouse service token secret v1\0",
             HashPurpose::ApiToken => b"gatehouse api token v1\0",
@@ -143,128 +143,46 @@ impl HashPurpose {
     }
 }
 
-/// HMAC-SHA-256 of a secret under the server key. Equality is constant-time.
+/// HMAC-SHA-256 of a secret under one server key, with the id of that key. Two hashes are equal
+/// only when both the key and the MAC are; the MACs are compared in constant time.
 #[derive(Clone, Copy, Eq)]
-pub struct SecretHash([u8; 32]);
+pub struct SecretHash {
+    key: KeyId,
+    mac: [u8; 32],
+}
 
 impl SecretHash {
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        SecretHash(bytes)
+    pub(crate) fn new(key: KeyId, mac: [u8; 32]) -> Self {
+        SecretHash { key, mac }
     }
 
-    /// Reads a stored hash; `None` unless exactly 32 bytes.
-    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
-        bytes.try_into().ok().map(SecretHash)
+    /// Reads a stored hash and the id of the key it was made with; `None` unless the MAC is
+    /// exactly 32 bytes.
+    pub fn from_stored(key: KeyId, mac: &[u8]) -> Option<Self> {
+        mac.try_into().ok().map(|mac| SecretHash { key, mac })
     }
 
+    /// The MAC, as stored.
     pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
+        &self.mac
+    }
+
+    /// The server key this hash was made with.
+    pub fn key_id(&self) -> KeyId {
+        self.key
     }
 }
 
 impl PartialEq for SecretHash {
     fn eq(&self, other: &Self) -> bool {
-        self.0.ct_eq(&other.0).into()
+        // The key id is public; only the MAC needs a constant-time comparison.
+        self.key == other.key && bool::from(self.mac.ct_eq(&other.mac))
     }
 }
 
 impl fmt::Debug for SecretHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretHash(..)")
-    }
-}
-
-/// The first byte of a sealed value: the sealing scheme, so that it can change later.
-const SEAL_FORMAT: u8 = 1;
-const SEAL_NONCE_LEN: usize = 12;
-/// HKDF `info`: the sealing key is independent of the HMAC use of the same server key.
-const SEAL_INFO: &[u8] = b"gatehouse sealing key v1";
-
-/// The server's HMAC key. It lives outside the database (a 0600 file in the data directory, or
-/// the environment), so a stolen database alone does not allow offline guessing of secrets.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct ServerKey(Vec<u8>);
-
-/// A server key that is too short or not in a readable encoding.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ServerKeyError {
-    #[error("the server key must be at least 32 bytes, given as 64 or more hex characters")]
-    TooShort,
-    #[error("the server key must be written as hex characters")]
-    NotHex,
-}
-
-impl fmt::Debug for ServerKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ServerKey([REDACTED])")
-    }
-}
-
-impl ServerKey {
-    pub fn generate() -> Self {
-        let mut key = vec![0u8; 32];
-        random_bytes(&mut key);
-        ServerKey(key)
-    }
-
-    /// Reads a key written as hex (surrounding whitespace ignored).
-    pub fn from_hex(text: &str) -> Result<Self, ServerKeyError> {
-        let bytes = hex::decode(text.trim()).map_err(|_| ServerKeyError::NotHex)?;
-        if bytes.len() < 32 {
-            return Err(ServerKeyError::TooShort);
-        }
-        Ok(ServerKey(bytes))
-    }
-
-    /// The key as hex, for writing the key file.
-    pub fn to_hex(&self) -> Zeroizing<String> {
-        Zeroizing::new(hex::encode(&self.0))
-    }
-
-    /// Encrypts `plaintext` (a signing key, say) so that it can be stored beside data that must
-    /// not reveal it: AES-256-GCM under a key derived from the server key with HKDF-SHA-256, with
-    /// a random 96-bit nonce. Output: a format byte, the nonce, then ciphertext and tag.
-    pub fn seal(&self, plaintext: &[u8]) -> Vec<u8> {
-        let cipher = self.sealing_cipher();
-        let mut nonce = [0u8; SEAL_NONCE_LEN];
-        random_bytes(&mut nonce);
-        let mut sealed = Vec::with_capacity(1 + SEAL_NONCE_LEN + plaintext.len() + 16);
-        sealed.push(SEAL_FORMAT);
-        sealed.extend_from_slice(&nonce);
-        // Encryption fails only for inputs of gigabytes; nothing gatehouse seals comes near.
-        if let Ok(ciphertext) = cipher.encrypt(Nonce::from_slice(&nonce), plaintext) {
-            sealed.extend_from_slice(&ciphertext);
-        }
-        sealed
-    }
-
-    /// Decrypts what [`ServerKey::seal`] made with this key; `None` when it was sealed under
-    /// another key, altered, or truncated.
-    pub fn open(&self, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
-        let (&format, rest) = sealed.split_first()?;
-        if format != SEAL_FORMAT || rest.len() < SEAL_NONCE_LEN + 16 {
-            return None;
-        }
-        let (nonce, ciphertext) = rest.split_at(SEAL_NONCE_LEN);
-        self.sealing_cipher().decrypt(Nonce::from_slice(nonce), ciphertext).ok().map(Zeroizing::new)
-    }
-
-    fn sealing_cipher(&self) -> Aes256Gcm {
-        let mut derived = Zeroizing::new([0u8; 32]);
-        // 32 bytes is far below HKDF-SHA-256's output limit, so expansion cannot fail.
-        let _ = Hkdf::<Sha256>::new(None, &self.0).expand(SEAL_INFO, derived.as_mut());
-        Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(derived.as_ref()))
-    }
-
-    pub fn hash(&self, purpose: HashPurpose, secret: &Secret) -> SecretHash {
-        let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(&self.0) {
-            Ok(mac) => mac,
-            // HMAC accepts keys of any length; this arm cannot be reached.
-            Err(_) => return SecretHash([0; 32]),
-        };
-        mac.update(purpose.tag());
-        mac.update(secret.expose().as_bytes());
-        SecretHash(mac.finalize().into_bytes().into())
     }
 }
 
@@ -307,44 +225,5 @@ mod tests {
         assert_eq!(format!("{secret:?}"), "Secret([REDACTED])");
         let key = ServerKey::generate();
         assert!(!format!("{key:?}").contains(&key.to_hex()[..8]));
-    }
-
-    #[test]
-    fn hashes_depend_on_key_purpose_and_value() {
-        let key = ServerKey::generate();
-        let secret = Secret::new("value".to_owned());
-        let h1 = key.hash(HashPurpose::ServiceTokenSecret, &secret);
-        assert_eq!(h1, key.hash(HashPurpose::ServiceTokenSecret, &Secret::new("value".to_owned())));
-        assert_ne!(h1, key.hash(HashPurpose::ApiToken, &secret));
-        assert_ne!(h1, key.hash(HashPurpose::ServiceTokenSecret, &Secret::new("other".to_owned())));
-        assert_ne!(h1, ServerKey::generate().hash(HashPurpose::ServiceTokenSecret, &secret));
-    }
-
-    #[test]
-    fn sealed_values_open_only_under_the_same_key_and_unaltered() {
-        let key = ServerKey::generate();
-        let sealed = key.seal(b"private key bytes");
-        assert!(!sealed.windows(7).any(|w| w == b"private"), "the plaintext must not show");
-        assert_eq!(key.open(&sealed).unwrap().as_slice(), b"private key bytes");
-        assert_ne!(sealed, key.seal(b"private key bytes"), "each seal uses a fresh nonce");
-        assert!(ServerKey::generate().open(&sealed).is_none());
-        let mut altered = sealed.clone();
-        let last = altered.len() - 1;
-        altered[last] ^= 1;
-        assert!(key.open(&altered).is_none());
-        assert!(key.open(&sealed[..sealed.len() - 1]).is_none());
-        assert!(key.open(&[]).is_none());
-        assert!(key.open(&[2; 40]).is_none());
-        assert_eq!(key.open(&key.seal(b"")).unwrap().as_slice(), b"");
-    }
-
-    #[test]
-    fn server_key_round_trips_through_hex_and_refuses_short_keys() {
-        let key = ServerKey::generate();
-        let again = ServerKey::from_hex(&key.to_hex()).unwrap();
-        let s = Secret::new("x".to_owned());
-        assert_eq!(key.hash(HashPurpose::ApiToken, &s), again.hash(HashPurpose::ApiToken, &s));
-        assert_eq!(ServerKey::from_hex("abcd").unwrap_err(), ServerKeyError::TooShort);
-        assert_eq!(ServerKey::from_hex("zz").unwrap_err(), ServerKeyError::NotHex);
     }
 }

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::clock::Timestamp;
-use crate::secret::ServerKey;
+use crate::server_key::{KeyId, ServerKey};
 
 /// RSA modulus size of new keys (what Cloudflare Access uses).
 pub const DEFAULT_KEY_BITS: usize = 2048;
@@ -122,6 +122,23 @@ impl SigningKeys {
         u32::try_from(days).unwrap_or(u32::MAX)
     }
 
+    /// Re-seals every private key not sealed under the current server key, after a rotation of
+    /// the server key; the key pairs (and so their kids and certificates) do not change. True
+    /// when something was re-sealed and the key set must be stored again.
+    pub fn reseal(&mut self, server_key: &ServerKey) -> Result<bool, SigningError> {
+        let mut changed = false;
+        for key in std::iter::once(&mut self.current).chain(self.previous.as_mut()) {
+            changed |= key.reseal(server_key)?;
+        }
+        Ok(changed)
+    }
+
+    /// The server key each private key is sealed under (`None`: sealed before key ids were
+    /// recorded), current key first.
+    pub fn sealed_with(&self) -> Vec<Option<KeyId>> {
+        std::iter::once(&self.current).chain(self.previous.as_ref()).map(SealedSigningKey::sealed_with).collect()
+    }
+
     /// The previous key while it is still published (and accepted for verification).
     pub fn previous_in_overlap(&self, now: Timestamp) -> Option<&SealedSigningKey> {
         self.previous.as_ref().filter(|key| {
@@ -146,11 +163,27 @@ impl SealedSigningKey {
         })
     }
 
+    fn sealed_bytes(&self) -> Result<Vec<u8>, SigningError> {
+        STANDARD.decode(&self.sealed_private_key).map_err(|_| SigningError::Corrupt("sealed_private_key is not base64"))
+    }
+
+    fn sealed_with(&self) -> Option<KeyId> {
+        self.sealed_bytes().ok().and_then(|sealed| ServerKey::sealed_with(&sealed))
+    }
+
+    fn reseal(&mut self, server_key: &ServerKey) -> Result<bool, SigningError> {
+        if self.sealed_with() == Some(server_key.id()) {
+            return Ok(false);
+        }
+        // Opened and checked against its public half before anything is replaced.
+        let opened = self.unseal(server_key)?;
+        self.sealed_private_key = STANDARD.encode(server_key.seal(opened.private_pkcs8_der()));
+        Ok(true)
+    }
+
     /// Opens the private key and checks that it is the half of the stored public key.
     pub fn unseal(&self, server_key: &ServerKey) -> Result<SigningKey, SigningError> {
-        let sealed = STANDARD
-            .decode(&self.sealed_private_key)
-            .map_err(|_| SigningError::Corrupt("sealed_private_key is not base64"))?;
+        let sealed = self.sealed_bytes()?;
         let pkcs8 = server_key.open(&sealed).ok_or(SigningError::Unseal)?;
         let private = RsaPrivateKey::from_pkcs8_der(&pkcs8)
             .map_err(|_| SigningError::Corrupt("the private key is not PKCS#8 RSA"))?;

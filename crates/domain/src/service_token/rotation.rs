@@ -127,6 +127,20 @@ impl Credentials {
         }
     }
 
+    /// Replaces the hash of the `matched` secret by the same secret's hash under the current
+    /// server key, after it matched under a previous one; nothing else changes. The caller
+    /// passes the hash of the secret that has just matched.
+    pub fn rehash(&mut self, matched: SecretMatch, hash: SecretHash) {
+        match matched {
+            SecretMatch::Current => self.current = hash,
+            SecretMatch::Previous => {
+                if let Some(previous) = self.previous.as_mut() {
+                    previous.hash = hash;
+                }
+            }
+        }
+    }
+
     /// Records a successful use. The first use of the new secret ends a graceful rotation.
     pub(crate) fn record_use(&mut self, matched: SecretMatch, now: Timestamp) {
         match matched {

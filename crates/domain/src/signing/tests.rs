@@ -73,3 +73,26 @@ fn the_schedule_counts_whole_days_and_refuses_odd_intervals() {
     keys.set_rotation_interval(365).unwrap();
     assert_eq!(keys.key_rotation_interval_days, 365);
 }
+
+#[test]
+fn resealing_moves_private_keys_to_the_current_server_key_and_keeps_the_pairs() {
+    let old = ServerKey::generate();
+    let mut keys = SigningKeys::generate(&old, at(0), BITS).unwrap();
+    keys.rotate(&old, at(10), BITS).unwrap();
+    let before = keys.clone();
+    assert_eq!(keys.sealed_with(), vec![Some(old.id()), Some(old.id())]);
+
+    let ring = ServerKey::generate().with_previous([old.clone()]);
+    assert!(keys.reseal(&ring).unwrap());
+    assert_eq!(keys.sealed_with(), vec![Some(ring.id()), Some(ring.id())]);
+    assert_eq!((&keys.current.kid, &keys.current.public_key), (&before.current.kid, &before.current.public_key));
+    assert_ne!(keys.current.sealed_private_key, before.current.sealed_private_key);
+    assert!(!keys.reseal(&ring).unwrap(), "nothing left to re-seal");
+    // Without the old key in the ring, only the re-sealed copy opens.
+    let new_only = ServerKey::from_hex(&ring.to_hex()).unwrap();
+    assert_eq!(keys.current.unseal(&new_only).unwrap().kid(), before.current.kid);
+    assert_eq!(before.current.unseal(&new_only).unwrap_err(), SigningError::Unseal);
+    // A key the ring cannot open is reported, not replaced.
+    let mut stranded = before.clone();
+    assert_eq!(stranded.reseal(&new_only).unwrap_err(), SigningError::Unseal);
+}
