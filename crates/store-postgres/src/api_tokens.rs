@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use gatehouse_domain::{AccountId, ApiToken, ApiTokenKind, Permission, SecretHash, Timestamp};
+use gatehouse_store::token_columns::decode_key_id;
 use gatehouse_store::{ApiTokenStore, StoreError};
 use sqlx::PgConnection;
 
@@ -17,6 +18,7 @@ struct ApiTokenRow {
     account_id: String,
     name: String,
     token_hash: Vec<u8>,
+    key_id: String,
     permission: String,
     kind: String,
     email: Option<String>,
@@ -39,7 +41,7 @@ impl TryFrom<ApiTokenRow> for ApiToken {
             account_id: AccountId::parse(&row.account_id)
                 .map_err(|_| corrupt("an API token's account id is malformed"))?,
             name: row.name,
-            hash: SecretHash::from_slice(&row.token_hash)
+            hash: SecretHash::from_stored(decode_key_id(&row.key_id)?, &row.token_hash)
                 .ok_or_else(|| corrupt("an API token hash is not 32 bytes"))?,
             permission: Permission::parse(&row.permission)
                 .ok_or_else(|| corrupt("an API token's permission is unknown"))?,
@@ -59,8 +61,8 @@ pub(crate) async fn insert(conn: &mut PgConnection, token: &ApiToken) -> Result<
     };
     sqlx::query(
         "INSERT INTO api_tokens \
-             (id, account_id, name, token_hash, permission, kind, email, created_at, expires_at, enabled) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             (id, account_id, name, token_hash, permission, kind, email, created_at, expires_at, enabled, key_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&token.id)
     .bind(token.account_id.as_str())
@@ -72,6 +74,7 @@ pub(crate) async fn insert(conn: &mut PgConnection, token: &ApiToken) -> Result<
     .bind(token.created_at.unix())
     .bind(token.expires_at.map(Timestamp::unix))
     .bind(token.enabled)
+    .bind(token.hash.key_id().to_string())
     .execute(conn)
     .await
     .map_err(from_sqlx)?;
@@ -87,10 +90,12 @@ impl ApiTokenStore for PostgresStore {
 
     async fn find_api_token(&self, hash: &SecretHash) -> Result<Option<ApiToken>, StoreError> {
         let row: Option<ApiTokenRow> = sqlx::query_as(
-            "SELECT id, account_id, name, token_hash, permission, kind, email, created_at, expires_at, enabled \
-             FROM api_tokens WHERE token_hash = $1",
+            "SELECT id, account_id, name, token_hash, key_id, permission, kind, email, created_at, expires_at, \
+                 enabled \
+             FROM api_tokens WHERE token_hash = $1 AND key_id = $2",
         )
         .bind(hash.as_bytes().as_slice())
+        .bind(hash.key_id().to_string())
         .fetch_optional(&self.pool)
         .await
         .map_err(from_sqlx)?;

@@ -27,6 +27,7 @@ mod audit;
 mod error;
 mod notifications;
 mod resources;
+mod server_keys;
 mod service_tokens;
 mod changes;
 mod settings;

@@ -17,8 +17,10 @@ const INSERT: &str = "INSERT INTO service_tokens (\
         id, account_id, name, client_id, duration, created_at, updated_at, expires_at, last_seen_at, \
         enabled, secret_hash, secret_version, secret_last_seen_at, previous_secret_hash, \
         previous_secret_version, previous_secret_grace, previous_secret_expires_at, \
-        previous_secret_last_seen_at, revision, previous_secret_rotated_at) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
+        previous_secret_last_seen_at, revision, previous_secret_rotated_at, secret_key_id, \
+        previous_secret_key_id) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, \
+        ?22)";
 
 /// The later of two nullable times: `MAX` of the two, with `IFNULL` making a NULL lose.
 macro_rules! later {
@@ -27,7 +29,7 @@ macro_rules! later {
     };
 }
 
-/// Writes every column but the keys, if the stored revision is `?21`.
+/// Writes every column but the keys, if the stored revision is `?23`.
 ///
 /// The API updates a token it read a moment ago, while the gateway records uses without
 /// changing the revision; a use recorded in between must not be undone. So each usage time
@@ -56,8 +58,9 @@ const UPDATE: &str = concat!(
     " WHEN secret_version = ?15 THEN ",
     later!("secret_last_seen_at", "?18"),
     " ELSE ?18 END, \
-        revision = ?19, previous_secret_rotated_at = ?20 \
-    WHERE id = ?1 AND account_id = ?2 AND revision = ?21"
+        revision = ?19, previous_secret_rotated_at = ?20, secret_key_id = ?21, \
+        previous_secret_key_id = ?22 \
+    WHERE id = ?1 AND account_id = ?2 AND revision = ?23"
 );
 
 #[async_trait]

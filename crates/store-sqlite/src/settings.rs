@@ -1,4 +1,5 @@
-//! Server-wide settings: insert once, then read what the first writer stored.
+//! Server-wide settings: insert once, then read what the first writer stored; replaced only
+//! when the server key is rotated.
 
 use async_trait::async_trait;
 use gatehouse_store::{SettingsStore, StoreError};
@@ -22,5 +23,17 @@ impl SettingsStore for SqliteStore {
             .fetch_one(&self.writer)
             .await
             .map_err(from_sqlx)
+    }
+
+    async fn replace_setting(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO settings (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.writer)
+        .await
+        .map_err(from_sqlx)?;
+        Ok(())
     }
 }

@@ -22,6 +22,7 @@ mod fixtures;
 mod listing;
 mod notifications;
 mod resources;
+mod server_keys;
 mod service_tokens;
 mod updates;
 mod usage;
@@ -32,6 +33,7 @@ pub use audit::*;
 pub use listing::*;
 pub use notifications::*;
 pub use resources::*;
+pub use server_keys::*;
 pub use service_tokens::*;
 pub use updates::*;
 pub use usage::*;
@@ -106,6 +108,8 @@ macro_rules! store_conformance_tests {
             a_released_notification_can_be_claimed_again,
             concurrent_claims_let_one_caller_win,
             the_rotation_time_round_trips,
+            // Rotation of the server key.
+            hashes_keep_their_server_key_and_move_to_a_new_one,
         );
     };
     (@cases $fixture:path; $($case:ident),+ $(,)?) => {

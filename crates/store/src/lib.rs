@@ -14,9 +14,11 @@ mod audit;
 pub mod conformance;
 pub mod token_columns;
 mod changes;
+mod server_keys;
 mod settings;
 
 pub use changes::{Change, ChangeEvent, ChangeFeed, ChangeSubscription};
+pub use server_keys::{KeyCount, ServerKeyStore, key_counts};
 pub use settings::SettingsStore;
 
 pub use access_logs::{AccessLogQuery, AccessLogRecord, AccessLogStore, Direction, Match};
@@ -93,6 +95,7 @@ pub trait AccountStore: Send + Sync {
 pub trait ApiTokenStore: Send + Sync {
     /// Fails with [`StoreError::Conflict`] when the id or hash exists.
     async fn insert_api_token(&self, token: &ApiToken) -> Result<(), StoreError>;
+    /// The token stored with `hash` (the same MAC under the same server key).
     async fn find_api_token(&self, hash: &SecretHash) -> Result<Option<ApiToken>, StoreError>;
 }
 
@@ -207,13 +210,13 @@ pub trait ResourceStore: Send + Sync {
 /// Everything the server needs from storage.
 pub trait Store:
     AccountStore + ApiTokenStore + ServiceTokenStore + ResourceStore + NotificationLog + AccessLogStore + AuditStore
-    + std::fmt::Debug + 'static
+    + ServerKeyStore + std::fmt::Debug + 'static
 {
 }
 
 impl<T> Store for T where
     T: AccountStore + ApiTokenStore + ServiceTokenStore + ResourceStore + NotificationLog + AccessLogStore + AuditStore
-    + std::fmt::Debug + 'static
+    + ServerKeyStore + std::fmt::Debug + 'static
 {
 }
 

@@ -3,8 +3,8 @@
 //! own driver, so the encoding rules (grace kinds, hash length, version range) live here once.
 
 use gatehouse_domain::{
-    AccountId, ClientId, Credentials, Grace, PreviousSecret, SecretHash, ServiceToken, Timestamp,
-    TokenDuration, TokenId,
+    AccountId, ClientId, Credentials, Grace, KeyId, PreviousSecret, SecretHash, ServiceToken,
+    Timestamp, TokenDuration, TokenId,
 };
 
 use crate::StoreError;
@@ -38,6 +38,11 @@ pub struct TokenColumns {
     pub revision: i64,
     /// Added by a later migration, so bound after `revision`.
     pub previous_secret_rotated_at: Option<i64>,
+    /// The server key `secret_hash` was made with ([`KeyId`] as hex); added by migration 0009,
+    /// so bound after `previous_secret_rotated_at`.
+    pub secret_key_id: String,
+    /// The server key `previous_secret_hash` was made with; set with it.
+    pub previous_secret_key_id: Option<String>,
 }
 
 fn corrupt(what: &str) -> StoreError {
@@ -74,6 +79,8 @@ impl TokenColumns {
             previous_secret_last_seen_at: previous.and_then(|p| p.last_seen_at).map(Timestamp::unix),
             revision: token.revision,
             previous_secret_rotated_at: previous.and_then(|p| p.rotated_at).map(Timestamp::unix),
+            secret_key_id: credentials.current().key_id().to_string(),
+            previous_secret_key_id: previous.map(|p| p.hash.key_id().to_string()),
         })
     }
 
@@ -81,7 +88,7 @@ impl TokenColumns {
     /// when they do not describe one.
     pub fn decode(self) -> Result<ServiceToken, StoreError> {
         let previous = self.decode_previous()?;
-        let current = decode_hash(&self.secret_hash)?;
+        let current = decode_hash(&self.secret_key_id, &self.secret_hash)?;
         Ok(ServiceToken {
             id: TokenId::parse(&self.id).map_err(|_| corrupt("a service token id is malformed"))?,
             account_id: AccountId::parse(&self.account_id)
@@ -116,7 +123,7 @@ impl TokenColumns {
         match (&self.previous_secret_hash, self.previous_secret_version, grace) {
             (None, None, None) if self.previous_secret_last_seen_at.is_none() => Ok(None),
             (Some(hash), Some(version), Some(grace)) => Ok(Some(PreviousSecret {
-                hash: decode_hash(hash)?,
+                hash: decode_hash(self.previous_secret_key_id.as_deref().unwrap_or_default(), hash)?,
                 version: decode_version(version)?,
                 grace,
                 last_seen_at: self.previous_secret_last_seen_at.map(Timestamp::from_unix),
@@ -127,8 +134,17 @@ impl TokenColumns {
     }
 }
 
-fn decode_hash(bytes: &[u8]) -> Result<SecretHash, StoreError> {
-    SecretHash::from_slice(bytes).ok_or_else(|| corrupt("a service token secret hash is not 32 bytes"))
+fn decode_hash(key_id: &str, bytes: &[u8]) -> Result<SecretHash, StoreError> {
+    let key = decode_key_id(key_id)?;
+    SecretHash::from_stored(key, bytes).ok_or_else(|| corrupt("a service token secret hash is not 32 bytes"))
+}
+
+/// Reads a stored server key id. An empty one is a hash stored before key ids were recorded,
+/// which the server records at its next start (before anything reads tokens).
+pub fn decode_key_id(text: &str) -> Result<KeyId, StoreError> {
+    KeyId::parse(text).ok_or_else(|| {
+        corrupt("a stored hash does not name its server key (start `gatehouse serve` once to record it)")
+    })
 }
 
 fn decode_version(version: i64) -> Result<u64, StoreError> {

@@ -38,7 +38,7 @@ const DEMOTED_SEEN: &str = "UPDATE service_tokens \
 const END_GRACE: &str = "UPDATE service_tokens \
     SET previous_secret_hash = NULL, previous_secret_version = NULL, previous_secret_grace = NULL, \
         previous_secret_expires_at = NULL, previous_secret_last_seen_at = NULL, \
-        previous_secret_rotated_at = NULL, revision = revision + 1 \
+        previous_secret_rotated_at = NULL, previous_secret_key_id = NULL, revision = revision + 1 \
     WHERE id = $1 AND secret_version = $3 AND previous_secret_grace = 'first_use'";
 
 /// The previous secret authenticated while the secret at version `$3` was current; once a newer

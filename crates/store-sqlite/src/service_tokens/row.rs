@@ -18,7 +18,7 @@ impl TokenRow {
     }
 
     /// Binds the columns as `?1` (`id`) to `?19` (`revision`), in declaration order,
-    /// then `previous_secret_rotated_at` as `?20`.
+    /// then `previous_secret_rotated_at` as `?20` and the key ids as `?21` and `?22`.
     pub(super) fn bind<'q>(
         self,
         query: Query<'q, Sqlite, SqliteArguments<'q>>,
@@ -45,6 +45,8 @@ impl TokenRow {
             .bind(c.previous_secret_last_seen_at)
             .bind(c.revision)
             .bind(c.previous_secret_rotated_at)
+            .bind(c.secret_key_id)
+            .bind(c.previous_secret_key_id)
     }
 }
 
@@ -71,6 +73,8 @@ impl<'r> FromRow<'r, SqliteRow> for TokenRow {
             previous_secret_last_seen_at: row.try_get("previous_secret_last_seen_at")?,
             revision: row.try_get("revision")?,
             previous_secret_rotated_at: row.try_get("previous_secret_rotated_at")?,
+            secret_key_id: row.try_get("secret_key_id")?,
+            previous_secret_key_id: row.try_get("previous_secret_key_id")?,
         }))
     }
 }
