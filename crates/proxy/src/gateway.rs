@@ -52,6 +52,9 @@ pub struct GatewayOptions {
     /// Failed authentications per minute, per client id and per address, before further
     /// failing requests get 429 (default 10 and 30; see `limit`).
     pub failure_limits: crate::limit::FailureLimits,
+    /// How long an HTTP/1.1 client has to send a whole request head, from when the gateway
+    /// starts waiting for it (default 10 s); then the connection is closed.
+    pub header_read_timeout: Duration,
 }
 
 impl Default for GatewayOptions {
@@ -67,6 +70,7 @@ impl Default for GatewayOptions {
             max_staleness: None,
             metrics: None,
             failure_limits: crate::limit::FailureLimits::default(),
+            header_read_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -214,6 +218,11 @@ impl Gateway {
         let next = self.access.load().with_account(Arc::new(loaded));
         self.access.store(Arc::new(next));
         Ok(())
+    }
+
+    /// How long a client has to send a request head (see [`GatewayOptions`]).
+    pub(crate) fn header_read_timeout(&self) -> Duration {
+        self.options.header_read_timeout
     }
 
     /// Writes every queued token use and access-log record now (at shutdown, say).

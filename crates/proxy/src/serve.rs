@@ -16,8 +16,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::gateway::{Connection, Gateway};
 
-/// How long a client has to send a request head, and to finish a TLS handshake.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client has to finish a TLS handshake.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves `gateway` on `listener` until `shutdown` completes, then drains: no new connections,
@@ -30,7 +29,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(gateway.header_read_timeout());
     builder.http2().timer(TokioTimer::new());
     let acceptor = tls.map(TlsAcceptor::from);
     let graceful = GracefulShutdown::new();
