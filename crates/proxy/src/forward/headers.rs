@@ -2,8 +2,9 @@
 //! `Connection` and the headers it names, `Keep-Alive`, `TE`, `Trailer`, `Transfer-Encoding`,
 //! `Upgrade`, `Proxy-*`) are removed both ways, except what a WebSocket upgrade needs. Toward
 //! the origin the client secret, the single-header credential and any client-supplied
-//! assertion are removed; the gateway's own `Cf-Access-Jwt-Assertion` and the
-//! `X-Forwarded-*` headers are set.
+//! assertion, user email or `True-Client-Ip` are removed; the gateway's own
+//! `Cf-Access-Jwt-Assertion`, `Cf-Connecting-Ip` (the TCP peer), the `X-Forwarded-*` headers and
+//! `Host` (the host the request was routed on) are set.
 
 use std::net::IpAddr;
 
@@ -16,6 +17,11 @@ use crate::credentials::CLIENT_SECRET;
 pub(crate) const ASSERTION: &str = "cf-access-jwt-assertion";
 /// Identity logins carry it at Cloudflare; service tokens never do, so a client's copy is a lie.
 const USER_EMAIL: &str = "cf-access-authenticated-user-email";
+/// The client address as Cloudflare reports it; origins behind Cloudflare trust it, so the
+/// gateway sets it from the TCP peer and never passes on a client's.
+const CONNECTING_IP: &str = "cf-connecting-ip";
+/// Cloudflare's Enterprise alias of `Cf-Connecting-Ip`; the gateway does not set it.
+const TRUE_CLIENT_IP: &str = "true-client-ip";
 const KEEP_ALIVE: &str = "keep-alive";
 
 /// What the request headers toward the origin depend on.
@@ -45,13 +51,22 @@ pub(crate) fn prepare_request(headers: &mut HeaderMap, context: Context<'_>, upg
     headers.remove(CLIENT_SECRET);
     headers.remove(ASSERTION);
     headers.remove(USER_EMAIL);
+    headers.remove(TRUE_CLIENT_IP);
     if let Some(name) = context.token_header {
         headers.remove(name);
     }
-    if !headers.contains_key(HOST)
-        && let Ok(host) = HeaderValue::from_str(context.host)
-    {
-        headers.insert(HOST, host);
+    // The host routing judged the request by, not a `Host` header an absolute-form target or
+    // HTTP/2 `:authority` overrode: the origin must not serve another host's content.
+    match HeaderValue::from_str(context.host) {
+        Ok(host) => {
+            headers.insert(HOST, host);
+        }
+        Err(_) => {
+            headers.remove(HOST);
+        }
+    }
+    if let Ok(peer) = HeaderValue::from_str(&context.peer.to_canonical().to_string()) {
+        headers.insert(CONNECTING_IP, peer);
     }
     append_forwarded_for(headers, context.peer);
     let proto = if context.tls { "https" } else { "http" };
@@ -154,6 +169,8 @@ mod tests {
             ("upgrade", "h2c"),
             ("x-forwarded-for", "203.0.113.1"),
             ("x-forwarded-proto", "gopher"),
+            ("cf-connecting-ip", "203.0.113.1"),
+            ("true-client-ip", "203.0.113.2"),
         ]);
         prepare_request(&mut headers, context(Some(&custom)), false);
         for gone in [
@@ -166,9 +183,11 @@ mod tests {
             "proxy-authorization",
             "upgrade",
             "cf-access-authenticated-user-email",
+            "true-client-ip",
         ] {
             assert!(!headers.contains_key(gone), "{gone} must be removed");
         }
+        assert_eq!(headers.get_all("cf-connecting-ip").iter().collect::<Vec<_>>(), ["10.0.0.9"]);
         assert_eq!(headers["cf-access-client-id"], "abc.access");
         assert_eq!(headers["cf-access-jwt-assertion"], "the.app.jwt");
         assert_eq!(headers["x-forwarded-for"], "203.0.113.1, 10.0.0.9");
@@ -183,6 +202,15 @@ mod tests {
         prepare_request(&mut headers, context, false);
         assert!(!headers.contains_key("cf-access-jwt-assertion"));
         assert_eq!(headers["host"], "app.example.com");
+    }
+
+    #[test]
+    fn the_origin_hears_the_routed_host_not_the_clients_host_header() {
+        // An absolute-form target (or HTTP/2 `:authority`) routed on app.example.com, with a
+        // `Host` naming another application behind the same origin.
+        let mut headers = map(&[("host", "private.example.com")]);
+        prepare_request(&mut headers, context(None), false);
+        assert_eq!(headers.get_all("host").iter().collect::<Vec<_>>(), ["app.example.com"]);
     }
 
     #[test]
