@@ -10,10 +10,17 @@
 use async_trait::async_trait;
 use gatehouse_domain::audit::GENESIS_HASH;
 use gatehouse_domain::{AccountId, AuditActor, AuditEntry, AuditRecord, Timestamp};
-use gatehouse_store::{AUDIT_APPEND_ATTEMPTS, AuditFilter, AuditStore, Page, PageRequest, StoreError};
+use gatehouse_store::{
+    AUDIT_APPEND_ATTEMPTS, AuditFilter, AuditStore, AuditedChange, AuditedOutcome, Page, PageRequest,
+    StoreError,
+};
+use sqlx::PgConnection;
 
 use crate::error::{corrupt, from_sqlx};
-use crate::{PostgresStore, storable};
+use crate::{PostgresStore, resources, service_tokens, storable};
+
+/// Serializes the appends of one account (a transaction-scoped advisory lock on its id).
+const LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('gatehouse audit ' || $1))";
 
 const HEAD: &str = "SELECT seq, hash FROM audit_log WHERE account_id = $1 ORDER BY seq DESC LIMIT 1";
 
@@ -97,41 +104,50 @@ fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
+/// Appends `entry` to its account's chain on `conn`, inside the caller's transaction.
+/// [`StoreError::Conflict`] when its position (or id) is taken.
+async fn append_in(conn: &mut PgConnection, entry: &AuditEntry) -> Result<AuditRecord, StoreError> {
+    // One appender per account at a time across every node: the head read below stays the head
+    // until this transaction ends (a writer without the lock still meets the primary key).
+    sqlx::query(LOCK).bind(entry.account_id.as_str()).execute(&mut *conn).await.map_err(from_sqlx)?;
+    let head: Option<(i64, String)> = sqlx::query_as(HEAD)
+        .bind(entry.account_id.as_str())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(from_sqlx)?;
+    let (last, prev_hash) = head.unwrap_or((0, GENESIS_HASH.to_owned()));
+    let seq = u64::try_from(last).map_err(|_| corrupt("an audit record's seq is negative"))? + 1;
+    let record = AuditRecord::seal(entry.clone(), seq, &prev_hash);
+    let e = &record.entry;
+    sqlx::query(INSERT)
+        .bind(e.account_id.as_str())
+        .bind(to_i64(record.seq))
+        .bind(&e.id)
+        .bind(e.when.unix())
+        .bind(&e.actor.id)
+        .bind(&e.actor.name)
+        .bind(&e.actor.kind)
+        .bind(e.actor.ip.as_deref())
+        .bind(&e.action)
+        .bind(&e.resource_type)
+        .bind(&e.resource_id)
+        .bind(e.old_value.as_deref())
+        .bind(e.new_value.as_deref())
+        .bind(&record.prev_hash)
+        .bind(&record.hash)
+        .execute(&mut *conn)
+        .await
+        .map_err(from_sqlx)?;
+    Ok(record)
+}
+
 #[async_trait]
 impl AuditStore for PostgresStore {
     async fn append_audit(&self, entry: &AuditEntry) -> Result<AuditRecord, StoreError> {
         for _ in 0..AUDIT_APPEND_ATTEMPTS {
             let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
-            let head: Option<(i64, String)> = sqlx::query_as(HEAD)
-                .bind(entry.account_id.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(from_sqlx)?;
-            let (last, prev_hash) = head.unwrap_or((0, GENESIS_HASH.to_owned()));
-            let seq = u64::try_from(last).map_err(|_| corrupt("an audit record's seq is negative"))? + 1;
-            let record = AuditRecord::seal(entry.clone(), seq, &prev_hash);
-            let e = &record.entry;
-            let inserted = sqlx::query(INSERT)
-                .bind(e.account_id.as_str())
-                .bind(to_i64(record.seq))
-                .bind(&e.id)
-                .bind(e.when.unix())
-                .bind(&e.actor.id)
-                .bind(&e.actor.name)
-                .bind(&e.actor.kind)
-                .bind(e.actor.ip.as_deref())
-                .bind(&e.action)
-                .bind(&e.resource_type)
-                .bind(&e.resource_id)
-                .bind(e.old_value.as_deref())
-                .bind(e.new_value.as_deref())
-                .bind(&record.prev_hash)
-                .bind(&record.hash)
-                .execute(&mut *tx)
-                .await
-                .map_err(from_sqlx);
-            match inserted {
-                Ok(_) => {
+            match append_in(&mut tx, entry).await {
+                Ok(record) => {
                     tx.commit().await.map_err(from_sqlx)?;
                     return Ok(record);
                 }
@@ -142,6 +158,57 @@ impl AuditStore for PostgresStore {
                         return Err(StoreError::Conflict(conflict));
                     }
                     // Another writer took this position: read the head again.
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Err(StoreError::Stale)
+    }
+
+    async fn write_audited(
+        &self,
+        change: AuditedChange<'_>,
+        entry: &AuditEntry,
+    ) -> Result<AuditedOutcome, StoreError> {
+        for _ in 0..AUDIT_APPEND_ATTEMPTS {
+            // On any early return `tx` is dropped uncommitted: neither the change nor the record
+            // is written.
+            let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
+            let outcome = match change {
+                AuditedChange::InsertToken(token) => {
+                    service_tokens::insert(&mut tx, token).await?;
+                    AuditedOutcome::Written
+                }
+                AuditedChange::UpdateToken(token) => {
+                    if !service_tokens::update(&mut tx, token).await? {
+                        return Ok(AuditedOutcome::Missing);
+                    }
+                    AuditedOutcome::Written
+                }
+                AuditedChange::DeleteToken(account, id) => {
+                    match service_tokens::delete(&mut tx, account, id).await? {
+                        Some(token) => AuditedOutcome::Deleted(Box::new(token)),
+                        None => return Ok(AuditedOutcome::Missing),
+                    }
+                }
+                AuditedChange::Resources(changes) => {
+                    for change in changes {
+                        resources::apply_one(&mut tx, change).await?;
+                    }
+                    AuditedOutcome::Written
+                }
+            };
+            match append_in(&mut tx, entry).await {
+                Ok(_) => {
+                    tx.commit().await.map_err(from_sqlx)?;
+                    return Ok(outcome);
+                }
+                Err(StoreError::Conflict(conflict)) => {
+                    drop(tx);
+                    if self.audit_id_exists(&entry.id).await? {
+                        return Err(StoreError::Conflict(conflict));
+                    }
+                    // Another writer took the chain's next position: the whole change again.
                 }
                 Err(other) => return Err(other),
             }

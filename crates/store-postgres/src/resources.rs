@@ -124,7 +124,7 @@ impl ResourceStore for PostgresStore {
     }
 }
 
-async fn apply_one(conn: &mut PgConnection, change: &ResourceChange) -> Result<(), StoreError> {
+pub(crate) async fn apply_one(conn: &mut PgConnection, change: &ResourceChange) -> Result<(), StoreError> {
     let affected = match change {
         ResourceChange::Update(Resource { id, .. }) | ResourceChange::Delete { id, .. } if !storable(id) => {
             return Err(StoreError::Stale);

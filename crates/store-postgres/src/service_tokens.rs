@@ -8,6 +8,7 @@ mod usage;
 use async_trait::async_trait;
 use gatehouse_domain::{AccountId, ClientId, ServiceToken, TokenId};
 use gatehouse_store::{Page, PageRequest, ServiceTokenStore, StoreError, TokenFilter, TokenUsage};
+use sqlx::PgConnection;
 
 use crate::PostgresStore;
 use crate::error::from_sqlx;
@@ -57,8 +58,8 @@ const UPDATE: &str = "UPDATE service_tokens SET \
 #[async_trait]
 impl ServiceTokenStore for PostgresStore {
     async fn insert_service_token(&self, token: &ServiceToken) -> Result<(), StoreError> {
-        TokenRow::encode(token)?.bind(sqlx::query(INSERT)).execute(&self.pool).await.map_err(from_sqlx)?;
-        Ok(())
+        let mut conn = self.pool.acquire().await.map_err(from_sqlx)?;
+        insert(&mut conn, token).await
     }
 
     async fn get_service_token(
@@ -98,26 +99,8 @@ impl ServiceTokenStore for PostgresStore {
     }
 
     async fn update_service_token(&self, token: &ServiceToken) -> Result<bool, StoreError> {
-        let updated = TokenRow::encode(token)?
-            .bind(sqlx::query(UPDATE))
-            .bind(token.revision.saturating_sub(1))
-            .execute(&self.pool)
-            .await
-            .map_err(from_sqlx)?;
-        if updated.rows_affected() > 0 {
-            return Ok(true);
-        }
-        // Nothing matched: another revision is stored, or no such token. A delete committed
-        // between the two statements makes the answer "gone", which it then is.
-        let exists: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM service_tokens WHERE id = $1 AND account_id = $2)",
-        )
-        .bind(token.id.to_string())
-        .bind(token.account_id.as_str())
-        .fetch_one(&self.pool)
-        .await
-        .map_err(from_sqlx)?;
-        if exists { Err(StoreError::Stale) } else { Ok(false) }
+        let mut conn = self.pool.acquire().await.map_err(from_sqlx)?;
+        update(&mut conn, token).await
     }
 
     async fn delete_service_token(
@@ -125,14 +108,8 @@ impl ServiceTokenStore for PostgresStore {
         account: &AccountId,
         id: &TokenId,
     ) -> Result<Option<ServiceToken>, StoreError> {
-        let row: Option<TokenRow> =
-            sqlx::query_as("DELETE FROM service_tokens WHERE id = $1 AND account_id = $2 RETURNING *")
-                .bind(id.to_string())
-                .bind(account.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(from_sqlx)?;
-        row.map(ServiceToken::try_from).transpose()
+        let mut conn = self.pool.acquire().await.map_err(from_sqlx)?;
+        delete(&mut conn, account, id).await
     }
 
     async fn all_service_tokens(&self) -> Result<Vec<ServiceToken>, StoreError> {
@@ -146,4 +123,51 @@ impl ServiceTokenStore for PostgresStore {
     async fn record_token_usage(&self, usage: &[TokenUsage]) -> Result<(), StoreError> {
         usage::record(&self.pool, usage).await
     }
+}
+
+// The writes on a given connection, so that `write_audited` can run them in the transaction that
+// also appends the audit record.
+
+pub(crate) async fn insert(conn: &mut PgConnection, token: &ServiceToken) -> Result<(), StoreError> {
+    TokenRow::encode(token)?.bind(sqlx::query(INSERT)).execute(conn).await.map_err(from_sqlx)?;
+    Ok(())
+}
+
+/// `Ok(true)` when written, `Ok(false)` when the token does not exist, [`StoreError::Stale`]
+/// when another revision is stored.
+pub(crate) async fn update(conn: &mut PgConnection, token: &ServiceToken) -> Result<bool, StoreError> {
+    let updated = TokenRow::encode(token)?
+        .bind(sqlx::query(UPDATE))
+        .bind(token.revision.saturating_sub(1))
+        .execute(&mut *conn)
+        .await
+        .map_err(from_sqlx)?;
+    if updated.rows_affected() > 0 {
+        return Ok(true);
+    }
+    // Nothing matched: another revision is stored, or no such token. A delete committed
+    // between the two statements makes the answer "gone", which it then is.
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM service_tokens WHERE id = $1 AND account_id = $2)")
+            .bind(token.id.to_string())
+            .bind(token.account_id.as_str())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(from_sqlx)?;
+    if exists { Err(StoreError::Stale) } else { Ok(false) }
+}
+
+pub(crate) async fn delete(
+    conn: &mut PgConnection,
+    account: &AccountId,
+    id: &TokenId,
+) -> Result<Option<ServiceToken>, StoreError> {
+    let row: Option<TokenRow> =
+        sqlx::query_as("DELETE FROM service_tokens WHERE id = $1 AND account_id = $2 RETURNING *")
+            .bind(id.to_string())
+            .bind(account.as_str())
+            .fetch_optional(conn)
+            .await
+            .map_err(from_sqlx)?;
+    row.map(ServiceToken::try_from).transpose()
 }

@@ -8,6 +8,7 @@ mod usage;
 use async_trait::async_trait;
 use gatehouse_domain::{AccountId, ClientId, ServiceToken, TokenId};
 use gatehouse_store::{Page, PageRequest, ServiceTokenStore, StoreError, TokenFilter, TokenUsage};
+use sqlx::SqliteConnection;
 
 use crate::SqliteStore;
 use crate::error::from_sqlx;
@@ -66,8 +67,8 @@ const UPDATE: &str = concat!(
 #[async_trait]
 impl ServiceTokenStore for SqliteStore {
     async fn insert_service_token(&self, token: &ServiceToken) -> Result<(), StoreError> {
-        TokenRow::encode(token)?.bind(sqlx::query(INSERT)).execute(&self.writer).await.map_err(from_sqlx)?;
-        Ok(())
+        let mut conn = self.writer.acquire().await.map_err(from_sqlx)?;
+        insert(&mut conn, token).await
     }
 
     async fn get_service_token(
@@ -109,24 +110,7 @@ impl ServiceTokenStore for SqliteStore {
     async fn update_service_token(&self, token: &ServiceToken) -> Result<bool, StoreError> {
         // Both statements on the one writer connection: nothing else writes in between.
         let mut conn = self.writer.acquire().await.map_err(from_sqlx)?;
-        let updated = TokenRow::encode(token)?
-            .bind(sqlx::query(UPDATE))
-            .bind(token.revision.saturating_sub(1))
-            .execute(&mut *conn)
-            .await
-            .map_err(from_sqlx)?;
-        if updated.rows_affected() > 0 {
-            return Ok(true);
-        }
-        let exists: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM service_tokens WHERE id = ?1 AND account_id = ?2)",
-        )
-        .bind(token.id.to_string())
-        .bind(token.account_id.as_str())
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(from_sqlx)?;
-        if exists { Err(StoreError::Stale) } else { Ok(false) }
+        update(&mut conn, token).await
     }
 
     async fn delete_service_token(
@@ -134,14 +118,8 @@ impl ServiceTokenStore for SqliteStore {
         account: &AccountId,
         id: &TokenId,
     ) -> Result<Option<ServiceToken>, StoreError> {
-        let row: Option<TokenRow> =
-            sqlx::query_as("DELETE FROM service_tokens WHERE id = ?1 AND account_id = ?2 RETURNING *")
-                .bind(id.to_string())
-                .bind(account.as_str())
-                .fetch_optional(&self.writer)
-                .await
-                .map_err(from_sqlx)?;
-        row.map(ServiceToken::try_from).transpose()
+        let mut conn = self.writer.acquire().await.map_err(from_sqlx)?;
+        delete(&mut conn, account, id).await
     }
 
     async fn all_service_tokens(&self) -> Result<Vec<ServiceToken>, StoreError> {
@@ -155,4 +133,49 @@ impl ServiceTokenStore for SqliteStore {
     async fn record_token_usage(&self, usage: &[TokenUsage]) -> Result<(), StoreError> {
         usage::record(&self.writer, usage).await
     }
+}
+
+// The writes on a given connection, so that `write_audited` can run them in the transaction that
+// also appends the audit record.
+
+pub(crate) async fn insert(conn: &mut SqliteConnection, token: &ServiceToken) -> Result<(), StoreError> {
+    TokenRow::encode(token)?.bind(sqlx::query(INSERT)).execute(conn).await.map_err(from_sqlx)?;
+    Ok(())
+}
+
+/// `Ok(true)` when written, `Ok(false)` when the token does not exist, [`StoreError::Stale`]
+/// when another revision is stored.
+pub(crate) async fn update(conn: &mut SqliteConnection, token: &ServiceToken) -> Result<bool, StoreError> {
+    let updated = TokenRow::encode(token)?
+        .bind(sqlx::query(UPDATE))
+        .bind(token.revision.saturating_sub(1))
+        .execute(&mut *conn)
+        .await
+        .map_err(from_sqlx)?;
+    if updated.rows_affected() > 0 {
+        return Ok(true);
+    }
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM service_tokens WHERE id = ?1 AND account_id = ?2)")
+            .bind(token.id.to_string())
+            .bind(token.account_id.as_str())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(from_sqlx)?;
+    if exists { Err(StoreError::Stale) } else { Ok(false) }
+}
+
+pub(crate) async fn delete(
+    conn: &mut SqliteConnection,
+    account: &AccountId,
+    id: &TokenId,
+) -> Result<Option<ServiceToken>, StoreError> {
+    let row: Option<TokenRow> =
+        sqlx::query_as("DELETE FROM service_tokens WHERE id = ?1 AND account_id = ?2 RETURNING *")
+            .bind(id.to_string())
+            .bind(account.as_str())
+            .fetch_optional(conn)
+            .await
+            .map_err(from_sqlx)?;
+    row.map(ServiceToken::try_from).transpose()
 }

@@ -97,6 +97,7 @@ macro_rules! store_conformance_tests {
             audit_list_filters_and_pages,
             concurrent_audit_appends_keep_a_valid_chain,
             a_duplicate_audit_id_is_a_conflict,
+            audited_writes_store_the_change_and_its_record_or_neither,
             // The access log.
             access_logs_round_trip_newest_first,
             access_logs_of_another_account_are_invisible,

@@ -22,7 +22,7 @@ pub use server_keys::{KeyCount, ServerKeyStore, key_counts};
 pub use settings::SettingsStore;
 
 pub use access_logs::{AccessLogQuery, AccessLogRecord, AccessLogStore, Direction, Match};
-pub use audit::{AUDIT_APPEND_ATTEMPTS, AuditFilter, AuditStore};
+pub use audit::{AUDIT_APPEND_ATTEMPTS, AuditFilter, AuditStore, AuditedChange, AuditedOutcome};
 mod notifications;
 
 pub use notifications::{NotificationKey, NotificationLog};

@@ -166,3 +166,101 @@ async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = 
     .await;
     outputs.into_iter().map(|o| o.unwrap()).collect()
 }
+
+/// A change and its audit record are written together or not at all: a failing change (stale,
+/// duplicate, missing) leaves no record, and a written one always has its record.
+pub async fn audited_writes_store_the_change_and_its_record_or_neither(store: &dyn Store) {
+    use super::fixtures::{service_token, stored};
+    use crate::{AuditedChange, AuditedOutcome, Resource, ResourceChange, ResourceKind};
+
+    let account = bootstrapped(store).await;
+    let records = |n: usize| {
+        let account = account.clone();
+        async move {
+            let chain = store.audit_chain(&account, 0, 100).await.unwrap();
+            assert_eq!(chain.len(), n, "audit records: {chain:?}");
+            chain
+        }
+    };
+    let token = service_token(&account, "audited", at(1));
+    let created = entry(&account, 1, "create", "service_token");
+    assert_eq!(
+        store.write_audited(AuditedChange::InsertToken(&token), &created).await.unwrap(),
+        AuditedOutcome::Written
+    );
+    assert_eq!(stored(store, &token).await.as_ref(), Some(&token));
+    assert_eq!(records(1).await[0].entry, created);
+
+    // A duplicate insert: a conflict, and no record.
+    let duplicate = entry(&account, 2, "create", "service_token");
+    assert!(matches!(
+        store.write_audited(AuditedChange::InsertToken(&token), &duplicate).await,
+        Err(StoreError::Conflict(_))
+    ));
+    records(1).await;
+
+    let mut renamed = token.clone();
+    renamed.name = "renamed".into();
+    renamed.revision += 1;
+    let updated = entry(&account, 3, "update", "service_token");
+    assert_eq!(
+        store.write_audited(AuditedChange::UpdateToken(&renamed), &updated).await.unwrap(),
+        AuditedOutcome::Written
+    );
+    assert_eq!(records(2).await[1].entry, updated);
+    // The same revision again is stale: no change, no record.
+    let stale = entry(&account, 4, "update", "service_token");
+    assert!(matches!(
+        store.write_audited(AuditedChange::UpdateToken(&renamed), &stale).await,
+        Err(StoreError::Stale)
+    ));
+    assert_eq!(stored(store, &renamed).await.map(|t| t.revision), Some(renamed.revision));
+    records(2).await;
+
+    let deleted = entry(&account, 5, "delete", "service_token");
+    let outcome =
+        store.write_audited(AuditedChange::DeleteToken(&account, &token.id), &deleted).await.unwrap();
+    assert!(matches!(outcome, AuditedOutcome::Deleted(ref t) if t.name == "renamed"), "{outcome:?}");
+    assert_eq!(stored(store, &token).await, None);
+    records(3).await;
+    // Gone: nothing to update or delete, and nothing recorded.
+    let again = entry(&account, 6, "delete", "service_token");
+    assert_eq!(
+        store.write_audited(AuditedChange::DeleteToken(&account, &token.id), &again).await.unwrap(),
+        AuditedOutcome::Missing
+    );
+    renamed.revision += 1;
+    assert_eq!(
+        store.write_audited(AuditedChange::UpdateToken(&renamed), &again).await.unwrap(),
+        AuditedOutcome::Missing
+    );
+    records(3).await;
+
+    // Resources: a batch that fails part-way writes neither its changes nor the record.
+    let policy = |id: &str, revision: i64| Resource {
+        kind: ResourceKind::Policy,
+        id: id.into(),
+        account_id: account.clone(),
+        body: format!(r#"{{"revision":{revision}}}"#),
+        created_at: at(7),
+        updated_at: at(7),
+        revision,
+    };
+    let failing = [ResourceChange::Insert(policy("p1", 1)), ResourceChange::Update(policy("missing", 2))];
+    let batch = entry(&account, 7, "create", "policy");
+    assert!(matches!(
+        store.write_audited(AuditedChange::Resources(&failing), &batch).await,
+        Err(StoreError::Stale)
+    ));
+    assert_eq!(store.get_resource(ResourceKind::Policy, &account, "p1").await.unwrap(), None);
+    records(3).await;
+    let working = [ResourceChange::Insert(policy("p1", 1))];
+    assert_eq!(
+        store.write_audited(AuditedChange::Resources(&working), &batch).await.unwrap(),
+        AuditedOutcome::Written
+    );
+    assert!(store.get_resource(ResourceKind::Policy, &account, "p1").await.unwrap().is_some());
+    let chain = records(4).await;
+    assert_eq!(chain[3].entry, batch);
+    assert_eq!(verify(store, &account).await, 4);
+}
