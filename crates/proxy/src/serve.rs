@@ -1,6 +1,14 @@
 //! The gateway listener: accept TCP connections (optionally TLS), speak HTTP/1.1 or HTTP/2 as the
 //! client chooses, allow upgrades, and on shutdown stop accepting, let in-flight requests finish
 //! and flush the usage writer. The caller bounds how long the drain may take.
+//!
+//! Limits against hostile clients: a request head (HTTP/1.1) must arrive within the gateway's
+//! header read timeout, counted from the first byte the gateway waits for — a connection that
+//! sends nothing is closed after it too (`prefixed`) — and may be at most
+//! [`MAX_REQUEST_HEAD_BYTES`] with at most 100 header lines (431 beyond); HTTP/2 header lists are
+//! limited to hyper's 16 KiB.
+
+mod prefixed;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -16,6 +24,11 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::gateway::{Connection, Gateway};
 
+/// The largest HTTP/1.1 request head (request line and headers), in bytes: 431 beyond. hyper's
+/// own limit is its read buffer, about 400 KB, which let a single huge header through to the
+/// origin.
+const MAX_REQUEST_HEAD_BYTES: usize = 32 * 1024;
+
 /// How long a client has to finish a TLS handshake.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -29,7 +42,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(gateway.header_read_timeout());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(gateway.header_read_timeout())
+        .max_buf_size(MAX_REQUEST_HEAD_BYTES);
     builder.http2().timer(TokioTimer::new());
     let acceptor = tls.map(TlsAcceptor::from);
     let graceful = GracefulShutdown::new();
@@ -70,10 +87,10 @@ struct ConnectionTask {
 impl ConnectionTask {
     async fn run(self, stream: TcpStream, acceptor: Option<TlsAcceptor>, connection: Connection) {
         match acceptor {
-            None => self.serve(TokioIo::new(stream), connection).await,
+            None => self.serve(stream, connection).await,
             Some(acceptor) => {
                 match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                    Ok(Ok(stream)) => self.serve(TokioIo::new(stream), connection).await,
+                    Ok(Ok(stream)) => self.serve(stream, connection).await,
                     Ok(Err(error)) => {
                         tracing::debug!(peer = %connection.peer, %error, "TLS handshake failed")
                     }
@@ -83,10 +100,25 @@ impl ConnectionTask {
         }
     }
 
-    async fn serve<I>(self, io: TokioIo<I>, connection: Connection)
+    async fn serve<I>(self, mut io: I, connection: Connection)
     where
         I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
+        let peer = connection.peer;
+        let first = tokio::time::timeout(self.gateway.header_read_timeout(), prefixed::first_bytes(&mut io));
+        let first = match first.await {
+            Ok(Ok(first)) if !first.is_empty() => first,
+            Ok(Ok(_)) => return,
+            Ok(Err(error)) => {
+                tracing::debug!(%peer, %error, "gateway connection failed before a request");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!(%peer, "no request within the header read timeout");
+                return;
+            }
+        };
+        let io = TokioIo::new(prefixed::Prefixed::new(first, io));
         let gateway = self.gateway;
         let service = service_fn(move |request| {
             let gateway = gateway.clone();

@@ -48,3 +48,54 @@ async fn http2_clients_are_served() {
     assert_eq!(seen(&echo, "host"), Some(HOST), "the origin gets a Host for an HTTP/2 request");
     assert!(seen(&echo, "cf-access-jwt-assertion").is_some());
 }
+
+/// The first line of what the gateway sends back on `request`, read until it closes.
+async fn raw_answer(scene: &Scene, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(scene.url.trim_start_matches("http://")).await.unwrap();
+    let _ = stream.write_all(request).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn a_request_head_over_32_kib_is_refused_with_431() {
+    let scene = Scene::start().await;
+    let token = scene.token("8760h").await;
+    let policy = scene.policy("non_identity", vec![token_rule(&token)]).await;
+    scene.app(HOST, origin::start().await, &[policy], json!({})).await;
+    let creds = format!(
+        "CF-Access-Client-Id: {}\r\nCF-Access-Client-Secret: {}\r\n",
+        token.client_id(),
+        token.secret
+    );
+    let head = |header: usize| {
+        format!(
+            "GET / HTTP/1.1\r\nHost: {HOST}\r\n{creds}X-Big: {}\r\nConnection: close\r\n\r\n",
+            "a".repeat(header)
+        )
+    };
+    assert_eq!(raw_answer(&scene, head(16 * 1024).as_bytes()).await, "HTTP/1.1 200 OK");
+    assert_eq!(
+        raw_answer(&scene, head(40 * 1024).as_bytes()).await,
+        "HTTP/1.1 431 Request Header Fields Too Large"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_nothing_is_closed_after_the_header_read_timeout() {
+    let timeout = std::time::Duration::from_millis(300);
+    let scene = Scene::with_options(gatehouse_proxy::GatewayOptions {
+        header_read_timeout: timeout,
+        ..gatehouse_proxy::GatewayOptions::default()
+    })
+    .await;
+    for (what, sent) in [("nothing", &b""[..]), ("half the HTTP/2 preface", b"PRI * HTTP/2.0\r\n")] {
+        let started = std::time::Instant::now();
+        assert_eq!(raw_answer(&scene, sent).await, "", "{what}: closed without an answer");
+        let elapsed = started.elapsed();
+        assert!(elapsed >= timeout, "{what}: closed after {elapsed:?}, before the timeout");
+        assert!(elapsed < timeout * 10, "{what}: closed only after {elapsed:?}");
+    }
+}
