@@ -2,15 +2,19 @@
 //! `http://` or `https://` with the webpki roots), bodies streamed both ways, WebSocket
 //! upgrades spliced through. The origin has `timeout` to answer with its response head; after
 //! that the body streams for as long as it takes. A failure is the origin's (`Upstream`):
-//! 502 when it cannot be reached, 504 when it does not answer in time.
+//! 502 when it cannot be reached, 504 when it does not answer in time — unless it was the
+//! client's request body that broke (a malformed chunk, say): 400.
 
 mod headers;
 mod upgrade;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use http::uri::{PathAndQuery, Uri};
 use http::{Request, Response, StatusCode, Version};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
@@ -19,7 +23,7 @@ use hyper_util::rt::TokioExecutor;
 
 pub(crate) use headers::{Context, is_websocket_upgrade};
 
-use crate::body::{self, Body};
+use crate::body::{self, Body, BoxError};
 use crate::snapshot::Origin;
 
 /// How idle pooled connections to origins live.
@@ -34,6 +38,9 @@ pub(crate) enum OriginError {
     Timeout,
     /// The connection broke or the origin spoke nonsense: 502.
     Failed,
+    /// The client's request body broke off or was malformed while it was being forwarded:
+    /// 400, the client's failure and not the origin's.
+    ClientBody,
 }
 
 impl OriginError {
@@ -41,6 +48,7 @@ impl OriginError {
         match self {
             OriginError::Timeout => StatusCode::GATEWAY_TIMEOUT,
             OriginError::Connect | OriginError::Failed => StatusCode::BAD_GATEWAY,
+            OriginError::ClientBody => StatusCode::BAD_REQUEST,
         }
     }
 }
@@ -48,7 +56,7 @@ impl OriginError {
 /// The pool of connections to every origin.
 #[derive(Debug, Clone)]
 pub(crate) struct OriginClient {
-    client: Client<HttpsConnector<HttpConnector>, Incoming>,
+    client: Client<HttpsConnector<HttpConnector>, Body>,
     timeout: Duration,
 }
 
@@ -80,10 +88,22 @@ impl OriginClient {
         parts.uri = origin_uri(origin, &parts.uri).ok_or(OriginError::Failed)?;
         parts.version = Version::HTTP_11;
         headers::prepare_request(&mut parts.headers, context, upgrade);
+        let client_body_failed = Arc::new(AtomicBool::new(false));
+        let failed = client_body_failed.clone();
+        let incoming = incoming
+            .map_err(move |error| {
+                failed.store(true, Ordering::Relaxed);
+                BoxError::from(error)
+            })
+            .boxed();
         let request = Request::from_parts(parts, incoming);
 
         let response = match tokio::time::timeout(self.timeout, self.client.request(request)).await {
             Err(_) => return Err(OriginError::Timeout),
+            Ok(Err(error)) if client_body_failed.load(Ordering::Relaxed) => {
+                tracing::debug!(%error, "the client's request body failed");
+                return Err(OriginError::ClientBody);
+            }
             Ok(Err(error)) if error.is_connect() => {
                 tracing::debug!(%error, "origin unreachable");
                 return Err(OriginError::Connect);

@@ -88,7 +88,8 @@ impl GatewayMetrics {
             Some(OriginError::Connect) => self.origin_connect.increment(1),
             Some(OriginError::Timeout) => self.origin_timeout.increment(1),
             Some(OriginError::Failed) => self.origin_other.increment(1),
-            None => {}
+            // The client's failure, not the origin's.
+            Some(OriginError::ClientBody) | None => {}
         }
     }
 

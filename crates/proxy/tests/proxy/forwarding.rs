@@ -78,3 +78,23 @@ async fn websocket_upgrades_pass_through() {
     tokio::time::timeout(Duration::from_secs(5), stream.read_exact(&mut echoed)).await.unwrap().unwrap();
     assert_eq!(&echoed, b"ping through the tunnel");
 }
+
+#[tokio::test]
+async fn a_malformed_request_body_is_the_clients_fault_400_not_502() {
+    let scene = Scene::start().await;
+    let token = scene.token("8760h").await;
+    let policy = scene.policy("non_identity", vec![token_rule(&token)]).await;
+    scene.app(HOST, origin::start().await, &[policy], json!({})).await;
+    let request = format!(
+        "POST /upload HTTP/1.1\r\nHost: {HOST}\r\nCF-Access-Client-Id: {}\r\nCF-Access-Client-Secret: {}\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\nzz\r\nnot a chunk\r\n0\r\n\r\n",
+        token.client_id(),
+        token.secret
+    );
+    let mut stream = tokio::net::TcpStream::connect(scene.url.trim_start_matches("http://")).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert_eq!(answer.lines().next(), Some("HTTP/1.1 400 Bad Request"), "{answer}");
+}
