@@ -6,6 +6,7 @@ mod freshness;
 mod maintenance;
 mod probe;
 mod recording;
+mod rehash;
 mod remote;
 mod request;
 

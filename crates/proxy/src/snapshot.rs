@@ -19,7 +19,7 @@ use http::HeaderName;
 use http::uri::{Authority, Scheme};
 
 pub(crate) use access::load_account;
-pub(crate) use tokens::{Authenticated, TokenSnapshot, Use};
+pub(crate) use tokens::{Authenticated, Rehash, TokenSnapshot, Use};
 
 use crate::keys::AccountKeys;
 

@@ -2,7 +2,8 @@
 //! secret is hashed with the server key and compared in constant time by the domain
 //! (`ServiceToken::authenticate`); a session JWT is verified (`session`) and the token it
 //! names must still exist, be enabled and unexpired. The token must belong to the
-//! application's account.
+//! application's account. A secret stored under a previous server key (during a rotation of
+//! the server key) is checked with that key, and the snapshot moves it to the current key.
 
 use gatehouse_domain::{HashPurpose, ServerKey, Timestamp};
 
@@ -34,8 +35,20 @@ pub(crate) fn verify(
         Presented::ServiceToken { client_id, secret } => {
             // Hashed before the lookup, so an unknown client id costs what a wrong secret does.
             let hash = server_key.hash(HashPurpose::ServiceTokenSecret, &secret);
+            let (who, used) = match tokens.authenticate(&client_id, &hash, &app.account.id, now) {
+                // During a rotation of the server key, a token may still hold hashes made under a
+                // previous key: only then is the secret hashed again, with that key.
+                Err(Denial::WrongSecret) => tokens.authenticate_under_previous_key(
+                    &client_id,
+                    &secret,
+                    hash,
+                    server_key,
+                    &app.account.id,
+                    now,
+                )?,
+                other => other?,
+            };
             drop(secret);
-            let (who, used) = tokens.authenticate(&client_id, &hash, &app.account.id, now)?;
             Ok(Some((who, Via::Secret(used))))
         }
         Presented::Session(jwt) => {

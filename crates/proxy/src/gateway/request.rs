@@ -90,6 +90,11 @@ impl Gateway {
         {
             self.usage.push(usage);
         }
+        if let Some((who, Via::Secret(used))) = &who
+            && let Some(rehash) = used.rehash
+        {
+            self.store_rehash(who.id, used.matched, rehash);
+        }
         outcome.token = who.as_ref().map(|(who, _)| who.id);
         if let Some((who, _)) = &who {
             outcome.client_id = Some(who.client_id.clone());

@@ -8,7 +8,8 @@ use std::sync::Mutex;
 
 use dashmap::DashMap;
 use gatehouse_domain::{
-    AccountId, AuthFailure, Grace, SecretHash, SecretMatch, ServiceToken, Timestamp, TokenId,
+    AccountId, AuthFailure, Grace, HashPurpose, KeyId, Secret, SecretHash, SecretMatch, ServerKey,
+    ServiceToken, Timestamp, TokenId,
 };
 use gatehouse_store::TokenUsage;
 
@@ -84,6 +85,16 @@ pub(crate) struct Authenticated {
 pub(crate) struct Use {
     pub matched: SecretMatch,
     pub version: u64,
+    /// Set when the secret matched a hash made under a previous server key: the store should
+    /// replace that hash by the one under the current key (the snapshot already did).
+    pub rehash: Option<Rehash>,
+}
+
+/// A stored hash to move to the current server key: `old` (under a previous key) becomes `new`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Rehash {
+    pub old: SecretHash,
+    pub new: SecretHash,
 }
 
 impl TokenSnapshot {
@@ -162,8 +173,52 @@ impl TokenSnapshot {
             AuthFailure::Expired => Denial::Expired,
             AuthFailure::Disabled => Denial::Disabled,
         })?;
-        let used = Use { matched, version: token.credentials.version() };
+        let used = Use { matched, version: token.credentials.version(), rehash: None };
         Ok((Authenticated { id: token.id, client_id: client_id.to_owned() }, used))
+    }
+
+    /// After [`TokenSnapshot::authenticate`] refused `current` (the secret's hash under the
+    /// current key) as a wrong secret: checks the secret against the token's hashes made under
+    /// a previous server key, each with its own key. On success the token holds `current` in
+    /// their place from now on, and the returned use says what the store should move. A token
+    /// whose hashes are all under the current key costs one map lookup and no hashing.
+    pub fn authenticate_under_previous_key(
+        &self,
+        client_id: &str,
+        secret: &Secret,
+        current: SecretHash,
+        server_key: &ServerKey,
+        account: &AccountId,
+        now: Timestamp,
+    ) -> Result<(Authenticated, Use), Denial> {
+        let older = self.older_key_ids(client_id, current.key_id());
+        for key_id in older.into_iter().flatten() {
+            let Some(old) = server_key.hash_with(key_id, HashPurpose::ServiceTokenSecret, secret) else {
+                continue;
+            };
+            let Ok((who, mut used)) = self.authenticate(client_id, &old, account, now) else { continue };
+            if let Some(mut token) = self.by_client.get_mut(client_id)
+                && token.credentials.version() == used.version
+            {
+                token.credentials.rehash(used.matched, current);
+            }
+            used.rehash = Some(Rehash { old, new: current });
+            return Ok((who, used));
+        }
+        Err(Denial::WrongSecret)
+    }
+
+    /// The keys of the token's stored hashes other than `current_key` (at most two: the current
+    /// and the previous secret's).
+    fn older_key_ids(&self, client_id: &str, current_key: KeyId) -> [Option<KeyId>; 2] {
+        let Some(token) = self.by_client.get(client_id) else { return [None, None] };
+        let credentials = &token.credentials;
+        let first = Some(credentials.current().key_id()).filter(|id| *id != current_key);
+        let second = credentials
+            .previous()
+            .map(|p| p.hash.key_id())
+            .filter(|id| *id != current_key && Some(*id) != first);
+        [first, second]
     }
 
     /// Whether the token named in a session is still usable (exists, same account, enabled,

@@ -123,3 +123,41 @@ fn a_use_recorded_across_a_rotation_is_dropped() {
     assert!(f.tokens.record_use(token.client_id.as_str(), used, at(10)).is_none());
     assert!(f.check(&token, "s1", 11).is_ok(), "the rotation's grace is not ended by an older use");
 }
+
+#[test]
+fn a_secret_hashed_under_a_previous_server_key_verifies_with_it_and_moves_to_the_current_key() {
+    let f = Fixture::new();
+    let mut token = f.token("s1");
+    token.rotate(f.hash("s2"), Some(at(600)), at(1));
+    f.tokens.upsert(token.clone());
+    let ring = ServerKey::generate().with_previous([f.key.clone()]);
+    let client_id = token.client_id.as_str();
+    let slow = |secret: &str, key: &ServerKey| {
+        let secret = Secret::new(secret.to_owned());
+        let current = key.hash(HashPurpose::ServiceTokenSecret, &secret);
+        f.tokens.authenticate_under_previous_key(client_id, &secret, current, key, &f.account, at(10))
+    };
+    let new_hash = |secret: &str| ring.hash(HashPurpose::ServiceTokenSecret, &Secret::new(secret.to_owned()));
+
+    // Under the current key alone, the stored hashes do not match.
+    let fast = f.tokens.authenticate(client_id, &new_hash("s2"), &f.account, at(10));
+    assert_eq!(fast.unwrap_err(), Denial::WrongSecret);
+    assert_eq!(slow("wrong", &ring).unwrap_err(), Denial::WrongSecret);
+    let without_old_key = ServerKey::from_hex(&ring.to_hex()).unwrap();
+    assert_eq!(slow("s2", &without_old_key).unwrap_err(), Denial::WrongSecret);
+
+    let (who, used) = slow("s2", &ring).unwrap();
+    assert_eq!(who.id, token.id);
+    assert_eq!(used.matched, SecretMatch::Current);
+    assert_eq!(used.rehash, Some(Rehash { old: f.hash("s2"), new: new_hash("s2") }));
+    // From now on the current-key hash matches at once, with nothing to move.
+    let (_, again) = f.tokens.authenticate(client_id, &new_hash("s2"), &f.account, at(11)).unwrap();
+    assert_eq!(again.rehash, None);
+
+    // The previous secret moves on its own.
+    let (_, used) = slow("s1", &ring).unwrap();
+    assert_eq!(used.matched, SecretMatch::Previous);
+    assert_eq!(used.rehash, Some(Rehash { old: f.hash("s1"), new: new_hash("s1") }));
+    let (_, again) = f.tokens.authenticate(client_id, &new_hash("s1"), &f.account, at(12)).unwrap();
+    assert_eq!((again.matched, again.rehash), (SecretMatch::Previous, None));
+}
