@@ -6,6 +6,7 @@
 
 mod auth;
 mod forwarding;
+mod hostile;
 mod limits;
 mod listener;
 mod origin;
