@@ -3,12 +3,24 @@
 //! response bodies of each resource. Shared by the server (which renders them) and the CLI
 //! (which reads them), so both agree by construction.
 //!
-//! Plain serde types only: no HTTP, no domain logic.
+//! Plain serde types only: no HTTP, no domain logic. Each derives `utoipa::ToSchema`, so the
+//! OpenAPI document that `gatehouse-api` serves is generated from these very types.
 
+mod access;
 mod envelope;
+mod keys;
+mod logs;
 mod service_tokens;
 mod verify;
 
-pub use envelope::{Envelope, Message, ResultInfo};
-pub use service_tokens::{CreateServiceTokenRequest, RotateServiceTokenRequest, ServiceTokenBody, UpdateServiceTokenRequest};
+pub use access::{
+    ApplicationBody, DecisionName, DeletedBody, GroupBody, OrganizationBody, OrganizationRequest, PolicyBody,
+    Rule, rule_list,
+};
+pub use envelope::{Envelope, ErrorEnvelope, Message, ResultInfo};
+pub use keys::{SigningKeysBody, UpdateKeysRequest};
+pub use logs::{AccessLogEntry, AccountBody, AuditLogEntry};
+pub use service_tokens::{
+    CreateServiceTokenRequest, RotateServiceTokenRequest, ServiceTokenBody, UpdateServiceTokenRequest,
+};
 pub use verify::TokenVerifyBody;

@@ -1,7 +1,8 @@
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// The result of `GET /user/tokens/verify` and `GET /accounts/{id}/tokens/verify`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct TokenVerifyBody {
     pub id: String,
     /// `active`, `disabled` or `expired`.

@@ -17,6 +17,7 @@ use gatehouse_domain::{Timestamp, TokenId};
 use gatehouse_store::{AccessLogQuery, AccessLogRecord, Direction, Match, PageRequest};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use utoipa::IntoParams;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::pagination::Pagination;
@@ -25,13 +26,20 @@ const DEFAULT_LIMIT: u64 = 25;
 const MAX_LIMIT: u64 = 1000;
 
 /// The query string, every value as text so that a bad one is a 12091 naming it.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AccessLogParams {
+    /// Records per page when `per_page` is not given, 1 to 1000 (default 25).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
     direction: Option<String>,
     since: Option<String>,
     until: Option<String>,
+    /// Page number, from 1.
+    #[param(value_type = Option<u32>, minimum = 1)]
     page: Option<String>,
+    /// Records per page, 1 to 1000.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     per_page: Option<String>,
     email: Option<String>,
     email_exact: Option<String>,
@@ -103,11 +111,17 @@ impl AccessLogParams {
             until: time("until", self.until.as_deref())?,
             direction,
             allowed: flag("allowed", self.allowed.as_deref(), self.allowed_op.as_deref())?,
-            is_service_token: flag("non_identity", self.non_identity.as_deref(), self.non_identity_op.as_deref())?,
+            is_service_token: flag(
+                "non_identity",
+                self.non_identity.as_deref(),
+                self.non_identity_op.as_deref(),
+            )?,
             app_uid: self
                 .app_uid
                 .as_deref()
-                .map(|id| AppId::parse(id.trim()).map_err(|_| invalid("app_uid", "must be an application UUID")))
+                .map(|id| {
+                    AppId::parse(id.trim()).map_err(|_| invalid("app_uid", "must be an application UUID"))
+                })
                 .transpose()?
                 .map(|id| matched(id, self.app_uid_op.as_deref(), "app_uidOp"))
                 .transpose()?,
@@ -119,7 +133,9 @@ impl AccessLogParams {
             service_token_id: self
                 .service_token_id
                 .as_deref()
-                .map(|id| TokenId::parse(id.trim()).map_err(|_| invalid("service_token_id", "must be a UUID")))
+                .map(|id| {
+                    TokenId::parse(id.trim()).map_err(|_| invalid("service_token_id", "must be a UUID"))
+                })
                 .transpose()?,
             client_id: self.client_id.map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()),
             page: PageRequest { offset: (page - 1).saturating_mul(per_page), limit: per_page },
@@ -184,8 +200,11 @@ fn number(name: &str, text: &str) -> Result<u64, ApiError> {
 }
 
 fn time(name: &str, text: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
-    text.map(|t| Timestamp::parse_rfc3339(t).map_err(|_| invalid(name, "must be an RFC 3339 date-time such as 2026-12-31T23:59:59Z")))
-        .transpose()
+    text.map(|t| {
+        Timestamp::parse_rfc3339(t)
+            .map_err(|_| invalid(name, "must be an RFC 3339 date-time such as 2026-12-31T23:59:59Z"))
+    })
+    .transpose()
 }
 
 /// `eq` (the default) or `neq`: true when negated.
@@ -259,7 +278,14 @@ mod tests {
 
     #[test]
     fn operators_negate_and_pages_offset() {
-        let request = parse(&[("allowed", "true"), ("allowedOp", "neq"), ("per_page", "10"), ("page", "3"), ("limit", "5")]).unwrap();
+        let request = parse(&[
+            ("allowed", "true"),
+            ("allowedOp", "neq"),
+            ("per_page", "10"),
+            ("page", "3"),
+            ("limit", "5"),
+        ])
+        .unwrap();
         let query = request.query.unwrap();
         assert_eq!(query.allowed, Some(false));
         assert_eq!(query.page, PageRequest { offset: 20, limit: 10 });
@@ -271,7 +297,9 @@ mod tests {
     fn email_filters_match_the_empty_user_email() {
         assert!(parse(&[("email", "a@example.com")]).unwrap().query.is_none());
         assert!(parse(&[("email", "a@example.com"), ("emailOp", "neq")]).unwrap().query.is_some());
-        assert!(parse(&[("email", "a"), ("emailOp", "neq"), ("email_exact", "true")]).unwrap().query.is_none());
+        assert!(
+            parse(&[("email", "a"), ("emailOp", "neq"), ("email_exact", "true")]).unwrap().query.is_none()
+        );
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! Layout: [`router`] assembles the routes (`routes/`, one file per resource); [`auth`]
 //! authenticates callers (bearer API tokens and the legacy email + key pair) and checks their
 //! account and permission; [`error`] is the one place that renders failures in the v4 envelope,
-//! with the table of error codes; [`body`] and [`pagination`] read request input leniently but
-//! precisely; [`audit`] records every change in the audit log; [`tokens`] holds the
+//! with the table of error codes; [`openapi`] holds the frame of the OpenAPI document that the
+//! handlers' `#[utoipa::path]` attributes fill in; [`body`] and [`pagination`] read request input
+//! leniently but precisely; [`audit`] records every change in the audit log; [`tokens`] holds the
 //! service-token operations that handlers call, [`access`] those
 //! of applications, policies, groups and the organization.
 //!
@@ -17,11 +18,12 @@ pub mod audit;
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod openapi;
 pub mod pagination;
 mod routes;
 mod state;
 pub mod tokens;
 
 pub use error::{ApiError, ErrorCode};
-pub use routes::router;
+pub use routes::{openapi_document, router};
 pub use state::AppState;

@@ -17,37 +17,28 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{MatchedPath, OriginalUri, Path, Query};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::get;
 use axum::{Json, Router};
 use gatehouse_api_types::{Envelope, ResultInfo};
 use serde_json::Value;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::{ApiError, ErrorCode};
+use crate::openapi;
 use crate::pagination::Pagination;
 use crate::state::AppState;
 
-/// The management API, under `/client/v4`.
+/// The management API, under `/client/v4`, with its OpenAPI document at
+/// `/client/v4/openapi.json`.
 pub fn router(state: AppState) -> Router {
-    let tokens = "/client/v4/accounts/{account_id}/access/service_tokens";
-    Router::new()
-        .route("/client/v4/accounts", get(accounts::list))
-        .route("/client/v4/user/tokens/verify", get(verify::user))
-        .route("/client/v4/accounts/{account_id}/tokens/verify", get(verify::account))
-        .route(tokens, get(service_tokens::list).post(service_tokens::create))
-        .route(
-            &format!("{tokens}/{{token_id}}"),
-            get(service_tokens::get).put(service_tokens::update).delete(service_tokens::delete),
-        )
-        .route(&format!("{tokens}/{{token_id}}/rotate"), post(service_tokens::rotate))
-        .route(&format!("{tokens}/{{token_id}}/refresh"), post(service_tokens::refresh))
-        .route("/client/v4/accounts/{account_id}/access/keys", get(keys::get).put(keys::update))
-        .route("/client/v4/accounts/{account_id}/access/keys/rotate", post(keys::rotate))
-        .route("/client/v4/accounts/{account_id}/audit_logs", get(audit_logs::list))
-        .route("/client/v4/accounts/{account_id}/access/logs/access_requests", get(access_logs::list))
-        .route("/client/v4/accounts/{account_id}/access/logs/access-requests", get(access_logs::list))
-        .merge(access_routes())
+    let (router, document) = documented_routes().split_for_parts();
+    let served = openapi::Served::new(&openapi::finish(document));
+    router
+        .route(openapi::PATH, get(move || std::future::ready(served.clone())))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -55,29 +46,38 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
 }
 
-/// Applications, policies, groups and the organization.
-fn access_routes() -> Router<AppState> {
-    let access = "/client/v4/accounts/{account_id}/access";
-    let app = format!("{access}/apps/{{app_id}}");
-    let app_policy = format!("{app}/policies/{{policy_id}}");
-    Router::new()
-        .route(&format!("{access}/apps"), get(apps::list).post(apps::create))
-        .route(&app, get(apps::get).put(apps::update).delete(apps::delete))
-        .route(&format!("{app}/revoke_tokens"), post(apps::revoke_tokens))
-        .route(&format!("{app}/policies"), get(app_policies::list).post(app_policies::create))
-        .route(&app_policy, get(app_policies::get).put(app_policies::update).delete(app_policies::delete))
-        .route(&format!("{app_policy}/make_reusable"), put(app_policies::make_reusable))
-        .route(&format!("{access}/policies"), get(policies::list).post(policies::create))
-        .route(
-            &format!("{access}/policies/{{policy_id}}"),
-            get(policies::get).put(policies::update).delete(policies::delete),
-        )
-        .route(&format!("{access}/groups"), get(groups::list).post(groups::create))
-        .route(&format!("{access}/groups/{{group_id}}"), get(groups::get).put(groups::update).delete(groups::delete))
-        .route(
-            &format!("{access}/organizations"),
-            get(organizations::get).put(organizations::update).patch(organizations::update),
-        )
+/// The OpenAPI document, as served.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    openapi::finish(documented_routes().into_openapi())
+}
+
+/// Every route with its handler's `#[utoipa::path]`: each `routes!` both mounts the handlers and
+/// adds their operations to the document, so the two cannot disagree.
+fn documented_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(accounts::list))
+        .routes(routes!(verify::user))
+        .routes(routes!(verify::account))
+        .routes(routes!(service_tokens::list, service_tokens::create))
+        .routes(routes!(service_tokens::get, service_tokens::update, service_tokens::delete))
+        .routes(routes!(service_tokens::rotate))
+        .routes(routes!(service_tokens::refresh))
+        .routes(routes!(keys::get, keys::update))
+        .routes(routes!(keys::rotate))
+        .routes(routes!(audit_logs::list))
+        .routes(routes!(access_logs::list))
+        .routes(routes!(access_logs::list_v0))
+        .routes(routes!(apps::list, apps::create))
+        .routes(routes!(apps::get, apps::update, apps::delete))
+        .routes(routes!(apps::revoke_tokens))
+        .routes(routes!(app_policies::list, app_policies::create))
+        .routes(routes!(app_policies::get, app_policies::update, app_policies::delete))
+        .routes(routes!(app_policies::make_reusable))
+        .routes(routes!(policies::list, policies::create))
+        .routes(routes!(policies::get, policies::update, policies::delete))
+        .routes(routes!(groups::list, groups::create))
+        .routes(routes!(groups::get, groups::update, groups::delete))
+        .routes(routes!(organizations::get, organizations::update))
 }
 
 /// The request span names the route template, never the raw path: a caller who pastes a secret
@@ -108,7 +108,10 @@ fn path_params<T>(path: Result<Path<T>, PathRejection>, uri: &Uri) -> Result<T, 
 /// Query parameters, with undecodable ones answered as 12091.
 fn query_params<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     query.map(|Query(params)| params).map_err(|error| {
-        ApiError::new(ErrorCode::InvalidUrlParameter, format!("access.api.error.invalid_url_parameter_value: {error}"))
+        ApiError::new(
+            ErrorCode::InvalidUrlParameter,
+            format!("access.api.error.invalid_url_parameter_value: {error}"),
+        )
     })
 }
 

@@ -6,6 +6,7 @@ use gatehouse_domain::AccountId;
 use gatehouse_domain::access::{AppId, Application, DomainPattern, PolicyLink};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
 
 use super::input::{name, session_duration, without};
 use crate::error::ApiError;
@@ -34,20 +35,31 @@ const SERVER_FIELDS: [&str; 7] =
 
 const DEFAULT_SESSION_DURATION: &str = "24h";
 
-#[derive(Debug, Deserialize)]
+/// An application as a client sends it. Fields not listed are kept and returned unchanged.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct AppInput {
+    /// Required: 1 to 350 characters.
     name: Option<String>,
+    /// Required: `self_hosted` (routed by the gateway) or another Cloudflare type (stored only).
     #[serde(rename = "type")]
     app_type: Option<String>,
+    /// Required: host with optional path, wildcards allowed, e.g. `app.example.com/api`.
     domain: Option<String>,
+    /// `{"type": "public", "uri": …}` objects; the first is `domain`.
+    #[schema(value_type = Option<Vec<Object>>)]
     destinations: Option<Vec<Value>>,
+    /// A positive Go duration (default `24h`).
     session_duration: Option<String>,
-    /// Links and inline policies; absent on a PUT means "keep the current ones".
+    /// Policy ids, `{"id", "precedence"}` links, or inline policies; absent on a PUT means "keep
+    /// the current ones".
+    #[schema(value_type = Option<Vec<Object>>)]
     pub policies: Option<Vec<Value>>,
     service_auth_401_redirect: Option<bool>,
     read_service_tokens_from_header: Option<String>,
+    /// gatehouse extension: where allowed requests go (`http://` or `https://` URL).
     origin: Option<String>,
     #[serde(flatten)]
+    #[schema(ignore)]
     extra: Map<String, Value>,
 }
 

@@ -3,10 +3,12 @@
 //! Fields the server owns (`id`, timestamps, counts) are dropped from what a client sends, so
 //! that echoing a GET back as a PUT works; every other unknown field is kept in `extra`.
 
+use gatehouse_api_types::{DecisionName, rule_list};
 use gatehouse_domain::access::{AppId, Decision, Group, GroupId, Policy, PolicyId, RuleError, parse_rules};
 use gatehouse_domain::{DurationError, TokenDuration};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
 
@@ -19,17 +21,30 @@ const POLICY_SERVER_FIELDS: [&str; 7] =
 const GROUP_SERVER_FIELDS: [&str; 4] = ["id", "created_at", "updated_at", "account_id"];
 
 /// A policy as a client sends it, reusable or app-scoped (inline in an application too).
-#[derive(Debug, Deserialize)]
+/// Fields not listed are kept and returned unchanged.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct PolicyInput {
+    /// Required: 1 to 350 characters, no control characters.
+    #[schema(value_type = String, min_length = 1, max_length = 350)]
     name: Option<String>,
+    /// Required.
+    #[schema(value_type = DecisionName)]
     decision: Option<Decision>,
+    /// Required: at least one rule; the policy matches when any matches.
+    #[schema(schema_with = rule_list, required = true)]
     include: Option<Vec<Value>>,
+    /// Every rule must match.
+    #[schema(schema_with = rule_list)]
     require: Option<Vec<Value>>,
+    /// No rule may match.
+    #[schema(schema_with = rule_list)]
     exclude: Option<Vec<Value>>,
+    /// A positive Go duration, e.g. `24h`.
     session_duration: Option<String>,
     /// Only meaningful for app-scoped policies; the caller reads it.
     pub precedence: Option<i64>,
     #[serde(flatten)]
+    #[schema(ignore)]
     extra: Map<String, Value>,
 }
 
@@ -59,13 +74,20 @@ impl PolicyInput {
 }
 
 /// An access group as a client sends it; `is_default` and the like stay in `extra`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct GroupInput {
+    /// Required: 1 to 350 characters, no control characters.
+    #[schema(value_type = String, min_length = 1, max_length = 350)]
     name: Option<String>,
+    /// Required: at least one rule.
+    #[schema(schema_with = rule_list, required = true)]
     include: Option<Vec<Value>>,
+    #[schema(schema_with = rule_list)]
     require: Option<Vec<Value>>,
+    #[schema(schema_with = rule_list)]
     exclude: Option<Vec<Value>>,
     #[serde(flatten)]
+    #[schema(ignore)]
     extra: Map<String, Value>,
 }
 

@@ -5,6 +5,7 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::Uri;
 use axum::response::Response;
+use gatehouse_api_types::{AccessLogEntry, Envelope};
 use gatehouse_store::Page;
 
 use super::{page, path_params, query_params};
@@ -13,6 +14,13 @@ use crate::auth::{Access, Caller};
 use crate::error::ApiError;
 use crate::state::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/client/v4/accounts/{account_id}/access/logs/access_requests",
+    tag = "access logs",
+    params(crate::openapi::AccountPath, AccessLogParams),
+    responses((status = 200, description = "A page of the access log", body = Envelope<Vec<AccessLogEntry>>))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -36,4 +44,22 @@ pub async fn list(
         })
         .collect();
     Ok(page(items, request.pagination, found.total))
+}
+
+/// The `access-requests` spelling of cloudflare-go v0, documented as its own operation.
+#[utoipa::path(
+    get,
+    path = "/client/v4/accounts/{account_id}/access/logs/access-requests",
+    tag = "access logs",
+    params(crate::openapi::AccountPath, AccessLogParams),
+    responses((status = 200, description = "The same as access_requests (the spelling of older clients)", body = Envelope<Vec<AccessLogEntry>>))
+)]
+pub async fn list_v0(
+    state: State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: Result<Path<String>, PathRejection>,
+    query: Result<Query<AccessLogParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    list(state, caller, uri, path, query).await
 }

@@ -4,11 +4,12 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
+use gatehouse_api_types::{DeletedBody, Envelope, PolicyBody};
 use serde_json::Value;
 
 use super::groups::NameParams;
 use super::{page, path_params, query_params, single};
-use crate::access::app_policies;
+use crate::access::{PolicyInput, app_policies};
 use crate::audit::{self, Change};
 use crate::auth::{Access, Caller};
 use crate::body::RawBody;
@@ -18,6 +19,13 @@ use crate::state::AppState;
 type AppPath = Result<Path<(String, String)>, PathRejection>;
 type PolicyPath = Result<Path<(String, String, String)>, PathRejection>;
 
+#[utoipa::path(
+    get,
+    path = "/client/v4/accounts/{account_id}/access/apps/{app_id}/policies",
+    tag = "applications",
+    params(crate::openapi::AppPath, NameParams),
+    responses((status = 200, description = "A page of the application's policies", body = Envelope<Vec<PolicyBody>>))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -32,6 +40,14 @@ pub async fn list(
     Ok(page(items, pagination, total))
 }
 
+#[utoipa::path(
+    post,
+    path = "/client/v4/accounts/{account_id}/access/apps/{app_id}/policies",
+    tag = "applications",
+    params(crate::openapi::AppPath),
+    request_body(content = PolicyInput, content_type = "application/json"),
+    responses((status = 201, description = "The new app-scoped policy", body = Envelope<PolicyBody>))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -43,10 +59,23 @@ pub async fn create(
     let account = caller.authorize(&account, Access::Write)?;
     let policy = app_policies::create(&state, &account, &app, body.json()?).await?;
     tracing::info!(app_id = %app, policy_id = %policy["id"], "app-scoped policy created");
-    audit::record(&state, &caller, &account, Change::new("create", "policy", audit::id_of(&policy)).after(Some(policy.clone()))).await;
+    audit::record(
+        &state,
+        &caller,
+        &account,
+        Change::new("create", "policy", audit::id_of(&policy)).after(Some(policy.clone())),
+    )
+    .await;
     Ok(single(StatusCode::CREATED, policy))
 }
 
+#[utoipa::path(
+    get,
+    path = "/client/v4/accounts/{account_id}/access/apps/{app_id}/policies/{policy_id}",
+    tag = "applications",
+    params(crate::openapi::AppPolicyPath),
+    responses((status = 200, description = "The policy", body = Envelope<PolicyBody>))
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -58,6 +87,14 @@ pub async fn get(
     Ok(single(StatusCode::OK, app_policies::get(&state, &account, &app, &id).await?))
 }
 
+#[utoipa::path(
+    put,
+    path = "/client/v4/accounts/{account_id}/access/apps/{app_id}/policies/{policy_id}",
+    tag = "applications",
+    params(crate::openapi::AppPolicyPath),
+    request_body(content = PolicyInput, content_type = "application/json"),
+    responses((status = 200, description = "The changed policy", body = Envelope<PolicyBody>))
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -70,10 +107,23 @@ pub async fn update(
     let old = app_policies::get(&state, &account, &app, &id).await.ok();
     let policy = app_policies::update(&state, &account, &app, &id, body.json()?).await?;
     tracing::info!(app_id = %app, policy_id = %id, "app-scoped policy updated");
-    audit::record(&state, &caller, &account, Change::new("update", "policy", &id).before(old).after(Some(policy.clone()))).await;
+    audit::record(
+        &state,
+        &caller,
+        &account,
+        Change::new("update", "policy", &id).before(old).after(Some(policy.clone())),
+    )
+    .await;
     Ok(single(StatusCode::OK, policy))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/client/v4/accounts/{account_id}/access/apps/{app_id}/policies/{policy_id}",
+    tag = "applications",
+    params(crate::openapi::AppPolicyPath),
+    responses((status = 200, description = "The id of the deleted policy", body = Envelope<DeletedBody>))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -91,6 +141,13 @@ pub async fn delete(
     Ok(single(StatusCode::OK, deleted))
 }
 
+#[utoipa::path(
+    put,
+    path = "/client/v4/accounts/{account_id}/access/apps/{app_id}/policies/{policy_id}/make_reusable",
+    tag = "applications",
+    params(crate::openapi::AppPolicyPath),
+    responses((status = 200, description = "The policy, now reusable", body = Envelope<PolicyBody>))
+)]
 pub async fn make_reusable(
     State(state): State<AppState>,
     caller: Caller,
@@ -104,6 +161,12 @@ pub async fn make_reusable(
     let old = app_policies::get(&state, &account, &app, &id).await.ok();
     let policy = app_policies::make_reusable(&state, &account, &app, &id).await?;
     tracing::info!(app_id = %app, policy_id = %id, "policy made reusable");
-    audit::record(&state, &caller, &account, Change::new("make_reusable", "policy", &id).before(old).after(Some(policy.clone()))).await;
+    audit::record(
+        &state,
+        &caller,
+        &account,
+        Change::new("make_reusable", "policy", &id).before(old).after(Some(policy.clone())),
+    )
+    .await;
     Ok(single(StatusCode::OK, policy))
 }

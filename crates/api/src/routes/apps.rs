@@ -4,29 +4,41 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
+use gatehouse_api_types::{ApplicationBody, DeletedBody, Envelope};
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::IntoParams;
 
 use super::{page, path_params, query_params, single};
+use crate::access::AppInput;
 use crate::access::apps::{self, AppFilter};
 use crate::audit::{self, Change};
 use crate::auth::{Access, Caller};
 use crate::body::RawBody;
 use crate::error::{ApiError, ErrorCode};
+use crate::openapi::EmptyEnvelope;
 use crate::pagination::Pagination;
 use crate::state::AppState;
 
 type AccountPath = Result<Path<String>, PathRejection>;
 type AppPath = Result<Path<(String, String)>, PathRejection>;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// Page number, from 1.
+    #[param(value_type = Option<u32>, minimum = 1)]
     page: Option<String>,
+    /// Items per page, 1 to 1000 (default 1000).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     per_page: Option<String>,
     name: Option<String>,
     domain: Option<String>,
     aud: Option<String>,
+    /// Case-insensitive part of the name or domain, or the exact id.
     search: Option<String>,
+    /// Match `name`, `domain` and `aud` exactly (`true` or `false`).
+    #[param(value_type = Option<bool>)]
     exact: Option<String>,
 }
 
@@ -53,6 +65,13 @@ impl ListParams {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/client/v4/accounts/{account_id}/access/apps",
+    tag = "applications",
+    params(crate::openapi::AccountPath, ListParams),
+    responses((status = 200, description = "A page of the applications", body = Envelope<Vec<ApplicationBody>>))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -67,6 +86,14 @@ pub async fn list(
     Ok(page(items, pagination, total))
 }
 
+#[utoipa::path(
+    post,
+    path = "/client/v4/accounts/{account_id}/access/apps",
+    tag = "applications",
+    params(crate::openapi::AccountPath),
+    request_body(content = AppInput, content_type = "application/json"),
+    responses((status = 201, description = "The new application", body = Envelope<ApplicationBody>))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -77,10 +104,23 @@ pub async fn create(
     let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
     let app = apps::create(&state, &account, body.json()?).await?;
     tracing::info!(app_id = %app["id"], "application created");
-    audit::record(&state, &caller, &account, Change::new("create", "application", audit::id_of(&app)).after(Some(app.clone()))).await;
+    audit::record(
+        &state,
+        &caller,
+        &account,
+        Change::new("create", "application", audit::id_of(&app)).after(Some(app.clone())),
+    )
+    .await;
     Ok(single(StatusCode::CREATED, app))
 }
 
+#[utoipa::path(
+    get,
+    path = "/client/v4/accounts/{account_id}/access/apps/{app_id}",
+    tag = "applications",
+    params(crate::openapi::AppPath),
+    responses((status = 200, description = "The application", body = Envelope<ApplicationBody>))
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -92,6 +132,14 @@ pub async fn get(
     Ok(single(StatusCode::OK, apps::get(&state, &account, &id).await?))
 }
 
+#[utoipa::path(
+    put,
+    path = "/client/v4/accounts/{account_id}/access/apps/{app_id}",
+    tag = "applications",
+    params(crate::openapi::AppPath),
+    request_body(content = AppInput, content_type = "application/json"),
+    responses((status = 200, description = "The changed application", body = Envelope<ApplicationBody>))
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -104,10 +152,23 @@ pub async fn update(
     let old = apps::get(&state, &account, &id).await.ok();
     let app = apps::update(&state, &account, &id, body.json()?).await?;
     tracing::info!(app_id = %id, "application updated");
-    audit::record(&state, &caller, &account, Change::new("update", "application", &id).before(old).after(Some(app.clone()))).await;
+    audit::record(
+        &state,
+        &caller,
+        &account,
+        Change::new("update", "application", &id).before(old).after(Some(app.clone())),
+    )
+    .await;
     Ok(single(StatusCode::OK, app))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/client/v4/accounts/{account_id}/access/apps/{app_id}",
+    tag = "applications",
+    params(crate::openapi::AppPath),
+    responses((status = 200, description = "The id of the deleted application", body = Envelope<DeletedBody>))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -125,6 +186,13 @@ pub async fn delete(
     Ok(single(StatusCode::OK, deleted))
 }
 
+#[utoipa::path(
+    post,
+    path = "/client/v4/accounts/{account_id}/access/apps/{app_id}/revoke_tokens",
+    tag = "applications",
+    params(crate::openapi::AppPath),
+    responses((status = 200, description = "Sessions issued before now are refused; result is null", body = EmptyEnvelope))
+)]
 pub async fn revoke_tokens(
     State(state): State<AppState>,
     caller: Caller,

@@ -7,9 +7,11 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::Uri;
 use axum::response::Response;
+use gatehouse_api_types::{AuditLogEntry, Envelope};
 use gatehouse_domain::Timestamp;
 use gatehouse_store::AuditFilter;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::{page, path_params, query_params};
 use crate::audit;
@@ -18,12 +20,21 @@ use crate::error::{ApiError, ErrorCode};
 use crate::pagination::Pagination;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// Page number, from 1.
+    #[param(value_type = Option<u32>, minimum = 1)]
     page: Option<String>,
+    /// Items per page, 1 to 1000 (default 1000).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     per_page: Option<String>,
+    /// Only records at or after this RFC 3339 time or `YYYY-MM-DD` date.
     since: Option<String>,
+    /// Only records before this RFC 3339 time or `YYYY-MM-DD` date.
     before: Option<String>,
+    /// `desc` (newest first, the default) or `asc`.
+    #[param(pattern = "^(asc|desc)$")]
     direction: Option<String>,
     #[serde(rename = "action.type")]
     action: Option<String>,
@@ -55,6 +66,13 @@ impl ListParams {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/client/v4/accounts/{account_id}/audit_logs",
+    tag = "audit logs",
+    params(crate::openapi::AccountPath, ListParams),
+    responses((status = 200, description = "A page of the audit log", body = Envelope<Vec<AuditLogEntry>>))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,

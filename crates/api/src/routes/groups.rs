@@ -4,11 +4,13 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
+use gatehouse_api_types::{DeletedBody, Envelope, GroupBody};
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::IntoParams;
 
 use super::{page, path_params, query_params, single};
-use crate::access::{NameFilter, groups};
+use crate::access::{GroupInput, NameFilter, groups};
 use crate::audit::{self, Change};
 use crate::auth::{Access, Caller};
 use crate::body::RawBody;
@@ -20,11 +22,18 @@ type AccountPath = Result<Path<String>, PathRejection>;
 type GroupPath = Result<Path<(String, String)>, PathRejection>;
 
 /// `page`, `per_page`, `name`, `search`: the query of the group and policy lists.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NameParams {
+    /// Page number, from 1.
+    #[param(value_type = Option<u32>, minimum = 1)]
     page: Option<String>,
+    /// Items per page, 1 to 1000 (default 1000).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     per_page: Option<String>,
+    /// Exact name.
     name: Option<String>,
+    /// Case-insensitive part of the name, or the exact id.
     search: Option<String>,
 }
 
@@ -39,6 +48,13 @@ impl NameParams {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/client/v4/accounts/{account_id}/access/groups",
+    tag = "groups",
+    params(crate::openapi::AccountPath, NameParams),
+    responses((status = 200, description = "A page of the access groups", body = Envelope<Vec<GroupBody>>))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -52,6 +68,14 @@ pub async fn list(
     Ok(page(items, pagination, total))
 }
 
+#[utoipa::path(
+    post,
+    path = "/client/v4/accounts/{account_id}/access/groups",
+    tag = "groups",
+    params(crate::openapi::AccountPath),
+    request_body(content = GroupInput, content_type = "application/json"),
+    responses((status = 201, description = "The new group", body = Envelope<GroupBody>))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -62,10 +86,23 @@ pub async fn create(
     let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
     let group = groups::create(&state, &account, body.json()?).await?;
     tracing::info!(group_id = %group["id"], "access group created");
-    audit::record(&state, &caller, &account, Change::new("create", "group", audit::id_of(&group)).after(Some(group.clone()))).await;
+    audit::record(
+        &state,
+        &caller,
+        &account,
+        Change::new("create", "group", audit::id_of(&group)).after(Some(group.clone())),
+    )
+    .await;
     Ok(single(StatusCode::CREATED, group))
 }
 
+#[utoipa::path(
+    get,
+    path = "/client/v4/accounts/{account_id}/access/groups/{group_id}",
+    tag = "groups",
+    params(crate::openapi::GroupPath),
+    responses((status = 200, description = "The group", body = Envelope<GroupBody>))
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -77,6 +114,14 @@ pub async fn get(
     Ok(single(StatusCode::OK, groups::get(&state, &account, &id).await?))
 }
 
+#[utoipa::path(
+    put,
+    path = "/client/v4/accounts/{account_id}/access/groups/{group_id}",
+    tag = "groups",
+    params(crate::openapi::GroupPath),
+    request_body(content = GroupInput, content_type = "application/json"),
+    responses((status = 200, description = "The changed group", body = Envelope<GroupBody>))
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -89,10 +134,23 @@ pub async fn update(
     let old = groups::get(&state, &account, &id).await.ok();
     let group = groups::update(&state, &account, &id, body.json()?).await?;
     tracing::info!(group_id = %id, "access group updated");
-    audit::record(&state, &caller, &account, Change::new("update", "group", &id).before(old).after(Some(group.clone()))).await;
+    audit::record(
+        &state,
+        &caller,
+        &account,
+        Change::new("update", "group", &id).before(old).after(Some(group.clone())),
+    )
+    .await;
     Ok(single(StatusCode::OK, group))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/client/v4/accounts/{account_id}/access/groups/{group_id}",
+    tag = "groups",
+    params(crate::openapi::GroupPath),
+    responses((status = 200, description = "The id of the deleted group", body = Envelope<DeletedBody>))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,

@@ -8,11 +8,10 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
-use gatehouse_api_types::Envelope;
+use gatehouse_api_types::{Envelope, SigningKeysBody, UpdateKeysRequest};
 use gatehouse_domain::signing::{DEFAULT_KEY_BITS, SigningError, SigningKeys};
 use gatehouse_domain::{AccountId, Timestamp};
 use gatehouse_store::{Resource, ResourceChange, ResourceKind, StoreError};
-use serde::{Deserialize, Serialize};
 
 use super::path_params;
 use crate::audit::{self, Change};
@@ -26,18 +25,13 @@ type AccountPath = Result<Path<String>, PathRejection>;
 /// How many times a change is re-applied when a concurrent writer got there first.
 const MAX_ATTEMPTS: usize = 8;
 
-#[derive(Debug, Serialize)]
-struct KeysBody {
-    key_rotation_interval_days: u32,
-    days_until_next_rotation: u32,
-    last_key_rotation_at: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct UpdateKeysRequest {
-    key_rotation_interval_days: u32,
-}
-
+#[utoipa::path(
+    get,
+    path = "/client/v4/accounts/{account_id}/access/keys",
+    tag = "signing keys",
+    params(crate::openapi::AccountPath),
+    responses((status = 200, description = "The rotation schedule of the JWT signing keys", body = Envelope<SigningKeysBody>))
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -49,6 +43,14 @@ pub async fn get(
     Ok(respond(&state, &keys))
 }
 
+#[utoipa::path(
+    put,
+    path = "/client/v4/accounts/{account_id}/access/keys",
+    tag = "signing keys",
+    params(crate::openapi::AccountPath),
+    request_body(content = UpdateKeysRequest, content_type = "application/json"),
+    responses((status = 200, description = "The new schedule", body = Envelope<SigningKeysBody>))
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -68,6 +70,13 @@ pub async fn update(
     Ok(respond(&state, &keys))
 }
 
+#[utoipa::path(
+    post,
+    path = "/client/v4/accounts/{account_id}/access/keys/rotate",
+    tag = "signing keys",
+    params(crate::openapi::AccountPath),
+    responses((status = 200, description = "The schedule after rotating now", body = Envelope<SigningKeysBody>))
+)]
 pub async fn rotate(
     State(state): State<AppState>,
     caller: Caller,
@@ -89,7 +98,7 @@ pub async fn rotate(
 }
 
 fn respond(state: &AppState, keys: &SigningKeys) -> Response {
-    let body = KeysBody {
+    let body = SigningKeysBody {
         key_rotation_interval_days: keys.key_rotation_interval_days,
         days_until_next_rotation: keys.days_until_next_rotation(state.clock.now()),
         last_key_rotation_at: keys.last_key_rotation_at.to_string(),

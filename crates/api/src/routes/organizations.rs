@@ -4,6 +4,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
+use gatehouse_api_types::{Envelope, OrganizationBody, OrganizationRequest};
 
 use super::{path_params, single};
 use crate::access::organization;
@@ -15,6 +16,13 @@ use crate::state::AppState;
 
 type AccountPath = Result<Path<String>, PathRejection>;
 
+#[utoipa::path(
+    get,
+    path = "/client/v4/accounts/{account_id}/access/organizations",
+    tag = "organization",
+    params(crate::openapi::AccountPath),
+    responses((status = 200, description = "The organization (created with defaults on first read)", body = Envelope<OrganizationBody>))
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -25,6 +33,14 @@ pub async fn get(
     Ok(single(StatusCode::OK, organization::get(&state, &account).await?))
 }
 
+#[utoipa::path(
+    method(put, patch),
+    path = "/client/v4/accounts/{account_id}/access/organizations",
+    tag = "organization",
+    params(crate::openapi::AccountPath),
+    request_body(content = OrganizationRequest, content_type = "application/json"),
+    responses((status = 200, description = "The organization with the given fields changed", body = Envelope<OrganizationBody>))
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -36,7 +52,8 @@ pub async fn update(
     let old = organization::peek(&state, &account).await.ok().flatten();
     let organization = organization::update(&state, &account, body.json()?).await?;
     tracing::info!("access organization updated");
-    let change = Change::new("update", "organization", account.as_str()).before(old).after(Some(organization.clone()));
+    let change =
+        Change::new("update", "organization", account.as_str()).before(old).after(Some(organization.clone()));
     audit::record(&state, &caller, &account, change).await;
     Ok(single(StatusCode::OK, organization))
 }

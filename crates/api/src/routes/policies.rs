@@ -4,11 +4,12 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
+use gatehouse_api_types::{DeletedBody, Envelope, PolicyBody};
 use serde_json::Value;
 
 use super::groups::NameParams;
 use super::{page, path_params, query_params, single};
-use crate::access::policies;
+use crate::access::{PolicyInput, policies};
 use crate::audit::{self, Change};
 use crate::auth::{Access, Caller};
 use crate::body::RawBody;
@@ -18,6 +19,13 @@ use crate::state::AppState;
 type AccountPath = Result<Path<String>, PathRejection>;
 type PolicyPath = Result<Path<(String, String)>, PathRejection>;
 
+#[utoipa::path(
+    get,
+    path = "/client/v4/accounts/{account_id}/access/policies",
+    tag = "policies",
+    params(crate::openapi::AccountPath, NameParams),
+    responses((status = 200, description = "A page of the reusable policies", body = Envelope<Vec<PolicyBody>>))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -31,6 +39,14 @@ pub async fn list(
     Ok(page(items, pagination, total))
 }
 
+#[utoipa::path(
+    post,
+    path = "/client/v4/accounts/{account_id}/access/policies",
+    tag = "policies",
+    params(crate::openapi::AccountPath),
+    request_body(content = PolicyInput, content_type = "application/json"),
+    responses((status = 201, description = "The new reusable policy", body = Envelope<PolicyBody>))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -41,10 +57,23 @@ pub async fn create(
     let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
     let policy = policies::create(&state, &account, body.json()?).await?;
     tracing::info!(policy_id = %policy["id"], "reusable policy created");
-    audit::record(&state, &caller, &account, Change::new("create", "policy", audit::id_of(&policy)).after(Some(policy.clone()))).await;
+    audit::record(
+        &state,
+        &caller,
+        &account,
+        Change::new("create", "policy", audit::id_of(&policy)).after(Some(policy.clone())),
+    )
+    .await;
     Ok(single(StatusCode::CREATED, policy))
 }
 
+#[utoipa::path(
+    get,
+    path = "/client/v4/accounts/{account_id}/access/policies/{policy_id}",
+    tag = "policies",
+    params(crate::openapi::PolicyPath),
+    responses((status = 200, description = "The policy", body = Envelope<PolicyBody>))
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -56,6 +85,14 @@ pub async fn get(
     Ok(single(StatusCode::OK, policies::get(&state, &account, &id).await?))
 }
 
+#[utoipa::path(
+    put,
+    path = "/client/v4/accounts/{account_id}/access/policies/{policy_id}",
+    tag = "policies",
+    params(crate::openapi::PolicyPath),
+    request_body(content = PolicyInput, content_type = "application/json"),
+    responses((status = 200, description = "The changed policy", body = Envelope<PolicyBody>))
+)]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -68,10 +105,23 @@ pub async fn update(
     let old = policies::get(&state, &account, &id).await.ok();
     let policy = policies::update(&state, &account, &id, body.json()?).await?;
     tracing::info!(policy_id = %id, "reusable policy updated");
-    audit::record(&state, &caller, &account, Change::new("update", "policy", &id).before(old).after(Some(policy.clone()))).await;
+    audit::record(
+        &state,
+        &caller,
+        &account,
+        Change::new("update", "policy", &id).before(old).after(Some(policy.clone())),
+    )
+    .await;
     Ok(single(StatusCode::OK, policy))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/client/v4/accounts/{account_id}/access/policies/{policy_id}",
+    tag = "policies",
+    params(crate::openapi::PolicyPath),
+    responses((status = 200, description = "The id of the deleted policy", body = Envelope<DeletedBody>))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,

@@ -1,14 +1,18 @@
 //! `/accounts/{account_id}/access/service_tokens[/{token_id}[/rotate|/refresh]]`.
 
+use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use gatehouse_api_types::{Envelope, ResultInfo, ServiceTokenBody};
+use gatehouse_api_types::{
+    CreateServiceTokenRequest, Envelope, ResultInfo, RotateServiceTokenRequest, ServiceTokenBody,
+    UpdateServiceTokenRequest,
+};
 use gatehouse_domain::{AccountId, ServiceToken};
 use gatehouse_store::TokenFilter;
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::path_params;
 use crate::audit::{self, Change};
@@ -22,14 +26,28 @@ use crate::tokens;
 type AccountPath = Result<Path<String>, PathRejection>;
 type TokenPath = Result<Path<(String, String)>, PathRejection>;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// Page number, from 1.
+    #[param(value_type = Option<u32>, minimum = 1)]
     page: Option<String>,
+    /// Items per page, 1 to 1000 (default 1000).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     per_page: Option<String>,
+    /// Exact name.
     name: Option<String>,
+    /// Case-insensitive part of the name, or the exact id or client id.
     search: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/client/v4/accounts/{account_id}/access/service_tokens",
+    tag = "service tokens",
+    params(crate::openapi::AccountPath, ListParams),
+    responses((status = 200, description = "A page of the account's service tokens", body = Envelope<Vec<ServiceTokenBody>>))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -39,7 +57,10 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let account = caller.authorize(&path_params(path, &uri)?, Access::Read)?;
     let Query(params) = query.map_err(|e| {
-        ApiError::new(ErrorCode::InvalidUrlParameter, format!("access.api.error.invalid_url_parameter_value: {e}"))
+        ApiError::new(
+            ErrorCode::InvalidUrlParameter,
+            format!("access.api.error.invalid_url_parameter_value: {e}"),
+        )
     })?;
     let pagination = Pagination::parse(params.page.as_deref(), params.per_page.as_deref())?;
     let filter = TokenFilter {
@@ -52,7 +73,21 @@ pub async fn list(
     Ok(Json(Envelope::list(bodies, info)).into_response())
 }
 
-pub async fn create(State(state): State<AppState>, caller: Caller, uri: Uri, path: AccountPath, body: RawBody) -> Result<Response, ApiError> {
+#[utoipa::path(
+    post,
+    path = "/client/v4/accounts/{account_id}/access/service_tokens",
+    tag = "service tokens",
+    params(crate::openapi::AccountPath),
+    request_body(content = CreateServiceTokenRequest, content_type = "application/json"),
+    responses((status = 201, description = "The new token, with its client_secret (shown only here)", body = Envelope<ServiceTokenBody>))
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: AccountPath,
+    body: RawBody,
+) -> Result<Response, ApiError> {
     let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
     let shown = tokens::create(&state, account.clone(), body.json()?).await?;
     tracing::info!(token_id = %shown.token.id, client_id = %shown.token.client_id, "service token created");
@@ -60,14 +95,40 @@ pub async fn create(State(state): State<AppState>, caller: Caller, uri: Uri, pat
     Ok(token_response(StatusCode::CREATED, shown.body()))
 }
 
-pub async fn get(State(state): State<AppState>, caller: Caller, uri: Uri, path: TokenPath) -> Result<Response, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/client/v4/accounts/{account_id}/access/service_tokens/{token_id}",
+    tag = "service tokens",
+    params(crate::openapi::TokenPath),
+    responses((status = 200, description = "The token", body = Envelope<ServiceTokenBody>))
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: TokenPath,
+) -> Result<Response, ApiError> {
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Read)?;
     let token = tokens::get(&state, &account, &id).await?;
     Ok(token_response(StatusCode::OK, tokens::body(&token, None)))
 }
 
-pub async fn update(State(state): State<AppState>, caller: Caller, uri: Uri, path: TokenPath, body: RawBody) -> Result<Response, ApiError> {
+#[utoipa::path(
+    put,
+    path = "/client/v4/accounts/{account_id}/access/service_tokens/{token_id}",
+    tag = "service tokens",
+    params(crate::openapi::TokenPath),
+    request_body(content = UpdateServiceTokenRequest, content_type = "application/json"),
+    responses((status = 200, description = "The changed token (with a new client_secret when client_secret_version went up)", body = Envelope<ServiceTokenBody>))
+)]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: TokenPath,
+    body: RawBody,
+) -> Result<Response, ApiError> {
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
     let old = before(&state, &account, &id).await;
@@ -77,7 +138,20 @@ pub async fn update(State(state): State<AppState>, caller: Caller, uri: Uri, pat
     Ok(token_response(StatusCode::OK, shown.body()))
 }
 
-pub async fn delete(State(state): State<AppState>, caller: Caller, uri: Uri, path: TokenPath, body: RawBody) -> Result<Response, ApiError> {
+#[utoipa::path(
+    delete,
+    path = "/client/v4/accounts/{account_id}/access/service_tokens/{token_id}",
+    tag = "service tokens",
+    params(crate::openapi::TokenPath),
+    responses((status = 200, description = "The deleted token", body = Envelope<ServiceTokenBody>))
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: TokenPath,
+    body: RawBody,
+) -> Result<Response, ApiError> {
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<serde_json::Value>()?;
@@ -94,7 +168,21 @@ pub async fn delete(State(state): State<AppState>, caller: Caller, uri: Uri, pat
     Ok(token_response(StatusCode::OK, tokens::body(&token, None)))
 }
 
-pub async fn rotate(State(state): State<AppState>, caller: Caller, uri: Uri, path: TokenPath, body: RawBody) -> Result<Response, ApiError> {
+#[utoipa::path(
+    post,
+    path = "/client/v4/accounts/{account_id}/access/service_tokens/{token_id}/rotate",
+    tag = "service tokens",
+    params(crate::openapi::TokenPath),
+    request_body(content = Option<RotateServiceTokenRequest>, content_type = "application/json", description = "Optional"),
+    responses((status = 200, description = "The token with its new client_secret (the body is optional)", body = Envelope<ServiceTokenBody>))
+)]
+pub async fn rotate(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: TokenPath,
+    body: RawBody,
+) -> Result<Response, ApiError> {
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
     let old = before(&state, &account, &id).await;
@@ -104,7 +192,20 @@ pub async fn rotate(State(state): State<AppState>, caller: Caller, uri: Uri, pat
     Ok(token_response(StatusCode::OK, shown.body()))
 }
 
-pub async fn refresh(State(state): State<AppState>, caller: Caller, uri: Uri, path: TokenPath, body: RawBody) -> Result<Response, ApiError> {
+#[utoipa::path(
+    post,
+    path = "/client/v4/accounts/{account_id}/access/service_tokens/{token_id}/refresh",
+    tag = "service tokens",
+    params(crate::openapi::TokenPath),
+    responses((status = 200, description = "The token, its expiry extended from now", body = Envelope<ServiceTokenBody>))
+)]
+pub async fn refresh(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: TokenPath,
+    body: RawBody,
+) -> Result<Response, ApiError> {
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<serde_json::Value>()?;

@@ -2,23 +2,36 @@
 //! for a script to check its API token. gatehouse's tokens belong to one account and are
 //! accepted on both paths (on the account path only for their own account).
 
+use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use gatehouse_api_types::{Envelope, Message, TokenVerifyBody};
 use gatehouse_domain::{ApiToken, ApiTokenKind, HashPurpose};
 
-use crate::auth::{presented_credential, Presented};
+use crate::auth::{Presented, presented_credential};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/client/v4/user/tokens/verify",
+    tag = "api tokens",
+    responses((status = 200, description = "The token is valid and active", body = Envelope<TokenVerifyBody>))
+)]
 pub async fn user(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let token = verify(&state, &headers).await?;
     Ok(render(&token))
 }
 
+#[utoipa::path(
+    get,
+    path = "/client/v4/accounts/{account_id}/tokens/verify",
+    tag = "api tokens",
+    params(crate::openapi::AccountPath),
+    responses((status = 200, description = "The token is valid, active and of this account", body = Envelope<TokenVerifyBody>))
+)]
 pub async fn account(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -38,7 +51,9 @@ async fn verify(state: &AppState, headers: &HeaderMap) -> Result<ApiToken, ApiEr
     };
     let hash = state.key.hash(HashPurpose::ApiToken, &secret);
     match state.store.find_api_token(&hash).await? {
-        Some(token) if token.kind == ApiTokenKind::Bearer && token.status(state.clock.now()) == "active" => Ok(token),
+        Some(token) if token.kind == ApiTokenKind::Bearer && token.status(state.clock.now()) == "active" => {
+            Ok(token)
+        }
         _ => Err(invalid()),
     }
 }

@@ -14,6 +14,7 @@ mod auth;
 mod errors;
 mod groups;
 mod keys;
+mod openapi;
 mod organizations;
 mod policies;
 mod service_tokens;

@@ -1,0 +1,140 @@
+//! Applications, policies, groups and the organization as the API returns them. The server keeps
+//! every field a client sent and returns it unchanged, so these objects may carry more fields
+//! than listed here; the listed ones are those gatehouse sets or interprets.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+/// What a matching policy does (dashboard names: Allow, Block, Service Auth, Bypass).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionName {
+    Allow,
+    Deny,
+    NonIdentity,
+    Bypass,
+}
+
+/// A rule of `include`, `require` or `exclude`: one key naming the selector, e.g.
+/// `{"service_token": {"token_id": "…"}}`, `{"any_valid_service_token": {}}`,
+/// `{"group": {"id": "…"}}`, `{"ip": {"ip": "10.0.0.0/8"}}`.
+pub type Rule = Map<String, Value>;
+
+/// The schema of a rule list: objects with exactly one key whose value is an object (what
+/// `gatehouse_domain::access::parse_rules` accepts; selectors it does not know are stored).
+pub fn rule_list() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{AdditionalProperties, ArrayBuilder, ObjectBuilder, Type};
+    let selector = ObjectBuilder::new().schema_type(Type::Object);
+    let rule = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some("One selector: {\"everyone\": {}}, {\"ip\": {\"ip\": \"10.0.0.0/8\"}}, {\"service_token\": {\"token_id\": …}}, {\"group\": {\"id\": …}}"))
+        .min_properties(Some(1))
+        .max_properties(Some(1))
+        .additional_properties(Some(AdditionalProperties::RefOr(selector.build().into())));
+    ArrayBuilder::new().items(rule).build()
+}
+
+/// A policy: reusable (account-level) or app-scoped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PolicyBody {
+    pub id: String,
+    pub name: String,
+    pub decision: DecisionName,
+    #[schema(schema_with = rule_list)]
+    pub include: Vec<Rule>,
+    #[schema(schema_with = rule_list)]
+    pub require: Vec<Rule>,
+    #[schema(schema_with = rule_list)]
+    pub exclude: Vec<Rule>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_duration: Option<String>,
+    /// Order within an application: present where the policy is shown as part of one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precedence: Option<i64>,
+    pub reusable: bool,
+    /// How many applications link the policy (reusable policy routes only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_count: Option<u64>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A protected application, its policies expanded in precedence order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ApplicationBody {
+    pub id: String,
+    /// 64 lowercase hex, stable for the application's life: the JWT audience.
+    pub aud: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub app_type: String,
+    pub domain: String,
+    #[schema(value_type = Vec<Object>)]
+    pub destinations: Vec<Map<String, Value>>,
+    pub session_duration: String,
+    pub policies: Vec<PolicyBody>,
+    pub service_auth_401_redirect: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_service_tokens_from_header: Option<String>,
+    /// gatehouse extension: where allowed requests go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// Sessions issued before this instant are refused (`revoke_tokens`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions_revoked_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// An access group: a named set of rules, used in policies as `{"group":{"id":…}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct GroupBody {
+    pub id: String,
+    pub name: String,
+    #[schema(schema_with = rule_list)]
+    pub include: Vec<Rule>,
+    #[schema(schema_with = rule_list)]
+    pub require: Vec<Rule>,
+    #[schema(schema_with = rule_list)]
+    pub exclude: Vec<Rule>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The account's Access organization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OrganizationBody {
+    pub name: String,
+    /// The JWT issuer host (`iss` = `https://<auth_domain>`).
+    pub auth_domain: String,
+    pub strict_service_token_auth: bool,
+    /// `{"days": 30..365}`: disable tokens unused for that long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub service_token_inactivity: Option<Map<String, Value>>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `PUT` or `PATCH …/access/organizations`: only the fields given change; other fields are kept
+/// and returned unchanged.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OrganizationRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_domain: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strict_service_token_auth: Option<bool>,
+    /// `{"days": 30..365}`, or `null` to remove the setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub service_token_inactivity: Option<Map<String, Value>>,
+}
+
+/// The result of a delete: the id of what was deleted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DeletedBody {
+    pub id: String,
+}
