@@ -20,7 +20,10 @@ impl FromRequest<AppState> for RawBody {
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let limit = state.body_limit;
         axum::body::to_bytes(request.into_body(), limit).await.map(RawBody).map_err(|_| {
-            ApiError::new(ErrorCode::BodyTooLarge, format!("Request body too large: the limit is {limit} bytes"))
+            ApiError::new(
+                ErrorCode::BodyTooLarge,
+                format!("Request body too large: the limit is {limit} bytes"),
+            )
         })
     }
 }
@@ -29,7 +32,10 @@ impl RawBody {
     /// Parses a required JSON body.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         if is_blank(&self.0) {
-            return Err(ApiError::new(ErrorCode::MalformedJson, "Malformed JSON in request body: the body is empty"));
+            return Err(ApiError::new(
+                ErrorCode::MalformedJson,
+                "Malformed JSON in request body: the body is empty",
+            ));
         }
         parse(&self.0)
     }
@@ -44,8 +50,17 @@ fn is_blank(bytes: &[u8]) -> bool {
     bytes.iter().all(u8::is_ascii_whitespace)
 }
 
+/// Parses a body that must be one JSON object in UTF-8. Both are checked on the whole body, not
+/// only on the fields the route reads: serde skips unread strings without validating them, and
+/// reads a struct from an array by position (`["new name"]` would rename a token).
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|error| {
+        ApiError::new(
+            ErrorCode::MalformedJson,
+            format!("Malformed JSON in request body: not valid UTF-8 (at byte {})", error.valid_up_to()),
+        )
+    })?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
@@ -59,9 +74,12 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             ApiError::new(ErrorCode::MalformedJson, format!("Malformed JSON in request body: {inner}"))
         }
     })?;
-    deserializer
-        .end()
-        .map_err(|error| ApiError::new(ErrorCode::MalformedJson, format!("Malformed JSON in request body: {error}")))?;
+    deserializer.end().map_err(|error| {
+        ApiError::new(ErrorCode::MalformedJson, format!("Malformed JSON in request body: {error}"))
+    })?;
+    if !text.trim_start().starts_with('{') {
+        return Err(ApiError::invalid("the body must be a JSON object"));
+    }
     Ok(value)
 }
 
@@ -107,6 +125,26 @@ mod tests {
             let error = body(text).json::<Sample>().unwrap_err();
             assert_eq!(error.code, ErrorCode::MalformedJson, "{text:?}");
         }
+    }
+
+    #[test]
+    fn invalid_utf8_is_6007_even_in_a_field_the_route_does_not_read() {
+        let error = RawBody(Bytes::from_static(b"{\"name\":\"x\",\"unread\":\"\xff\"}"))
+            .json::<Sample>()
+            .unwrap_err();
+        assert_eq!(error.code, ErrorCode::MalformedJson);
+        assert!(error.message.contains("UTF-8"), "{}", error.message);
+    }
+
+    #[test]
+    fn arrays_and_scalars_are_not_read_as_objects() {
+        for text in ["[]", r#"["x", true]"#, "null", "42"] {
+            let error = body(text).json_or_default::<Sample>().unwrap_err();
+            assert_eq!(error.code, ErrorCode::InvalidRequest, "{text}");
+            let error = body(text).json::<serde_json::Value>().unwrap_err();
+            assert!(error.message.contains("JSON object"), "{text}: {}", error.message);
+        }
+        assert!(body(r#" {"name":"x"}"#).json::<Sample>().is_ok());
     }
 
     #[test]
