@@ -11,6 +11,7 @@ mod access_logs;
 mod apps;
 mod audit_logs;
 mod auth;
+mod bad_input;
 mod errors;
 mod groups;
 mod keys;
