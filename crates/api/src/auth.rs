@@ -1,7 +1,8 @@
 //! Who is calling: `Authorization: Bearer <api token>`, or the legacy `X-Auth-Email` +
-//! `X-Auth-Key` pair. Credentials are looked up by their keyed hash; the value itself is never
-//! logged or echoed. [`Caller::authorize`] then checks the account in the path and whether the
-//! credential may write.
+//! `X-Auth-Key` pair. Credentials are looked up by their keyed hash (under a previous server key
+//! too, during a rotation of the key); the value itself is never logged or echoed.
+//! [`Caller::authorize`] then checks the account in the path and whether the credential may
+//! write.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -51,8 +52,7 @@ impl FromRequestParts<AppState> for Caller {
             Presented::Bearer(secret) => (secret, None),
             Presented::GlobalKey { email, key } => (key, Some(email)),
         };
-        let hash = state.key.hash(HashPurpose::ApiToken, &secret);
-        let found = state.store.find_api_token(&hash).await?;
+        let found = find(state, &secret).await?;
         let now = state.clock.now();
         let token = match (found, email) {
             (Some(token), None) if token.kind == ApiTokenKind::Bearer && token.status(now) == "active" => token,
@@ -69,6 +69,28 @@ impl FromRequestParts<AppState> for Caller {
             .map(|axum::extract::ConnectInfo(peer)| peer.ip());
         Ok(Caller { token, ip })
     }
+}
+
+/// The token stored with the hash of `secret`: under the current server key, else (during a
+/// rotation of the server key) under each previous key, in which case the stored hash moves to
+/// the current key at once.
+async fn find(state: &AppState, secret: &Secret) -> Result<Option<ApiToken>, ApiError> {
+    let hash = state.key.hash(HashPurpose::ApiToken, secret);
+    if let Some(token) = state.store.find_api_token(&hash).await? {
+        return Ok(Some(token));
+    }
+    for old in state.key.previous_hashes(HashPurpose::ApiToken, secret) {
+        let Some(mut token) = state.store.find_api_token(&old).await? else { continue };
+        match state.store.rehash_api_token(&token.id, &old, &hash).await {
+            Ok(_) => token.hash = hash,
+            // The token is valid either way; the move is tried again at its next use.
+            Err(error) => {
+                tracing::warn!(token = %token.id, %error, "could not store an API token's hash under the current key");
+            }
+        }
+        return Ok(Some(token));
+    }
+    Ok(None)
 }
 
 fn matches_email(token: &ApiToken, email: &str) -> bool {

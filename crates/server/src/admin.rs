@@ -1,12 +1,14 @@
 //! Offline administration of a data directory: minting management API tokens without going
 //! through the API (for the first read-only token, for automation, or after losing the admin
-//! token). Works while the server runs: SQLite in WAL mode takes the concurrent writer.
+//! token), and counting what is stored under each server key during a rotation. Works while
+//! the server runs: SQLite in WAL mode takes the concurrent writer.
 
 use gatehouse_domain::{AccountId, ApiToken, ApiTokenKind, Clock, HashPurpose, Permission, Secret};
 use gatehouse_store::StoreError;
 
 use crate::bootstrap::new_api_token_id;
 use crate::config::Config;
+use crate::key_rotation::{self, KeyStatus};
 use crate::keys;
 use crate::{open_store, ServerError, SystemClock};
 
@@ -54,4 +56,12 @@ pub async fn mint_api_token(config: &Config, request: MintApiToken) -> Result<(A
     };
     store.insert_api_token(&token).await?;
     Ok((token, secret))
+}
+
+/// What is stored under each server key (see [`key_rotation::status`]): when a previous key
+/// holds nothing any more, it can be dropped.
+pub async fn server_key_status(config: &Config) -> Result<Vec<KeyStatus>, ServerError> {
+    let store = open_store(config).await?;
+    let key = keys::load_or_create(config, false)?;
+    Ok(key_rotation::status(store.as_ref(), &key).await?)
 }

@@ -77,6 +77,9 @@ pub struct Config {
     /// A file holding the server key in hex (`GATEHOUSE_SECRET_KEY_FILE`); default
     /// `<data_dir>/secret.key`, created on first start.
     pub secret_key_file: Option<PathBuf>,
+    /// Previous server keys still accepted while the key is rotated, comma-separated hex
+    /// (`GATEHOUSE_PREVIOUS_SECRET_KEYS`); when unset, the file `<key file>.previous` if any.
+    pub previous_secret_keys: Option<Secret>,
     pub secret_format: SecretFormat,
     pub log_format: LogFormat,
     pub body_limit_bytes: usize,
@@ -120,6 +123,7 @@ pub struct Overrides {
     pub database_url: Option<String>,
     pub secret_key: Option<Secret>,
     pub secret_key_file: Option<PathBuf>,
+    pub previous_secret_keys: Option<Secret>,
     pub legacy_secret_format: bool,
     pub log_format: Option<LogFormat>,
     pub bootstrap_api_token: Option<Secret>,
@@ -248,6 +252,7 @@ impl Config {
             database_url: overrides.database_url.or(file.database_url).map(DatabaseUrl),
             secret_key: overrides.secret_key,
             secret_key_file: overrides.secret_key_file.or(file.secret_key_file),
+            previous_secret_keys: overrides.previous_secret_keys,
             secret_format,
             log_format: overrides.log_format.or(file.log_format).unwrap_or_default(),
             body_limit_bytes: file.body_limit_bytes.unwrap_or(DEFAULT_BODY_LIMIT),

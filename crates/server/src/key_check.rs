@@ -1,9 +1,11 @@
 //! Every node that shares a database must hash secrets with the same server key, or tokens
 //! created on one node fail on another. The first start stores a check value of its key (an
 //! HMAC of a fixed label under the key: it reveals nothing about the key) in the database;
-//! every later start, on any node, compares its own and refuses to start on a mismatch.
+//! every later start, on any node, compares its own and refuses to start unless the stored
+//! value is of a key it holds: its current key, or one of its previous keys (a rotation of the
+//! server key, after which the current key's check value is recorded).
 
-use gatehouse_domain::{HashPurpose, Secret, ServerKey};
+use gatehouse_domain::{KeyId, ServerKey};
 use gatehouse_store::SettingsStore;
 
 use crate::keys::KeyError;
@@ -11,20 +13,26 @@ use crate::serve::ServerError;
 
 /// The settings row holding the check value.
 const SETTING: &str = "server_key_check";
-/// Hashed under the server key. Spaces make it impossible as an API token, so the value can
-/// never equal a stored token hash.
-const LABEL: &str = "gatehouse server key check v1";
 
-/// Stores this key's check value on first start; afterwards fails unless it matches.
-pub async fn verify(settings: &dyn SettingsStore, key: &ServerKey) -> Result<(), ServerError> {
-    let mine = check_value(key);
+/// Stores this key's check value on first start; afterwards fails unless the stored value is of
+/// a key of the ring, and records the current key's after a rotation. Returns the id of the key
+/// the database named: hashes stored before key ids were recorded were made with it.
+pub async fn verify(settings: &dyn SettingsStore, key: &ServerKey) -> Result<KeyId, ServerError> {
+    let mine = key.check_value();
     let stored = settings.setting_or_insert(SETTING, &mine).await?;
-    if stored == mine { Ok(()) } else { Err(KeyError::Mismatch.into()) }
-}
-
-fn check_value(key: &ServerKey) -> String {
-    let hash = key.hash(HashPurpose::ApiToken, &Secret::new(LABEL.to_owned()));
-    hash.as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    let Some(named) = key.key_with_check_value(&stored) else {
+        return Err(KeyError::Mismatch.into());
+    };
+    if named != key.id() {
+        settings.replace_setting(SETTING, &mine).await?;
+        tracing::info!(
+            previous_key_id = %named,
+            key_id = %key.id(),
+            "the server key was rotated: stored hashes move to the current key as they are used \
+             (`gatehouse admin server-key status` counts those left)"
+        );
+    }
+    Ok(named)
 }
 
 #[cfg(test)]
@@ -32,10 +40,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn check_values_differ_per_key_and_stay_stable() {
+    fn check_values_are_those_stored_before_key_ids_existed() {
+        // The value this module stored before the key ring: an API-token hash of a fixed label.
         let key = ServerKey::generate();
-        assert_eq!(check_value(&key), check_value(&key));
-        assert_eq!(check_value(&key).len(), 64);
-        assert_ne!(check_value(&key), check_value(&ServerKey::generate()));
+        let label = gatehouse_domain::Secret::new("gatehouse server key check v1".to_owned());
+        let hash = key.hash(gatehouse_domain::HashPurpose::ApiToken, &label);
+        let legacy: String = hash.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(key.check_value(), legacy);
+        assert_eq!(key.key_with_check_value(&legacy), Some(key.id()));
     }
 }

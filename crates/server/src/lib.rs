@@ -19,6 +19,7 @@ pub mod config;
 mod gateway;
 pub mod jobs;
 mod key_check;
+pub mod key_rotation;
 pub mod metrics;
 pub mod keys;
 mod serve;

@@ -24,7 +24,7 @@ use crate::jobs::Monitoring;
 use crate::metrics::{self, Metrics};
 use crate::keys::{self, KeyError};
 use crate::gateway::{self, TlsError};
-use crate::{cluster, key_check, open_backend};
+use crate::{cluster, key_check, key_rotation, open_backend};
 
 /// How long the last write of token uses may take at shutdown.
 const USAGE_FLUSH_LIMIT: Duration = Duration::from_secs(5);
@@ -88,7 +88,8 @@ impl Server {
         let store = backend.store.clone();
         let database_is_new = store.list_accounts().await?.is_empty();
         let key = Arc::new(keys::load_or_create(&config, database_is_new)?);
-        key_check::verify(backend.settings.as_ref(), &key).await?;
+        let database_key = key_check::verify(backend.settings.as_ref(), &key).await?;
+        key_rotation::on_start(store.as_ref(), &key, database_key, clock.as_ref()).await?;
         let options = BootstrapOptions {
             account_id: config.bootstrap_account_id.clone(),
             // Taken: the bootstrap token is needed once, and the rest of `config` later.

@@ -1,4 +1,5 @@
-//! `gatehouse admin …`: offline operations on a data directory.
+//! `gatehouse admin …`: offline operations on a data directory: minting API tokens, and the
+//! server key (`server-key generate`, `server-key status` during a rotation).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,11 +9,49 @@ use gatehouse_domain::{AccountId, Permission};
 use gatehouse_server::admin::{mint_api_token, MintApiToken};
 use gatehouse_server::{Config, LogFormat, Overrides};
 
+mod server_key;
+
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
     /// Management API tokens.
     #[command(name = "api-token", subcommand)]
     ApiToken(ApiTokenCommand),
+    /// The server key: generate one, or see what is still stored under each key during a
+    /// rotation (docs/operations.md, "Rotating the server key").
+    #[command(name = "server-key", subcommand)]
+    ServerKey(ServerKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServerKeyCommand {
+    /// Print a new random server key (64 hex characters) on stdout. Nothing is stored.
+    Generate,
+    /// Count the hashes (client secrets, API tokens) and signing keys stored under each server
+    /// key: a previous key with nothing left under it can be dropped.
+    Status(StatusArgs),
+}
+
+/// Where the data lives and which server keys to read it with.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// The server's data directory.
+    #[arg(long, env = "GATEHOUSE_DATA_DIR", value_name = "DIR", default_value = "./gatehouse-data")]
+    data_dir: PathBuf,
+    /// Database URL, when not SQLite in the data directory.
+    #[arg(long, env = "GATEHOUSE_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// File holding the server key [default: <data-dir>/secret.key].
+    #[arg(long, env = "GATEHOUSE_SECRET_KEY_FILE", value_name = "FILE")]
+    secret_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Print the counts as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -23,15 +62,8 @@ pub enum ApiTokenCommand {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// The server's data directory.
-    #[arg(long, env = "GATEHOUSE_DATA_DIR", value_name = "DIR", default_value = "./gatehouse-data")]
-    data_dir: PathBuf,
-    /// Database URL, when not SQLite in the data directory.
-    #[arg(long, env = "GATEHOUSE_DATABASE_URL", value_name = "URL", hide_env_values = true)]
-    database_url: Option<String>,
-    /// File holding the server key [default: <data-dir>/secret.key].
-    #[arg(long, env = "GATEHOUSE_SECRET_KEY_FILE", value_name = "FILE")]
-    secret_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
     /// A name to recognise the token by.
     #[arg(long, default_value = "api token")]
     name: String,
@@ -50,8 +82,36 @@ pub struct CreateArgs {
 }
 
 pub async fn run(command: AdminCommand) -> ExitCode {
-    let AdminCommand::ApiToken(ApiTokenCommand::Create(args)) = command;
     super::init_logging(LogFormat::Human);
+    match command {
+        AdminCommand::ApiToken(ApiTokenCommand::Create(args)) => create_api_token(args).await,
+        AdminCommand::ServerKey(ServerKeyCommand::Generate) => server_key::generate(),
+        AdminCommand::ServerKey(ServerKeyCommand::Status(args)) => match config(args.store) {
+            Ok(config) => server_key::status(&config, args.json).await,
+            Err(code) => code,
+        },
+    }
+}
+
+/// The configuration of an offline command; the keys come from the environment as for `serve`.
+fn config(args: StoreArgs) -> Result<Config, ExitCode> {
+    let overrides = Overrides {
+        data_dir: Some(args.data_dir),
+        database_url: args.database_url,
+        secret_key_file: args.secret_key_file,
+        secret_key: std::env::var("GATEHOUSE_SECRET_KEY").ok().map(gatehouse_domain::Secret::new),
+        previous_secret_keys: std::env::var("GATEHOUSE_PREVIOUS_SECRET_KEYS")
+            .ok()
+            .map(gatehouse_domain::Secret::new),
+        ..Overrides::default()
+    };
+    Config::resolve(overrides).map_err(|error| {
+        eprintln!("gatehouse: {error}");
+        ExitCode::from(64)
+    })
+}
+
+async fn create_api_token(args: CreateArgs) -> ExitCode {
     let account_id = match args.account_id.as_deref().map(AccountId::parse).transpose() {
         Ok(id) => id,
         Err(error) => {
@@ -59,19 +119,9 @@ pub async fn run(command: AdminCommand) -> ExitCode {
             return ExitCode::from(64);
         }
     };
-    let overrides = Overrides {
-        data_dir: Some(args.data_dir),
-        database_url: args.database_url,
-        secret_key_file: args.secret_key_file,
-        secret_key: std::env::var("GATEHOUSE_SECRET_KEY").ok().map(gatehouse_domain::Secret::new),
-        ..Overrides::default()
-    };
-    let config = match Config::resolve(overrides) {
+    let config = match config(args.store) {
         Ok(config) => config,
-        Err(error) => {
-            eprintln!("gatehouse: {error}");
-            return ExitCode::from(64);
-        }
+        Err(code) => return code,
     };
     let request = MintApiToken {
         name: args.name,

@@ -48,6 +48,15 @@ pub struct ServeArgs {
     /// The server key in hex (prefer the key file).
     #[arg(long = "secret-key", env = "GATEHOUSE_SECRET_KEY", hide = true, hide_env_values = true)]
     secret_key: Option<String>,
+    /// Previous server keys still accepted while the key is rotated, comma-separated hex
+    /// [default: <key file>.previous, when it exists].
+    #[arg(
+        long = "previous-secret-keys",
+        env = "GATEHOUSE_PREVIOUS_SECRET_KEYS",
+        hide = true,
+        hide_env_values = true
+    )]
+    previous_secret_keys: Option<String>,
     /// First start only: the admin API token to create (instead of a generated one).
     #[arg(long = "bootstrap-api-token", env = "GATEHOUSE_BOOTSTRAP_API_TOKEN", hide = true, hide_env_values = true)]
     bootstrap_api_token: Option<String>,
@@ -72,6 +81,7 @@ impl ServeArgs {
             database_url: self.database_url,
             secret_key: self.secret_key.map(Secret::new),
             secret_key_file: self.secret_key_file,
+            previous_secret_keys: self.previous_secret_keys.map(Secret::new),
             legacy_secret_format: self.legacy_secret_format,
             log_format: self.log_format.map(|f| match f {
                 LogFormatArg::Human => LogFormat::Human,

@@ -19,4 +19,5 @@ mod hostile;
 mod lifecycle;
 mod rotation;
 mod scene;
+mod server_key;
 mod sessions;
