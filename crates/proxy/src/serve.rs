@@ -6,7 +6,8 @@
 //! header read timeout, counted from the first byte the gateway waits for — a connection that
 //! sends nothing is closed after it too (`prefixed`) — and may be at most
 //! [`MAX_REQUEST_HEAD_BYTES`] with at most 100 header lines (431 beyond); HTTP/2 header lists are
-//! limited to hyper's 16 KiB.
+//! limited to hyper's 16 KiB, and an HTTP/2 connection that leaves a ping unanswered for the
+//! header read timeout (pings go out after that much idle time) is closed.
 
 mod prefixed;
 
@@ -47,7 +48,13 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(gateway.header_read_timeout())
         .max_buf_size(MAX_REQUEST_HEAD_BYTES);
-    builder.http2().timer(TokioTimer::new());
+    // HTTP/2 has no head timeout: a connection that never answers a ping within the header
+    // read timeout (a client that sent the preface and went silent, say) is closed instead.
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(gateway.header_read_timeout())
+        .keep_alive_timeout(gateway.header_read_timeout());
     let acceptor = tls.map(TlsAcceptor::from);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
