@@ -200,14 +200,14 @@ pub async fn slow_clients(suite: &mut Suite) {
     // Cut off well before the slow client would have finished (seconds), allowing for a busy machine.
     let cut_off_by = HEADER_READ_TIMEOUT * 10;
     let creds = Suite::creds(&suite.user);
-    let markers: Vec<String> = (0..7).map(|_| suite.mark()).collect();
+    let markers: Vec<String> = (0..8).map(|_| suite.mark()).collect();
     let head = |m: &str| get(OPEN, &format!("/slow?{m}"), &creds);
     let kept_alive = format!("GET /slow?{} HTTP/1.1\r\nHost: {OPEN}\r\n{creds}\r\n", markers[4]);
     let addr = suite.addr.clone();
     let heads: Vec<String> = markers.iter().map(|m| head(m)).collect();
     let request_line = format!("GET /slow?{} HTTP/1.1\r\n", markers[3]);
     let idle_after = format!("GET /slow?{} HTTP/1.1\r\nHost: {OPEN}\r\n{creds}\r\n", markers[6]);
-    let (byte_by_byte, nothing, preface, request_line, second, control, idle) = tokio::join!(
+    let (byte_by_byte, nothing, preface, request_line, second, control, idle, h2) = tokio::join!(
         raw::trickle(&addr, b"", heads[0].as_bytes(), pace),
         raw::trickle(&addr, b"", b"", pace),
         raw::trickle(&addr, b"PRI * HTTP/2.0\r\n", b"", pace),
@@ -215,21 +215,25 @@ pub async fn slow_clients(suite: &mut Suite) {
         raw::trickle(&addr, kept_alive.as_bytes(), heads[4].as_bytes(), pace),
         in_three_parts(&addr, heads[5].as_bytes(), pace),
         raw::trickle(&addr, idle_after.as_bytes(), b"", pace),
+        raw::trickle(&addr, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", b"", pace),
     );
     let full = head(&markers[0]).len();
     let cases = [
-        ("the head one byte every 60 ms", Expect::Refused, byte_by_byte, full),
-        ("connects and sends nothing", Expect::Refused, nothing, usize::MAX),
-        ("half an HTTP/2 preface, then nothing", Expect::Refused, preface, usize::MAX),
-        ("the request line, then nothing", Expect::Refused, request_line, usize::MAX),
-        ("a second request on a kept-alive connection, byte by byte", Expect::Either, second, full),
+        ("the head one byte every 60 ms", Expect::Refused, byte_by_byte, full, &markers[0]),
+        ("connects and sends nothing", Expect::Refused, nothing, usize::MAX, &markers[1]),
+        ("half an HTTP/2 preface, then nothing", Expect::Refused, preface, usize::MAX, &markers[2]),
+        ("the request line, then nothing", Expect::Refused, request_line, usize::MAX, &markers[3]),
+        (
+            "a second request on a kept-alive connection, byte by byte",
+            Expect::Either,
+            second,
+            full,
+            &markers[4],
+        ),
+        ("a kept-alive connection, then nothing", Expect::Either, idle, usize::MAX, &markers[6]),
+        ("the whole HTTP/2 preface, then nothing", Expect::Refused, h2, usize::MAX, &markers[7]),
     ];
-    let markers_in_order = [&markers[0], &markers[1], &markers[2], &markers[3], &markers[4]];
-    let idle_case = [("a kept-alive connection, then nothing", Expect::Either, idle, usize::MAX)];
-    let in_order = markers_in_order.into_iter().chain([&markers[6]]).cloned();
-    for ((name, expect, (answer, sent, elapsed), total), marker) in
-        cases.into_iter().chain(idle_case).zip(in_order)
-    {
+    for (name, expect, (answer, sent, elapsed), total, marker) in cases {
         let closed = matches!(answer, Answer::Closed) || answer.statuses().last().is_some_and(|s| *s == 408);
         let answered_first = expect == Expect::Either && answer.first() == Some(200);
         let mut problem = None;
@@ -241,7 +245,7 @@ pub async fn slow_clients(suite: &mut Suite) {
             problem = Some("the whole slow head was accepted".to_owned());
         }
         let name = format!("{name} (ended after {:.2} s)", elapsed.as_secs_f64());
-        suite.record(KIND, &name, expect, OPEN, marker, answer);
+        suite.record(KIND, &name, expect, OPEN, marker.clone(), answer);
         suite.cases.last_mut().unwrap().problem = problem;
     }
     let (answer, _, elapsed) = control;
