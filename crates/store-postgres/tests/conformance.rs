@@ -7,6 +7,8 @@
 // Helpers outside `#[test]` functions panic on failure too; that is what a test wants.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "conformance/migration_0009.rs"]
+mod migration_0009;
 #[path = "conformance/postgres.rs"]
 mod postgres;
 #[path = "conformance/scratch.rs"]

@@ -93,3 +93,57 @@ async fn rehash(
         .map_err(from_sqlx)?;
     Ok(done.rows_affected() > 0)
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Row;
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+
+    use crate::MIGRATOR;
+
+    async fn run_migrations(pool: &SqlitePool, versions: std::ops::RangeInclusive<i64>) {
+        for migration in MIGRATOR.iter().filter(|m| versions.contains(&m.version)) {
+            sqlx::raw_sql(&migration.sql).execute(pool).await.unwrap();
+        }
+    }
+
+    /// Rows stored before migration 0009 get the id of the key the database's check value names:
+    /// its first 16 hex characters.
+    #[tokio::test]
+    async fn migration_0009_names_the_key_of_existing_hashes_from_the_stored_check_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteConnectOptions::new().filename(dir.path().join("old.db")).create_if_missing(true);
+        let pool = SqlitePool::connect_with(options).await.unwrap();
+        run_migrations(&pool, 1..=8).await;
+        let key = gatehouse_domain::ServerKey::generate();
+        let statements = [
+            format!("INSERT INTO settings (name, value) VALUES ('server_key_check', '{}')", key.check_value()),
+            "INSERT INTO accounts (id, name, created_at) VALUES ('a', 'Acme', 0)".to_owned(),
+            "INSERT INTO api_tokens (id, account_id, name, token_hash, permission, kind, created_at, enabled) \
+             VALUES ('t', 'a', 'admin', zeroblob(32), 'edit', 'bearer', 0, 1)"
+                .to_owned(),
+            "INSERT INTO service_tokens (id, account_id, name, client_id, duration, created_at, updated_at, \
+                 expires_at, enabled, secret_hash, secret_version, previous_secret_hash, previous_secret_version, \
+                 previous_secret_grace, revision) \
+             VALUES ('s1', 'a', 'rotated', 'c1', '1h', 0, 0, 3600, 1, zeroblob(32), 2, zeroblob(32), 1, 'first_use', 2), \
+                    ('s2', 'a', 'single', 'c2', '1h', 0, 0, 3600, 1, zeroblob(32), 1, NULL, NULL, NULL, 1)"
+                .to_owned(),
+        ];
+        for statement in statements {
+            sqlx::query(&statement).execute(&pool).await.unwrap();
+        }
+        run_migrations(&pool, 9..=9).await;
+
+        let id = key.id().to_string();
+        let tokens =
+            sqlx::query("SELECT secret_key_id, previous_secret_key_id FROM service_tokens ORDER BY id")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        let tokens: Vec<(String, Option<String>)> =
+            tokens.iter().map(|row| (row.get(0), row.get(1))).collect();
+        assert_eq!(tokens, vec![(id.clone(), Some(id.clone())), (id.clone(), None)]);
+        let api: String = sqlx::query_scalar("SELECT key_id FROM api_tokens").fetch_one(&pool).await.unwrap();
+        assert_eq!(api, id);
+    }
+}
