@@ -17,6 +17,7 @@ mod expiry;
 mod gateway;
 mod hostile;
 mod lifecycle;
+mod openapi;
 mod rotation;
 mod scene;
 mod server_key;

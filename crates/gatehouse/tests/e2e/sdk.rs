@@ -123,7 +123,7 @@ pub fn node_sdk() -> PathBuf {
 /// Makes sure `<workspace>/.sdk-clients/<kind>` holds `spec`, running `install(dir, scratch)` at
 /// most once across concurrent test processes, and returns the folder.
 #[track_caller]
-fn install_once(kind: &str, spec: &str, install: impl FnOnce(&Path, &Path)) -> PathBuf {
+pub fn install_once(kind: &str, spec: &str, install: impl FnOnce(&Path, &Path)) -> PathBuf {
     let root = workspace_root().join(".sdk-clients");
     fs::create_dir_all(&root).expect("create .sdk-clients");
     let dir = root.join(kind);
@@ -149,7 +149,7 @@ fn install_once(kind: &str, spec: &str, install: impl FnOnce(&Path, &Path)) -> P
 
 /// Runs an install step, failing the test with its output unless it exits 0; returns its stdout.
 #[track_caller]
-fn run_checked(mut command: Command, scratch: &Path, what: &str) -> String {
+pub fn run_checked(mut command: Command, scratch: &Path, what: &str) -> String {
     command.env_remove("NODE_OPTIONS");
     let output = run_with_deadline(command, scratch, INSTALL_TIMEOUT);
     assert!(output.status.success(), "{what} failed ({}); the SDK tests need it:\n{}", output.status, output.text);
