@@ -4,12 +4,15 @@
 //! [`Caller::authorize`] then checks the account in the path and whether the credential may
 //! write.
 
+use std::sync::Arc;
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use gatehouse_api_types::Message;
 use gatehouse_domain::{AccountId, ApiToken, ApiTokenKind, HashPurpose, Secret};
 
+use crate::audit::ScopeGuard;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
@@ -19,6 +22,8 @@ pub struct Caller {
     pub token: ApiToken,
     /// The TCP peer, when the server passes it (`ConnectInfo`), for the audit log.
     pub ip: Option<std::net::IpAddr>,
+    /// The request's audit scope, open while the caller lives (see [`crate::audit`]).
+    pub audit_scope: Option<Arc<ScopeGuard>>,
 }
 
 /// Whether a route reads or changes state.
@@ -67,7 +72,9 @@ impl FromRequestParts<AppState> for Caller {
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|axum::extract::ConnectInfo(peer)| peer.ip());
-        Ok(Caller { token, ip })
+        let mut caller = Caller { token, ip, audit_scope: None };
+        caller.audit_scope = ScopeGuard::open(&caller);
+        Ok(caller)
     }
 }
 

@@ -7,9 +7,10 @@ use gatehouse_api_types::{CreateServiceTokenRequest, RotateServiceTokenRequest, 
 use gatehouse_domain::{
     AccountId, ClientId, HashPurpose, NewServiceToken, Secret, ServiceToken, Timestamp, TokenChanges, TokenDuration, TokenId,
 };
-use gatehouse_store::{Page, StoreError, TokenFilter};
+use gatehouse_store::{AuditedChange, AuditedOutcome, Page, StoreError, TokenFilter};
 
 use crate::access::references::{token_in_use, token_is_referenced};
+use crate::audit::{self, Change};
 use crate::error::ApiError;
 use crate::pagination::Pagination;
 use crate::state::AppState;
@@ -59,7 +60,9 @@ pub async fn create(state: &AppState, account: AccountId, request: CreateService
         secret_version,
     };
     let token = ServiceToken::create(TokenId::generate(), new, state.clock.now());
-    state.store.insert_service_token(&token).await.map_err(|error| match error {
+    let change = token_change("create", None, &token);
+    let account = token.account_id.clone();
+    audit::write(state, &account, AuditedChange::InsertToken(&token), change).await.map_err(|error| match error {
         StoreError::Conflict(_) => ApiError::new(
             crate::ErrorCode::Conflict,
             "access.api.error.conflict: a service token with this client_id exists",
@@ -96,7 +99,7 @@ pub async fn update(state: &AppState, account: &AccountId, id: &str, request: Up
     // Generated once, so every retry stores the secret this response shows.
     let new_secret = version.map(|_| Secret::generate_client_secret(state.secret_format));
     let mut rotated = false;
-    let token = modify(state, account, id, |token, now| {
+    let token = modify(state, account, id, "update", |token, now| {
         let bump = version.filter(|v| *v > token.credentials.version());
         rotated = bump.is_some();
         let rotate_to = bump
@@ -123,48 +126,68 @@ pub async fn rotate(state: &AppState, account: &AccountId, id: &str, request: Ro
         .transpose()?;
     let secret = Secret::generate_client_secret(state.secret_format);
     let hash = state.key.hash(HashPurpose::ServiceTokenSecret, &secret);
-    let token = modify(state, account, id, |token, now| token.rotate(hash, deadline, now)).await?;
+    let token = modify(state, account, id, "rotate", |token, now| token.rotate(hash, deadline, now)).await?;
     Ok(Shown { token, secret: Some(secret) })
 }
 
 pub async fn refresh(state: &AppState, account: &AccountId, id: &str) -> Result<ServiceToken, ApiError> {
-    modify(state, account, id, |token, now| token.refresh(now)).await
+    modify(state, account, id, "refresh", |token, now| token.refresh(now)).await
 }
 
 /// Deletes a token that no policy or group rule names (12139 otherwise, as Cloudflare does).
 pub async fn delete(state: &AppState, account: &AccountId, id: &str) -> Result<ServiceToken, ApiError> {
     let id = parse_id(id)?;
-    state.store.get_service_token(account, &id).await?.ok_or_else(ApiError::token_not_found)?;
+    let before = state.store.get_service_token(account, &id).await?.ok_or_else(ApiError::token_not_found)?;
     if token_is_referenced(state, account, id).await? {
         return Err(token_in_use());
     }
-    let token = state.store.delete_service_token(account, &id).await?.ok_or_else(ApiError::token_not_found)?;
+    let mut change = token_change("delete", Some(&before), &before);
+    change.new = None;
+    let token = match audit::write(state, account, AuditedChange::DeleteToken(account, &id), change).await? {
+        AuditedOutcome::Deleted(token) => *token,
+        AuditedOutcome::Written | AuditedOutcome::Missing => return Err(ApiError::token_not_found()),
+    };
     state.changes.token_deleted(account, &id).await;
     Ok(token)
 }
 
 /// Reads, changes and writes a token, retrying when a concurrent writer changed it meanwhile.
+/// `action` names the change in the audit log; its record is written with it (see [`audit`]).
 async fn modify(
     state: &AppState,
     account: &AccountId,
     id: &str,
+    action: &'static str,
     mut change: impl FnMut(&mut ServiceToken, Timestamp),
 ) -> Result<ServiceToken, ApiError> {
     let id = parse_id(id)?;
     for _ in 0..MAX_ATTEMPTS {
         let mut token = state.store.get_service_token(account, &id).await?.ok_or_else(ApiError::token_not_found)?;
+        let before = token.clone();
         change(&mut token, state.clock.now());
-        match state.store.update_service_token(&token).await {
-            Ok(true) => {
+        let record = token_change(action, Some(&before), &token);
+        match audit::write(state, account, AuditedChange::UpdateToken(&token), record).await {
+            Ok(AuditedOutcome::Written | AuditedOutcome::Deleted(_)) => {
                 state.changes.token_changed(&token).await;
                 return Ok(token);
             }
-            Ok(false) => return Err(ApiError::token_not_found()),
+            Ok(AuditedOutcome::Missing) => return Err(ApiError::token_not_found()),
             Err(StoreError::Stale) => continue,
             Err(other) => return Err(other.into()),
         }
     }
     Err(StoreError::Stale.into())
+}
+
+/// The audit description of a change of `token` (public bodies only, never a secret).
+fn token_change(action: &'static str, before: Option<&ServiceToken>, token: &ServiceToken) -> Change {
+    Change {
+        action,
+        resource_type: "service_token",
+        resource_id: token.id.to_string(),
+        old: before.and_then(|t| audit::public(&body(t, None))),
+        new: audit::public(&body(token, None)),
+    }
 }
 
 /// The response body of a token; `secret` only where this response is the one that shows it.

@@ -8,7 +8,8 @@ use serde_json::Value;
 use super::document::{load, load_all};
 use super::input::GroupInput;
 use super::references::{group_in_use, group_is_referenced};
-use super::{MAX_ATTEMPTS, NameFilter, Stored, commit, gave_up, output, page};
+use super::{MAX_ATTEMPTS, NameFilter, Stored, gave_up, output, page};
+use crate::audit::{self, Change};
 use crate::error::ApiError;
 use crate::pagination::Pagination;
 use crate::state::AppState;
@@ -16,10 +17,12 @@ use crate::state::AppState;
 pub async fn create(state: &AppState, account: &AccountId, input: GroupInput) -> Result<Value, ApiError> {
     let id = GroupId::generate();
     let stored = Stored::new(input.into_group(id)?, id.to_string(), account, state.clock.now());
-    if !commit(state, account, &[stored.insert()?]).await? {
+    let body = output::group(&stored);
+    let change = Change::new("create", "group", &stored.id).after(Some(body.clone()));
+    if !audit::commit(state, account, &[stored.insert()?], change).await? {
         return Err(gave_up());
     }
-    Ok(output::group(&stored))
+    Ok(body)
 }
 
 pub async fn get(state: &AppState, account: &AccountId, id: &str) -> Result<Value, ApiError> {
@@ -49,9 +52,13 @@ pub async fn update(
     refuse_self_reference(&group)?;
     for _ in 0..MAX_ATTEMPTS {
         let mut stored = load_group(state, account, id).await?;
+        let old = output::group(&stored);
         stored.doc = group.clone();
-        if commit(state, account, &[stored.update(state.clock.now())?]).await? {
-            return Ok(output::group(&stored));
+        let write = stored.update(state.clock.now())?;
+        let body = output::group(&stored);
+        let change = Change::new("update", "group", id).before(Some(old)).after(Some(body.clone()));
+        if audit::commit(state, account, &[write], change).await? {
+            return Ok(body);
         }
     }
     Err(gave_up())
@@ -66,7 +73,8 @@ pub async fn delete(state: &AppState, account: &AccountId, id: &str) -> Result<V
         if group_is_referenced(&policies, &groups, stored.doc.id) {
             return Err(group_in_use());
         }
-        if commit(state, account, &stored.delete()?).await? {
+        let change = Change::new("delete", "group", id).before(Some(output::group(&stored)));
+        if audit::commit(state, account, &stored.delete()?, change).await? {
             return Ok(output::deleted(id));
         }
     }

@@ -8,7 +8,8 @@ use serde_json::Value;
 use super::document::{load, load_all};
 use super::input::PolicyInput;
 use super::references::{app_count, policy_in_use};
-use super::{MAX_ATTEMPTS, NameFilter, Stored, commit, gave_up, output, page};
+use super::{MAX_ATTEMPTS, NameFilter, Stored, gave_up, output, page};
+use crate::audit::{self, Change};
 use crate::error::ApiError;
 use crate::pagination::Pagination;
 use crate::state::AppState;
@@ -17,10 +18,12 @@ pub async fn create(state: &AppState, account: &AccountId, input: PolicyInput) -
     let id = PolicyId::generate();
     let policy = input.into_policy(id, None, "")?;
     let stored = Stored::new(policy, id.to_string(), account, state.clock.now());
-    if !commit(state, account, &[stored.insert()?]).await? {
+    let body = output::policy(&stored, None, Some(0));
+    let change = Change::new("create", "policy", &stored.id).after(Some(body.clone()));
+    if !audit::commit(state, account, &[stored.insert()?], change).await? {
         return Err(gave_up());
     }
-    Ok(output::policy(&stored, None, Some(0)))
+    Ok(body)
 }
 
 pub async fn get(state: &AppState, account: &AccountId, id: &str) -> Result<Value, ApiError> {
@@ -55,10 +58,15 @@ pub async fn update(
     let policy = input.into_policy(policy_id, None, "")?;
     for _ in 0..MAX_ATTEMPTS {
         let mut stored = load_reusable(state, account, id).await?;
+        let apps = load_all::<Application>(state, account).await?;
+        let count = Some(app_count(&apps, policy_id));
+        let old = output::policy(&stored, None, count);
         stored.doc = policy.clone();
-        if commit(state, account, &[stored.update(state.clock.now())?]).await? {
-            let apps = load_all::<Application>(state, account).await?;
-            return Ok(output::policy(&stored, None, Some(app_count(&apps, policy_id))));
+        let write = stored.update(state.clock.now())?;
+        let body = output::policy(&stored, None, count);
+        let change = Change::new("update", "policy", id).before(Some(old)).after(Some(body.clone()));
+        if audit::commit(state, account, &[write], change).await? {
+            return Ok(body);
         }
     }
     Err(gave_up())
@@ -73,7 +81,9 @@ pub async fn delete(state: &AppState, account: &AccountId, id: &str) -> Result<V
         if count > 0 {
             return Err(policy_in_use(count));
         }
-        if commit(state, account, &stored.delete()?).await? {
+        let change =
+            Change::new("delete", "policy", id).before(Some(output::policy(&stored, None, Some(count))));
+        if audit::commit(state, account, &stored.delete()?, change).await? {
             return Ok(output::deleted(id));
         }
     }
