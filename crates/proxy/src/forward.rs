@@ -24,6 +24,7 @@ use hyper_util::rt::TokioExecutor;
 pub(crate) use headers::{Context, is_websocket_upgrade};
 
 use crate::body::{self, Body, BoxError};
+use crate::deny::FailureSource;
 use crate::snapshot::Origin;
 
 /// How idle pooled connections to origins live.
@@ -49,6 +50,14 @@ impl OriginError {
             OriginError::Timeout => StatusCode::GATEWAY_TIMEOUT,
             OriginError::Connect | OriginError::Failed => StatusCode::BAD_GATEWAY,
             OriginError::ClientBody => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// Whose failure it is: the origin's, or the client's for a broken request body.
+    pub fn source(self) -> FailureSource {
+        match self {
+            OriginError::ClientBody => FailureSource::Downstream,
+            OriginError::Connect | OriginError::Timeout | OriginError::Failed => FailureSource::Upstream,
         }
     }
 }
@@ -145,6 +154,13 @@ fn origin_uri(origin: &Origin, request: &Uri) -> Option<Uri> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_broken_request_body_is_the_clients_failure() {
+        assert_eq!(OriginError::ClientBody.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(OriginError::ClientBody.source(), FailureSource::Downstream);
+        assert_eq!(OriginError::Failed.source(), FailureSource::Upstream);
+    }
 
     #[test]
     fn the_origin_uri_keeps_the_request_path_and_query() {

@@ -202,7 +202,7 @@ impl Gateway {
             }
             Err(error) => {
                 tracing::debug!(app = %app.id, ?error, "origin failed");
-                outcome.failure = Some(FailureSource::Upstream);
+                outcome.failure = Some(error.source());
                 let mut response = deny::render(error.status(), json);
                 // For `gatehouse_origin_errors_total{kind}`.
                 response.extensions_mut().insert(error);
