@@ -49,4 +49,20 @@ mod tests {
         assert_eq!(key.check_value(), legacy);
         assert_eq!(key.key_with_check_value(&legacy), Some(key.id()));
     }
+
+    #[tokio::test]
+    async fn a_rotation_is_accepted_and_recorded_and_an_unknown_key_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = gatehouse_store_sqlite::SqliteStore::open(&dir.path().join("db")).await.unwrap();
+        let (k1, k2) = (ServerKey::generate(), ServerKey::generate());
+        let refused =
+            |result: Result<KeyId, ServerError>| matches!(result, Err(ServerError::Key(KeyError::Mismatch)));
+
+        assert_eq!(verify(&store, &k1).await.unwrap(), k1.id(), "the first start stores its key");
+        assert!(refused(verify(&store, &k2).await), "another key alone is refused");
+        let rotated = k2.clone().with_previous([k1.clone()]);
+        assert_eq!(verify(&store, &rotated).await.unwrap(), k1.id(), "the database's key was K1");
+        assert_eq!(verify(&store, &k2).await.unwrap(), k2.id(), "K2 was recorded: K1 may go");
+        assert!(refused(verify(&store, &k1).await), "K1 alone is now the unknown key");
+    }
 }
