@@ -12,6 +12,7 @@ mod audit;
 mod metrics;
 mod cli;
 mod cluster;
+mod crash;
 mod clients;
 mod expiry;
 mod gateway;

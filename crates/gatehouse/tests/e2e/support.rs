@@ -167,6 +167,22 @@ impl Gatehouse {
         (status, server)
     }
 
+    /// Kills the server with SIGKILL (no shutdown code runs: whatever was in flight is cut off
+    /// where it stood), then starts it again on the same data directory with the same options.
+    /// Returns the new server and the time from its spawn to its ready line.
+    #[track_caller]
+    pub fn kill_and_restart(mut self) -> (Gatehouse, Duration) {
+        // `Child::kill` is SIGKILL on Unix.
+        self.child.kill().expect("SIGKILL the server");
+        let status = self.child.wait().expect("reap the killed server");
+        assert!(!status.success(), "a killed server cannot exit 0: {status}");
+        let data_dir = std::mem::replace(&mut self.data_dir, tempfile::tempdir().expect("create temp dir"));
+        let options = std::mem::take(&mut self.options);
+        let started = Instant::now();
+        let server = Self::launch(data_dir, self.admin_token.clone(), self.account_id.clone(), options);
+        (server, started.elapsed())
+    }
+
     #[track_caller]
     fn launch(data_dir: TempDir, admin_token: String, account_id: String, options: StartOptions) -> Self {
         let store = data_dir.path().join("data");
