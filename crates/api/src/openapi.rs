@@ -125,10 +125,45 @@ fn error_response(description: &str) -> utoipa::openapi::Response {
     ResponseBuilder::new().description(description).content("application/json", content).build()
 }
 
-/// The finished document: the frame, the paths the router collected, then the error responses.
+/// The finished document: the frame, the paths the router collected, then the error responses
+/// and unique operation ids.
 pub fn finish(mut document: Document) -> Document {
     ErrorResponses.modify(&mut document);
+    OperationIds.modify(&mut document);
     document
+}
+
+/// `operationId` must be unique in a document, and the handlers' names (`list`, `get`, …) are
+/// not; so every operation is named after its method and path instead:
+/// `get_accounts_access_service_tokens_by_token_id`.
+struct OperationIds;
+
+impl Modify for OperationIds {
+    fn modify(&self, openapi: &mut Document) {
+        for (path, item) in &mut openapi.paths.paths {
+            let name: Vec<String> = path
+                .trim_start_matches("/client/v4/")
+                .split('/')
+                .filter(|segment| *segment != "{account_id}")
+                .map(|segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(parameter) => format!("by_{parameter}"),
+                    None => segment.to_owned(),
+                })
+                .collect();
+            let name = name.join("_");
+            for (method, operation) in [
+                ("get", item.get.as_mut()),
+                ("post", item.post.as_mut()),
+                ("put", item.put.as_mut()),
+                ("patch", item.patch.as_mut()),
+                ("delete", item.delete.as_mut()),
+            ] {
+                if let Some(operation) = operation {
+                    operation.operation_id = Some(format!("{method}_{name}"));
+                }
+            }
+        }
+    }
 }
 
 /// The document as a response, rendered once when the router is built.

@@ -77,6 +77,15 @@ async fn the_document_describes_exactly_the_routes_the_router_serves() {
     let json = document(&api).await;
     let paths = json["paths"].as_object().unwrap();
     let mut operations = 0;
+    let mut ids = std::collections::HashSet::new();
+    for item in paths.values() {
+        for method in METHODS {
+            if let Some(operation) = item.get(method) {
+                let id = operation["operationId"].as_str().expect("an operationId");
+                assert!(ids.insert(id.to_owned()), "operationId {id} is not unique");
+            }
+        }
+    }
     for (template, item) in paths {
         let path = concrete(&api, template);
         for method in METHODS {
