@@ -35,6 +35,9 @@ mod certs;
 mod credentials;
 mod deny;
 mod forward;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod gateway;
 mod keys;
 mod limit;
