@@ -199,6 +199,19 @@ impl Config {
             Some(path) => read_file(path)?,
             None => ConfigFile::default(),
         };
+        Self::layer(file, overrides)
+    }
+
+    /// [`Config::resolve`] with `text` as the configuration file's content instead of reading
+    /// `overrides.config_file` (which only names the file in messages). The fuzz targets use it.
+    pub fn resolve_text(text: &str, overrides: Overrides) -> Result<Config, ConfigError> {
+        let path = overrides.config_file.clone().unwrap_or_default();
+        let file = parse_file(text, &path)?;
+        Self::layer(file, overrides)
+    }
+
+    /// The command line and environment over the file, over the defaults.
+    fn layer(file: ConfigFile, overrides: Overrides) -> Result<Config, ConfigError> {
         let secret_format = if overrides.legacy_secret_format {
             SecretFormat::LegacyHex
         } else {
@@ -296,7 +309,11 @@ fn valid_token_text(text: &str) -> bool {
 
 fn read_file(path: &Path) -> Result<ConfigFile, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-    toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })
+    parse_file(&text, path)
+}
+
+fn parse_file(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
+    toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })
 }
 
 #[cfg(test)]
