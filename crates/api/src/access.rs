@@ -10,7 +10,7 @@
 //! so "delete a policy nobody links" and "link that policy" can never both succeed.
 
 mod app_input;
-mod app_links;
+pub mod app_links;
 pub mod app_policies;
 pub mod apps;
 mod document;
