@@ -12,7 +12,8 @@ use super::apps::{by_id, load_app};
 use super::document::{load, load_all};
 use super::input::PolicyInput;
 use super::policies::parse_id;
-use super::{MAX_ATTEMPTS, Stored, commit, gave_up, output, page};
+use super::{MAX_ATTEMPTS, Stored, gave_up, output, page};
+use crate::audit::{self, Change};
 use crate::error::ApiError;
 use crate::pagination::Pagination;
 use crate::state::AppState;
@@ -62,8 +63,10 @@ pub async fn create(
         policy.precedence = Some(precedence);
         let stored = Stored::new(policy, policy_id.to_string(), account, now);
         link(&mut app.doc, PolicyLink { id: stored.doc.id, precedence });
-        if commit(state, account, &[stored.insert()?, app.update(now)?]).await? {
-            return Ok(output::policy(&stored, None, None));
+        let body = output::policy(&stored, None, None);
+        let change = Change::new("create", "policy", &stored.id).after(Some(body.clone()));
+        if audit::commit(state, account, &[stored.insert()?, app.update(now)?], change).await? {
+            return Ok(body);
         }
     }
     Err(gave_up())
@@ -85,14 +88,17 @@ pub async fn update(
         refuse_reusable(&stored)?;
         let precedence = given.unwrap_or(old_link.precedence);
         check_precedence(&app.doc.policies, precedence, Some(old_link.id), "precedence")?;
+        let old = output::policy(&stored, Some(old_link.precedence), None);
         stored.doc = Policy { app_id: stored.doc.app_id, precedence: Some(precedence), ..policy.clone() };
         let mut changes = vec![stored.update(now)?];
         if precedence != old_link.precedence {
             link(&mut app.doc, PolicyLink { id: old_link.id, precedence });
             changes.push(app.update(now)?);
         }
-        if commit(state, account, &changes).await? {
-            return Ok(output::policy(&stored, None, None));
+        let body = output::policy(&stored, None, None);
+        let change = Change::new("update", "policy", id).before(Some(old)).after(Some(body.clone()));
+        if audit::commit(state, account, &changes, change).await? {
+            return Ok(body);
         }
     }
     Err(gave_up())
@@ -104,10 +110,12 @@ pub async fn delete(state: &AppState, account: &AccountId, app: &str, id: &str) 
         let now = state.clock.now();
         let (mut app, old_link, stored) = load_linked(state, account, app, id).await?;
         refuse_reusable(&stored)?;
+        let change = Change::new("delete", "policy", id)
+            .before(Some(output::policy(&stored, Some(old_link.precedence), None)));
         app.doc.policies.retain(|l| l.id != old_link.id);
         let mut changes = vec![app.update(now)?];
         changes.extend(stored.delete()?);
-        if commit(state, account, &changes).await? {
+        if audit::commit(state, account, &changes, change).await? {
             return Ok(output::deleted(id));
         }
     }
@@ -126,10 +134,14 @@ pub async fn make_reusable(
         if stored.doc.is_reusable() {
             return Ok(output::policy(&stored, Some(link.precedence), None));
         }
+        let old = output::policy(&stored, Some(link.precedence), None);
         stored.doc.app_id = None;
         stored.doc.precedence = None;
-        if commit(state, account, &[stored.update(state.clock.now())?]).await? {
-            return Ok(output::policy(&stored, Some(link.precedence), None));
+        let write = stored.update(state.clock.now())?;
+        let body = output::policy(&stored, Some(link.precedence), None);
+        let change = Change::new("make_reusable", "policy", id).before(Some(old)).after(Some(body.clone()));
+        if audit::commit(state, account, &[write], change).await? {
+            return Ok(body);
         }
     }
     Err(gave_up())

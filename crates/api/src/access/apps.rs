@@ -10,7 +10,8 @@ use serde_json::Value;
 use super::app_input::{AppInput, new_aud};
 use super::app_links::{self, Plan};
 use super::document::{load, load_all};
-use super::{MAX_ATTEMPTS, Stored, commit, contains_ignoring_case, gave_up, output, page};
+use super::{MAX_ATTEMPTS, Stored, contains_ignoring_case, gave_up, output, page};
+use crate::audit::{self, Change};
 use crate::error::ApiError;
 use crate::pagination::Pagination;
 use crate::state::AppState;
@@ -59,8 +60,10 @@ pub async fn create(state: &AppState, account: &AccountId, input: AppInput) -> R
         let stored =
             Stored::new(fields.clone().into_app(id, aud.clone(), links), id.to_string(), account, now);
         changes.insert(0, stored.insert()?);
-        if commit(state, account, &changes).await? {
-            return Ok(output::application(&stored, &by_id(&linked)));
+        let body = output::application(&stored, &by_id(&linked));
+        let change = Change::new("create", "application", &stored.id).after(Some(body.clone()));
+        if audit::commit(state, account, &changes, change).await? {
+            return Ok(body);
         }
     }
     Err(gave_up())
@@ -100,14 +103,17 @@ pub async fn update(
         let now = state.clock.now();
         let mut stored = load_app(state, account, id).await?;
         let policies = load_all::<Policy>(state, account).await?;
+        let old = output::application(&stored, &by_id(&policies));
         let Plan { links, mut changes, linked } = match &items {
             Some(items) => app_links::plan(items, app_id, account, policies, now)?,
             None => Plan { links: stored.doc.policies.clone(), changes: Vec::new(), linked: policies },
         };
         fields.clone().replace(&mut stored.doc, links);
         changes.insert(0, stored.update(now)?);
-        if commit(state, account, &changes).await? {
-            return Ok(output::application(&stored, &by_id(&linked)));
+        let body = output::application(&stored, &by_id(&linked));
+        let change = Change::new("update", "application", id).before(Some(old)).after(Some(body.clone()));
+        if audit::commit(state, account, &changes, change).await? {
+            return Ok(body);
         }
     }
     Err(gave_up())
@@ -118,13 +124,13 @@ pub async fn delete(state: &AppState, account: &AccountId, id: &str) -> Result<V
     for _ in 0..MAX_ATTEMPTS {
         let app = load_app(state, account, id).await?;
         let app_id = app.doc.id;
+        let policies = load_all::<Policy>(state, account).await?;
+        let change = Change::new("delete", "application", id).before(Some(output::application(&app, &by_id(&policies))));
         let mut changes = app.delete()?.to_vec();
-        for scoped in
-            load_all::<Policy>(state, account).await?.into_iter().filter(|p| p.doc.app_id == Some(app_id))
-        {
+        for scoped in policies.into_iter().filter(|p| p.doc.app_id == Some(app_id)) {
             changes.extend(scoped.delete()?);
         }
-        if commit(state, account, &changes).await? {
+        if audit::commit(state, account, &changes, change).await? {
             return Ok(output::deleted(id));
         }
     }
@@ -137,7 +143,8 @@ pub async fn revoke_tokens(state: &AppState, account: &AccountId, id: &str) -> R
         let now = state.clock.now();
         let mut app = load_app(state, account, id).await?;
         app.doc.sessions_revoked_at = Some(now);
-        if commit(state, account, &[app.update(now)?]).await? {
+        let change = Change::new("revoke_tokens", "application", id);
+        if audit::commit(state, account, &[app.update(now)?], change).await? {
             return Ok(());
         }
     }

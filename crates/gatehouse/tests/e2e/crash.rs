@@ -1256,3 +1256,51 @@ fn kill_9_under_load_never_leaves_a_half_done_change_postgres() {
     let options = StartOptions::new().env("GATEHOUSE_DATABASE_URL", database.url());
     run("PostgreSQL", options, &Backend::Postgres(database.url()), 8, KILL_AFTER_MS_POSTGRES);
 }
+
+/// Through the real server (where changes carry their record in their own transaction), every
+/// kind of access change leaves exactly one audit record: none lost, none doubled by the
+/// handler's own call to the audit log.
+#[test]
+fn every_access_change_has_exactly_one_audit_record() {
+    let origin = Origin::start();
+    let server = Gatehouse::start();
+    let ends = Endpoints::of(&server);
+    let seen = audit_records(&ends).len();
+    let fixture = setup_fixture(&ends, &origin);
+    let app = ends.must("GET", &format!("apps?domain={ANY_HOST}"), None)[0].clone();
+    let app_id = str_field(&app, "id");
+    let mut expected: Vec<(String, String, String)> =
+        fixture.probes.iter().map(|(id, _, _)| audit_key("create", "service_token", id)).collect();
+    let any_policy = str_field(&app["policies"][0], "id");
+    expected.push(audit_key("create", "policy", &any_policy));
+    expected.push(audit_key("create", "application", &app_id));
+
+    let body = json!({"name": "renamed", "type": "self_hosted", "domain": ANY_HOST, "origin": origin.url()});
+    ends.must("PUT", &format!("apps/{app_id}"), Some(&body));
+    expected.push(audit_key("update", "application", &app_id));
+    ends.must("POST", &format!("apps/{app_id}/revoke_tokens"), None);
+    expected.push(audit_key("revoke_tokens", "application", &app_id));
+    let scoped =
+        ends.must("POST", &format!("apps/{app_id}/policies"), Some(&fixture.policy_body("scoped", 1)));
+    let scoped_id = str_field(&scoped, "id");
+    expected.push(audit_key("create", "policy", &scoped_id));
+    ends.must("PUT", &format!("apps/{app_id}/policies/{scoped_id}"), Some(&fixture.policy_body("scoped", 2)));
+    expected.push(audit_key("update", "policy", &scoped_id));
+    ends.must("PUT", &format!("apps/{app_id}/policies/{scoped_id}/make_reusable"), None);
+    expected.push(audit_key("make_reusable", "policy", &scoped_id));
+    let other = ends.must("POST", &format!("apps/{app_id}/policies"), Some(&fixture.policy_body("other", 3)));
+    let other_id = str_field(&other, "id");
+    expected.push(audit_key("create", "policy", &other_id));
+    ends.must("DELETE", &format!("apps/{app_id}/policies/{other_id}"), None);
+    expected.push(audit_key("delete", "policy", &other_id));
+    ends.must("DELETE", &format!("apps/{app_id}"), None);
+    expected.push(audit_key("delete", "application", &app_id));
+
+    let records = audit_records(&ends);
+    let mut problems = Vec::new();
+    check_audit(&records[seen..], expected, Vec::new(), Vec::new(), &mut problems);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let mut problems = Vec::new();
+    verify_chain(&server, &Backend::Sqlite, &mut problems);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
