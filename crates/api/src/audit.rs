@@ -3,17 +3,17 @@
 //! once its change has succeeded; `GET …/audit_logs` lists the records in Cloudflare's shape
 //! ([`to_json`]).
 //!
-//! Consistency: changes of service tokens, applications, policies (reusable and app-scoped) and
-//! groups are written **in the same transaction as their record** ([`AuditStore::write_audited`]):
-//! a crash at any moment leaves both or neither, and a failing append fails the change (nothing is
-//! written). The operation builds the record just before its write ([`prepare`]) from the request's
-//! audit scope: the [`Caller`] extractor opens it ([`ScopeGuard`]) for the task that handles the
-//! request, so the operations need no extra parameter; the handler's [`record`] afterwards finds
-//! the change recorded and appends nothing. Writes outside a request scope (and the organization
-//! and signing keys) keep the older way: the record is appended after the change succeeds, and a
-//! crash in between, or a failing append, loses that one record (logged at ERROR with the action
-//! and resource; the change stands). `old_value` is the resource as read just before the change
-//! (for in-transaction records, by the attempt that wrote it).
+//! Consistency: changes of service tokens, applications, policies (reusable and app-scoped), groups
+//! and the organization are written **in the same transaction as their record**
+//! ([`AuditStore::write_audited`]): a crash at any moment leaves both or neither, and a failing
+//! append fails the change (nothing is written). The operation builds the record just before its
+//! write ([`prepare`]) from the request's audit scope: the [`Caller`] extractor opens it
+//! ([`ScopeGuard`]) for the task that handles the request, so the operations need no extra
+//! parameter; the handler's [`record`] afterwards finds the change recorded and appends nothing.
+//! Writes outside a request scope (and signing keys) keep the older way: the record is appended
+//! after the change succeeds, and a crash in between, or a failing append, loses that one record
+//! (logged at ERROR with the action and resource; the change stands). `old_value` is the resource
+//! as read just before the change (for in-transaction records, by the attempt that wrote it).
 //!
 //! [`AuditStore::write_audited`]: gatehouse_store::AuditStore::write_audited
 //!

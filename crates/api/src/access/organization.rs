@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use super::document::load;
 use super::input::name;
 use super::{MAX_ATTEMPTS, Stored, commit, gave_up, output};
+use crate::audit::{self, Change};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -49,10 +50,13 @@ pub async fn update(
     for _ in 0..MAX_ATTEMPTS {
         let now = state.clock.now();
         let (mut stored, exists) = load_or_default(state, account).await?;
+        let old = exists.then(|| output::organization(&stored));
         apply(&mut stored.doc, changes.clone());
-        let change = if exists { stored.update(now)? } else { stored.insert()? };
-        if commit(state, account, &[change]).await? {
-            return Ok(output::organization(&stored));
+        let write = if exists { stored.update(now)? } else { stored.insert()? };
+        let body = output::organization(&stored);
+        let record = Change::new("update", "organization", account.as_str()).before(old).after(Some(body.clone()));
+        if audit::commit(state, account, &[write], record).await? {
+            return Ok(body);
         }
     }
     Err(gave_up())

@@ -1295,6 +1295,8 @@ fn every_access_change_has_exactly_one_audit_record() {
     expected.push(audit_key("delete", "policy", &other_id));
     ends.must("DELETE", &format!("apps/{app_id}"), None);
     expected.push(audit_key("delete", "application", &app_id));
+    ends.must("PUT", "organizations", Some(&json!({"name": "crash test"})));
+    expected.push(audit_key("update", "organization", server.account_id()));
 
     let records = audit_records(&ends);
     let mut problems = Vec::new();
