@@ -153,8 +153,8 @@ def api(conn, method, path, token, body=None):
     return data["result"]
 
 
-def start_gatehouse(stack, binary, origin_port, tokens):
-    data = os.path.join(stack.work, "gatehouse-data")
+def start_gatehouse(stack, binary, origin_port, tokens, name="gatehouse"):
+    data = os.path.join(stack.work, f"{name}-data")
     admin = "gatehouse_at_benchmark-admin-token-0000000000000"
     env = dict(os.environ, GATEHOUSE_BOOTSTRAP_API_TOKEN=admin, GATEHOUSE_LOG="warn")
     proc = stack.spawn([binary, "serve", "--data-dir", data, "--api-listen", "127.0.0.1:0",
@@ -221,6 +221,12 @@ def main():
     parser.add_argument("--connections", default="64,256")
     parser.add_argument("--tokens", type=int, default=10000)
     parser.add_argument("--binary", default=os.path.join(ROOT, "target/release/gatehouse"))
+    parser.add_argument("--configs", default="A,B,D,G", help="which configurations to run, e.g. B,G")
+    parser.add_argument("--compare", metavar="BINARY",
+                        help="also run another gatehouse binary (config H, set up like G), e.g. a "
+                             "build before a change, for a before/after figure in the same session")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="record gatehouse with `perf record -g` during its runs, into FILE")
     args = parser.parse_args()
     connections = [int(c) for c in args.connections.split(",")]
 
@@ -235,19 +241,33 @@ def main():
             wait_port(port)
         gatehouse, ports["G"], headers = start_gatehouse(stack, args.binary, ports["A"], args.tokens)
         origin_pids = [p.pid for p in stack.procs[:1]]
+        other = None
+        if args.compare:
+            other, ports["H"], other_headers = start_gatehouse(stack, args.compare, ports["A"], args.tokens, "other")
         cpu = {
             "A": lambda: origin_pids + [c for p in origin_pids for c in children(p)],
             "B": lambda: [c for c in children(proxy_b.pid)] or [proxy_b.pid],
             "D": lambda: [c for c in children(proxy_d.pid)] or [proxy_d.pid],
             "G": lambda: [gatehouse.pid],
+            "H": lambda: [other.pid],
         }
         configs = {"A": [], "B": [], "D": [], "G": headers}
+        configs = {name: hdrs for name, hdrs in configs.items() if name in args.configs.split(",")}
+        if other:
+            configs["H"] = other_headers
         results = {(name, c): [] for name in configs for c in connections}
         for round_ in range(1, args.rounds + 1):
             for c in connections:
                 for name, hdrs in configs.items():
                     # taskset pins the launcher; nginx workers are children of the pinned master.
+                    profiler = None
+                    if args.profile and name == "G":
+                        profiler = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-g", "-o", args.profile,
+                                                     "-p", str(gatehouse.pid)], stderr=subprocess.DEVNULL)
                     result = wrk(stack, ports[name], c, args.duration, hdrs, cpu[name]())
+                    if profiler:
+                        profiler.send_signal(signal.SIGINT)
+                        profiler.wait()
                     results[(name, c)].append(result)
                     print(f"  round {round_} c={c} {name}: {result['rps']:.0f} req/s p99 {result['p99']:.2f} ms "
                           f"{result['cpu_us']:.1f} µs CPU/req", file=sys.stderr)
@@ -263,8 +283,10 @@ def print_table(results, connections, args):
     print("| config | conns | req/s | p50 ms | p99 ms | proxy CPU µs/req |")
     print("|---|---|---|---|---|---|")
     for c in connections:
-        for name in "ABDG":
-            rows = results[(name, c)]
+        for name in "ABDGH":
+            rows = results.get((name, c))
+            if not rows:
+                continue
             cells = []
             for key, fmt in (("rps", "{:.0f}"), ("p50", "{:.2f}"), ("p99", "{:.2f}"), ("cpu_us", "{:.1f}")):
                 med, lo, hi = summary([r[key] for r in rows])
@@ -272,11 +294,15 @@ def print_table(results, connections, args):
             print(f"| {name} | {c} | " + " | ".join(cells) + " |")
     print()
     for c in connections:
-        g = statistics.median(r["rps"] for r in results[("G", c)])
-        b = statistics.median(r["rps"] for r in results[("B", c)])
-        a = statistics.median(r["rps"] for r in results[("A", c)])
-        d = statistics.median(r["rps"] for r in results[("D", c)])
-        print(f"c={c}: G/B = {g / b:.2f}, G/A = {g / a:.2f}, G/D = {g / d:.2f}")
+        median = {name: statistics.median(r["rps"] for r in results[(name, c)])
+                  for name in "ABDGH" if results.get((name, c))}
+        cpu = {name: statistics.median(r["cpu_us"] for r in results[(name, c)])
+               for name in "ABDGH" if results.get((name, c))}
+        ratios = [f"G/{name} = {median['G'] / median[name]:.2f}" for name in "BADH" if name in median and "G" in median]
+        line = ", ".join(ratios)
+        if "H" in cpu and "G" in cpu:
+            line += f"; CPU µs/req G/H = {cpu['G'] / cpu['H']:.2f}"
+        print(f"c={c}: {line}")
 
 
 if __name__ == "__main__":

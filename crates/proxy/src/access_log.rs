@@ -110,10 +110,12 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Message>, interval: D
 /// Appends everything pending, a batch at a time; on failure keeps the rest for the next try.
 async fn write(store: &dyn Store, pending: &mut VecDeque<AccessLogRecord>, dropped: &AtomicU64) {
     while !pending.is_empty() {
-        let batch: Vec<AccessLogRecord> = pending.iter().take(MAX_BATCH).cloned().collect();
-        match store.insert_access_logs(&batch).await {
+        let n = pending.len().min(MAX_BATCH);
+        // The batch is written from where it waits, not copied.
+        let written = store.insert_access_logs(&pending.make_contiguous()[..n]).await;
+        match written {
             Ok(()) => {
-                pending.drain(..batch.len());
+                pending.drain(..n);
             }
             Err(error) => {
                 tracing::warn!(%error, records = pending.len(), "could not write the access log; will retry");

@@ -30,6 +30,9 @@
 
 mod access_log;
 mod authorize;
+#[cfg(feature = "bench")]
+#[doc(hidden)]
+pub mod bench_support;
 mod body;
 mod certs;
 mod credentials;

@@ -116,21 +116,22 @@ impl AccessLogStore for PostgresStore {
         for chunk in records.chunks(ROWS_PER_INSERT) {
             let mut insert = QueryBuilder::<Postgres>::new(format!("INSERT INTO access_logs ({COLUMNS}) "));
             insert.push_values(chunk, |mut row, r| {
-                row.push_bind(r.account_id.as_str().to_owned())
-                    .push_bind(r.ray_id.clone())
+                // Borrowed, not copied: the records outlive the statement.
+                row.push_bind(r.account_id.as_str())
+                    .push_bind(r.ray_id.as_str())
                     .push_bind(r.created_at.unix())
                     .push_bind(r.allowed)
                     .push_bind(r.app_uid.to_string())
-                    .push_bind(r.app_domain.clone())
-                    .push_bind(r.ip_address.clone())
+                    .push_bind(r.app_domain.as_str())
+                    .push_bind(r.ip_address.as_str())
                     .push_bind(r.is_service_token)
                     .push_bind(r.service_token_id.map(|id| id.to_string()))
-                    .push_bind(r.client_id.clone())
+                    .push_bind(r.client_id.as_deref())
                     .push_bind(r.policy_id.map(|id| id.to_string()))
-                    .push_bind(r.decision.clone())
-                    .push_bind(r.reason.clone())
+                    .push_bind(r.decision.as_deref())
+                    .push_bind(r.reason.as_deref())
                     .push_bind(i32::from(r.status))
-                    .push_bind(r.method.clone());
+                    .push_bind(r.method.as_str());
             });
             insert.build().execute(&mut *tx).await.map_err(from_sqlx)?;
         }
