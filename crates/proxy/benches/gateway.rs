@@ -8,6 +8,8 @@
 //! 1,000,000 tokens holds per token, the time to load it, and the heap allocations of one
 //! verification + evaluation. See docs/benchmarks.md for figures.
 
+#![allow(clippy::print_stdout, reason = "a benchmark reports on standard output")]
+
 use std::alloc::System;
 use std::hint::black_box;
 use std::time::Instant;
