@@ -88,17 +88,22 @@ fn the_user_guides_policy_examples_give_the_right_answer_to_every_kind_of_client
     let mut setups = Vec::new();
     for case in CASES.iter().copied().filter(|c| *c != Case::ExpiredToken).chain([Case::ExpiredToken]) {
         for example in EXAMPLES {
-            let duration = if case == Case::ExpiredToken { "2s" } else { "8760h" };
+            let duration = if case == Case::ExpiredToken { "4s" } else { "8760h" };
             let subject = scene.token(&format!("{example:?} {case:?}"), duration);
             let policy_id = scene.policy(policy_body(example, &subject, &developers));
             let host = format!("{example:?}-{case:?}.example.com").to_ascii_lowercase();
             scene.app(&host, &[&policy_id]);
+            if case == Case::ExpiredToken {
+                // Checked at once: on a loaded machine the other setups can outlast its lifetime.
+                let response = scene.get(&host, "/api/data", Creds::Token(&subject));
+                assert_eq!(response.status, 200, "{example:?}/{case:?} before it expires: {}", response.body);
+            }
             setups.push(Setup { example, case, host, subject, policy_id });
         }
     }
 
-    // Before: every subject token gets in.
-    for setup in &setups {
+    // Before: every subject token gets in (expiring ones were checked as they were made).
+    for setup in setups.iter().filter(|s| s.case != Case::ExpiredToken) {
         let response = scene.get(&setup.host, "/api/data", Creds::Token(&setup.subject));
         assert_eq!(response.status, 200, "{:?}/{:?} before the change: {}", setup.example, setup.case, response.body);
     }
@@ -178,7 +183,7 @@ fn wait_until_refused(scene: &Scene, setup: &Setup) {
             403 => return,
             other => panic!("{:?}: unexpected {other} while waiting for expiry: {}", setup.example, response.body),
         }
-        assert!(Instant::now() < deadline, "{:?}: a 2s token was still admitted after 15s", setup.example);
+        assert!(Instant::now() < deadline, "{:?}: a 4s token was still admitted after 15s", setup.example);
         std::thread::sleep(Duration::from_millis(50));
     }
 }
