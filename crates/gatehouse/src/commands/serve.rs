@@ -112,6 +112,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::from(70);
         }
     };
+    let stop = shutdown_signal();
     print_banner(&mut server);
     let ready = serde_json::to_string(server.ready()).unwrap_or_default();
     let mut stdout = std::io::stdout().lock();
@@ -119,7 +120,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         tracing::warn!("could not write the ready line to stdout");
     }
     drop(stdout);
-    match server.run(shutdown_signal()).await {
+    match server.run(stop).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("gatehouse: {error}");
@@ -159,23 +160,36 @@ fn print_banner(server: &mut Server) {
     let _ = writeln!(err, "{}", lines.join("\n"));
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGTERM or SIGINT. The handlers are installed when this is called, not when the future is
+/// first polled: called before the ready line, a stop sent right after that line is never lost
+/// (it would otherwise kill the process with the signal's default action).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate()).ok();
+        let mut interrupt = signal(SignalKind::interrupt()).ok();
+        async move {
+            let terminated = async {
+                match terminate.as_mut() {
+                    Some(signal) => signal.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let interrupted = async {
+                match interrupt.as_mut() {
+                    Some(signal) => signal.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = terminated => {},
+                _ = interrupted => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
