@@ -20,8 +20,15 @@ fuzz_target!(|data: &[u8]| {
         assert!(config.origin_timeout_secs >= 1);
         let _ = format!("{config:?}");
         if let Some(url) = &config.database_url {
-            let shown = format!("{url:?} {url}");
-            // `scheme://user:password@host`: the password never shows.
+            // `scheme://user:password@host`: the password never shows in the user part (the
+            // path or query may repeat the same text: that is not the password).
+            let shown: Vec<String> = [format!("{url:?}"), url.to_string()]
+                .iter()
+                .map(|text| {
+                    let rest = text.split_once("://").map_or(text.as_str(), |(_, rest)| rest);
+                    rest.split(['/', '?']).next().unwrap_or_default().to_owned()
+                })
+                .collect();
             let url = url.expose();
             if let Some(rest) = url.split_once("://").map(|(_, rest)| rest)
                 && let Some(userinfo) =
@@ -30,7 +37,9 @@ fuzz_target!(|data: &[u8]| {
                 && password.len() >= 4
                 && !password.chars().all(|c| c == '*')
             {
-                assert!(!shown.contains(&format!(":{password}@")), "the password shows in {shown}");
+                for authority in &shown {
+                    assert!(!authority.contains(&format!(":{password}@")), "the password shows in {authority}");
+                }
             }
         }
         let _ = config.sqlite_path();
