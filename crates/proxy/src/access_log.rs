@@ -1,73 +1,107 @@
 //! The background writer of the access log: one record per gateway decision on a request that
-//! matched an application. The request path only `try_send`s into a bounded queue and never
-//! waits; when the queue is full the record is dropped and counted ([`AccessLogQueue::dropped`],
-//! exported as `gatehouse_access_log_dropped_total`). The writer appends in batches of up to
-//! [`MAX_BATCH`] records, at least every `interval`, on demand ([`AccessLogQueue::flush`]) and
-//! when the gateway goes away. A failed write is retried on the next tick; past
-//! [`MAX_PENDING`] unwritten records (the database is down) the oldest are dropped and counted.
+//! matched an application. The request path appends to a shared buffer under a short lock and
+//! never waits, and wakes the writer only when a whole batch is ready: the gateway's threads do
+//! not hand every record to another task. When [`capacity`](AccessLogQueue::start) records are
+//! waiting the record is dropped and counted ([`AccessLogQueue::dropped`], exported as
+//! `gatehouse_access_log_dropped_total`). The writer appends in batches of up to [`MAX_BATCH`]
+//! records, at least every `interval`, on demand ([`AccessLogQueue::flush`]) and when the
+//! gateway goes away. A failed write is retried on the next tick; past [`MAX_PENDING`]
+//! unwritten records (the database is down) the oldest are dropped and counted.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use gatehouse_store::{AccessLogRecord, Store};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, oneshot};
 
 /// A batch this large is written without waiting for the tick.
 const MAX_BATCH: usize = 1_000;
 /// Records kept for a retry while the database fails; older ones are dropped beyond this.
 const MAX_PENDING: usize = 100_000;
 
+/// What the request path and the writer share.
 #[derive(Debug)]
-enum Message {
-    Record(Box<AccessLogRecord>),
-    Flush(oneshot::Sender<()>),
+struct Shared {
+    /// Records not yet taken by the writer.
+    buffer: Mutex<Vec<AccessLogRecord>>,
+    /// Callers of [`AccessLogQueue::flush`] waiting for what was queued before them.
+    flushes: Mutex<Vec<oneshot::Sender<()>>>,
+    capacity: usize,
+    dropped: AtomicU64,
+    /// Set when the last handle goes away: the writer writes what is left and ends.
+    closed: AtomicBool,
+    wake: Notify,
 }
 
 /// The request path's handle on the writer.
 #[derive(Debug, Clone)]
 pub(crate) struct AccessLogQueue {
-    tx: mpsc::Sender<Message>,
-    dropped: Arc<AtomicU64>,
+    shared: Arc<Shared>,
+    _close: Arc<CloseOnDrop>,
+}
+
+/// Tells the writer to finish when the last [`AccessLogQueue`] is dropped.
+#[derive(Debug)]
+struct CloseOnDrop(Arc<Shared>);
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        self.0.closed.store(true, Ordering::Release);
+        self.0.wake.notify_one();
+    }
 }
 
 impl AccessLogQueue {
     /// Starts the writer on the current Tokio runtime.
     pub fn start(store: Arc<dyn Store>, capacity: usize, interval: Duration) -> Self {
-        let (tx, rx) = mpsc::channel(capacity.max(1));
-        let dropped = Arc::new(AtomicU64::new(0));
-        tokio::spawn(run(store, rx, interval.max(Duration::from_millis(1)), dropped.clone()));
-        AccessLogQueue { tx, dropped }
+        let shared = Arc::new(Shared {
+            buffer: Mutex::new(Vec::new()),
+            flushes: Mutex::new(Vec::new()),
+            capacity: capacity.max(1),
+            dropped: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+            wake: Notify::new(),
+        });
+        tokio::spawn(run(store, shared.clone(), interval.max(Duration::from_millis(1))));
+        AccessLogQueue { _close: Arc::new(CloseOnDrop(shared.clone())), shared }
     }
 
     /// Queues a record without waiting; a full queue drops it.
     pub fn push(&self, record: AccessLogRecord) {
-        if self.tx.try_send(Message::Record(Box::new(record))).is_err() {
-            self.count_dropped(1);
+        let waiting = {
+            let mut buffer = self.shared.buffer.lock().unwrap_or_else(PoisonError::into_inner);
+            if buffer.len() >= self.shared.capacity {
+                None
+            } else {
+                buffer.push(record);
+                Some(buffer.len())
+            }
+        };
+        match waiting {
+            None => count(&self.shared.dropped, 1),
+            Some(MAX_BATCH) => self.shared.wake.notify_one(),
+            Some(_) => {}
         }
     }
 
-    /// Records waiting in the queue for the writer (`gatehouse_access_log_queue_depth`).
+    /// Records waiting for the writer (`gatehouse_access_log_queue_depth`).
     pub fn depth(&self) -> u64 {
-        (self.tx.max_capacity().saturating_sub(self.tx.capacity())) as u64
+        self.shared.buffer.lock().unwrap_or_else(PoisonError::into_inner).len() as u64
     }
 
     /// Records dropped so far (queue full, or the database failing for too long).
     pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
-    }
-
-    fn count_dropped(&self, n: u64) {
-        count(&self.dropped, n);
+        self.shared.dropped.load(Ordering::Relaxed)
     }
 
     /// Writes everything queued so far; returns when it is written (or failed).
     pub async fn flush(&self) {
         let (done, written) = oneshot::channel();
-        if self.tx.send(Message::Flush(done)).await.is_ok() {
-            let _ = written.await;
-        }
+        self.shared.flushes.lock().unwrap_or_else(PoisonError::into_inner).push(done);
+        self.shared.wake.notify_one();
+        let _ = written.await;
     }
 }
 
@@ -80,29 +114,28 @@ fn count(dropped: &AtomicU64, n: u64) {
     }
 }
 
-async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Message>, interval: Duration, dropped: Arc<AtomicU64>) {
+async fn run(store: Arc<dyn Store>, shared: Arc<Shared>, interval: Duration) {
     let mut pending: VecDeque<AccessLogRecord> = VecDeque::new();
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            message = rx.recv() => match message {
-                Some(Message::Record(record)) => {
-                    pending.push_back(*record);
-                    if pending.len() >= MAX_BATCH {
-                        write(store.as_ref(), &mut pending, &dropped).await;
-                    }
-                }
-                Some(Message::Flush(done)) => {
-                    write(store.as_ref(), &mut pending, &dropped).await;
-                    let _ = done.send(());
-                }
-                None => {
-                    write(store.as_ref(), &mut pending, &dropped).await;
-                    return;
-                }
-            },
-            _ = tick.tick() => write(store.as_ref(), &mut pending, &dropped).await,
+            () = shared.wake.notified() => {}
+            _ = tick.tick() => {}
+        }
+        // Flush requests first: every record queued before one was asked for is in the buffer.
+        let flushes = std::mem::take(&mut *shared.flushes.lock().unwrap_or_else(PoisonError::into_inner));
+        let taken = std::mem::take(&mut *shared.buffer.lock().unwrap_or_else(PoisonError::into_inner));
+        pending.extend(taken);
+        write(store.as_ref(), &mut pending, &shared.dropped).await;
+        for done in flushes {
+            let _ = done.send(());
+        }
+        if shared.closed.load(Ordering::Acquire) {
+            let rest = std::mem::take(&mut *shared.buffer.lock().unwrap_or_else(PoisonError::into_inner));
+            pending.extend(rest);
+            write(store.as_ref(), &mut pending, &shared.dropped).await;
+            return;
         }
     }
 }

@@ -56,6 +56,10 @@ pub struct GatewayOptions {
     /// How long an HTTP/1.1 client has to send a whole request head, from when the gateway
     /// starts waiting for it (default 10 s); then the connection is closed.
     pub header_read_timeout: Duration,
+    /// Threads that serve gateway connections, each with its own event loop and its own pool
+    /// of origin connections, so that a request never leaves the thread that accepted it
+    /// (default: the CPUs this process may run on).
+    pub workers: usize,
 }
 
 impl Default for GatewayOptions {
@@ -72,6 +76,7 @@ impl Default for GatewayOptions {
             metrics: None,
             failure_limits: crate::limit::FailureLimits::default(),
             header_read_timeout: Duration::from_secs(10),
+            workers: std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
         }
     }
 }
@@ -83,6 +88,8 @@ pub struct Connection {
     pub peer: std::net::SocketAddr,
     /// Whether the client reached the gateway over TLS (`X-Forwarded-Proto`, `Secure` cookies).
     pub tls: bool,
+    /// The serving thread that accepted it, whose origin pool its requests use.
+    pub(crate) worker: usize,
 }
 
 /// Why the gateway could not start.
@@ -126,7 +133,10 @@ pub struct Gateway {
     sessions: Sessions,
     usage: UsageQueue,
     access_log: AccessLogQueue,
-    origins: OriginClient,
+    /// One pool of origin connections per serving thread (`GatewayOptions::workers`).
+    origins: Vec<OriginClient>,
+    /// The runtime the gateway was started on, for work off the request path.
+    background: tokio::runtime::Handle,
     /// When the snapshot was last known to match the database (see `gateway/freshness.rs`).
     freshness: freshness::Freshness,
     /// Failed authentications per client id and per address (brute-force limiting).
@@ -152,7 +162,10 @@ impl Gateway {
         clock: Arc<dyn Clock>,
         options: GatewayOptions,
     ) -> Result<Arc<Gateway>, GatewayError> {
-        let origins = OriginClient::new(options.origin_timeout).map_err(GatewayError::OriginTls)?;
+        let origins = (0..options.workers.max(1))
+            .map(|_| OriginClient::new(options.origin_timeout))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(GatewayError::OriginTls)?;
         let usage =
             UsageQueue::start(store.clone(), options.usage_queue_capacity, options.usage_flush_interval);
         let access_log = AccessLogQueue::start(
@@ -175,6 +188,7 @@ impl Gateway {
             usage,
             access_log,
             origins,
+            background: tokio::runtime::Handle::current(),
             freshness,
             failures,
         });
@@ -224,6 +238,11 @@ impl Gateway {
     /// How long a client has to send a request head (see [`GatewayOptions`]).
     pub(crate) fn header_read_timeout(&self) -> Duration {
         self.options.header_read_timeout
+    }
+
+    /// How many threads serve connections (see [`GatewayOptions`]).
+    pub(crate) fn workers(&self) -> usize {
+        self.origins.len()
     }
 
     /// Writes every queued token use and access-log record now (at shutdown, say).

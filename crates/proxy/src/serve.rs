@@ -21,6 +21,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{oneshot, watch};
 use tokio_rustls::TlsAcceptor;
 
 use crate::gateway::{Connection, Gateway};
@@ -36,53 +37,124 @@ const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Serves `gateway` on `listener` until `shutdown` completes, then drains: no new connections,
 /// in-flight requests finish (idle keep-alive connections are closed), queued token uses are
 /// written. `tls`: terminate TLS with this configuration (set its ALPN to offer `h2`).
+///
+/// Connections are served by `GatewayOptions::workers` threads, each with a single-threaded
+/// event loop of its own and its own origin pool: a request is read, decided, forwarded and
+/// answered on the thread that accepted its connection, with no hand-off between threads.
+/// Dropping the returned future stops them as `shutdown` would.
 pub async fn serve(
     listener: TcpListener,
     gateway: Arc<Gateway>,
     tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(gateway.header_read_timeout())
-        .max_buf_size(MAX_REQUEST_HEAD_BYTES);
-    // HTTP/2 has no head timeout: a connection that never answers a ping within the header
-    // read timeout (a client that sent the preface and went silent, say) is closed instead.
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(gateway.header_read_timeout())
-        .keep_alive_timeout(gateway.header_read_timeout());
-    let acceptor = tls.map(TlsAcceptor::from);
-    let graceful = GracefulShutdown::new();
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
-                    Ok(pair) => pair,
-                    Err(error) => {
-                        // Out of file descriptors, say: back off instead of spinning.
-                        tracing::warn!(%error, "could not accept a gateway connection");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let connection = Connection { peer, tls: acceptor.is_some() };
-                let task = ConnectionTask { builder: builder.clone(), gateway: gateway.clone(), watcher: graceful.watcher() };
-                tokio::spawn(task.run(stream, acceptor.clone(), connection));
-            }
-            () = &mut shutdown => break,
-        }
+    let listener = listener.into_std()?;
+    let (stop, stopped) = watch::channel(false);
+    let mut finished = Vec::new();
+    for index in 0..gateway.workers() {
+        let worker = Worker {
+            index,
+            listener: listener.try_clone()?,
+            gateway: gateway.clone(),
+            acceptor: tls.clone().map(TlsAcceptor::from),
+            stop: stopped.clone(),
+        };
+        let (done, finish) = oneshot::channel::<()>();
+        std::thread::Builder::new().name(format!("gatehouse-gateway-{index}")).spawn(move || {
+            worker.run();
+            drop(done);
+        })?;
+        finished.push(finish);
     }
     drop(listener);
+    shutdown.await;
+    let _ = stop.send(true);
     gateway.flush_usage().await;
-    graceful.shutdown().await;
+    for finish in finished {
+        let _ = finish.await;
+    }
     gateway.flush_usage().await;
     Ok(())
+}
+
+/// One serving thread: its share of the accepted connections, until told to stop.
+struct Worker {
+    index: usize,
+    listener: std::net::TcpListener,
+    gateway: Arc<Gateway>,
+    acceptor: Option<TlsAcceptor>,
+    stop: watch::Receiver<bool>,
+}
+
+impl Worker {
+    fn run(self) {
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                tracing::error!(worker = self.index, %error, "could not start a gateway thread's event loop");
+                return;
+            }
+        };
+        runtime.block_on(self.serve());
+    }
+
+    async fn serve(mut self) {
+        let listener = match TcpListener::from_std(self.listener) {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::error!(worker = self.index, %error, "could not listen on a gateway thread");
+                return;
+            }
+        };
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.gateway.header_read_timeout())
+            .max_buf_size(MAX_REQUEST_HEAD_BYTES);
+        // HTTP/2 has no head timeout: a connection that never answers a ping within the header
+        // read timeout (a client that sent the preface and went silent, say) is closed instead.
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .keep_alive_interval(self.gateway.header_read_timeout())
+            .keep_alive_timeout(self.gateway.header_read_timeout());
+        let graceful = GracefulShutdown::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let (stream, peer) = match accepted {
+                        Ok(pair) => pair,
+                        Err(error) if is_transient(&error) => continue,
+                        Err(error) => {
+                            // Out of file descriptors, say: back off instead of spinning.
+                            tracing::warn!(%error, "could not accept a gateway connection");
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let connection = Connection { peer, tls: self.acceptor.is_some(), worker: self.index };
+                    let task = ConnectionTask {
+                        builder: builder.clone(),
+                        gateway: self.gateway.clone(),
+                        watcher: graceful.watcher(),
+                    };
+                    tokio::spawn(task.run(stream, self.acceptor.clone(), connection));
+                }
+                // Told to stop, or the serving future was dropped.
+                _ = self.stop.wait_for(|stop| *stop) => break,
+            }
+        }
+        drop(listener);
+        graceful.shutdown().await;
+    }
+}
+
+/// Another thread took the connection this one was woken for, or it was reset before being
+/// accepted: nothing to report.
+fn is_transient(error: &std::io::Error) -> bool {
+    matches!(error.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::ConnectionAborted)
 }
 
 struct ConnectionTask {

@@ -59,21 +59,20 @@ pub(crate) fn prepare_request(headers: &mut HeaderMap, context: Context<'_>, upg
     // HTTP/2 `:authority` overrode: the origin must not serve another host's content.
     match HeaderValue::from_str(context.host) {
         Ok(host) => {
-            headers.insert(HOST, host);
+            headers.insert(HOST, host.clone());
+            headers.insert("x-forwarded-host", host);
         }
         Err(_) => {
             headers.remove(HOST);
         }
     }
-    if let Ok(peer) = HeaderValue::from_str(&context.peer.to_canonical().to_string()) {
+    let peer = context.peer.to_canonical().to_string();
+    append_forwarded_for(headers, &peer);
+    if let Ok(peer) = HeaderValue::from_str(&peer) {
         headers.insert(CONNECTING_IP, peer);
     }
-    append_forwarded_for(headers, context.peer);
     let proto = if context.tls { "https" } else { "http" };
     headers.insert("x-forwarded-proto", HeaderValue::from_static(proto));
-    if let Ok(host) = HeaderValue::from_str(context.host) {
-        headers.insert("x-forwarded-host", host);
-    }
     if let Some(assertion) = context.assertion {
         headers.insert(ASSERTION, assertion);
     }
@@ -119,12 +118,15 @@ fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 
 /// Appends the TCP peer to what the client sent (kept for the origin's information; the
 /// gateway itself never trusts it).
-fn append_forwarded_for(headers: &mut HeaderMap, peer: IpAddr) {
-    let peer = peer.to_canonical().to_string();
+fn append_forwarded_for(headers: &mut HeaderMap, peer: &str) {
     let previous: Vec<&str> =
         headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
-    let value = if previous.is_empty() { peer } else { format!("{}, {peer}", previous.join(", ")) };
-    if let Ok(value) = HeaderValue::from_str(&value) {
+    let value = if previous.is_empty() {
+        HeaderValue::from_str(peer)
+    } else {
+        HeaderValue::from_str(&format!("{}, {peer}", previous.join(", ")))
+    };
+    if let Ok(value) = value {
         headers.insert("x-forwarded-for", value);
     }
 }

@@ -13,7 +13,7 @@ impl Gateway {
     /// is redone when the token is next loaded from the database with its old hash and used.
     pub(super) fn store_rehash(&self, token: TokenId, matched: SecretMatch, rehash: Rehash) {
         let store = self.store.clone();
-        tokio::spawn(async move {
+        self.background.spawn(async move {
             match store.rehash_service_token_secret(&token, matched, &rehash.old, &rehash.new).await {
                 Ok(moved) => {
                     tracing::debug!(%token, moved, "stored a secret's hash under the current server key")

@@ -193,7 +193,8 @@ impl Gateway {
             token_header: app.token_header.as_ref(),
             assertion,
         };
-        match self.origins.forward(request, &app.origin, context).await {
+        let origins = &self.origins[connection.worker % self.origins.len()];
+        match origins.forward(request, &app.origin, context).await {
             Ok(mut response) => {
                 if let Some(cookie) = cookie {
                     response.headers_mut().append(SET_COOKIE, cookie);
