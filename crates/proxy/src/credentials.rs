@@ -13,9 +13,9 @@ use serde::Deserialize;
 
 use crate::deny::Denial;
 
-pub(crate) const CLIENT_ID: &str = "cf-access-client-id";
-pub(crate) const CLIENT_SECRET: &str = "cf-access-client-secret";
-pub(crate) const TOKEN_HEADER: &str = "cf-access-token";
+pub(crate) const CLIENT_ID: HeaderName = HeaderName::from_static("cf-access-client-id");
+pub(crate) const CLIENT_SECRET: HeaderName = HeaderName::from_static("cf-access-client-secret");
+pub(crate) const TOKEN_HEADER: HeaderName = HeaderName::from_static("cf-access-token");
 pub(crate) const SESSION_COOKIE: &str = "CF_Authorization";
 
 const MAX_SECRET_LEN: usize = 512;
@@ -51,7 +51,7 @@ pub(crate) fn read(
         return Ok(pair);
     }
     if let Some(name) = token_header
-        && let Some(value) = single(headers, name.as_str())?
+        && let Some(value) = single(headers, name)?
     {
         let parsed: JsonCredentials =
             serde_json::from_slice(value).map_err(|_| Denial::MalformedCredentials)?;
@@ -59,7 +59,7 @@ pub(crate) fn read(
         return service_token(client_id.as_bytes(), Secret::new(client_secret));
     }
     if sessions {
-        if let Some(value) = single(headers, TOKEN_HEADER)? {
+        if let Some(value) = single(headers, &TOKEN_HEADER)? {
             return jwt(value).map(Presented::Session).ok_or(Denial::InvalidSession);
         }
         if let Some(value) = session_cookie(headers) {
@@ -70,8 +70,8 @@ pub(crate) fn read(
 }
 
 fn header_pair(headers: &HeaderMap) -> Result<Option<Presented>, Denial> {
-    let id = single(headers, CLIENT_ID);
-    let secret = single(headers, CLIENT_SECRET);
+    let id = single(headers, &CLIENT_ID);
+    let secret = single(headers, &CLIENT_SECRET);
     match (id?, secret?) {
         (None, None) => Ok(None),
         (Some(id), Some(secret)) => {
@@ -106,7 +106,7 @@ pub(crate) fn describe(presented: &Result<Presented, Denial>) -> (bool, Option<S
 }
 
 /// The one value of `name`; a repeated header is malformed.
-fn single<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h [u8]>, Denial> {
+fn single<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<Option<&'h [u8]>, Denial> {
     let mut values = headers.get_all(name).iter();
     let Some(first) = values.next() else { return Ok(None) };
     if values.next().is_some() {

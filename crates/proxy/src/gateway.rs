@@ -90,6 +90,45 @@ pub struct Connection {
     pub tls: bool,
     /// The serving thread that accepted it, whose origin pool its requests use.
     pub(crate) worker: usize,
+    /// `peer`'s address as headers and the access log give it, written once per connection.
+    pub(crate) peer_text: PeerText,
+}
+
+impl Connection {
+    pub(crate) fn new(peer: std::net::SocketAddr, tls: bool, worker: usize) -> Self {
+        Connection { peer, tls, worker, peer_text: PeerText::new(peer.ip()) }
+    }
+}
+
+/// An IP address as text, IPv4-mapped IPv6 addresses as IPv4, held inline (no allocation).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PeerText {
+    len: u8,
+    bytes: [u8; PeerText::CAPACITY],
+}
+
+impl PeerText {
+    /// The longest IPv6 text, `ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255`, is 45 bytes.
+    const CAPACITY: usize = 46;
+
+    pub(crate) fn new(ip: std::net::IpAddr) -> Self {
+        use std::io::Write;
+        let mut bytes = [0u8; Self::CAPACITY];
+        let mut rest = &mut bytes[..];
+        let _ = write!(rest, "{}", ip.to_canonical());
+        let len = Self::CAPACITY - rest.len();
+        PeerText { len: len as u8, bytes }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for PeerText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Why the gateway could not start.
@@ -264,5 +303,19 @@ impl ChangeListener for Gateway {
 
     async fn access_changed(&self, account: &AccountId) {
         self.rebuild(account).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PeerText;
+
+    #[test]
+    fn peer_text_writes_mapped_addresses_as_ipv4_and_fits_the_longest_ipv6() {
+        assert_eq!(PeerText::new("::ffff:10.0.0.9".parse().unwrap()).as_str(), "10.0.0.9");
+        assert_eq!(PeerText::new("203.0.113.255".parse().unwrap()).as_str(), "203.0.113.255");
+        let longest = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff";
+        assert_eq!(PeerText::new(longest.parse().unwrap()).as_str(), longest);
+        assert_eq!(PeerText::new("2001:db8::1".parse().unwrap()).as_str(), "2001:db8::1");
     }
 }

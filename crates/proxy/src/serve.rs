@@ -134,7 +134,7 @@ impl Worker {
                         }
                     };
                     let _ = stream.set_nodelay(true);
-                    let connection = Connection { peer, tls: self.acceptor.is_some(), worker: self.index };
+                    let connection = Connection::new(peer, self.acceptor.is_some(), self.index);
                     let task = ConnectionTask {
                         builder: builder.clone(),
                         gateway: self.gateway.clone(),

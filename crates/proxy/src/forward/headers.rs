@@ -6,28 +6,30 @@
 //! `Cf-Access-Jwt-Assertion`, `Cf-Connecting-Ip` (the TCP peer), the `X-Forwarded-*` headers and
 //! `Host` (the host the request was routed on) are set.
 
-use std::net::IpAddr;
-
 use http::header::{
     CONNECTION, HOST, HeaderMap, HeaderName, HeaderValue, TE, TRAILER, TRANSFER_ENCODING, UPGRADE,
 };
 
 use crate::credentials::CLIENT_SECRET;
 
-pub(crate) const ASSERTION: &str = "cf-access-jwt-assertion";
+pub(crate) const ASSERTION: HeaderName = HeaderName::from_static("cf-access-jwt-assertion");
 /// Identity logins carry it at Cloudflare; service tokens never do, so a client's copy is a lie.
-const USER_EMAIL: &str = "cf-access-authenticated-user-email";
+const USER_EMAIL: HeaderName = HeaderName::from_static("cf-access-authenticated-user-email");
 /// The client address as Cloudflare reports it; origins behind Cloudflare trust it, so the
 /// gateway sets it from the TCP peer and never passes on a client's.
-const CONNECTING_IP: &str = "cf-connecting-ip";
+const CONNECTING_IP: HeaderName = HeaderName::from_static("cf-connecting-ip");
 /// Cloudflare's Enterprise alias of `Cf-Connecting-Ip`; the gateway does not set it.
-const TRUE_CLIENT_IP: &str = "true-client-ip";
-const KEEP_ALIVE: &str = "keep-alive";
+const TRUE_CLIENT_IP: HeaderName = HeaderName::from_static("true-client-ip");
+const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 
 /// What the request headers toward the origin depend on.
 #[derive(Debug)]
 pub(crate) struct Context<'a> {
-    pub peer: IpAddr,
+    /// The TCP peer's address as text (IPv4-mapped IPv6 addresses as IPv4).
+    pub peer: &'a str,
     pub tls: bool,
     /// The host the client addressed (its `Host`, or `:authority` for HTTP/2).
     pub host: &'a str,
@@ -47,62 +49,71 @@ pub(crate) fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
 }
 
 pub(crate) fn prepare_request(headers: &mut HeaderMap, context: Context<'_>, upgrade: bool) {
-    remove_hop_by_hop(headers, upgrade);
-    headers.remove(CLIENT_SECRET);
-    headers.remove(ASSERTION);
-    headers.remove(USER_EMAIL);
-    headers.remove(TRUE_CLIENT_IP);
-    if let Some(name) = context.token_header {
-        headers.remove(name);
-    }
+    // One pass over the names instead of a lookup per name that must not pass.
+    let token_header = context.token_header;
+    remove_hop_by_hop_and(headers, upgrade, |name| {
+        name == CLIENT_SECRET
+            || name == ASSERTION
+            || name == USER_EMAIL
+            || name == TRUE_CLIENT_IP
+            || token_header.is_some_and(|custom| custom == name)
+    });
     // The host routing judged the request by, not a `Host` header an absolute-form target or
     // HTTP/2 `:authority` overrode: the origin must not serve another host's content.
     match HeaderValue::from_str(context.host) {
         Ok(host) => {
             headers.insert(HOST, host.clone());
-            headers.insert("x-forwarded-host", host);
+            headers.insert(X_FORWARDED_HOST, host);
         }
         Err(_) => {
             headers.remove(HOST);
         }
     }
-    let peer = context.peer.to_canonical().to_string();
-    append_forwarded_for(headers, &peer);
-    if let Ok(peer) = HeaderValue::from_str(&peer) {
+    append_forwarded_for(headers, context.peer);
+    if let Ok(peer) = HeaderValue::from_str(context.peer) {
         headers.insert(CONNECTING_IP, peer);
     }
     let proto = if context.tls { "https" } else { "http" };
-    headers.insert("x-forwarded-proto", HeaderValue::from_static(proto));
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
     if let Some(assertion) = context.assertion {
         headers.insert(ASSERTION, assertion);
     }
 }
 
 pub(crate) fn clean_response(headers: &mut HeaderMap, upgrade: bool) {
-    remove_hop_by_hop(headers, upgrade);
+    remove_hop_by_hop_and(headers, upgrade, |_| false);
 }
 
-fn remove_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
-    let named: Vec<HeaderName> = connection_tokens(headers)
-        .filter(|token| !(upgrade && token.eq_ignore_ascii_case("upgrade")))
-        .filter_map(|token| HeaderName::try_from(token).ok())
+/// Removes the hop-by-hop headers and those `also` names, in one pass over the names.
+fn remove_hop_by_hop_and(headers: &mut HeaderMap, upgrade: bool, also: impl Fn(&HeaderName) -> bool) {
+    let named: Vec<HeaderName> = if headers.contains_key(CONNECTION) {
+        connection_tokens(headers)
+            .filter(|token| !(upgrade && token.eq_ignore_ascii_case("upgrade")))
+            .filter_map(|token| HeaderName::try_from(token).ok())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let doomed: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| {
+            *name == CONNECTION
+                || *name == KEEP_ALIVE
+                || *name == TE
+                || *name == TRAILER
+                || *name == TRANSFER_ENCODING
+                || (*name == UPGRADE && !upgrade)
+                || name.as_str().starts_with("proxy-")
+                || named.contains(name)
+                || also(name)
+        })
+        .cloned()
         .collect();
-    for name in named {
-        headers.remove(name);
-    }
-    for name in [KEEP_ALIVE, TE.as_str(), TRAILER.as_str(), TRANSFER_ENCODING.as_str()] {
-        headers.remove(name);
-    }
-    let proxy: Vec<HeaderName> =
-        headers.keys().filter(|name| name.as_str().starts_with("proxy-")).cloned().collect();
-    for name in proxy {
+    for name in doomed {
         headers.remove(name);
     }
     if upgrade {
         headers.insert(CONNECTION, HeaderValue::from_static("upgrade"));
-    } else {
-        headers.remove(CONNECTION);
-        headers.remove(UPGRADE);
     }
 }
 
@@ -120,14 +131,14 @@ fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 /// gateway itself never trusts it).
 fn append_forwarded_for(headers: &mut HeaderMap, peer: &str) {
     let previous: Vec<&str> =
-        headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+        headers.get_all(&X_FORWARDED_FOR).iter().filter_map(|v| v.to_str().ok()).collect();
     let value = if previous.is_empty() {
         HeaderValue::from_str(peer)
     } else {
         HeaderValue::from_str(&format!("{}, {peer}", previous.join(", ")))
     };
     if let Ok(value) = value {
-        headers.insert("x-forwarded-for", value);
+        headers.insert(X_FORWARDED_FOR, value);
     }
 }
 
@@ -145,7 +156,7 @@ mod tests {
 
     fn context<'a>(token_header: Option<&'a HeaderName>) -> Context<'a> {
         Context {
-            peer: "::ffff:10.0.0.9".parse().unwrap(),
+            peer: "10.0.0.9",
             tls: true,
             host: "app.example.com",
             token_header,

@@ -6,8 +6,6 @@
 //! gateway's own `/cdn-cgi/access/` endpoints belong to no account and are not recorded: they
 //! carry a `Cf-Ray` id all the same, and appear in the server's debug log.
 
-use std::net::IpAddr;
-
 use gatehouse_domain::Timestamp;
 use gatehouse_store::AccessLogRecord;
 use http::{HeaderValue, Method, Request, Response};
@@ -26,12 +24,13 @@ impl Gateway {
         let started = std::time::Instant::now();
         let mut response = self.respond(request, connection).await;
         self.observe(&response, started.elapsed());
-        let outcome = response.extensions().get::<AccessOutcome>().cloned();
+        // Taken, not copied: nothing reads it past this point.
+        let outcome = response.extensions_mut().remove::<AccessOutcome>();
         let ray_id = ensure_ray_id(&mut response, outcome.as_ref());
         if let Some(outcome) = outcome {
             let now = self.clock.now();
             let status = response.status().as_u16();
-            match self.access_record(&outcome, ray_id, &method, connection.peer.ip(), status, now) {
+            match self.access_record(&outcome, ray_id, &method, &connection, status, now) {
                 Some(record) => self.access_log.push(record),
                 // The application was deleted between the decision and now.
                 None => tracing::debug!(app = ?outcome.app, "no application for an access log record"),
@@ -51,7 +50,7 @@ impl Gateway {
         outcome: &AccessOutcome,
         ray_id: String,
         method: &Method,
-        ip: IpAddr,
+        connection: &Connection,
         status: u16,
         now: Timestamp,
     ) -> Option<AccessLogRecord> {
@@ -68,7 +67,7 @@ impl Gateway {
             allowed: outcome.allowed,
             app_uid: app.id,
             app_domain: app.domain.clone(),
-            ip_address: ip.to_string(),
+            ip_address: connection.peer_text.as_str().to_owned(),
             is_service_token: outcome.service_token,
             service_token_id: outcome.token,
             client_id: outcome.client_id.clone(),

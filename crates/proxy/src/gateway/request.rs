@@ -187,7 +187,7 @@ impl Gateway {
         let host = route::host(request.uri(), request.headers()).unwrap_or_default().to_owned();
         let json = wants_json(request.headers());
         let context = Context {
-            peer: connection.peer.ip(),
+            peer: connection.peer_text.as_str(),
             tls: connection.tls,
             host: &host,
             token_header: app.token_header.as_ref(),
