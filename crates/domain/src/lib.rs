@@ -41,5 +41,5 @@ pub use server_key::{KeyId, ServerKey, ServerKeyError};
 pub use signing::{SealedSigningKey, SigningError, SigningKey, SigningKeys};
 pub use service_token::{
     AuthFailure, Credentials, Grace, NewServiceToken, PreviousSecret, SecretMatch, ServiceToken,
-    TokenChanges,
+    TokenChanges, authenticate as authenticate_token, record_use as record_token_use,
 };

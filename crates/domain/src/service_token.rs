@@ -121,26 +121,49 @@ impl ServiceToken {
     /// Checks a presented secret's hash. On success the caller should record the use with
     /// [`ServiceToken::record_use`], which may end the previous secret's grace.
     pub fn authenticate(&self, presented: &SecretHash, now: Timestamp) -> Result<SecretMatch, AuthFailure> {
-        let matched = self.credentials.check(presented, now).ok_or(AuthFailure::WrongSecret)?;
-        if !self.enabled {
-            return Err(AuthFailure::Disabled);
-        }
-        if self.expires_at <= now {
-            return Err(AuthFailure::Expired);
-        }
-        Ok(matched)
+        authenticate(&self.credentials, self.enabled, self.expires_at, presented, now)
     }
 
     /// Records a successful authentication.
     pub fn record_use(&mut self, matched: SecretMatch, now: Timestamp) {
-        self.last_seen_at = Some(self.last_seen_at.map_or(now, |seen| seen.max(now)));
-        self.credentials.record_use(matched, now);
+        record_use(&mut self.last_seen_at, &mut self.credentials, matched, now);
     }
 
     fn touch(&mut self, now: Timestamp) {
         self.updated_at = now;
         self.revision += 1;
     }
+}
+
+/// [`ServiceToken::authenticate`] on the parts it reads, for holders of a token's state that keep
+/// only those (the gateway's in-memory snapshot): the secret first, so that a wrong secret never
+/// learns whether the token is disabled or expired.
+pub fn authenticate(
+    credentials: &Credentials,
+    enabled: bool,
+    expires_at: Timestamp,
+    presented: &SecretHash,
+    now: Timestamp,
+) -> Result<SecretMatch, AuthFailure> {
+    let matched = credentials.check(presented, now).ok_or(AuthFailure::WrongSecret)?;
+    if !enabled {
+        return Err(AuthFailure::Disabled);
+    }
+    if expires_at <= now {
+        return Err(AuthFailure::Expired);
+    }
+    Ok(matched)
+}
+
+/// [`ServiceToken::record_use`] on the parts it changes.
+pub fn record_use(
+    last_seen_at: &mut Option<Timestamp>,
+    credentials: &mut Credentials,
+    matched: SecretMatch,
+    now: Timestamp,
+) {
+    *last_seen_at = Some(last_seen_at.map_or(now, |seen| seen.max(now)));
+    credentials.record_use(matched, now);
 }
 
 #[cfg(test)]

@@ -48,7 +48,9 @@ pub struct Credentials {
     current: SecretHash,
     version: u64,
     current_last_seen_at: Option<Timestamp>,
-    previous: Option<PreviousSecret>,
+    /// Boxed: most tokens have no previous secret, and every token is held in the gateway's
+    /// memory, so the common case costs a pointer instead of the whole record.
+    previous: Option<Box<PreviousSecret>>,
 }
 
 impl Credentials {
@@ -63,7 +65,7 @@ impl Credentials {
         current_last_seen_at: Option<Timestamp>,
         previous: Option<PreviousSecret>,
     ) -> Self {
-        Credentials { current, version: version.max(1), current_last_seen_at, previous }
+        Credentials { current, version: version.max(1), current_last_seen_at, previous: previous.map(Box::new) }
     }
 
     pub fn current(&self) -> &SecretHash {
@@ -80,7 +82,7 @@ impl Credentials {
     }
 
     pub fn previous(&self) -> Option<&PreviousSecret> {
-        self.previous.as_ref()
+        self.previous.as_deref()
     }
 
     /// `previous_client_secret_expires_at`: the deadline of the previous secret, when it has one.
@@ -95,13 +97,13 @@ impl Credentials {
     pub(crate) fn rotate(&mut self, new: SecretHash, version: u64, deadline: Option<Timestamp>, now: Timestamp) {
         let grace = deadline.map_or(Grace::UntilNewSecretUsed, Grace::Until);
         let old = std::mem::replace(&mut self.current, new);
-        self.previous = Some(PreviousSecret {
+        self.previous = Some(Box::new(PreviousSecret {
             hash: old,
             version: self.version,
             grace,
             last_seen_at: self.current_last_seen_at,
             rotated_at: Some(now),
-        });
+        }));
         self.version = version.max(self.version.saturating_add(1));
         self.current_last_seen_at = None;
     }

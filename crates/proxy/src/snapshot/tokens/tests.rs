@@ -99,7 +99,7 @@ fn the_first_use_of_a_new_secret_ends_a_graceful_rotation_at_once() {
 }
 
 #[test]
-fn stale_notifications_are_ignored_and_names_are_not_kept() {
+fn stale_notifications_are_ignored() {
     let f = Fixture::new();
     let token = f.token("s1");
     let mut newer = token.clone();
@@ -108,7 +108,6 @@ fn stale_notifications_are_ignored_and_names_are_not_kept() {
     f.tokens.upsert(newer);
     f.tokens.upsert(token.clone());
     assert_eq!(f.check(&token, "s1", 10), Err(Denial::Disabled));
-    assert!(f.tokens.by_client.iter().all(|t| t.name.is_empty()));
 }
 
 #[test]
@@ -160,4 +159,24 @@ fn a_secret_hashed_under_a_previous_server_key_verifies_with_it_and_moves_to_the
     assert_eq!(used.rehash, Some(Rehash { old: f.hash("s1"), new: new_hash("s1") }));
     let (_, again) = f.tokens.authenticate(client_id, &new_hash("s1"), &f.account, at(12)).unwrap();
     assert_eq!((again.matched, again.rehash), (SecretMatch::Previous, None));
+}
+
+#[test]
+fn tokens_of_one_account_share_one_copy_of_its_id() {
+    let f = Fixture::new();
+    let (a, b) = (f.token("s1"), f.token("s2"));
+    f.tokens.upsert(a.clone());
+    f.tokens.upsert(b.clone());
+    // A change to a held token keeps the shared copy too.
+    let mut changed = a.clone();
+    changed.revision += 1;
+    f.tokens.upsert(changed);
+    let held = |t: &ServiceToken| f.tokens.by_client.get(t.client_id.as_str()).unwrap().account_id.clone();
+    assert!(Arc::ptr_eq(&held(&a), &held(&b)));
+    assert_eq!(*held(&a), f.account);
+    let other = Fixture::new();
+    let c = ServiceToken { account_id: other.account.clone(), ..other.token("s3") };
+    f.tokens.upsert(c.clone());
+    assert!(!Arc::ptr_eq(&held(&a), &held(&c)));
+    assert_eq!(*held(&c), other.account);
 }
