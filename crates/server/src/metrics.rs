@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
@@ -80,6 +80,23 @@ impl Metrics {
             api_latency: RwLock::default(),
             gauges,
         })
+    }
+
+    /// Drains the latency histograms' recorded samples into their buckets every `interval`
+    /// until `stop` turns true. Without it every sample would be kept until the next scrape of
+    /// `/metrics`: memory growing with every request on a server nobody scrapes.
+    pub fn start_upkeep(self: &Arc<Self>, interval: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let metrics = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => metrics.handle.run_upkeep(),
+                    _ = stop.wait_for(|stopped| *stopped) => return,
+                }
+            }
+        });
     }
 
     /// The gateway's handles (`GatewayOptions::metrics`).

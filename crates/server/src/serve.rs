@@ -28,6 +28,8 @@ use crate::{cluster, key_check, key_rotation, open_backend};
 
 /// How long the last write of token uses may take at shutdown.
 const USAGE_FLUSH_LIMIT: Duration = Duration::from_secs(5);
+/// How often the latency histograms' samples are folded into their buckets.
+const METRICS_UPKEEP: Duration = Duration::from_secs(5);
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -176,6 +178,7 @@ impl Server {
         let api = tokio::spawn(async move { api.await });
         let gateway = tokio::spawn(gatehouse_proxy::serve(self.gateway, self.proxy.clone(), self.tls, stopped(stop_rx.clone())));
 
+        self.metrics.start_upkeep(METRICS_UPKEEP, stop_rx.clone());
         // Stops by itself at the stop signal (a run in progress finishes its current action).
         let _monitoring = self.monitoring.start(self.state.clock.clone(), stop_rx.clone());
         let _pruning = access_log::start_pruning(
