@@ -93,6 +93,8 @@ pub struct Config {
     pub gateway_tls: Option<TlsFiles>,
     /// How long an origin has to answer with its response head before the gateway sends 504.
     pub origin_timeout_secs: u64,
+    /// Threads serving gateway connections; `None`: one per CPU the process may use.
+    pub gateway_workers: Option<usize>,
     /// Serve `/metrics` on this listener instead of the management API's.
     pub metrics_listen: Option<SocketAddr>,
     /// Several nodes on one PostgreSQL database: resync interval and maximum staleness.
@@ -151,6 +153,8 @@ struct ConfigFile {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     origin_timeout_secs: Option<u64>,
+    /// Threads serving gateway connections (default: one per CPU the process may use).
+    gateway_workers: Option<usize>,
     /// Serve `/metrics` here instead of on the API listener.
     metrics_listen: Option<SocketAddr>,
     /// PostgreSQL only: how often a node reloads its whole snapshot (default 30).
@@ -192,6 +196,8 @@ pub const DEFAULT_GATEWAY_LISTEN: &str = "127.0.0.1:8080";
 const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 10;
 const DEFAULT_ORIGIN_TIMEOUT_SECS: u64 = 30;
+/// More gateway threads than this is a typo, not a machine.
+const MAX_GATEWAY_WORKERS: usize = 1024;
 
 impl Config {
     pub fn resolve(overrides: Overrides) -> Result<Config, ConfigError> {
@@ -248,6 +254,9 @@ impl Config {
         if origin_timeout_secs == 0 {
             return Err(ConfigError::Invalid("origin_timeout_secs must be at least 1".into()));
         }
+        if file.gateway_workers.is_some_and(|n| n == 0 || n > MAX_GATEWAY_WORKERS) {
+            return Err(ConfigError::Invalid(format!("gateway_workers must be 1 to {MAX_GATEWAY_WORKERS}")));
+        }
         let cluster = ClusterConfig::resolve(file.resync_interval_secs, file.max_staleness_secs)?;
         let access_log = AccessLogSettings::resolve(
             file.access_log_retention_days,
@@ -274,6 +283,7 @@ impl Config {
             bootstrap_account_id,
             gateway_tls,
             origin_timeout_secs,
+            gateway_workers: file.gateway_workers,
             metrics_listen: overrides.metrics_listen.or(file.metrics_listen),
             cluster,
             access_log,
@@ -346,6 +356,22 @@ mod tests {
         assert_eq!(config.gateway_listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.key_file(), PathBuf::from("./gatehouse-data/secret.key"));
         assert_eq!(config.failure_limits, FailureLimits { per_client_id: 10, per_address: 30 });
+    }
+
+    #[test]
+    fn gateway_workers_come_from_the_file_within_bounds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gatehouse.toml");
+        let with = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            Config::resolve(Overrides { config_file: Some(path.clone()), ..Overrides::default() })
+        };
+        assert_eq!(Config::resolve(Overrides::default()).unwrap().gateway_workers, None);
+        assert_eq!(with("gateway_workers = 3\n").unwrap().gateway_workers, Some(3));
+        for bad in ["gateway_workers = 0\n", "gateway_workers = 5000\n"] {
+            let error = with(bad).unwrap_err().to_string();
+            assert!(error.contains("gateway_workers must be 1 to 1024"), "{bad}: {error}");
+        }
     }
 
     #[test]

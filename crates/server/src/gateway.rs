@@ -38,6 +38,10 @@ pub async fn start(
         failure_limits: config.failure_limits,
         ..GatewayOptions::default()
     };
+    let options = match config.gateway_workers {
+        Some(workers) => GatewayOptions { workers, ..options },
+        None => options,
+    };
     Gateway::start(store, key, clock, options).await
 }
 
