@@ -147,7 +147,7 @@ pub async fn delete(state: &AppState, account: &AccountId, id: &str) -> Result<S
         AuditedOutcome::Deleted(token) => *token,
         AuditedOutcome::Written | AuditedOutcome::Missing => return Err(ApiError::token_not_found()),
     };
-    state.changes.token_deleted(account, &id).await;
+    state.changes.token_deleted(&token).await;
     Ok(token)
 }
 

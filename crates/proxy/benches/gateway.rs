@@ -15,7 +15,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use divan::Bencher;
-use gatehouse_domain::{AccountId, ServerKey};
+use gatehouse_domain::{AccountId, ServerKey, ServiceToken};
 use gatehouse_proxy::bench_support::{Fixture, NOW, Snapshot, tokens};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
@@ -54,7 +54,32 @@ fn snapshot_memory(n: usize) {
         load,
         load.as_nanos() as f64 / n as f64,
     );
+    // Deleting: by client id (a deletion made through this node) and by id alone (one another
+    // node made), timed outside the allocation region above.
+    let doomed: Vec<ServiceToken> = snapshot_tokens_sample(&server_key, &account, &snapshot);
+    let started = Instant::now();
+    for token in &doomed[..DELETES] {
+        snapshot.remove_known(token);
+    }
+    let known = started.elapsed() / DELETES as u32;
+    let started = Instant::now();
+    for token in &doomed[DELETES..] {
+        snapshot.remove_by_id(token);
+    }
+    let by_id = started.elapsed() / DELETES as u32;
+    assert_eq!(snapshot.len(), n + doomed.len() - 2 * DELETES);
+    println!("deleting one of {n} tokens: {known:.2?} with its client id, {by_id:.2?} by id alone");
     black_box(snapshot);
+}
+
+/// Tokens deleted per way of deleting in `snapshot_memory`.
+const DELETES: usize = 20;
+
+/// `2 * DELETES` more tokens, added to `snapshot` so that deleting them can be timed.
+fn snapshot_tokens_sample(server_key: &ServerKey, account: &AccountId, snapshot: &Snapshot) -> Vec<ServiceToken> {
+    let extra = tokens(server_key, account, 2 * DELETES);
+    snapshot.add(extra.clone());
+    extra
 }
 
 /// Heap allocations made by one verification + evaluation (the request path's own stages).

@@ -65,6 +65,23 @@ impl Snapshot {
     pub fn is_empty(&self) -> bool {
         self.0.len() == 0
     }
+
+    /// Adds or replaces `tokens` as changes made through the API do.
+    pub fn add(&self, tokens: Vec<ServiceToken>) {
+        for token in tokens {
+            self.0.upsert(token);
+        }
+    }
+
+    /// Deletes `token` as a deletion made through this node does (its client id known).
+    pub fn remove_known(&self, token: &ServiceToken) {
+        self.0.remove_known(token);
+    }
+
+    /// Deletes `token` as another node's deletion does (only its id known).
+    pub fn remove_by_id(&self, token: &ServiceToken) {
+        self.0.remove(&token.account_id, &token.id);
+    }
 }
 
 /// A gateway's in-memory state for one application with a `non_identity` policy that admits

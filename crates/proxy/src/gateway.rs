@@ -16,7 +16,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use gatehouse_domain::signing::DEFAULT_KEY_BITS;
-use gatehouse_domain::{AccountId, Clock, ServerKey, ServiceToken, TokenId};
+use gatehouse_domain::{AccountId, Clock, ServerKey, ServiceToken};
 use gatehouse_store::{ChangeListener, Store, StoreError};
 
 use crate::access_log::AccessLogQueue;
@@ -297,8 +297,8 @@ impl ChangeListener for Gateway {
         self.tokens.upsert(token.clone());
     }
 
-    async fn token_deleted(&self, account: &AccountId, id: &TokenId) {
-        self.tokens.remove(account, id);
+    async fn token_deleted(&self, token: &ServiceToken) {
+        self.tokens.remove_known(token);
     }
 
     async fn access_changed(&self, account: &AccountId) {

@@ -13,7 +13,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use gatehouse_domain::{AccountId, ServiceToken, TokenId};
+use gatehouse_domain::{AccountId, ServiceToken};
 use gatehouse_proxy::Gateway;
 use gatehouse_store::{Change, ChangeEvent, ChangeFeed, ChangeListener, StoreError};
 use tokio::sync::mpsc;
@@ -116,9 +116,9 @@ impl ChangeListener for Broadcast {
         self.publish(Change::TokenChanged { account: token.account_id.clone(), id: token.id }).await;
     }
 
-    async fn token_deleted(&self, account: &AccountId, id: &TokenId) {
-        self.local.token_deleted(account, id).await;
-        self.publish(Change::TokenDeleted { account: account.clone(), id: *id }).await;
+    async fn token_deleted(&self, token: &ServiceToken) {
+        self.local.token_deleted(token).await;
+        self.publish(Change::TokenDeleted { account: token.account_id.clone(), id: token.id }).await;
     }
 
     async fn access_changed(&self, account: &AccountId) {

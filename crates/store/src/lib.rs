@@ -227,8 +227,8 @@ impl<T> Store for T where
 pub trait ChangeListener: Send + Sync + std::fmt::Debug {
     /// A token was created or changed (rotated, refreshed, disabled, …).
     async fn token_changed(&self, token: &ServiceToken);
-    /// A token was deleted.
-    async fn token_deleted(&self, account: &AccountId, id: &TokenId);
+    /// A token was deleted; `token` is what it was.
+    async fn token_deleted(&self, token: &ServiceToken);
     /// Applications, policies, groups, the organization or signing keys of `account` changed.
     async fn access_changed(&self, account: &AccountId);
 }
@@ -240,6 +240,6 @@ pub struct IgnoreChanges;
 #[async_trait]
 impl ChangeListener for IgnoreChanges {
     async fn token_changed(&self, _token: &ServiceToken) {}
-    async fn token_deleted(&self, _account: &AccountId, _id: &TokenId) {}
+    async fn token_deleted(&self, _token: &ServiceToken) {}
     async fn access_changed(&self, _account: &AccountId) {}
 }

@@ -10,7 +10,7 @@ use axum::http::{Method, Request, StatusCode};
 use gatehouse_api::AppState;
 use gatehouse_domain::{
     AccountId, ApiToken, ApiTokenKind, HashPurpose, ManualClock, Permission, Secret, SecretFormat, ServerKey,
-    ServiceToken, Timestamp, TokenId,
+    ServiceToken, Timestamp,
 };
 use gatehouse_store::{Account, AccountStore, ChangeListener};
 use gatehouse_store_sqlite::SqliteStore;
@@ -26,7 +26,7 @@ struct Counter(AtomicUsize);
 #[async_trait]
 impl ChangeListener for Counter {
     async fn token_changed(&self, _token: &ServiceToken) {}
-    async fn token_deleted(&self, _account: &AccountId, _id: &TokenId) {}
+    async fn token_deleted(&self, _token: &ServiceToken) {}
     async fn access_changed(&self, _account: &AccountId) {
         self.0.fetch_add(1, Ordering::SeqCst);
     }

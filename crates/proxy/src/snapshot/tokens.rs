@@ -196,6 +196,17 @@ impl TokenSnapshot {
         held
     }
 
+    /// Removes a token whose client id is known (a deletion made through this node): one
+    /// lookup.
+    pub fn remove_known(&self, token: &ServiceToken) {
+        let mut reloads = self.lock_reloads();
+        Self::touch(&mut reloads, token.id);
+        self.by_client.remove_if(token.client_id.as_str(), |_, held| {
+            held.id == token.id && *held.account_id == token.account_id
+        });
+    }
+
+    /// Removes a token known only by its id (another node deleted it): a scan of every token.
     pub fn remove(&self, account: &AccountId, id: &TokenId) {
         let mut reloads = self.lock_reloads();
         Self::touch(&mut reloads, *id);

@@ -133,7 +133,7 @@ impl Scene {
 
     pub async fn delete_token(&self, token: &Token) {
         self.store.delete_service_token(&self.account, &token.token.id).await.unwrap();
-        self.gateway.token_deleted(&self.account, &token.token.id).await;
+        self.gateway.token_deleted(&token.token).await;
     }
 
     /// A policy of `decision` including each of `tokens`; returns its id.

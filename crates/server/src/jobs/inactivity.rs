@@ -162,8 +162,8 @@ async fn delete(
         return Ok(None);
     }
     let deleted = state.store.delete_service_token(account, &token.id).await?;
-    if deleted.is_some() {
-        state.changes.token_deleted(account, &token.id).await;
+    if let Some(deleted) = &deleted {
+        state.changes.token_deleted(deleted).await;
     }
     Ok(deleted)
 }

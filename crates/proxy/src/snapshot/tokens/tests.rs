@@ -180,3 +180,23 @@ fn tokens_of_one_account_share_one_copy_of_its_id() {
     assert!(!Arc::ptr_eq(&held(&a), &held(&c)));
     assert_eq!(*held(&c), other.account);
 }
+
+#[test]
+fn a_token_deleted_here_is_removed_by_its_client_id_and_a_reload_does_not_bring_it_back() {
+    let f = Fixture::new();
+    let (a, b) = (f.token("s1"), f.token("s2"));
+    f.tokens.upsert(a.clone());
+    f.tokens.upsert(b.clone());
+    // Another token's id under a's client id removes nothing.
+    f.tokens.remove_known(&ServiceToken { id: TokenId::generate(), ..a.clone() });
+    assert!(f.check(&a, "s1", 10).is_ok());
+
+    // Deleted while a reload read the store before the deletion: it stays deleted.
+    let reload = f.tokens.begin_reload();
+    f.tokens.remove_known(&a);
+    assert_eq!(f.check(&a, "s1", 10), Err(Denial::UnknownClientId));
+    reload.finish(vec![a.clone(), b.clone()]);
+    assert_eq!(f.check(&a, "s1", 10), Err(Denial::UnknownClientId));
+    assert!(f.check(&b, "s2", 10).is_ok());
+    assert_eq!(f.tokens.len(), 1);
+}

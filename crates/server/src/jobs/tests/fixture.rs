@@ -36,8 +36,8 @@ impl ChangeListener for Recorder {
     async fn token_changed(&self, token: &ServiceToken) {
         self.changed.lock().unwrap().push(token.clone());
     }
-    async fn token_deleted(&self, _account: &AccountId, id: &TokenId) {
-        self.deleted.lock().unwrap().push(*id);
+    async fn token_deleted(&self, token: &ServiceToken) {
+        self.deleted.lock().unwrap().push(token.id);
     }
     async fn access_changed(&self, _account: &AccountId) {}
 }
