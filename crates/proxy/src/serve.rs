@@ -151,10 +151,10 @@ impl Worker {
     }
 }
 
-/// Another thread took the connection this one was woken for, or it was reset before being
-/// accepted: nothing to report.
+/// The client reset the connection before it was accepted: nothing to report. (When another
+/// thread takes the connection this one was woken for, tokio's `accept` waits again by itself.)
 fn is_transient(error: &std::io::Error) -> bool {
-    matches!(error.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::ConnectionAborted)
+    error.kind() == std::io::ErrorKind::ConnectionAborted
 }
 
 struct ConnectionTask {
