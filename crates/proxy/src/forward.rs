@@ -6,6 +6,7 @@
 //! client's request body that broke (a malformed chunk, say): 400.
 
 mod headers;
+mod pool;
 mod upgrade;
 
 use std::sync::Arc;
@@ -13,19 +14,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use http::uri::{PathAndQuery, Uri};
-use http::{Request, Response, StatusCode, Version};
+use http::header::HOST;
+use http::{HeaderValue, Request, Response, StatusCode, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 
 pub(crate) use headers::{Context, is_websocket_upgrade};
 
 use crate::body::{self, Body, BoxError};
 use crate::deny::FailureSource;
 use crate::snapshot::Origin;
+use pool::SendError;
 
 /// How idle pooled connections to origins live.
 const POOL_IDLE: Duration = Duration::from_secs(90);
@@ -63,9 +63,9 @@ impl OriginError {
 }
 
 /// The pool of connections to every origin.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct OriginClient {
-    client: Client<HttpsConnector<HttpConnector>, Body>,
+    pool: pool::Pool,
     timeout: Duration,
 }
 
@@ -81,8 +81,7 @@ impl OriginClient {
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(POOL_IDLE).build(https);
-        Ok(OriginClient { client, timeout })
+        Ok(OriginClient { pool: pool::Pool::new(https, POOL_IDLE), timeout })
     }
 
     pub async fn forward(
@@ -94,9 +93,14 @@ impl OriginClient {
         let upgrade = is_websocket_upgrade(request.headers());
         let client_side = upgrade.then(|| hyper::upgrade::on(&mut request));
         let (mut parts, incoming) = request.into_parts();
-        parts.uri = origin_uri(origin, &parts.uri).ok_or(OriginError::Failed)?;
+        parts.uri = origin_target(origin, std::mem::take(&mut parts.uri)).ok_or(OriginError::Failed)?;
         parts.version = Version::HTTP_11;
         headers::prepare_request(&mut parts.headers, context, upgrade);
+        if !parts.headers.contains_key(HOST) {
+            // The routed host was not a valid header value: name the origin instead.
+            let authority = HeaderValue::from_str(origin.authority.as_str()).map_err(|_| OriginError::Failed)?;
+            parts.headers.insert(HOST, authority);
+        }
         let client_body_failed = Arc::new(AtomicBool::new(false));
         let failed = client_body_failed.clone();
         let incoming = incoming
@@ -107,17 +111,18 @@ impl OriginClient {
             .boxed();
         let request = Request::from_parts(parts, incoming);
 
-        let response = match tokio::time::timeout(self.timeout, self.client.request(request)).await {
+        let sent = self.pool.send(&origin.scheme, &origin.authority, request, upgrade);
+        let response = match tokio::time::timeout(self.timeout, sent).await {
             Err(_) => return Err(OriginError::Timeout),
             Ok(Err(error)) if client_body_failed.load(Ordering::Relaxed) => {
-                tracing::debug!(%error, "the client's request body failed");
+                tracing::debug!(?error, "the client's request body failed");
                 return Err(OriginError::ClientBody);
             }
-            Ok(Err(error)) if error.is_connect() => {
+            Ok(Err(SendError::Connect(error))) => {
                 tracing::debug!(%error, "origin unreachable");
                 return Err(OriginError::Connect);
             }
-            Ok(Err(error)) => {
+            Ok(Err(SendError::Request(error))) => {
                 tracing::debug!(%error, "origin request failed");
                 return Err(OriginError::Failed);
             }
@@ -134,21 +139,21 @@ impl OriginClient {
     }
 }
 
-/// The origin's scheme and authority, its base path, then the request's path and query as the
-/// client sent them (routing matched their normalized form, which resolves what origins would).
-fn origin_uri(origin: &Origin, request: &Uri) -> Option<Uri> {
+/// The request target sent to the origin (origin-form): the origin's base path, then the
+/// request's path and query as the client sent them (routing matched their normalized form,
+/// which resolves what origins would).
+fn origin_target(origin: &Origin, request: Uri) -> Option<Uri> {
+    let origin_form = request.scheme().is_none() && request.authority().is_none();
+    if origin.base_path.is_empty() && origin_form && request.path_and_query().is_some() {
+        return Some(request);
+    }
     let path_and_query = request.path_and_query().map_or("/", PathAndQuery::as_str);
-    let path_and_query = if origin.base_path.is_empty() {
+    let target = if origin.base_path.is_empty() {
         PathAndQuery::try_from(path_and_query).ok()?
     } else {
         PathAndQuery::try_from(format!("{}{path_and_query}", origin.base_path)).ok()?
     };
-    Uri::builder()
-        .scheme(origin.scheme.clone())
-        .authority(origin.authority.clone())
-        .path_and_query(path_and_query)
-        .build()
-        .ok()
+    Some(Uri::from(target))
 }
 
 #[cfg(test)]
@@ -170,11 +175,11 @@ mod tests {
             base_path: String::new(),
         };
         let uri: Uri = "/a/../b?x=1".parse().unwrap();
-        assert_eq!(origin_uri(&origin, &uri).unwrap().to_string(), "http://127.0.0.1:9000/a/../b?x=1");
+        assert_eq!(origin_target(&origin, uri).unwrap().to_string(), "/a/../b?x=1");
+        let absolute: Uri = "http://app.example/a?x=1".parse().unwrap();
+        assert_eq!(origin_target(&origin, absolute).unwrap().to_string(), "/a?x=1");
         let based = Origin { base_path: "/base".to_owned(), ..origin };
-        assert_eq!(
-            origin_uri(&based, &"/x".parse().unwrap()).unwrap().to_string(),
-            "http://127.0.0.1:9000/base/x"
-        );
+        assert_eq!(origin_target(&based, "/x".parse().unwrap()).unwrap().to_string(), "/base/x");
+        assert_eq!(origin_target(&based, "http://app.example".parse().unwrap()).unwrap().to_string(), "/base/");
     }
 }
