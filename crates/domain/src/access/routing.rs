@@ -25,6 +25,8 @@ mod pattern;
 
 use std::collections::HashMap;
 
+use rustc_hash::FxBuildHasher;
+
 pub use path::normalize_path;
 pub use pattern::DomainPattern;
 use pattern::MAX_HOST_LEN;
@@ -35,12 +37,14 @@ pub struct RouteTable<T> {
     /// In insertion order; positions are stable and break the last ties.
     entries: Vec<(DomainPattern, T)>,
     /// Literal host suffix (see `DomainPattern::index_key`) → positions, most specific first.
-    buckets: HashMap<Box<str>, Vec<usize>>,
+    /// Up to three lookups per request: a fast hash (its keys are the operator's patterns; a
+    /// client's host only picks which bucket to probe, it cannot add collisions).
+    buckets: HashMap<Box<str>, Vec<usize>, FxBuildHasher>,
 }
 
 impl<T> Default for RouteTable<T> {
     fn default() -> Self {
-        RouteTable { entries: Vec::new(), buckets: HashMap::new() }
+        RouteTable { entries: Vec::new(), buckets: HashMap::default() }
     }
 }
 
