@@ -58,9 +58,13 @@ pub(crate) fn prepare_request(headers: &mut HeaderMap, context: Context<'_>, upg
             || name == TRUE_CLIENT_IP
             || token_header.is_some_and(|custom| custom == name)
     });
+    // Room for what is added below, so the map grows once if at all.
+    headers.reserve(6);
     // The host routing judged the request by, not a `Host` header an absolute-form target or
-    // HTTP/2 `:authority` overrode: the origin must not serve another host's content.
-    match HeaderValue::from_str(context.host) {
+    // HTTP/2 `:authority` overrode: the origin must not serve another host's content. Usually
+    // it is the client's own `Host`, kept as it is.
+    let kept = headers.get(HOST).filter(|h| h.as_bytes() == context.host.as_bytes()).cloned();
+    match kept.map_or_else(|| HeaderValue::from_str(context.host), Ok) {
         Ok(host) => {
             headers.insert(HOST, host.clone());
             headers.insert(X_FORWARDED_HOST, host);
@@ -84,31 +88,32 @@ pub(crate) fn clean_response(headers: &mut HeaderMap, upgrade: bool) {
     remove_hop_by_hop_and(headers, upgrade, |_| false);
 }
 
-/// Removes the hop-by-hop headers and those `also` names, in one pass over the names.
+/// Removes the hop-by-hop headers and those `also` names, in one pass over the names; nothing
+/// is allocated when there is nothing to remove beyond `Connection: keep-alive`.
 fn remove_hop_by_hop_and(headers: &mut HeaderMap, upgrade: bool, also: impl Fn(&HeaderName) -> bool) {
-    let named: Vec<HeaderName> = if headers.contains_key(CONNECTION) {
-        connection_tokens(headers)
-            .filter(|token| !(upgrade && token.eq_ignore_ascii_case("upgrade")))
-            .filter_map(|token| HeaderName::try_from(token).ok())
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let doomed: Vec<HeaderName> = headers
-        .keys()
-        .filter(|name| {
-            *name == CONNECTION
-                || *name == KEEP_ALIVE
-                || *name == TE
-                || *name == TRAILER
-                || *name == TRANSFER_ENCODING
-                || (*name == UPGRADE && !upgrade)
-                || name.as_str().starts_with("proxy-")
-                || named.contains(name)
-                || also(name)
-        })
-        .cloned()
-        .collect();
+    // The names `Connection` lists; `keep-alive` and `upgrade` are judged below anyway.
+    let mut named: Vec<HeaderName> = Vec::new();
+    for token in connection_tokens(headers) {
+        if token.eq_ignore_ascii_case("keep-alive") || token.eq_ignore_ascii_case("upgrade") {
+            continue;
+        }
+        if let Ok(name) = HeaderName::try_from(token) {
+            named.push(name);
+        }
+    }
+    let mut doomed: Vec<HeaderName> = Vec::new();
+    for name in headers.keys() {
+        let hop_by_hop = *name == CONNECTION
+            || *name == KEEP_ALIVE
+            || *name == TE
+            || *name == TRAILER
+            || *name == TRANSFER_ENCODING
+            || (*name == UPGRADE && !upgrade)
+            || name.as_str().starts_with("proxy-");
+        if hop_by_hop || named.contains(name) || also(name) {
+            doomed.push(name.clone());
+        }
+    }
     for name in doomed {
         headers.remove(name);
     }
@@ -130,8 +135,12 @@ fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 /// Appends the TCP peer to what the client sent (kept for the origin's information; the
 /// gateway itself never trusts it).
 fn append_forwarded_for(headers: &mut HeaderMap, peer: &str) {
-    let previous: Vec<&str> =
-        headers.get_all(&X_FORWARDED_FOR).iter().filter_map(|v| v.to_str().ok()).collect();
+    // Usually there is none: no lookup of all values, no list.
+    let previous: Vec<&str> = if headers.contains_key(&X_FORWARDED_FOR) {
+        headers.get_all(&X_FORWARDED_FOR).iter().filter_map(|v| v.to_str().ok()).collect()
+    } else {
+        Vec::new()
+    };
     let value = if previous.is_empty() {
         HeaderValue::from_str(peer)
     } else {
@@ -206,6 +215,42 @@ mod tests {
         assert_eq!(headers["x-forwarded-for"], "203.0.113.1, 10.0.0.9");
         assert_eq!(headers["x-forwarded-proto"], "https");
         assert_eq!(headers["x-forwarded-host"], "app.example.com");
+    }
+
+    #[test]
+    fn every_name_connection_lists_is_removed_both_ways() {
+        let mut request = map(&[
+            ("host", "app.example.com"),
+            ("connection", "Close, X-Private"),
+            ("close", "1"),
+            ("x-private", "1"),
+            ("x-public", "1"),
+        ]);
+        prepare_request(&mut request, context(None), false);
+        for gone in ["connection", "close", "x-private"] {
+            assert!(!request.contains_key(gone), "{gone} must be removed");
+        }
+        assert_eq!(request["x-public"], "1");
+        assert_eq!(request["host"], "app.example.com");
+
+        let mut response = map(&[
+            ("connection", "keep-alive"),
+            ("keep-alive", "timeout=5"),
+            ("transfer-encoding", "chunked"),
+            ("proxy-authenticate", "Basic"),
+            ("content-type", "text/plain"),
+        ]);
+        clean_response(&mut response, false);
+        assert_eq!(response.len(), 1);
+        assert_eq!(response["content-type"], "text/plain");
+    }
+
+    #[test]
+    fn undecodable_forwarded_for_entries_are_dropped_not_left_as_an_empty_entry() {
+        let mut headers = HeaderMap::new();
+        headers.insert(X_FORWARDED_FOR, HeaderValue::from_bytes(b"\xff").unwrap());
+        prepare_request(&mut headers, context(None), false);
+        assert_eq!(headers.get_all(X_FORWARDED_FOR).iter().collect::<Vec<_>>(), ["10.0.0.9"]);
     }
 
     #[test]

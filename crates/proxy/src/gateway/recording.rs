@@ -8,14 +8,15 @@
 
 use gatehouse_domain::Timestamp;
 use gatehouse_store::AccessLogRecord;
-use http::{HeaderValue, Method, Request, Response};
+use http::{HeaderName, HeaderValue, Method, Request, Response};
 use hyper::body::Incoming;
 
 use super::{Connection, Gateway};
 use crate::body::Body;
 use crate::deny::{self, AccessOutcome};
 
-const CF_RAY: &str = "cf-ray";
+/// A constant name: a `&str` name is parsed again at every lookup.
+const CF_RAY: HeaderName = HeaderName::from_static("cf-ray");
 
 impl Gateway {
     /// Answers one request and records the decision. Never fails: every outcome is a response.
@@ -84,15 +85,12 @@ impl Gateway {
 /// the origin sent its own: the id names this gateway's decision.
 fn ensure_ray_id(response: &mut Response<Body>, outcome: Option<&AccessOutcome>) -> String {
     let from_origin = outcome.is_some_and(|o| o.allowed && o.failure.is_none());
-    let held = response.headers().get(CF_RAY).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    match held {
-        Some(id) if !from_origin => id,
-        _ => {
-            let id = deny::ray_id();
-            if let Ok(value) = HeaderValue::from_str(&id) {
-                response.headers_mut().insert(CF_RAY, value);
-            }
-            id
-        }
+    if !from_origin && let Some(held) = response.headers().get(&CF_RAY).and_then(|v| v.to_str().ok()) {
+        return held.to_owned();
     }
+    let id = deny::ray_id();
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(CF_RAY, value);
+    }
+    id
 }
