@@ -54,6 +54,7 @@ struct Idles {
 pub(super) struct Pool {
     connector: HttpsConnector<HttpConnector>,
     idle_timeout: Duration,
+    sweep_every: Duration,
     idle: Mutex<Idles>,
 }
 
@@ -68,6 +69,7 @@ impl Pool {
         Pool {
             connector,
             idle_timeout,
+            sweep_every: SWEEP_EVERY,
             idle: Mutex::new(Idles { by_origin: HashMap::default(), swept: Instant::now() }),
         }
     }
@@ -129,7 +131,7 @@ impl Pool {
     fn take(&self, key: &Key) -> Option<SendRequest<Body>> {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
-        if now.duration_since(idle.swept) >= SWEEP_EVERY {
+        if now.duration_since(idle.swept) >= self.sweep_every {
             idle.swept = now;
             let timeout = self.idle_timeout;
             idle.by_origin.retain(|_, list| {
@@ -299,6 +301,18 @@ mod tests {
         origin.release_held.notify_one();
         assert_eq!(body(held).await, "abcd");
         assert_eq!(pool.held(), 2);
+    }
+
+    #[tokio::test]
+    async fn connections_idle_past_the_timeout_are_dropped() {
+        let (origin, authority) = origin(Origin::default()).await;
+        let pool = Pool { idle_timeout: Duration::ZERO, sweep_every: Duration::ZERO, ..pool() };
+        for _ in 0..3 {
+            let response = pool.send(&Scheme::HTTP, &authority, get(&authority, "/"), false).await.unwrap();
+            assert_eq!(body(response).await, "ok");
+        }
+        assert_eq!(origin.accepted.load(Ordering::SeqCst), 3, "each request found the last connection expired");
+        assert_eq!(pool.held(), 1);
     }
 
     #[tokio::test]
