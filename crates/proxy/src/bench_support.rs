@@ -78,7 +78,12 @@ impl Snapshot {
         self.0.remove_known(token);
     }
 
-    /// Deletes `token` as another node's deletion does (only its id known).
+    /// Deletes `token` as another node's deletion does when its event names the client id.
+    pub fn remove_remote(&self, token: &ServiceToken) {
+        self.0.remove_by_client_id(&token.account_id, &token.id, token.client_id.as_str());
+    }
+
+    /// Deletes `token` as another node's deletion does when only its id is known.
     pub fn remove_by_id(&self, token: &ServiceToken) {
         self.0.remove(&token.account_id, &token.id);
     }

@@ -118,7 +118,8 @@ impl ChangeListener for Broadcast {
 
     async fn token_deleted(&self, token: &ServiceToken) {
         self.local.token_deleted(token).await;
-        self.publish(Change::TokenDeleted { account: token.account_id.clone(), id: token.id }).await;
+        let client_id = Some(token.client_id.as_str().to_owned());
+        self.publish(Change::TokenDeleted { account: token.account_id.clone(), id: token.id, client_id }).await;
     }
 
     async fn access_changed(&self, account: &AccountId) {

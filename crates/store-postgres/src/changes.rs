@@ -2,7 +2,8 @@
 //! its own per subscription.
 //!
 //! A payload is a small JSON object naming the publishing node, the kind of change and the ids:
-//! `{"node":"…","kind":"token_changed","account":"<32 hex>","id":"<uuid>"}` — well under
+//! `{"node":"…","kind":"token_changed","account":"<32 hex>","id":"<uuid>"}` (a deletion also
+//! names the token's public `client_id`) — well under
 //! PostgreSQL's 8000-byte limit, and nothing secret (receivers read the new state from the
 //! store). `NOTIFY` is transactional and delivered only to sessions listening at the time, so a
 //! subscription that loses its connection reports an error and its owner resyncs.
@@ -71,8 +72,13 @@ fn encode(event: &ChangeEvent) -> String {
         Change::TokenChanged { account, id } => {
             json!({"node": event.node, "kind": "token_changed", "account": account.as_str(), "id": id.to_string()})
         }
-        Change::TokenDeleted { account, id } => {
-            json!({"node": event.node, "kind": "token_deleted", "account": account.as_str(), "id": id.to_string()})
+        Change::TokenDeleted { account, id, client_id } => {
+            let mut value =
+                json!({"node": event.node, "kind": "token_deleted", "account": account.as_str(), "id": id.to_string()});
+            if let Some(client_id) = client_id {
+                value["client_id"] = Value::from(client_id.as_str());
+            }
+            value
         }
         Change::AccessChanged { account } => {
             json!({"node": event.node, "kind": "access_changed", "account": account.as_str()})
@@ -88,7 +94,11 @@ fn decode(payload: &str) -> Option<ChangeEvent> {
     let token = || TokenId::parse(text("id")?).ok();
     let change = match text("kind")? {
         "token_changed" => Change::TokenChanged { account, id: token()? },
-        "token_deleted" => Change::TokenDeleted { account, id: token()? },
+        "token_deleted" => Change::TokenDeleted {
+            account,
+            id: token()?,
+            client_id: text("client_id").map(str::to_owned),
+        },
         "access_changed" => Change::AccessChanged { account },
         _ => return None,
     };
@@ -105,7 +115,8 @@ mod tests {
         let id = TokenId::generate();
         for change in [
             Change::TokenChanged { account: account.clone(), id },
-            Change::TokenDeleted { account: account.clone(), id },
+            Change::TokenDeleted { account: account.clone(), id, client_id: Some("8f1d0c2a4b6e3f57.access".into()) },
+            Change::TokenDeleted { account: account.clone(), id, client_id: None },
             Change::AccessChanged { account: account.clone() },
         ] {
             let event = ChangeEvent { node: "0123456789abcdef".into(), change };

@@ -17,8 +17,9 @@ use crate::StoreError;
 pub enum Change {
     /// A token was created or changed (rotated, refreshed, disabled, …).
     TokenChanged { account: AccountId, id: TokenId },
-    /// A token was deleted.
-    TokenDeleted { account: AccountId, id: TokenId },
+    /// A token was deleted. Its client id (public) lets a node drop it from its snapshot with
+    /// one lookup instead of a scan; events from nodes that do not send it carry `None`.
+    TokenDeleted { account: AccountId, id: TokenId, client_id: Option<String> },
     /// Applications, policies, groups, the organization or signing keys of the account changed.
     AccessChanged { account: AccountId },
 }

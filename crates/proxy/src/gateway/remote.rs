@@ -12,10 +12,26 @@ impl Gateway {
     /// late event changes nothing.
     pub async fn apply_remote(&self, change: &Change) -> Result<(), StoreError> {
         match change {
-            Change::TokenChanged { account, id } | Change::TokenDeleted { account, id } => {
+            Change::TokenChanged { account, id } => {
                 match self.store.get_service_token(account, id).await? {
                     Some(token) => self.tokens.upsert(token),
                     None => self.tokens.remove(account, id),
+                }
+                Ok(())
+            }
+            Change::TokenDeleted { account, id, client_id } => {
+                match self.store.get_service_token(account, id).await? {
+                    // Read, as for every event: a late or repeated event changes nothing.
+                    Some(token) => self.tokens.upsert(token),
+                    // One lookup by the client id; the scan only when the event did not name it
+                    // or the snapshot did not hold the token under it.
+                    None => {
+                        let removed =
+                            client_id.as_deref().is_some_and(|c| self.tokens.remove_by_client_id(account, id, c));
+                        if !removed {
+                            self.tokens.remove(account, id);
+                        }
+                    }
                 }
                 Ok(())
             }

@@ -206,6 +206,14 @@ impl TokenSnapshot {
         });
     }
 
+    /// Removes the token `id` held under `client_id` (another node deleted it and said which):
+    /// one lookup. False when no such token is held there.
+    pub fn remove_by_client_id(&self, account: &AccountId, id: &TokenId, client_id: &str) -> bool {
+        let mut reloads = self.lock_reloads();
+        Self::touch(&mut reloads, *id);
+        self.by_client.remove_if(client_id, |_, held| held.id == *id && *held.account_id == *account).is_some()
+    }
+
     /// Removes a token known only by its id (another node deleted it): a scan of every token.
     pub fn remove(&self, account: &AccountId, id: &TokenId) {
         let mut reloads = self.lock_reloads();

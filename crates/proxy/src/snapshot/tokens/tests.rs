@@ -200,3 +200,26 @@ fn a_token_deleted_here_is_removed_by_its_client_id_and_a_reload_does_not_bring_
     assert!(f.check(&b, "s2", 10).is_ok());
     assert_eq!(f.tokens.len(), 1);
 }
+
+#[test]
+fn a_token_another_node_deleted_is_removed_by_the_client_id_its_event_names() {
+    let f = Fixture::new();
+    let (a, b) = (f.token("s1"), f.token("s2"));
+    f.tokens.upsert(a.clone());
+    f.tokens.upsert(b.clone());
+    let other_account = AccountId::generate();
+    // A wrong id, account or client id removes nothing, and says so.
+    assert!(!f.tokens.remove_by_client_id(&f.account, &TokenId::generate(), a.client_id.as_str()));
+    assert!(!f.tokens.remove_by_client_id(&other_account, &a.id, a.client_id.as_str()));
+    assert!(!f.tokens.remove_by_client_id(&f.account, &a.id, b.client_id.as_str()));
+    assert!(f.check(&a, "s1", 10).is_ok());
+
+    // Deleted while a reload read the store before the deletion: it stays deleted.
+    let reload = f.tokens.begin_reload();
+    assert!(f.tokens.remove_by_client_id(&f.account, &a.id, a.client_id.as_str()));
+    assert_eq!(f.check(&a, "s1", 10), Err(Denial::UnknownClientId));
+    reload.finish(vec![a.clone(), b.clone()]);
+    assert_eq!(f.check(&a, "s1", 10), Err(Denial::UnknownClientId));
+    assert!(f.check(&b, "s2", 10).is_ok());
+    assert!(!f.tokens.remove_by_client_id(&f.account, &a.id, a.client_id.as_str()), "already gone");
+}
