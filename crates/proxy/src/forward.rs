@@ -18,6 +18,7 @@ use http::header::HOST;
 use http::{HeaderValue, Request, Response, StatusCode, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 
 pub(crate) use headers::{Context, is_websocket_upgrade};
@@ -71,17 +72,7 @@ pub(crate) struct OriginClient {
 
 impl OriginClient {
     pub fn new(timeout: Duration) -> Result<Self, String> {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(provider)
-            .map_err(|e| format!("TLS for origins: {e}"))?
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        Ok(OriginClient { pool: pool::Pool::new(https, POOL_IDLE), timeout })
+        Ok(OriginClient { pool: pool::Pool::new(connector()?, POOL_IDLE), timeout })
     }
 
     pub async fn forward(
@@ -137,6 +128,21 @@ impl OriginClient {
         headers::clean_response(&mut parts.headers, false);
         Ok(Response::from_parts(parts, body::streamed(incoming)))
     }
+}
+
+/// Opens connections to origins: `http://`, or `https://` with the webpki roots; HTTP/1.1,
+/// `TCP_NODELAY`.
+fn connector() -> Result<HttpsConnector<HttpConnector>, String> {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    Ok(hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_webpki_roots(provider)
+        .map_err(|e| format!("TLS for origins: {e}"))?
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http))
 }
 
 /// The request target sent to the origin (origin-form): the origin's base path, then the

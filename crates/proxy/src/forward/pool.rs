@@ -243,16 +243,7 @@ mod tests {
     }
 
     fn pool() -> Pool {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(provider)
-            .unwrap()
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        Pool::new(https, Duration::from_secs(90))
+        Pool::new(crate::forward::connector().unwrap(), Duration::from_secs(90))
     }
 
     fn get(authority: &Authority, path: &str) -> Request<Body> {
