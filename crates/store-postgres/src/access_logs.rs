@@ -6,7 +6,9 @@
 use async_trait::async_trait;
 use gatehouse_domain::access::{AppId, PolicyId};
 use gatehouse_domain::{AccountId, Timestamp, TokenId};
-use gatehouse_store::{AccessLogQuery, AccessLogRecord, AccessLogStore, Direction, Page, StoreError};
+use gatehouse_store::{
+    AccessLogQuery, AccessLogRecord, AccessLogStore, Direction, Page, StoreError, insert_chunks,
+};
 use sqlx::{Postgres, QueryBuilder};
 
 use crate::{PostgresStore, storable};
@@ -113,7 +115,7 @@ impl AccessLogStore for PostgresStore {
             return Ok(());
         }
         let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
-        for chunk in records.chunks(ROWS_PER_INSERT) {
+        for chunk in insert_chunks(records, ROWS_PER_INSERT) {
             let mut insert = QueryBuilder::<Postgres>::new(format!("INSERT INTO access_logs ({COLUMNS}) "));
             insert.push_values(chunk, |mut row, r| {
                 // Borrowed, not copied: the records outlive the statement.

@@ -11,6 +11,27 @@ use gatehouse_domain::{AccountId, Timestamp, TokenId};
 
 use crate::{Page, PageRequest, StoreError};
 
+/// How a batch of records is cut into multi-row `INSERT` statements: as many of `max` rows as
+/// there are, then the rest in powers of two (1,234 with `max` 500: 500, 500, 128, 64, 32, 8, 2).
+/// A store prepares each statement text once and keeps it in its statement cache; cut this way a
+/// batch of any size uses at most `log2(max) + 2` texts instead of one per batch size, which at
+/// low and moderate traffic (batches of every size, flushed on a tick) meant parsing a new
+/// statement of hundreds of placeholders at every flush and pushing other statements out of
+/// the cache.
+pub fn insert_chunks<T>(records: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    let max = max.max(1);
+    let mut rest = records;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let size = if rest.len() >= max { max } else { 1 << rest.len().ilog2() };
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        Some(chunk)
+    })
+}
+
 /// One gateway decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessLogRecord {
@@ -109,4 +130,35 @@ pub trait AccessLogStore: Send + Sync {
     -> Result<Page<AccessLogRecord>, StoreError>;
     /// Deletes every record (of every account) created before `older_than`; returns how many.
     async fn prune_access_logs(&self, older_than: Timestamp) -> Result<u64, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::insert_chunks;
+
+    fn sizes(n: usize, max: usize) -> Vec<usize> {
+        let records: Vec<usize> = (0..n).collect();
+        let chunks: Vec<&[usize]> = insert_chunks(&records, max).collect();
+        // Every record once, in order.
+        assert_eq!(chunks.concat(), records);
+        chunks.iter().map(|c| c.len()).collect()
+    }
+
+    #[test]
+    fn full_statements_first_then_powers_of_two() {
+        assert_eq!(sizes(0, 500), Vec::<usize>::new());
+        assert_eq!(sizes(1, 500), [1]);
+        assert_eq!(sizes(500, 500), [500]);
+        assert_eq!(sizes(1_234, 500), [500, 500, 128, 64, 32, 8, 2]);
+        assert_eq!(sizes(3, 0), [1, 1, 1], "a zero maximum is one row per statement");
+    }
+
+    #[test]
+    fn every_batch_size_up_to_two_thousand_uses_at_most_ten_statement_shapes() {
+        let mut shapes = std::collections::BTreeSet::new();
+        for n in 0..2_000 {
+            shapes.extend(sizes(n, 500));
+        }
+        assert_eq!(shapes.into_iter().collect::<Vec<_>>(), [1, 2, 4, 8, 16, 32, 64, 128, 256, 500]);
+    }
 }

@@ -21,7 +21,7 @@ pub use changes::{Change, ChangeEvent, ChangeFeed, ChangeSubscription};
 pub use server_keys::{KeyCount, ServerKeyStore, key_counts};
 pub use settings::SettingsStore;
 
-pub use access_logs::{AccessLogQuery, AccessLogRecord, AccessLogStore, Direction, Match};
+pub use access_logs::{AccessLogQuery, AccessLogRecord, AccessLogStore, Direction, Match, insert_chunks};
 pub use audit::{AUDIT_APPEND_ATTEMPTS, AuditFilter, AuditStore, AuditedChange, AuditedOutcome};
 mod notifications;
 
