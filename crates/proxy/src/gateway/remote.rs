@@ -3,6 +3,7 @@
 //! everything — after every (re)connect of the change feed and periodically, as the safety net
 //! for lost events — and marks the snapshot fresh.
 
+use gatehouse_domain::{AccountId, TokenId};
 use gatehouse_store::{Change, StoreError};
 
 use super::Gateway;
@@ -12,31 +13,28 @@ impl Gateway {
     /// late event changes nothing.
     pub async fn apply_remote(&self, change: &Change) -> Result<(), StoreError> {
         match change {
-            Change::TokenChanged { account, id } => {
-                match self.store.get_service_token(account, id).await? {
-                    Some(token) => self.tokens.upsert(token),
-                    None => self.tokens.remove(account, id),
-                }
-                Ok(())
-            }
+            Change::TokenChanged { account, id } => self.refresh_token(account, id, None).await,
             Change::TokenDeleted { account, id, client_id } => {
-                match self.store.get_service_token(account, id).await? {
-                    // Read, as for every event: a late or repeated event changes nothing.
-                    Some(token) => self.tokens.upsert(token),
-                    // One lookup by the client id; the scan only when the event did not name it
-                    // or the snapshot did not hold the token under it.
-                    None => {
-                        let removed =
-                            client_id.as_deref().is_some_and(|c| self.tokens.remove_by_client_id(account, id, c));
-                        if !removed {
-                            self.tokens.remove(account, id);
-                        }
-                    }
-                }
-                Ok(())
+                self.refresh_token(account, id, client_id.as_deref()).await
             }
             Change::AccessChanged { account } => self.reload_account(account).await,
         }
+    }
+
+    /// Reads token `id` from the store and holds what it says: the token, or nothing. A token
+    /// that is gone is dropped with one lookup when its `client_id` is known (deletion events
+    /// name it), else with a scan of every token.
+    async fn refresh_token(&self, account: &AccountId, id: &TokenId, client_id: Option<&str>) -> Result<(), StoreError> {
+        match self.store.get_service_token(account, id).await? {
+            Some(token) => self.tokens.upsert(token),
+            None => {
+                let removed = client_id.is_some_and(|c| self.tokens.remove_by_client_id(account, id, c));
+                if !removed {
+                    self.tokens.remove(account, id);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Re-reads every token and account from the store and marks the snapshot fresh.
