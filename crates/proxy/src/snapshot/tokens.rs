@@ -199,11 +199,7 @@ impl TokenSnapshot {
     /// Removes a token whose client id is known (a deletion made through this node): one
     /// lookup.
     pub fn remove_known(&self, token: &ServiceToken) {
-        let mut reloads = self.lock_reloads();
-        Self::touch(&mut reloads, token.id);
-        self.by_client.remove_if(token.client_id.as_str(), |_, held| {
-            held.id == token.id && *held.account_id == token.account_id
-        });
+        self.remove_by_client_id(&token.account_id, &token.id, token.client_id.as_str());
     }
 
     /// Removes the token `id` held under `client_id` (another node deleted it and said which):
