@@ -118,11 +118,32 @@ pub trait ServiceTokenStore: Send + Sync {
     async fn delete_service_token(&self, account: &AccountId, id: &TokenId) -> Result<Option<ServiceToken>, StoreError>;
     /// Every token of every account, for the gateway's in-memory snapshot.
     async fn all_service_tokens(&self) -> Result<Vec<ServiceToken>, StoreError>;
+    /// The [`TokensFingerprint`] of every stored token, for a node to tell whether its snapshot
+    /// needs [`Self::all_service_tokens`] again. PostgreSQL computes it in one aggregate query;
+    /// SQLite (a single node, which never resyncs) reads the rows.
+    async fn service_tokens_fingerprint(&self) -> Result<TokensFingerprint, StoreError>;
     /// Records successful authentications, written in batches by the gateway. Usage times only
     /// move forward (`max`). A use of the current secret at `secret_version` ends a graceful
     /// rotation: a previous secret whose grace is "until the new secret is used" is removed and
     /// the revision incremented, so a concurrent API update re-reads. Unknown tokens are skipped.
     async fn record_token_usage(&self, usage: &[TokenUsage]) -> Result<(), StoreError>;
+}
+
+/// A digest of the stored service tokens: how many, the highest `seq`, and a sum of one hash per
+/// token of its id, revision and server-key ids. Every write to a token moves its revision,
+/// except recorded uses (usage times, which a node's snapshot need not hear from the others) and
+/// re-hashes under a new server key (which move a key id); a creation takes a `seq` never used
+/// before. So two equal fingerprints mean no token was created, changed, rotated, re-hashed or
+/// deleted in between, and a snapshot read after the first is still whole at the second.
+/// Comparable only with fingerprints of the same store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokensFingerprint {
+    /// How many tokens are stored.
+    pub tokens: i64,
+    /// The highest `seq` stored (0 with none).
+    pub last_seq: i64,
+    /// The sum of one 64-bit hash per token (wrapping).
+    pub digest: i64,
 }
 
 /// One successful authentication of a service token.

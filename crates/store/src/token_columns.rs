@@ -45,6 +45,16 @@ pub struct TokenColumns {
     pub previous_secret_key_id: Option<String>,
 }
 
+/// One token's share of a [`crate::TokensFingerprint`], for a store that cannot hash in SQL: a
+/// 64-bit hash of its id, revision and server-key ids, stable within one build of the program
+/// (all a fingerprint is compared within).
+pub fn fingerprint_hash(id: &str, revision: i64, secret_key_id: &str, previous_secret_key_id: Option<&str>) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    (id, revision, secret_key_id, previous_secret_key_id).hash(&mut hasher);
+    hasher.finish()
+}
+
 fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(what.to_owned())
 }

@@ -1,12 +1,14 @@
 //! The gateway's side of service tokens: the snapshot of every token, and usage records that
 //! move last-seen times forward and end graceful rotations, racing with API updates.
 
-use gatehouse_domain::{Grace, SecretMatch, ServiceToken, TokenChanges, TokenId};
+use gatehouse_domain::{
+    Grace, HashPurpose, Secret, SecretMatch, ServerKey, ServiceToken, TokenChanges, TokenId,
+};
 
 use super::fixtures::{
     T0, another_account, assert_same, at, bootstrapped, fresh_hash, service_token, stored,
 };
-use crate::{Store, StoreError, TokenUsage};
+use crate::{Store, StoreError, TokenUsage, TokensFingerprint};
 
 /// A use of `token`'s secret `matched` at `T0 + seconds`, while `token`'s version was current.
 fn used(token: &ServiceToken, matched: SecretMatch, seconds: i64) -> TokenUsage {
@@ -212,4 +214,59 @@ pub async fn api_updates_do_not_move_usage_times_back(store: &dyn Store) {
     later.revision += 1;
     assert!(store.update_service_token(&later).await.unwrap());
     assert_same(stored(store, &token).await, &later);
+}
+
+/// The fingerprint now, checked to be stable when read twice, then to differ from every one
+/// `seen` before (each step below leaves the tokens in a state they were never in before).
+async fn moved(store: &dyn Store, seen: &mut Vec<TokensFingerprint>, step: &str) {
+    let now = store.service_tokens_fingerprint().await.unwrap();
+    assert_eq!(store.service_tokens_fingerprint().await.unwrap(), now, "{step}: read twice");
+    assert!(!seen.contains(&now), "{step} left the fingerprint where it was: {now:?}");
+    seen.push(now);
+}
+
+/// The fingerprint now equals the last one `seen`.
+async fn still(store: &dyn Store, seen: &[TokensFingerprint], step: &str) {
+    let now = store.service_tokens_fingerprint().await.unwrap();
+    assert_eq!(Some(&now), seen.last(), "{step} moved the fingerprint");
+}
+
+pub async fn the_tokens_fingerprint_moves_with_every_change_but_usage(store: &dyn Store) {
+    let account = bootstrapped(store).await;
+    let empty = store.service_tokens_fingerprint().await.unwrap();
+    assert_eq!(empty, TokensFingerprint { tokens: 0, last_seq: 0, digest: 0 });
+    let mut seen = vec![empty];
+
+    let mut token = service_token(&account, "fingerprinted", T0);
+    store.insert_service_token(&token).await.unwrap();
+    moved(store, &mut seen, "a creation").await;
+    let other = service_token(&account, "other", T0);
+    store.insert_service_token(&other).await.unwrap();
+    moved(store, &mut seen, "a second creation").await;
+
+    store.record_token_usage(&[used(&token, SecretMatch::Current, 5)]).await.unwrap();
+    still(store, &seen, "a recorded use").await;
+
+    token = renamed(&token, "renamed", 6);
+    assert!(store.update_service_token(&token).await.unwrap());
+    moved(store, &mut seen, "a rename").await;
+
+    rotate(store, &mut token, None, 10).await;
+    moved(store, &mut seen, "a rotation").await;
+    store.record_token_usage(&[used(&token, SecretMatch::Previous, 11)]).await.unwrap();
+    still(store, &seen, "a use of the previous secret").await;
+    store.record_token_usage(&[used(&token, SecretMatch::Current, 12)]).await.unwrap();
+    moved(store, &mut seen, "the first use of the new secret, ending the grace").await;
+
+    let rehashed = ServerKey::generate().hash(HashPurpose::ServiceTokenSecret, &Secret::new("new key".to_owned()));
+    let current = *token.credentials.current();
+    assert!(store.rehash_service_token_secret(&token.id, SecretMatch::Current, &current, &rehashed).await.unwrap());
+    moved(store, &mut seen, "a re-hash under a new server key").await;
+
+    store.delete_service_token(&other.account_id, &other.id).await.unwrap();
+    moved(store, &mut seen, "a deletion").await;
+    let again = service_token(&account, "other", T0);
+    store.insert_service_token(&again).await.unwrap();
+    moved(store, &mut seen, "a creation after a deletion, with the same count").await;
+    assert_eq!(seen.last().map(|f| f.tokens), Some(2));
 }
