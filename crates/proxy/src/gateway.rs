@@ -178,6 +178,8 @@ pub struct Gateway {
     background: tokio::runtime::Handle,
     /// When the snapshot was last known to match the database (see `gateway/freshness.rs`).
     freshness: freshness::Freshness,
+    /// The store's token fingerprint when the tokens were last read in full by a resync.
+    tokens_read: std::sync::Mutex<Option<gatehouse_store::TokensFingerprint>>,
     /// Failed authentications per client id and per address (brute-force limiting).
     failures: crate::limit::FailureLimiter,
 }
@@ -229,6 +231,7 @@ impl Gateway {
             origins,
             background: tokio::runtime::Handle::current(),
             freshness,
+            tokens_read: std::sync::Mutex::default(),
             failures,
         });
         gateway.reload().await?;

@@ -5,9 +5,10 @@
 //! to the local gateway first (visible from the very next request) and then publishes it on the
 //! database's change feed. [`spawn_sync`] runs the receiving side: it subscribes to the feed,
 //! resyncs fully after every (re)connect, applies other nodes' events as they arrive, and resyncs
-//! every `resync_interval` as the safety net for lost events. Each successful resync marks the
-//! gateway's snapshot fresh; past `max_staleness` without one (the database is down) the gateway
-//! fails closed.
+//! every `resync_interval` as the safety net for lost events (re-reading the tokens only when
+//! the database's token fingerprint moved, and in full every [`FULL_RESYNC_EVERY`]th time).
+//! Each successful resync marks the gateway's snapshot fresh; past `max_staleness` without one
+//! (the database is down) the gateway fails closed.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -22,6 +23,11 @@ use crate::config::ConfigError;
 use crate::store::Backend;
 
 const DEFAULT_RESYNC_INTERVAL_SECS: u64 = 30;
+/// Every this many resyncs (the first after each (re)connect included) the tokens are re-read
+/// in full; the others re-read them only when the database's token fingerprint moved. The full
+/// ones cover what a fingerprint cannot see: a snapshot that drifted from the database by a
+/// fault of this node's own.
+const FULL_RESYNC_EVERY: u64 = 10;
 const DEFAULT_MAX_STALENESS_SECS: u64 = 300;
 /// The longest wait between attempts to (re)subscribe while the database is unreachable.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -155,6 +161,7 @@ async fn sync(node: String, gateway: Weak<Gateway>, feed: Arc<dyn ChangeFeed>, r
         // while not listening are lost.
         let mut tick = tokio::time::interval(resync_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ticks: u64 = 0;
         loop {
             tokio::select! {
                 event = events.recv() => {
@@ -175,7 +182,13 @@ async fn sync(node: String, gateway: Weak<Gateway>, feed: Arc<dyn ChangeFeed>, r
                 }
                 _ = tick.tick() => {
                     let Some(gateway) = gateway.upgrade() else { return };
-                    if let Err(error) = gateway.resync().await {
+                    let resynced = if ticks.is_multiple_of(FULL_RESYNC_EVERY) {
+                        gateway.resync().await
+                    } else {
+                        gateway.resync_if_changed().await.map(|_| ())
+                    };
+                    ticks += 1;
+                    if let Err(error) = resynced {
                         tracing::warn!(%error, "could not resynchronize the gateway with the database");
                     }
                 }

@@ -194,3 +194,40 @@ async fn service_auth_401_redirect_turns_403_into_401() {
     assert_eq!(response.status(), 401);
     assert_eq!(response.headers()["cf-access-error"], "access.unauthorized");
 }
+
+#[tokio::test]
+async fn a_lost_change_is_caught_by_the_periodic_resync_which_skips_unchanged_tokens() {
+    let (scene, token, _) = service_auth_scene().await;
+    assert!(scene.gateway.resync_if_changed().await.unwrap(), "never read by a resync yet: read");
+    assert!(!scene.gateway.resync_if_changed().await.unwrap(), "nothing changed: not read again");
+
+    // Disabled in the database with no word to this gateway (another node's event was lost).
+    let mut stored = scene.store.get_service_token(&scene.account, &token.token.id).await.unwrap().unwrap();
+    stored.apply(gatehouse_domain::TokenChanges { enabled: Some(false), ..Default::default() }, scene.now());
+    assert!(scene.store.update_service_token(&stored).await.unwrap());
+    assert_eq!(scene.get_as(HOST, "/", &token).send().await.unwrap().status(), 200, "not heard of yet");
+    assert!(scene.gateway.resync_if_changed().await.unwrap(), "the fingerprint moved: read");
+    assert_eq!(scene.get_as(HOST, "/", &token).send().await.unwrap().status(), 403);
+
+    // Uses recorded by other nodes change only usage times: no re-read.
+    let usage = gatehouse_store::TokenUsage {
+        token_id: token.token.id,
+        seen_at: scene.now(),
+        matched: gatehouse_domain::SecretMatch::Current,
+        secret_version: 1,
+    };
+    scene.store.record_token_usage(&[usage]).await.unwrap();
+    assert!(!scene.gateway.resync_if_changed().await.unwrap(), "a recorded use: not read again");
+
+    // Enabled again, then deleted, the same way: each caught; a full resync always reads.
+    let mut stored = scene.store.get_service_token(&scene.account, &token.token.id).await.unwrap().unwrap();
+    stored.apply(gatehouse_domain::TokenChanges { enabled: Some(true), ..Default::default() }, scene.now());
+    assert!(scene.store.update_service_token(&stored).await.unwrap());
+    assert!(scene.gateway.resync_if_changed().await.unwrap(), "enabled again: read");
+    assert_eq!(scene.get_as(HOST, "/", &token).send().await.unwrap().status(), 200);
+    scene.store.delete_service_token(&scene.account, &token.token.id).await.unwrap();
+    assert!(scene.gateway.resync_if_changed().await.unwrap(), "a deletion: read");
+    assert_eq!(scene.get_as(HOST, "/", &token).send().await.unwrap().status(), 403);
+    scene.gateway.resync().await.unwrap();
+    assert!(!scene.gateway.resync_if_changed().await.unwrap(), "read in full just now");
+}
