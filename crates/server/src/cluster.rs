@@ -36,7 +36,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// The cluster settings of `gatehouse serve` (configuration file only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClusterConfig {
-    /// How often a node reloads its whole snapshot from PostgreSQL.
+    /// How often a node resyncs its snapshot with PostgreSQL (see the module's documentation).
     pub resync_interval: Duration,
     /// How long the gateway serves from its snapshot without a successful resync.
     pub max_staleness: Duration,
