@@ -36,8 +36,8 @@ pub enum Access {
 impl Caller {
     /// Checks that the credential belongs to the account in the path and may do `access`.
     pub fn authorize(&self, account: &str, access: Access) -> Result<AccountId, ApiError> {
-        let account = AccountId::parse(account)
-            .map_err(|_| ApiError::no_route(&format!("/accounts/{account}")))?;
+        let account =
+            AccountId::parse(account).map_err(|_| ApiError::no_route(&format!("/accounts/{account}")))?;
         if self.token.account_id != account {
             return Err(ApiError::new(ErrorCode::AuthenticationError, "Authentication error"));
         }
@@ -60,13 +60,19 @@ impl FromRequestParts<AppState> for Caller {
         let found = find(state, &secret).await?;
         let now = state.clock.now();
         let token = match (found, email) {
-            (Some(token), None) if token.kind == ApiTokenKind::Bearer && token.status(now) == "active" => token,
-            (Some(token), Some(email)) if matches_email(&token, &email) && token.status(now) == "active" => token,
+            (Some(token), None) if token.kind == ApiTokenKind::Bearer && token.status(now) == "active" => {
+                token
+            }
+            (Some(token), Some(email)) if matches_email(&token, &email) && token.status(now) == "active" => {
+                token
+            }
             (_, None) => {
                 return Err(ApiError::new(ErrorCode::AuthenticationError, "Authentication error")
                     .with_status(StatusCode::UNAUTHORIZED));
             }
-            (_, Some(_)) => return Err(ApiError::new(ErrorCode::UnknownAuthKey, "Unknown X-Auth-Key or X-Auth-Email")),
+            (_, Some(_)) => {
+                return Err(ApiError::new(ErrorCode::UnknownAuthKey, "Unknown X-Auth-Key or X-Auth-Email"));
+            }
         };
         let ip = parts
             .extensions
@@ -122,7 +128,10 @@ pub fn presented_credential(headers: &HeaderMap) -> Result<Presented, ApiError> 
         (Some(email), Some(key)) if !email.is_empty() && !key.is_empty() => {
             Ok(Presented::GlobalKey { email: email.to_owned(), key: Secret::new(key.to_owned()) })
         }
-        _ => Err(ApiError::new(ErrorCode::MissingAuth, "Missing X-Auth-Key, X-Auth-Email or Authorization headers")),
+        _ => Err(ApiError::new(
+            ErrorCode::MissingAuth,
+            "Missing X-Auth-Key, X-Auth-Email or Authorization headers",
+        )),
     }
 }
 
@@ -155,7 +164,9 @@ mod tests {
 
     #[test]
     fn reads_bearer_tokens() {
-        let Presented::Bearer(secret) = presented_credential(&headers(&[("authorization", "Bearer abc_123")])).unwrap() else {
+        let Presented::Bearer(secret) =
+            presented_credential(&headers(&[("authorization", "Bearer abc_123")])).unwrap()
+        else {
             panic!("expected a bearer token");
         };
         assert_eq!(secret.expose(), "abc_123");
@@ -163,7 +174,9 @@ mod tests {
 
     #[test]
     fn refuses_malformed_authorization_with_6003_and_6111() {
-        for value in ["Bearer", "Bearer ", "Bearer  two", "Bearer \"quoted\"", "Basic abc def", "Token abc", "abc"] {
+        for value in
+            ["Bearer", "Bearer ", "Bearer  two", "Bearer \"quoted\"", "Basic abc def", "Token abc", "abc"]
+        {
             let error = presented_credential(&headers(&[("authorization", value)])).unwrap_err();
             assert_eq!(error.code, ErrorCode::InvalidRequestHeaders, "{value:?}");
             assert_eq!(error.chain[0].code, 6111);
@@ -180,7 +193,9 @@ mod tests {
 
     #[test]
     fn reads_the_legacy_pair() {
-        let presented = presented_credential(&headers(&[("x-auth-email", "ops@example.com"), ("x-auth-key", "k3y")])).unwrap();
+        let presented =
+            presented_credential(&headers(&[("x-auth-email", "ops@example.com"), ("x-auth-key", "k3y")]))
+                .unwrap();
         assert!(matches!(presented, Presented::GlobalKey { ref email, .. } if email == "ops@example.com"));
     }
 }

@@ -3,9 +3,9 @@
 //! SDKs decide success from the status alone). Each code is documented in `docs/errors.md`; a
 //! test fails when one is missing there.
 
+use axum::Json;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use gatehouse_api_types::{Envelope, Message};
 use gatehouse_store::StoreError;
 
@@ -187,7 +187,10 @@ impl From<StoreError> for ApiError {
             ),
             StoreError::Unavailable(detail) => {
                 tracing::error!(%detail, "database unavailable");
-                ApiError::new(ErrorCode::Unavailable, "access.api.error.service_unavailable: the database is unreachable, retry later")
+                ApiError::new(
+                    ErrorCode::Unavailable,
+                    "access.api.error.service_unavailable: the database is unreachable, retry later",
+                )
             }
             StoreError::Corrupt(detail) => {
                 tracing::error!(%detail, "corrupt record");

@@ -36,7 +36,9 @@ fn parse_number(name: &str, value: Option<&str>, min: u64, max: u64) -> Result<O
         Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
         _ => Err(ApiError::new(
             ErrorCode::InvalidUrlParameter,
-            format!("access.api.error.invalid_url_parameter_value: '{name}' must be a whole number from {min} to {max}"),
+            format!(
+                "access.api.error.invalid_url_parameter_value: '{name}' must be a whole number from {min} to {max}"
+            ),
         )),
     }
 }
@@ -47,7 +49,10 @@ mod tests {
 
     #[test]
     fn defaults_to_a_generous_first_page() {
-        assert_eq!(Pagination::parse(None, None).unwrap(), Pagination { page: 1, per_page: DEFAULT_PER_PAGE });
+        assert_eq!(
+            Pagination::parse(None, None).unwrap(),
+            Pagination { page: 1, per_page: DEFAULT_PER_PAGE }
+        );
     }
 
     #[test]
@@ -58,7 +63,13 @@ mod tests {
 
     #[test]
     fn refuses_out_of_range_values_with_12091() {
-        for (page, per_page) in [(Some("0"), None), (None, Some("0")), (None, Some("1001")), (Some("x"), None), (Some("-1"), None)] {
+        for (page, per_page) in [
+            (Some("0"), None),
+            (None, Some("0")),
+            (None, Some("1001")),
+            (Some("x"), None),
+            (Some("-1"), None),
+        ] {
             assert_eq!(Pagination::parse(page, per_page).unwrap_err().code, ErrorCode::InvalidUrlParameter);
         }
     }

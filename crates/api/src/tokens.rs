@@ -3,9 +3,12 @@
 //! another writer got there first), and build the response body. A new secret exists in clear
 //! only inside the value returned to the one response that shows it.
 
-use gatehouse_api_types::{CreateServiceTokenRequest, RotateServiceTokenRequest, ServiceTokenBody, UpdateServiceTokenRequest};
+use gatehouse_api_types::{
+    CreateServiceTokenRequest, RotateServiceTokenRequest, ServiceTokenBody, UpdateServiceTokenRequest,
+};
 use gatehouse_domain::{
-    AccountId, ClientId, HashPurpose, NewServiceToken, Secret, ServiceToken, Timestamp, TokenChanges, TokenDuration, TokenId,
+    AccountId, ClientId, HashPurpose, NewServiceToken, Secret, ServiceToken, Timestamp, TokenChanges,
+    TokenDuration, TokenId,
 };
 use gatehouse_store::{AuditedChange, AuditedOutcome, Page, StoreError, TokenFilter};
 
@@ -34,9 +37,14 @@ impl Shown {
     }
 }
 
-pub async fn create(state: &AppState, account: AccountId, request: CreateServiceTokenRequest) -> Result<Shown, ApiError> {
+pub async fn create(
+    state: &AppState,
+    account: AccountId,
+    request: CreateServiceTokenRequest,
+) -> Result<Shown, ApiError> {
     let name = validate_name(&request.name)?;
-    let duration = parse_duration(request.duration.as_deref())?.unwrap_or_else(TokenDuration::default_lifetime);
+    let duration =
+        parse_duration(request.duration.as_deref())?.unwrap_or_else(TokenDuration::default_lifetime);
     let secret_version = parse_version(request.client_secret_version)?.unwrap_or(1);
     if let Some(text) = &request.previous_client_secret_expires_at {
         parse_time("previous_client_secret_expires_at", text)?;
@@ -47,8 +55,12 @@ pub async fn create(state: &AppState, account: AccountId, request: CreateService
             ClientId::parse(client_id).map_err(|e| ApiError::invalid(format!("invalid 'client_id': {e}")))?,
             validate_imported_secret(Secret::new(secret))?,
         ),
-        (None, Some(_)) => return Err(ApiError::invalid("'client_secret' can only be imported together with 'client_id'")),
-        (Some(_), None) => return Err(ApiError::invalid("'client_id' can only be imported together with 'client_secret'")),
+        (None, Some(_)) => {
+            return Err(ApiError::invalid("'client_secret' can only be imported together with 'client_id'"));
+        }
+        (Some(_), None) => {
+            return Err(ApiError::invalid("'client_id' can only be imported together with 'client_secret'"));
+        }
     };
     let new = NewServiceToken {
         account_id: account,
@@ -62,12 +74,14 @@ pub async fn create(state: &AppState, account: AccountId, request: CreateService
     let token = ServiceToken::create(TokenId::generate(), new, state.clock.now());
     let change = token_change("create", None, &token);
     let account = token.account_id.clone();
-    audit::write(state, &account, AuditedChange::InsertToken(&token), change).await.map_err(|error| match error {
-        StoreError::Conflict(_) => ApiError::new(
-            crate::ErrorCode::Conflict,
-            "access.api.error.conflict: a service token with this client_id exists",
-        ),
-        other => other.into(),
+    audit::write(state, &account, AuditedChange::InsertToken(&token), change).await.map_err(|error| {
+        match error {
+            StoreError::Conflict(_) => ApiError::new(
+                crate::ErrorCode::Conflict,
+                "access.api.error.conflict: a service token with this client_id exists",
+            ),
+            other => other.into(),
+        }
     })?;
     state.changes.token_changed(&token).await;
     Ok(Shown { token, secret: Some(secret) })
@@ -87,7 +101,12 @@ pub async fn list(
     Ok(state.store.list_service_tokens(account, filter, pagination.request()).await?)
 }
 
-pub async fn update(state: &AppState, account: &AccountId, id: &str, request: UpdateServiceTokenRequest) -> Result<Shown, ApiError> {
+pub async fn update(
+    state: &AppState,
+    account: &AccountId,
+    id: &str,
+    request: UpdateServiceTokenRequest,
+) -> Result<Shown, ApiError> {
     let name = request.name.as_deref().map(validate_name).transpose()?;
     let duration = parse_duration(request.duration.as_deref())?;
     let version = parse_version(request.client_secret_version)?;
@@ -118,7 +137,12 @@ pub async fn update(state: &AppState, account: &AccountId, id: &str, request: Up
     Ok(Shown { token, secret: new_secret.filter(|_| rotated) })
 }
 
-pub async fn rotate(state: &AppState, account: &AccountId, id: &str, request: RotateServiceTokenRequest) -> Result<Shown, ApiError> {
+pub async fn rotate(
+    state: &AppState,
+    account: &AccountId,
+    id: &str,
+    request: RotateServiceTokenRequest,
+) -> Result<Shown, ApiError> {
     let deadline = request
         .previous_client_secret_expires_at
         .as_deref()
@@ -162,7 +186,8 @@ async fn modify(
 ) -> Result<ServiceToken, ApiError> {
     let id = parse_id(id)?;
     for _ in 0..MAX_ATTEMPTS {
-        let mut token = state.store.get_service_token(account, &id).await?.ok_or_else(ApiError::token_not_found)?;
+        let mut token =
+            state.store.get_service_token(account, &id).await?.ok_or_else(ApiError::token_not_found)?;
         let before = token.clone();
         change(&mut token, state.clock.now());
         let record = token_change(action, Some(&before), &token);
@@ -231,18 +256,22 @@ fn validate_name(name: &str) -> Result<String, ApiError> {
 }
 
 fn parse_duration(text: Option<&str>) -> Result<Option<TokenDuration>, ApiError> {
-    text.map(|t| TokenDuration::parse(t).map_err(|e| ApiError::invalid(format!("invalid 'duration': {e}")))).transpose()
+    text.map(|t| TokenDuration::parse(t).map_err(|e| ApiError::invalid(format!("invalid 'duration': {e}"))))
+        .transpose()
 }
 
 fn parse_version(version: Option<f64>) -> Result<Option<u64>, ApiError> {
     const MAX_EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: the largest whole number a JSON client keeps exact
     match version {
         None => Ok(None),
-        Some(v) if v.is_finite() && v.fract() == 0.0 && (1.0..=MAX_EXACT).contains(&v) => {
+        Some(v) if v.is_finite() && v.fract() == 0.0 && (1.0..=MAX_EXACT).contains(&v) =>
+        {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             Ok(Some(v as u64))
         }
-        Some(_) => Err(ApiError::invalid("invalid 'client_secret_version': expected a whole number of at least 1")),
+        Some(_) => {
+            Err(ApiError::invalid("invalid 'client_secret_version': expected a whole number of at least 1"))
+        }
     }
 }
 

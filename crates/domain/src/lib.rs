@@ -38,8 +38,8 @@ pub use duration::{DurationError, TokenDuration};
 pub use ids::{AccountId, ClientId, IdError, TokenId};
 pub use secret::{HashPurpose, Secret, SecretFormat, SecretHash};
 pub use server_key::{KeyId, ServerKey, ServerKeyError};
-pub use signing::{SealedSigningKey, SigningError, SigningKey, SigningKeys};
 pub use service_token::{
     AuthFailure, Credentials, Grace, NewServiceToken, PreviousSecret, SecretMatch, ServiceToken,
     TokenChanges, authenticate as authenticate_token, record_use as record_token_use,
 };
+pub use signing::{SealedSigningKey, SigningError, SigningKey, SigningKeys};

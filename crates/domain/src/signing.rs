@@ -136,7 +136,10 @@ impl SigningKeys {
     /// The server key each private key is sealed under (`None`: sealed before key ids were
     /// recorded), current key first.
     pub fn sealed_with(&self) -> Vec<Option<KeyId>> {
-        std::iter::once(&self.current).chain(self.previous.as_ref()).map(SealedSigningKey::sealed_with).collect()
+        std::iter::once(&self.current)
+            .chain(self.previous.as_ref())
+            .map(SealedSigningKey::sealed_with)
+            .collect()
     }
 
     /// The previous key while it is still published (and accepted for verification).
@@ -164,7 +167,9 @@ impl SealedSigningKey {
     }
 
     fn sealed_bytes(&self) -> Result<Vec<u8>, SigningError> {
-        STANDARD.decode(&self.sealed_private_key).map_err(|_| SigningError::Corrupt("sealed_private_key is not base64"))
+        STANDARD
+            .decode(&self.sealed_private_key)
+            .map_err(|_| SigningError::Corrupt("sealed_private_key is not base64"))
     }
 
     fn sealed_with(&self) -> Option<KeyId> {

@@ -2,8 +2,8 @@
 
 mod access;
 pub mod admin;
-pub mod audit;
 pub mod app;
+pub mod audit;
 pub mod group;
 pub mod logs;
 pub mod policy;

@@ -16,7 +16,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "gatehouse", version, about = "Self-hosted access gateway for service tokens, wire-compatible with Cloudflare Access")]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Self-hosted access gateway for service tokens, wire-compatible with Cloudflare Access"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -83,7 +83,11 @@ fn snapshot_memory(n: usize) {
 const DELETES: usize = 20;
 
 /// `3 * DELETES` more tokens, added to `snapshot` so that deleting them can be timed.
-fn snapshot_tokens_sample(server_key: &ServerKey, account: &AccountId, snapshot: &Snapshot) -> Vec<ServiceToken> {
+fn snapshot_tokens_sample(
+    server_key: &ServerKey,
+    account: &AccountId,
+    snapshot: &Snapshot,
+) -> Vec<ServiceToken> {
     let extra = tokens(server_key, account, 3 * DELETES);
     snapshot.add(extra.clone());
     extra
@@ -132,7 +136,9 @@ fn jwt_cache_hit(bencher: Bencher) {
 #[divan::bench(sample_count = 50, sample_size = 1)]
 fn jwt_cache_miss(bencher: Bencher) {
     let fixture = Fixture::new(16);
-    bencher.with_inputs(|| fixture.clear_jwt_cache()).bench_local_refs(|()| fixture.issue_jwt(0, black_box(NOW)));
+    bencher
+        .with_inputs(|| fixture.clear_jwt_cache())
+        .bench_local_refs(|()| fixture.issue_jwt(0, black_box(NOW)));
 }
 
 /// Loading a full snapshot (gateway start, full resync), at 10,000 tokens.

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use gatehouse_domain::access::{AppId, CompiledPolicy, Decision, PolicyId, Rule, Verdict};
 use gatehouse_domain::signing::SigningKeys;
 use gatehouse_domain::{
-    AccountId, ClientId, HashPurpose, NewServiceToken, Secret, ServerKey, ServiceToken, Timestamp, TokenDuration,
-    TokenId,
+    AccountId, ClientId, HashPurpose, NewServiceToken, Secret, ServerKey, ServiceToken, Timestamp,
+    TokenDuration, TokenId,
 };
 use http::{HeaderMap, HeaderValue};
 

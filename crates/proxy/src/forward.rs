@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use http::uri::{PathAndQuery, Uri};
 use http::header::HOST;
+use http::uri::{PathAndQuery, Uri};
 use http::{HeaderValue, Request, Response, StatusCode, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -89,7 +89,8 @@ impl OriginClient {
         headers::prepare_request(&mut parts.headers, context, upgrade);
         if !parts.headers.contains_key(HOST) {
             // The routed host was not a valid header value: name the origin instead.
-            let authority = HeaderValue::from_str(origin.authority.as_str()).map_err(|_| OriginError::Failed)?;
+            let authority =
+                HeaderValue::from_str(origin.authority.as_str()).map_err(|_| OriginError::Failed)?;
             parts.headers.insert(HOST, authority);
         }
         let client_body_failed = Arc::new(AtomicBool::new(false));
@@ -186,6 +187,9 @@ mod tests {
         assert_eq!(origin_target(&origin, absolute).unwrap().to_string(), "/a?x=1");
         let based = Origin { base_path: "/base".to_owned(), ..origin };
         assert_eq!(origin_target(&based, "/x".parse().unwrap()).unwrap().to_string(), "/base/x");
-        assert_eq!(origin_target(&based, "http://app.example".parse().unwrap()).unwrap().to_string(), "/base/");
+        assert_eq!(
+            origin_target(&based, "http://app.example".parse().unwrap()).unwrap().to_string(),
+            "/base/"
+        );
     }
 }

@@ -70,7 +70,12 @@ impl UsageQueue {
 
 type Key = (TokenId, bool, u64);
 
-async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Message>, interval: Duration, dropped: Arc<AtomicU64>) {
+async fn run(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::Receiver<Message>,
+    interval: Duration,
+    dropped: Arc<AtomicU64>,
+) {
     let mut pending: HashMap<Key, TokenUsage> = HashMap::new();
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

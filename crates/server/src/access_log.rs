@@ -65,7 +65,8 @@ impl AccessLogSettings {
 
     /// The oldest creation time kept at `now`; `None` when records are kept forever.
     pub fn cutoff(&self, now: Timestamp) -> Option<Timestamp> {
-        (self.retention_days > 0).then(|| Timestamp::from_unix(now.unix() - i64::from(self.retention_days) * 86_400))
+        (self.retention_days > 0)
+            .then(|| Timestamp::from_unix(now.unix() - i64::from(self.retention_days) * 86_400))
     }
 }
 

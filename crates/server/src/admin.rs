@@ -10,7 +10,7 @@ use crate::bootstrap::new_api_token_id;
 use crate::config::Config;
 use crate::key_rotation::{self, KeyStatus};
 use crate::keys;
-use crate::{open_store, ServerError, SystemClock};
+use crate::{ServerError, SystemClock, open_store};
 
 /// What to mint.
 #[derive(Debug)]
@@ -23,7 +23,10 @@ pub struct MintApiToken {
 }
 
 /// Creates an API token and returns it with its secret, shown once.
-pub async fn mint_api_token(config: &Config, request: MintApiToken) -> Result<(ApiToken, Secret), ServerError> {
+pub async fn mint_api_token(
+    config: &Config,
+    request: MintApiToken,
+) -> Result<(ApiToken, Secret), ServerError> {
     let store = open_store(config).await?;
     let accounts = store.list_accounts().await?;
     if accounts.is_empty() {
@@ -36,7 +39,10 @@ pub async fn mint_api_token(config: &Config, request: MintApiToken) -> Result<(A
         Some(id) => accounts.into_iter().find(|a| &a.id == id).ok_or_else(|| {
             ServerError::Store(StoreError::Unavailable(format!("no account {id} in this database")))
         })?,
-        None => accounts.into_iter().next().ok_or_else(|| ServerError::Store(StoreError::Unavailable("no account".into())))?,
+        None => accounts
+            .into_iter()
+            .next()
+            .ok_or_else(|| ServerError::Store(StoreError::Unavailable("no account".into())))?,
     };
     let key = keys::load_or_create(config, false)?;
     let secret = Secret::generate_api_token();

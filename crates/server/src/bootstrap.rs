@@ -2,7 +2,9 @@
 //! starting at once on an empty database make one account, not two. Later starts find the
 //! account and print no new token.
 
-use gatehouse_domain::{AccountId, ApiToken, ApiTokenKind, Clock, HashPurpose, Permission, Secret, ServerKey};
+use gatehouse_domain::{
+    AccountId, ApiToken, ApiTokenKind, Clock, HashPurpose, Permission, Secret, ServerKey,
+};
 use gatehouse_store::{Account, Store, StoreError};
 
 /// The account this server reports, and the admin token when this start generated one.
@@ -57,12 +59,10 @@ pub async fn ensure(
         });
     }
     // Another server won the race; use its account.
-    let account = store
-        .list_accounts()
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| StoreError::Corrupt("bootstrap reported an account that cannot be found".into()))?;
+    let account =
+        store.list_accounts().await?.into_iter().next().ok_or_else(|| {
+            StoreError::Corrupt("bootstrap reported an account that cannot be found".into())
+        })?;
     Ok(Bootstrapped { account_id: account.id, generated_admin_token: None, created: false })
 }
 

@@ -43,7 +43,10 @@ pub struct ClusterConfig {
 }
 
 impl ClusterConfig {
-    pub fn resolve(resync_interval_secs: Option<u64>, max_staleness_secs: Option<u64>) -> Result<Self, ConfigError> {
+    pub fn resolve(
+        resync_interval_secs: Option<u64>,
+        max_staleness_secs: Option<u64>,
+    ) -> Result<Self, ConfigError> {
         let resync = resync_interval_secs.unwrap_or(DEFAULT_RESYNC_INTERVAL_SECS);
         let staleness = max_staleness_secs.unwrap_or(DEFAULT_MAX_STALENESS_SECS);
         if resync == 0 {
@@ -55,7 +58,10 @@ impl ClusterConfig {
                  or a healthy node would fail closed between two resyncs"
             )));
         }
-        Ok(ClusterConfig { resync_interval: Duration::from_secs(resync), max_staleness: Duration::from_secs(staleness) })
+        Ok(ClusterConfig {
+            resync_interval: Duration::from_secs(resync),
+            max_staleness: Duration::from_secs(staleness),
+        })
     }
 }
 
@@ -75,7 +81,11 @@ pub fn max_staleness(backend: &Backend, config: &ClusterConfig) -> Option<Durati
 
 /// The management API's change listener: the gateway itself on a lone node; on a shared
 /// database, a [`Broadcast`] to the other nodes, with the task that hears theirs.
-pub fn join(gateway: &Arc<Gateway>, feed: Option<Arc<dyn ChangeFeed>>, config: ClusterConfig) -> Arc<dyn ChangeListener> {
+pub fn join(
+    gateway: &Arc<Gateway>,
+    feed: Option<Arc<dyn ChangeFeed>>,
+    config: ClusterConfig,
+) -> Arc<dyn ChangeListener> {
     match feed {
         None => gateway.clone(),
         Some(feed) => {
@@ -125,7 +135,8 @@ impl ChangeListener for Broadcast {
     async fn token_deleted(&self, token: &ServiceToken) {
         self.local.token_deleted(token).await;
         let client_id = Some(token.client_id.as_str().to_owned());
-        self.publish(Change::TokenDeleted { account: token.account_id.clone(), id: token.id, client_id }).await;
+        self.publish(Change::TokenDeleted { account: token.account_id.clone(), id: token.id, client_id })
+            .await;
     }
 
     async fn access_changed(&self, account: &AccountId) {
@@ -136,7 +147,12 @@ impl ChangeListener for Broadcast {
 
 /// Starts the task that keeps `gateway` in step with the other nodes; it ends when the gateway
 /// is dropped.
-pub fn spawn_sync(node: String, gateway: &Arc<Gateway>, feed: Arc<dyn ChangeFeed>, resync_interval: Duration) {
+pub fn spawn_sync(
+    node: String,
+    gateway: &Arc<Gateway>,
+    feed: Arc<dyn ChangeFeed>,
+    resync_interval: Duration,
+) {
     tokio::spawn(sync(node, Arc::downgrade(gateway), feed, resync_interval));
 }
 

@@ -231,14 +231,16 @@ impl Config {
                 }
             }
         };
-        let bootstrap_account_id = overrides
-            .bootstrap_account_id
-            .map(|id| AccountId::parse(&id))
-            .transpose()
-            .map_err(|_| ConfigError::Invalid("GATEHOUSE_BOOTSTRAP_ACCOUNT_ID must be 32 lowercase hex characters".into()))?;
+        let bootstrap_account_id =
+            overrides.bootstrap_account_id.map(|id| AccountId::parse(&id)).transpose().map_err(|_| {
+                ConfigError::Invalid(
+                    "GATEHOUSE_BOOTSTRAP_ACCOUNT_ID must be 32 lowercase hex characters".into(),
+                )
+            })?;
         if overrides.bootstrap_api_token.as_ref().is_some_and(|t| !valid_token_text(t.expose())) {
             return Err(ConfigError::Invalid(
-                "GATEHOUSE_BOOTSTRAP_API_TOKEN must be 20 to 512 visible ASCII characters without quotes".into(),
+                "GATEHOUSE_BOOTSTRAP_API_TOKEN must be 20 to 512 visible ASCII characters without quotes"
+                    .into(),
             ));
         }
         let gateway_tls = match (overrides.tls_cert.or(file.tls_cert), overrides.tls_key.or(file.tls_key)) {
@@ -246,7 +248,8 @@ impl Config {
             (None, None) => None,
             _ => {
                 return Err(ConfigError::Invalid(
-                    "--tls-cert and --tls-key (GATEHOUSE_TLS_CERT, GATEHOUSE_TLS_KEY) must be given together".into(),
+                    "--tls-cert and --tls-key (GATEHOUSE_TLS_CERT, GATEHOUSE_TLS_KEY) must be given together"
+                        .into(),
                 ));
             }
         };
@@ -263,10 +266,14 @@ impl Config {
             file.access_log_queue_capacity,
             file.access_log_flush_ms,
         )?;
-        let monitoring = MonitoringConfig::resolve(file.monitor_interval_secs, file.expiry_lead_days, file.webhooks)?;
+        let monitoring =
+            MonitoringConfig::resolve(file.monitor_interval_secs, file.expiry_lead_days, file.webhooks)?;
         Ok(Config {
             data_dir: overrides.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
-            api_listen: overrides.api_listen.or(file.api_listen).unwrap_or_else(|| default_addr(DEFAULT_API_LISTEN)),
+            api_listen: overrides
+                .api_listen
+                .or(file.api_listen)
+                .unwrap_or_else(|| default_addr(DEFAULT_API_LISTEN)),
             gateway_listen: overrides
                 .gateway_listen
                 .or(file.gateway_listen)
@@ -318,7 +325,8 @@ fn valid_token_text(text: &str) -> bool {
 }
 
 fn read_file(path: &Path) -> Result<ConfigFile, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
     parse_file(&text, path)
 }
 
@@ -332,13 +340,21 @@ mod tests {
 
     #[test]
     fn database_urls_never_show_their_password() {
-        let url = DatabaseUrl::new("postgres://gatehouse:s3cr3t-p4ss@db.example.com:5432/gatehouse?sslmode=require");
+        let url = DatabaseUrl::new(
+            "postgres://gatehouse:s3cr3t-p4ss@db.example.com:5432/gatehouse?sslmode=require",
+        );
         for shown in [format!("{url}"), format!("{url:?}")] {
             assert!(!shown.contains("s3cr3t-p4ss"), "{shown}");
             assert!(shown.contains("postgres://gatehouse:****@db.example.com:5432/gatehouse"), "{shown}");
         }
-        assert_eq!(url.expose(), "postgres://gatehouse:s3cr3t-p4ss@db.example.com:5432/gatehouse?sslmode=require");
-        assert_eq!(DatabaseUrl::new("postgres://postgres@127.0.0.1/x").to_string(), "postgres://postgres@127.0.0.1/x");
+        assert_eq!(
+            url.expose(),
+            "postgres://gatehouse:s3cr3t-p4ss@db.example.com:5432/gatehouse?sslmode=require"
+        );
+        assert_eq!(
+            DatabaseUrl::new("postgres://postgres@127.0.0.1/x").to_string(),
+            "postgres://postgres@127.0.0.1/x"
+        );
         assert_eq!(DatabaseUrl::new("sqlite:///tmp/x.db").to_string(), "sqlite:///tmp/x.db");
         let config = Config::resolve(Overrides {
             database_url: Some("postgres://u:hunter2@h/d".into()),
@@ -413,7 +429,8 @@ mod tests {
         .unwrap();
         assert_eq!(config.gateway_tls, Some(TlsFiles { cert: "cert.pem".into(), key: "key.pem".into() }));
         assert_eq!(config.origin_timeout_secs, 30);
-        let error = Config::resolve(Overrides { tls_cert: Some("cert.pem".into()), ..Overrides::default() }).unwrap_err();
+        let error = Config::resolve(Overrides { tls_cert: Some("cert.pem".into()), ..Overrides::default() })
+            .unwrap_err();
         assert!(error.to_string().contains("--tls-key"), "{error}");
     }
 
@@ -422,12 +439,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("gatehouse.toml");
         std::fs::write(&path, "api_lisen = \"127.0.0.1:9000\"\n").unwrap();
-        let error = Config::resolve(Overrides { config_file: Some(path), ..Overrides::default() }).unwrap_err();
+        let error =
+            Config::resolve(Overrides { config_file: Some(path), ..Overrides::default() }).unwrap_err();
         assert!(error.to_string().contains("api_lisen"), "{error}");
-        let error = Config::resolve(Overrides { bootstrap_account_id: Some("xyz".into()), ..Overrides::default() }).unwrap_err();
+        let error =
+            Config::resolve(Overrides { bootstrap_account_id: Some("xyz".into()), ..Overrides::default() })
+                .unwrap_err();
         assert!(error.to_string().contains("GATEHOUSE_BOOTSTRAP_ACCOUNT_ID"));
-        let error = Config::resolve(Overrides { bootstrap_api_token: Some(Secret::new("short".into())), ..Overrides::default() })
-            .unwrap_err();
+        let error = Config::resolve(Overrides {
+            bootstrap_api_token: Some(Secret::new("short".into())),
+            ..Overrides::default()
+        })
+        .unwrap_err();
         assert!(!error.to_string().contains("short"), "the value must not be echoed: {error}");
     }
 }

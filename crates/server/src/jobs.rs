@@ -85,7 +85,8 @@ impl Monitoring {
 
     /// Starts the webhook sender and the periodic jobs; they stop when `stop` turns true.
     pub fn start(self, clock: Arc<dyn Clock>, stop: watch::Receiver<bool>) -> JoinHandle<()> {
-        let webhooks = webhooks::Webhooks::new(self.webhooks, clock.clone(), webhooks::RetryPolicy::default());
+        let webhooks =
+            webhooks::Webhooks::new(self.webhooks, clock.clone(), webhooks::RetryPolicy::default());
         if webhooks.is_empty() {
             tracing::info!("no webhooks configured: monitoring events are only logged");
         }
@@ -106,7 +107,9 @@ pub fn spawn(
         loop {
             match monitor.run_once(clock.now()).await {
                 Ok(events) => events.into_iter().for_each(|event| queue.send(event)),
-                Err(error) => tracing::warn!(%error, "token monitoring run failed; retrying at the next interval"),
+                Err(error) => {
+                    tracing::warn!(%error, "token monitoring run failed; retrying at the next interval")
+                }
             }
             tokio::select! {
                 () = tokio::time::sleep(interval) => {}

@@ -99,7 +99,8 @@ fn load_current(config: &Config, database_is_new: bool) -> Result<ServerKey, Key
                 return Err(KeyError::Missing { path: display });
             }
             let key = ServerKey::generate();
-            write_key_file(&path, &key).map_err(|e| KeyError::File { path: display, reason: e.to_string() })?;
+            write_key_file(&path, &key)
+                .map_err(|e| KeyError::File { path: display, reason: e.to_string() })?;
             tracing::info!(path = %path.display(), "created the server key file");
             Ok(key)
         }
@@ -164,7 +165,8 @@ mod tests {
         assert_eq!(current.previous_ids().count(), 0);
 
         let (old_hex, older_hex) = (old.to_hex(), older.to_hex());
-        let file = format!("# rotated on 2026-11-28\n{}\n\n{}  # older\n", old_hex.as_str(), older_hex.as_str());
+        let file =
+            format!("# rotated on 2026-11-28\n{}\n\n{}  # older\n", old_hex.as_str(), older_hex.as_str());
         std::fs::write(previous_key_file(&config), file).unwrap();
         let ring = load_or_create(&config, false).unwrap();
         assert_eq!(ring.id(), current.id());

@@ -20,8 +20,8 @@ mod gateway;
 pub mod jobs;
 mod key_check;
 pub mod key_rotation;
-pub mod metrics;
 pub mod keys;
+pub mod metrics;
 mod serve;
 mod store;
 

@@ -11,8 +11,8 @@ use gatehouse_store::{
 };
 use sqlx::{Postgres, QueryBuilder};
 
-use crate::{PostgresStore, storable};
 use crate::error::{corrupt, from_sqlx};
+use crate::{PostgresStore, storable};
 
 /// Rows per `INSERT` statement: 15 columns each stays far below PostgreSQL's 65535 parameters.
 const ROWS_PER_INSERT: usize = 1000;

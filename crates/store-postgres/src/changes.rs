@@ -58,9 +58,14 @@ impl ChangeSubscription for Subscription {
             match self.listener.try_recv().await {
                 Ok(Some(notification)) => match decode(notification.payload()) {
                     Some(event) => return Ok(event),
-                    None => tracing::warn!(channel = CHANNEL, "ignoring a change notification that does not decode"),
+                    None => tracing::warn!(
+                        channel = CHANNEL,
+                        "ignoring a change notification that does not decode"
+                    ),
                 },
-                Ok(None) => return Err(StoreError::Unavailable("the change listener lost its connection".into())),
+                Ok(None) => {
+                    return Err(StoreError::Unavailable("the change listener lost its connection".into()));
+                }
                 Err(error) => return Err(from_sqlx(error)),
             }
         }
@@ -73,8 +78,7 @@ fn encode(event: &ChangeEvent) -> String {
             json!({"node": event.node, "kind": "token_changed", "account": account.as_str(), "id": id.to_string()})
         }
         Change::TokenDeleted { account, id, client_id } => {
-            let mut value =
-                json!({"node": event.node, "kind": "token_deleted", "account": account.as_str(), "id": id.to_string()});
+            let mut value = json!({"node": event.node, "kind": "token_deleted", "account": account.as_str(), "id": id.to_string()});
             if let Some(client_id) = client_id {
                 value["client_id"] = Value::from(client_id.as_str());
             }
@@ -94,11 +98,9 @@ fn decode(payload: &str) -> Option<ChangeEvent> {
     let token = || TokenId::parse(text("id")?).ok();
     let change = match text("kind")? {
         "token_changed" => Change::TokenChanged { account, id: token()? },
-        "token_deleted" => Change::TokenDeleted {
-            account,
-            id: token()?,
-            client_id: text("client_id").map(str::to_owned),
-        },
+        "token_deleted" => {
+            Change::TokenDeleted { account, id: token()?, client_id: text("client_id").map(str::to_owned) }
+        }
         "access_changed" => Change::AccessChanged { account },
         _ => return None,
     };
@@ -115,7 +117,11 @@ mod tests {
         let id = TokenId::generate();
         for change in [
             Change::TokenChanged { account: account.clone(), id },
-            Change::TokenDeleted { account: account.clone(), id, client_id: Some("8f1d0c2a4b6e3f57.access".into()) },
+            Change::TokenDeleted {
+                account: account.clone(),
+                id,
+                client_id: Some("8f1d0c2a4b6e3f57.access".into()),
+            },
             Change::TokenDeleted { account: account.clone(), id, client_id: None },
             Change::AccessChanged { account: account.clone() },
         ] {
@@ -129,7 +135,15 @@ mod tests {
     #[test]
     fn foreign_or_damaged_payloads_are_ignored() {
         assert_eq!(decode("not json"), None);
-        assert_eq!(decode(r#"{"node":"a","kind":"exploded","account":"00000000000000000000000000000000"}"#), None);
-        assert_eq!(decode(r#"{"node":"a","kind":"token_changed","account":"00000000000000000000000000000000","id":"x"}"#), None);
+        assert_eq!(
+            decode(r#"{"node":"a","kind":"exploded","account":"00000000000000000000000000000000"}"#),
+            None
+        );
+        assert_eq!(
+            decode(
+                r#"{"node":"a","kind":"token_changed","account":"00000000000000000000000000000000","id":"x"}"#
+            ),
+            None
+        );
     }
 }

@@ -24,12 +24,12 @@ mod access_logs;
 mod accounts;
 mod api_tokens;
 mod audit;
+mod changes;
 mod error;
 mod notifications;
 mod resources;
 mod server_keys;
 mod service_tokens;
-mod changes;
 mod settings;
 
 use std::str::FromStr;

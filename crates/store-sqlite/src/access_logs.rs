@@ -172,7 +172,8 @@ impl AccessLogStore for SqliteStore {
     }
 
     async fn prune_access_logs(&self, older_than: Timestamp) -> Result<u64, StoreError> {
-        let done = sqlx::query(PRUNE).bind(older_than.unix()).execute(&self.writer).await.map_err(from_sqlx)?;
+        let done =
+            sqlx::query(PRUNE).bind(older_than.unix()).execute(&self.writer).await.map_err(from_sqlx)?;
         Ok(done.rows_affected())
     }
 }

@@ -73,7 +73,9 @@ impl SqliteStore {
 
         let writer = connect(SqlitePoolOptions::new().max_connections(1), &options).await?;
         migrate(&writer).await?;
-        let reader = connect(SqlitePoolOptions::new().max_connections(READERS), &options.pragma("query_only", "ON")).await?;
+        let reader =
+            connect(SqlitePoolOptions::new().max_connections(READERS), &options.pragma("query_only", "ON"))
+                .await?;
 
         tracing::debug!(path = %path.display(), "opened the SQLite store");
         Ok(SqliteStore { reader, writer })

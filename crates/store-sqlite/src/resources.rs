@@ -108,7 +108,10 @@ impl ResourceStore for SqliteStore {
     }
 }
 
-pub(crate) async fn apply_one(conn: &mut SqliteConnection, change: &ResourceChange) -> Result<(), StoreError> {
+pub(crate) async fn apply_one(
+    conn: &mut SqliteConnection,
+    change: &ResourceChange,
+) -> Result<(), StoreError> {
     let affected = match change {
         ResourceChange::Insert(resource) => sqlx::query(INSERT)
             .bind(resource.kind.as_str())

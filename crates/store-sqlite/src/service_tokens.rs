@@ -7,10 +7,10 @@ mod usage;
 
 use async_trait::async_trait;
 use gatehouse_domain::{AccountId, ClientId, ServiceToken, TokenId};
+use gatehouse_store::token_columns::fingerprint_hash;
 use gatehouse_store::{
     Page, PageRequest, ServiceTokenStore, StoreError, TokenFilter, TokenUsage, TokensFingerprint,
 };
-use gatehouse_store::token_columns::fingerprint_hash;
 use sqlx::SqliteConnection;
 
 use crate::SqliteStore;
@@ -136,11 +136,12 @@ impl ServiceTokenStore for SqliteStore {
     async fn service_tokens_fingerprint(&self) -> Result<TokensFingerprint, StoreError> {
         // SQLite has no hash function of its own: the columns are read and hashed here. A single
         // node never resyncs, so this runs in tests only.
-        let rows: Vec<(i64, String, i64, String, Option<String>)> =
-            sqlx::query_as("SELECT seq, id, revision, secret_key_id, previous_secret_key_id FROM service_tokens")
-                .fetch_all(&self.reader)
-                .await
-                .map_err(from_sqlx)?;
+        let rows: Vec<(i64, String, i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT seq, id, revision, secret_key_id, previous_secret_key_id FROM service_tokens",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(from_sqlx)?;
         let mut fingerprint = TokensFingerprint { tokens: 0, last_seq: 0, digest: 0 };
         for (seq, id, revision, key_id, previous_key_id) in rows {
             fingerprint.tokens += 1;

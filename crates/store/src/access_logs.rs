@@ -126,8 +126,11 @@ pub trait AccessLogStore: Send + Sync {
     /// Appends the records, all or none.
     async fn insert_access_logs(&self, records: &[AccessLogRecord]) -> Result<(), StoreError>;
     /// One page of the account's records matching `query`, and how many match in all.
-    async fn list_access_logs(&self, account: &AccountId, query: &AccessLogQuery)
-    -> Result<Page<AccessLogRecord>, StoreError>;
+    async fn list_access_logs(
+        &self,
+        account: &AccountId,
+        query: &AccessLogQuery,
+    ) -> Result<Page<AccessLogRecord>, StoreError>;
     /// Deletes every record (of every account) created before `older_than`; returns how many.
     async fn prune_access_logs(&self, older_than: Timestamp) -> Result<u64, StoreError>;
 }

@@ -10,12 +10,12 @@
 
 mod access_logs;
 mod audit;
+mod changes;
 #[cfg(feature = "conformance")]
 pub mod conformance;
-pub mod token_columns;
-mod changes;
 mod server_keys;
 mod settings;
+pub mod token_columns;
 
 pub use changes::{Change, ChangeEvent, ChangeFeed, ChangeSubscription};
 pub use server_keys::{KeyCount, ServerKeyStore, key_counts};
@@ -28,7 +28,9 @@ mod notifications;
 pub use notifications::{NotificationKey, NotificationLog};
 
 use async_trait::async_trait;
-use gatehouse_domain::{AccountId, ApiToken, ClientId, SecretHash, SecretMatch, ServiceToken, Timestamp, TokenId};
+use gatehouse_domain::{
+    AccountId, ApiToken, ClientId, SecretHash, SecretMatch, ServiceToken, Timestamp, TokenId,
+};
 
 /// A storage failure, classified by what the caller can do about it.
 #[derive(Debug, thiserror::Error)]
@@ -103,8 +105,15 @@ pub trait ApiTokenStore: Send + Sync {
 pub trait ServiceTokenStore: Send + Sync {
     /// Fails with [`StoreError::Conflict`] when the id or `client_id` exists.
     async fn insert_service_token(&self, token: &ServiceToken) -> Result<(), StoreError>;
-    async fn get_service_token(&self, account: &AccountId, id: &TokenId) -> Result<Option<ServiceToken>, StoreError>;
-    async fn find_service_token_by_client_id(&self, client_id: &ClientId) -> Result<Option<ServiceToken>, StoreError>;
+    async fn get_service_token(
+        &self,
+        account: &AccountId,
+        id: &TokenId,
+    ) -> Result<Option<ServiceToken>, StoreError>;
+    async fn find_service_token_by_client_id(
+        &self,
+        client_id: &ClientId,
+    ) -> Result<Option<ServiceToken>, StoreError>;
     async fn list_service_tokens(
         &self,
         account: &AccountId,
@@ -115,7 +124,11 @@ pub trait ServiceTokenStore: Send + Sync {
     /// (or `Ok(false)` when the token no longer exists).
     async fn update_service_token(&self, token: &ServiceToken) -> Result<bool, StoreError>;
     /// Deletes and returns the token, if it exists.
-    async fn delete_service_token(&self, account: &AccountId, id: &TokenId) -> Result<Option<ServiceToken>, StoreError>;
+    async fn delete_service_token(
+        &self,
+        account: &AccountId,
+        id: &TokenId,
+    ) -> Result<Option<ServiceToken>, StoreError>;
     /// Every token of every account, for the gateway's in-memory snapshot.
     async fn all_service_tokens(&self) -> Result<Vec<ServiceToken>, StoreError>;
     /// The [`TokensFingerprint`] of every stored token, for a node to tell whether its snapshot
@@ -219,9 +232,18 @@ pub enum ResourceChange {
 
 #[async_trait]
 pub trait ResourceStore: Send + Sync {
-    async fn get_resource(&self, kind: ResourceKind, account: &AccountId, id: &str) -> Result<Option<Resource>, StoreError>;
+    async fn get_resource(
+        &self,
+        kind: ResourceKind,
+        account: &AccountId,
+        id: &str,
+    ) -> Result<Option<Resource>, StoreError>;
     /// The account's resources of `kind`, in creation order.
-    async fn list_resources(&self, kind: ResourceKind, account: &AccountId) -> Result<Vec<Resource>, StoreError>;
+    async fn list_resources(
+        &self,
+        kind: ResourceKind,
+        account: &AccountId,
+    ) -> Result<Vec<Resource>, StoreError>;
     /// Every account's resources of `kind`, for the gateway's snapshot.
     async fn all_resources(&self, kind: ResourceKind) -> Result<Vec<Resource>, StoreError>;
     /// Applies every change or none.
@@ -230,14 +252,30 @@ pub trait ResourceStore: Send + Sync {
 
 /// Everything the server needs from storage.
 pub trait Store:
-    AccountStore + ApiTokenStore + ServiceTokenStore + ResourceStore + NotificationLog + AccessLogStore + AuditStore
-    + ServerKeyStore + std::fmt::Debug + 'static
+    AccountStore
+    + ApiTokenStore
+    + ServiceTokenStore
+    + ResourceStore
+    + NotificationLog
+    + AccessLogStore
+    + AuditStore
+    + ServerKeyStore
+    + std::fmt::Debug
+    + 'static
 {
 }
 
 impl<T> Store for T where
-    T: AccountStore + ApiTokenStore + ServiceTokenStore + ResourceStore + NotificationLog + AccessLogStore + AuditStore
-    + ServerKeyStore + std::fmt::Debug + 'static
+    T: AccountStore
+        + ApiTokenStore
+        + ServiceTokenStore
+        + ResourceStore
+        + NotificationLog
+        + AccessLogStore
+        + AuditStore
+        + ServerKeyStore
+        + std::fmt::Debug
+        + 'static
 {
 }
 

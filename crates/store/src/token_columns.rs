@@ -3,8 +3,8 @@
 //! own driver, so the encoding rules (grace kinds, hash length, version range) live here once.
 
 use gatehouse_domain::{
-    AccountId, ClientId, Credentials, Grace, KeyId, PreviousSecret, SecretHash, ServiceToken,
-    Timestamp, TokenDuration, TokenId,
+    AccountId, ClientId, Credentials, Grace, KeyId, PreviousSecret, SecretHash, ServiceToken, Timestamp,
+    TokenDuration, TokenId,
 };
 
 use crate::StoreError;
@@ -48,7 +48,12 @@ pub struct TokenColumns {
 /// One token's share of a [`crate::TokensFingerprint`], for a store that cannot hash in SQL: a
 /// 64-bit hash of its id, revision and server-key ids, stable within one build of the program
 /// (all a fingerprint is compared within).
-pub fn fingerprint_hash(id: &str, revision: i64, secret_key_id: &str, previous_secret_key_id: Option<&str>) -> u64 {
+pub fn fingerprint_hash(
+    id: &str,
+    revision: i64,
+    secret_key_id: &str,
+    previous_secret_key_id: Option<&str>,
+) -> u64 {
     use std::hash::{DefaultHasher, Hash, Hasher};
     let mut hasher = DefaultHasher::new();
     (id, revision, secret_key_id, previous_secret_key_id).hash(&mut hasher);

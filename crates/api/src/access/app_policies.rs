@@ -110,8 +110,11 @@ pub async fn delete(state: &AppState, account: &AccountId, app: &str, id: &str) 
         let now = state.clock.now();
         let (mut app, old_link, stored) = load_linked(state, account, app, id).await?;
         refuse_reusable(&stored)?;
-        let change = Change::new("delete", "policy", id)
-            .before(Some(output::policy(&stored, Some(old_link.precedence), None)));
+        let change = Change::new("delete", "policy", id).before(Some(output::policy(
+            &stored,
+            Some(old_link.precedence),
+            None,
+        )));
         app.doc.policies.retain(|l| l.id != old_link.id);
         let mut changes = vec![app.update(now)?];
         changes.extend(stored.delete()?);

@@ -125,7 +125,8 @@ pub async fn delete(state: &AppState, account: &AccountId, id: &str) -> Result<V
         let app = load_app(state, account, id).await?;
         let app_id = app.doc.id;
         let policies = load_all::<Policy>(state, account).await?;
-        let change = Change::new("delete", "application", id).before(Some(output::application(&app, &by_id(&policies))));
+        let change = Change::new("delete", "application", id)
+            .before(Some(output::application(&app, &by_id(&policies))));
         let mut changes = app.delete()?.to_vec();
         for scoped in policies.into_iter().filter(|p| p.doc.app_id == Some(app_id)) {
             changes.extend(scoped.delete()?);

@@ -54,7 +54,8 @@ pub async fn update(
         apply(&mut stored.doc, changes.clone());
         let write = if exists { stored.update(now)? } else { stored.insert()? };
         let body = output::organization(&stored);
-        let record = Change::new("update", "organization", account.as_str()).before(old).after(Some(body.clone()));
+        let record =
+            Change::new("update", "organization", account.as_str()).before(old).after(Some(body.clone()));
         if audit::commit(state, account, &[write], record).await? {
             return Ok(body);
         }

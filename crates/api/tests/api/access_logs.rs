@@ -61,7 +61,12 @@ async fn logged() -> Logged {
     };
     let elsewhere = record(&api.other_account, "00000000000000d4", 40, app);
     store
-        .insert_access_logs(&[record(&api.account, "00000000000000a1", 10, app), allowed, anonymous, elsewhere])
+        .insert_access_logs(&[
+            record(&api.account, "00000000000000a1", 10, app),
+            allowed,
+            anonymous,
+            elsewhere,
+        ])
         .await
         .unwrap();
     store.close().await;
@@ -85,7 +90,11 @@ async fn lists_newest_first_in_cloudflare_shape_with_read_permission() {
     assert_eq!(reply.status, StatusCode::OK);
     let result = reply.result().as_array().unwrap();
     let rays: Vec<&str> = result.iter().map(|r| r["ray_id"].as_str().unwrap()).collect();
-    assert_eq!(rays, ["00000000000000c3", "00000000000000b2", "00000000000000a1"], "another account's record is not listed");
+    assert_eq!(
+        rays,
+        ["00000000000000c3", "00000000000000b2", "00000000000000a1"],
+        "another account's record is not listed"
+    );
     let allowed = &result[1];
     let expected = serde_json::json!({
         "action": "login", "allowed": true, "app_domain": "app.example.com", "app_uid": app.to_string(),
@@ -98,7 +107,10 @@ async fn lists_newest_first_in_cloudflare_shape_with_read_permission() {
     assert_eq!(result[0]["connection"], "none");
     assert_eq!(result[2]["reason"], "unknown_client_id");
     let info = &reply.json["result_info"];
-    assert_eq!((info["page"].as_u64(), info["per_page"].as_u64(), info["count"].as_u64()), (Some(1), Some(100), Some(3)));
+    assert_eq!(
+        (info["page"].as_u64(), info["per_page"].as_u64(), info["count"].as_u64()),
+        (Some(1), Some(100), Some(3))
+    );
     assert_eq!((info["total_count"].as_u64(), info["total_pages"].as_u64()), (Some(3), Some(1)));
 
     // The seed's `jq '.result[] | select(.is_service_token == true)'`.
@@ -134,7 +146,10 @@ async fn filters_order_and_pages() {
         ("?limit=2".to_owned(), vec!["00000000000000c3", "00000000000000b2"]),
         ("?per_page=2&page=2".to_owned(), vec!["00000000000000a1"]),
         ("?per_page=2&page=3".to_owned(), vec![]),
-        ("?country_code=PT&idpOp=eq&user_id=x".to_owned(), vec!["00000000000000c3", "00000000000000b2", "00000000000000a1"]),
+        (
+            "?country_code=PT&idpOp=eq&user_id=x".to_owned(),
+            vec!["00000000000000c3", "00000000000000b2", "00000000000000a1"],
+        ),
     ];
     for (query, expected) in cases {
         assert_eq!(rays(&api, &query).await, expected, "{query}");
@@ -146,7 +161,18 @@ async fn filters_order_and_pages() {
 #[tokio::test]
 async fn bad_values_are_400_12091() {
     let api = TestApi::new().await;
-    for query in ["?limit=0", "?limit=1001", "?per_page=x", "?direction=sideways", "?since=yesterday", "?allowed=perhaps", "?allowedOp=gt", "?app_uid=42", "?service_token_id=nope", "?page=0"] {
+    for query in [
+        "?limit=0",
+        "?limit=1001",
+        "?per_page=x",
+        "?direction=sideways",
+        "?since=yesterday",
+        "?allowed=perhaps",
+        "?allowedOp=gt",
+        "?app_uid=42",
+        "?service_token_id=nope",
+        "?page=0",
+    ] {
         let reply = api.call_as(READER, Method::GET, &path(&api, query), None).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}: {}", reply.json);
         assert_eq!(reply.code(), 12091, "{query}");

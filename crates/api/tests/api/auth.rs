@@ -26,7 +26,9 @@ async fn malformed_authorization_is_400_6003_with_6111() {
 #[tokio::test]
 async fn an_unknown_token_is_401() {
     let api = TestApi::new().await;
-    let reply = api.call_as("gatehouse_at_not-a-real-token-000000000000", Method::GET, &api.tokens_path(), None).await;
+    let reply = api
+        .call_as("gatehouse_at_not-a-real-token-000000000000", Method::GET, &api.tokens_path(), None)
+        .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply.code(), 10000);
 }
@@ -84,7 +86,11 @@ async fn read_only_tokens_read_but_cannot_write() {
 #[tokio::test]
 async fn the_legacy_email_and_key_pair_works() {
     let api = TestApi::new().await;
-    let headers = [("x-auth-email", "OPS@example.com"), ("x-auth-key", LEGACY_KEY), ("content-type", "application/json")];
+    let headers = [
+        ("x-auth-email", "OPS@example.com"),
+        ("x-auth-key", LEGACY_KEY),
+        ("content-type", "application/json"),
+    ];
     let reply = api.raw(Method::POST, &api.tokens_path(), &headers, br#"{"name":"legacy"}"#.to_vec()).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
 
@@ -94,13 +100,19 @@ async fn the_legacy_email_and_key_pair_works() {
     assert_eq!(reply.code(), 9103);
     // A bearer token is not a global key.
     let bearer_as_key = [("x-auth-email", LEGACY_EMAIL), ("x-auth-key", ADMIN)];
-    assert_eq!(api.raw(Method::GET, &api.tokens_path(), &bearer_as_key, Vec::new()).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        api.raw(Method::GET, &api.tokens_path(), &bearer_as_key, Vec::new()).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
 async fn verify_endpoints_answer_as_cloudflare_does() {
     let api = TestApi::new().await;
-    for path in ["/client/v4/user/tokens/verify".to_owned(), format!("/client/v4/accounts/{}/tokens/verify", api.account)] {
+    for path in [
+        "/client/v4/user/tokens/verify".to_owned(),
+        format!("/client/v4/accounts/{}/tokens/verify", api.account),
+    ] {
         let reply = api.call(Method::GET, &path, None).await;
         assert_eq!(reply.status, StatusCode::OK, "{path}");
         assert_eq!(reply.result()["status"], "active");
@@ -108,7 +120,14 @@ async fn verify_endpoints_answer_as_cloudflare_does() {
         assert_eq!(reply.json["messages"][0]["code"], 10000);
         assert_eq!(reply.json["messages"][0]["message"], "This API Token is valid and active");
     }
-    let reply = api.call_as("gatehouse_at_wrong-token-0000000000000000", Method::GET, "/client/v4/user/tokens/verify", None).await;
+    let reply = api
+        .call_as(
+            "gatehouse_at_wrong-token-0000000000000000",
+            Method::GET,
+            "/client/v4/user/tokens/verify",
+            None,
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply.code(), 1000);
     assert_eq!(reply.json["errors"][0]["message"], "Invalid API Token");

@@ -1,5 +1,5 @@
 use axum::http::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::support::*;
 
@@ -68,7 +68,9 @@ async fn duration_defaults_to_a_year_and_forever_never_expires() {
 async fn bad_durations_are_400_12130_and_create_nothing() {
     let api = TestApi::new().await;
     for duration in [json!("0s"), json!("-1h"), json!("banana"), json!(""), json!("1d"), json!(5)] {
-        let reply = api.call(Method::POST, &api.tokens_path(), Some(json!({"name": "x", "duration": duration}))).await;
+        let reply = api
+            .call(Method::POST, &api.tokens_path(), Some(json!({"name": "x", "duration": duration})))
+            .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{duration}");
         assert_eq!(reply.code(), 12130, "{duration}");
         assert!(reply.json["errors"][0]["message"].as_str().unwrap().contains("duration"), "{}", reply.json);
@@ -123,7 +125,8 @@ async fn list_paginates_the_way_both_client_families_expect() {
     }
     let mut seen = Vec::new();
     for page in 1..=3 {
-        let reply = api.call(Method::GET, &format!("{}?page={page}&per_page=10", api.tokens_path()), None).await;
+        let reply =
+            api.call(Method::GET, &format!("{}?page={page}&per_page=10", api.tokens_path()), None).await;
         assert_eq!(reply.status, StatusCode::OK);
         let info = &reply.json["result_info"];
         assert_eq!(info["page"], page);
@@ -157,7 +160,11 @@ async fn list_filters_by_exact_name_and_by_search() {
     let by_search = api.call(Method::GET, &format!("{}?search=github", api.tokens_path()), None).await;
     assert_eq!(by_search.result().as_array().unwrap().len(), 2);
     let by_client_id = api
-        .call(Method::GET, &format!("{}?search={}", api.tokens_path(), deploy["client_id"].as_str().unwrap()), None)
+        .call(
+            Method::GET,
+            &format!("{}?search={}", api.tokens_path(), deploy["client_id"].as_str().unwrap()),
+            None,
+        )
         .await;
     assert_eq!(by_client_id.result().as_array().unwrap().len(), 1);
     let wildcard = api.call(Method::GET, &format!("{}?search=%25", api.tokens_path()), None).await;
@@ -229,7 +236,11 @@ async fn a_higher_client_secret_version_rotates_and_shows_the_new_secret() {
 
     let deadline = at(3600);
     let bumped = api
-        .call(Method::PUT, &path, Some(json!({"client_secret_version": 2.0, "previous_client_secret_expires_at": deadline})))
+        .call(
+            Method::PUT,
+            &path,
+            Some(json!({"client_secret_version": 2.0, "previous_client_secret_expires_at": deadline})),
+        )
         .await;
     assert_eq!(bumped.status, StatusCode::OK, "{}", bumped.json);
     assert_eq!(bumped.result()["client_secret_version"], 2);
@@ -259,10 +270,12 @@ async fn rotate_accepts_empty_bodies_and_returns_a_new_secret() {
     assert_ne!(second.result()["client_secret"], first.result()["client_secret"]);
 
     let deadline = "2027-01-15T00:00:00Z";
-    let third = api.call(Method::POST, &rotate, Some(json!({"previous_client_secret_expires_at": deadline}))).await;
+    let third =
+        api.call(Method::POST, &rotate, Some(json!({"previous_client_secret_expires_at": deadline}))).await;
     assert_eq!(third.result()["previous_client_secret_expires_at"], deadline);
 
-    let bad = api.call(Method::POST, &rotate, Some(json!({"previous_client_secret_expires_at": "tomorrow"}))).await;
+    let bad =
+        api.call(Method::POST, &rotate, Some(json!({"previous_client_secret_expires_at": "tomorrow"}))).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad.code(), 12130);
     let get = api.call(Method::GET, &api.token_path(token["id"].as_str().unwrap()), None).await;
@@ -277,7 +290,14 @@ async fn refresh_extends_from_now_without_a_secret() {
     let refresh = format!("{}/refresh", api.token_path(token["id"].as_str().unwrap()));
     api.clock.advance_secs(1800);
     let auth = format!("Bearer {ADMIN}");
-    let reply = api.raw(Method::POST, &refresh, &[("authorization", auth.as_str()), ("content-type", "application/json")], Vec::new()).await;
+    let reply = api
+        .raw(
+            Method::POST,
+            &refresh,
+            &[("authorization", auth.as_str()), ("content-type", "application/json")],
+            Vec::new(),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
     assert_token_shape(reply.result(), false);
     assert_eq!(reply.result()["expires_at"], at(1800 + 3600));
@@ -302,17 +322,28 @@ async fn import_keeps_an_existing_client_id_and_secret() {
     let api = TestApi::new().await;
     let client_id = "dfcafc3f102dd48b7d00256cfd940325.access";
     let secret = "bdd31cbc4dec990953e39163fbbb194c93313ca9f0a6e420346af9d326b1d2a5";
-    let imported = api.create(json!({"name": "from cloudflare", "client_id": client_id, "client_secret": secret})).await;
+    let imported =
+        api.create(json!({"name": "from cloudflare", "client_id": client_id, "client_secret": secret})).await;
     assert_eq!(imported["client_id"], client_id);
     let again = api
-        .call(Method::POST, &api.tokens_path(), Some(json!({"name": "dup", "client_id": client_id, "client_secret": secret})))
+        .call(
+            Method::POST,
+            &api.tokens_path(),
+            Some(json!({"name": "dup", "client_id": client_id, "client_secret": secret})),
+        )
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert_eq!(again.headers.get("x-should-retry").unwrap(), "false");
-    let half = api.call(Method::POST, &api.tokens_path(), Some(json!({"name": "half", "client_secret": secret}))).await;
+    let half = api
+        .call(Method::POST, &api.tokens_path(), Some(json!({"name": "half", "client_secret": secret})))
+        .await;
     assert_eq!(half.code(), 12130);
     let weak = api
-        .call(Method::POST, &api.tokens_path(), Some(json!({"name": "weak", "client_id": "abc.access", "client_secret": "short"})))
+        .call(
+            Method::POST,
+            &api.tokens_path(),
+            Some(json!({"name": "weak", "client_id": "abc.access", "client_secret": "short"})),
+        )
         .await;
     assert_eq!(weak.code(), 12130);
     assert!(!weak.json.to_string().contains("short\""), "the rejected secret is not echoed");
@@ -322,15 +353,25 @@ async fn import_keeps_an_existing_client_id_and_secret() {
 async fn secrets_never_reach_the_database_file() {
     let api = TestApi::new().await;
     let token = api.create(json!({"name": "hidden"})).await;
-    let rotated = api.call(Method::POST, &format!("{}/rotate", api.token_path(token["id"].as_str().unwrap())), None).await;
-    let secrets = [token["client_secret"].as_str().unwrap(), rotated.result()["client_secret"].as_str().unwrap(), ADMIN, READER];
+    let rotated = api
+        .call(Method::POST, &format!("{}/rotate", api.token_path(token["id"].as_str().unwrap())), None)
+        .await;
+    let secrets = [
+        token["client_secret"].as_str().unwrap(),
+        rotated.result()["client_secret"].as_str().unwrap(),
+        ADMIN,
+        READER,
+    ];
     let mut bytes = Vec::new();
     for entry in std::fs::read_dir(api.dir.path()).unwrap() {
         bytes.extend(std::fs::read(entry.unwrap().path()).unwrap());
     }
     assert!(bytes.len() > 4096, "the database files were read");
     let haystack = String::from_utf8_lossy(&bytes);
-    assert!(haystack.contains(token["client_id"].as_str().unwrap()), "the client id is stored (sanity check)");
+    assert!(
+        haystack.contains(token["client_id"].as_str().unwrap()),
+        "the client id is stored (sanity check)"
+    );
     for secret in secrets {
         assert!(!haystack.contains(secret), "a secret is stored in clear");
     }

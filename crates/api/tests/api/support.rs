@@ -1,11 +1,12 @@
 use std::sync::Arc;
 
+use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
-use axum::Router;
 use gatehouse_api::AppState;
 use gatehouse_domain::{
-    AccountId, ApiToken, ApiTokenKind, HashPurpose, ManualClock, Permission, Secret, SecretFormat, ServerKey, Timestamp,
+    AccountId, ApiToken, ApiTokenKind, HashPurpose, ManualClock, Permission, Secret, SecretFormat, ServerKey,
+    Timestamp,
 };
 use gatehouse_store::{Account, AccountStore, ApiTokenStore};
 use gatehouse_store_sqlite::SqliteStore;
@@ -70,9 +71,20 @@ impl TestApi {
         };
         let admin = token("admin", &account, ADMIN, Permission::Edit, ApiTokenKind::Bearer);
         let created = Timestamp::from_unix(START);
-        assert!(store.bootstrap(&Account { id: account.clone(), name: "test".into(), created_at: created }, &admin).await.unwrap());
-        store.insert_account(&Account { id: other_account.clone(), name: "other".into(), created_at: created }).await.unwrap();
-        store.insert_api_token(&token("reader", &account, READER, Permission::Read, ApiTokenKind::Bearer)).await.unwrap();
+        assert!(
+            store
+                .bootstrap(&Account { id: account.clone(), name: "test".into(), created_at: created }, &admin)
+                .await
+                .unwrap()
+        );
+        store
+            .insert_account(&Account { id: other_account.clone(), name: "other".into(), created_at: created })
+            .await
+            .unwrap();
+        store
+            .insert_api_token(&token("reader", &account, READER, Permission::Read, ApiTokenKind::Bearer))
+            .await
+            .unwrap();
         store
             .insert_api_token(&token(
                 "legacy",
@@ -83,7 +95,10 @@ impl TestApi {
             ))
             .await
             .unwrap();
-        store.insert_api_token(&token("other", &other_account, OTHER, Permission::Edit, ApiTokenKind::Bearer)).await.unwrap();
+        store
+            .insert_api_token(&token("other", &other_account, OTHER, Permission::Edit, ApiTokenKind::Bearer))
+            .await
+            .unwrap();
         let state = AppState {
             store: Arc::new(store),
             clock: clock.clone(),

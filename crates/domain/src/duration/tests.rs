@@ -33,17 +33,29 @@ fn forever_is_its_own_value() {
 #[test]
 fn refuses_zero_and_negative() {
     for text in ["0", "0s", "-1h", "-0", "0h0m"] {
-        assert_eq!(
-            TokenDuration::parse(text),
-            Err(DurationError::NotPositive(text.to_owned())),
-            "{text}"
-        );
+        assert_eq!(TokenDuration::parse(text), Err(DurationError::NotPositive(text.to_owned())), "{text}");
     }
 }
 
 #[test]
 fn refuses_garbage() {
-    for text in ["", "h", "1", "1d", "1 h", "1.h.", ".h", "-", "+", "1hh", "Forever", "1H", "9999999999h", "1h-1m", "."] {
+    for text in [
+        "",
+        "h",
+        "1",
+        "1d",
+        "1 h",
+        "1.h.",
+        ".h",
+        "-",
+        "+",
+        "1hh",
+        "Forever",
+        "1H",
+        "9999999999h",
+        "1h-1m",
+        ".",
+    ] {
         assert!(
             matches!(TokenDuration::parse(text), Err(DurationError::Invalid(_))),
             "{text:?} should be invalid"

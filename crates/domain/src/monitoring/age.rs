@@ -5,7 +5,9 @@ use crate::duration::TokenDuration;
 
 /// An age that does not parse, or is not positive.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("expected a positive number of days such as \"30d\", a Go duration such as \"36h\", or both (\"1d12h\")")]
+#[error(
+    "expected a positive number of days such as \"30d\", a Go duration such as \"36h\", or both (\"1d12h\")"
+)]
 pub struct AgeError;
 
 const SECS_PER_DAY: u64 = 86_400;

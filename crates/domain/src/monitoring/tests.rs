@@ -1,8 +1,8 @@
 use super::*;
+use crate::duration::TokenDuration;
 use crate::ids::{AccountId, ClientId, TokenId};
 use crate::secret::{HashPurpose, Secret, ServerKey};
 use crate::service_token::{NewServiceToken, SecretMatch};
-use crate::duration::TokenDuration;
 
 const T0: Timestamp = Timestamp::from_unix(1_800_000_000);
 const DAY: i64 = SECS_PER_DAY;
@@ -13,7 +13,8 @@ fn at_day(days: i64) -> Timestamp {
 
 fn hash(secret: &str) -> crate::secret::SecretHash {
     static KEY: std::sync::OnceLock<ServerKey> = std::sync::OnceLock::new();
-    KEY.get_or_init(ServerKey::generate).hash(HashPurpose::ServiceTokenSecret, &Secret::new(secret.to_owned()))
+    KEY.get_or_init(ServerKey::generate)
+        .hash(HashPurpose::ServiceTokenSecret, &Secret::new(secret.to_owned()))
 }
 
 fn token(duration: &str) -> ServiceToken {
@@ -68,7 +69,11 @@ fn the_previous_secret_counts_when_used_after_the_rotation_and_the_deadline_pass
     token.record_use(SecretMatch::Current, at_day(1));
     token.rotate(hash("new"), Some(at_day(3)), at_day(2));
     // Before the deadline, or never used since the rotation: nothing.
-    assert_eq!(previous_secret_used_after_rotation(&token, at_day(4)), None, "last use was before the rotation");
+    assert_eq!(
+        previous_secret_used_after_rotation(&token, at_day(4)),
+        None,
+        "last use was before the rotation"
+    );
     token.record_use(SecretMatch::Previous, Timestamp::from_unix(at_day(2).unix() + 60));
     assert_eq!(previous_secret_used_after_rotation(&token, Timestamp::from_unix(at_day(3).unix() - 1)), None);
     let found = previous_secret_used_after_rotation(&token, at_day(3)).unwrap();

@@ -65,7 +65,12 @@ impl Credentials {
         current_last_seen_at: Option<Timestamp>,
         previous: Option<PreviousSecret>,
     ) -> Self {
-        Credentials { current, version: version.max(1), current_last_seen_at, previous: previous.map(Box::new) }
+        Credentials {
+            current,
+            version: version.max(1),
+            current_last_seen_at,
+            previous: previous.map(Box::new),
+        }
     }
 
     pub fn current(&self) -> &SecretHash {
@@ -94,7 +99,13 @@ impl Credentials {
     }
 
     /// Makes `new` current at `version`; the old current secret becomes the previous one.
-    pub(crate) fn rotate(&mut self, new: SecretHash, version: u64, deadline: Option<Timestamp>, now: Timestamp) {
+    pub(crate) fn rotate(
+        &mut self,
+        new: SecretHash,
+        version: u64,
+        deadline: Option<Timestamp>,
+        now: Timestamp,
+    ) {
         let grace = deadline.map_or(Grace::UntilNewSecretUsed, Grace::Until);
         let old = std::mem::replace(&mut self.current, new);
         self.previous = Some(Box::new(PreviousSecret {

@@ -154,7 +154,11 @@ fn update_with_duration_restarts_the_lifetime() {
     let mut token = f.token("8760h");
     f.clock.advance_secs(100);
     token.apply(
-        TokenChanges { duration: Some(TokenDuration::parse("2h").unwrap()), name: Some("renamed".into()), ..Default::default() },
+        TokenChanges {
+            duration: Some(TokenDuration::parse("2h").unwrap()),
+            name: Some("renamed".into()),
+            ..Default::default()
+        },
         f.clock.now(),
     );
     assert_eq!(token.expires_at.unix(), f.clock.now().unix() + 7200);

@@ -85,7 +85,10 @@ fn resealing_moves_private_keys_to_the_current_server_key_and_keeps_the_pairs() 
     let ring = ServerKey::generate().with_previous([old.clone()]);
     assert!(keys.reseal(&ring).unwrap());
     assert_eq!(keys.sealed_with(), vec![Some(ring.id()), Some(ring.id())]);
-    assert_eq!((&keys.current.kid, &keys.current.public_key), (&before.current.kid, &before.current.public_key));
+    assert_eq!(
+        (&keys.current.kid, &keys.current.public_key),
+        (&before.current.kid, &before.current.public_key)
+    );
     assert_ne!(keys.current.sealed_private_key, before.current.sealed_private_key);
     assert!(!keys.reseal(&ring).unwrap(), "nothing left to re-seal");
     // Without the old key in the ring, only the re-sealed copy opens.

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use gatehouse_domain::{AccountId, Permission};
-use gatehouse_server::admin::{mint_api_token, MintApiToken};
+use gatehouse_server::admin::{MintApiToken, mint_api_token};
 use gatehouse_server::{Config, LogFormat, Overrides};
 
 mod server_key;

@@ -177,7 +177,9 @@ fn parse_since(text: &str) -> Result<String, String> {
     }
     let nanos = match TokenDuration::parse(text.trim()) {
         Ok(TokenDuration::Finite { nanos, .. }) => nanos,
-        _ => return Err("expected an RFC 3339 time (2026-01-31T12:00:00Z) or a duration such as 1h".to_owned()),
+        _ => {
+            return Err("expected an RFC 3339 time (2026-01-31T12:00:00Z) or a duration such as 1h".to_owned());
+        }
     };
     // The binary is a composition root: the server's one system clock.
     let now = gatehouse_server::SystemClock.now().unix();
@@ -203,7 +205,8 @@ mod tests {
         let mut cursor = Cursor::default();
         cursor.advance(&[record("a", "2026-01-01T00:00:00Z"), record("b", "2026-01-01T00:00:01Z")]);
         assert_eq!(cursor.since.as_deref(), Some("2026-01-01T00:00:01Z"));
-        let fresh = cursor.unseen(vec![record("b", "2026-01-01T00:00:01Z"), record("c", "2026-01-01T00:00:01Z")]);
+        let fresh =
+            cursor.unseen(vec![record("b", "2026-01-01T00:00:01Z"), record("c", "2026-01-01T00:00:01Z")]);
         assert_eq!(fresh, vec![record("c", "2026-01-01T00:00:01Z")]);
     }
 }

@@ -58,7 +58,12 @@ pub struct ServeArgs {
     )]
     previous_secret_keys: Option<String>,
     /// First start only: the admin API token to create (instead of a generated one).
-    #[arg(long = "bootstrap-api-token", env = "GATEHOUSE_BOOTSTRAP_API_TOKEN", hide = true, hide_env_values = true)]
+    #[arg(
+        long = "bootstrap-api-token",
+        env = "GATEHOUSE_BOOTSTRAP_API_TOKEN",
+        hide = true,
+        hide_env_values = true
+    )]
     bootstrap_api_token: Option<String>,
     /// First start only: the account id to create (32 lowercase hex).
     #[arg(long = "bootstrap-account-id", env = "GATEHOUSE_BOOTSTRAP_ACCOUNT_ID", hide = true)]

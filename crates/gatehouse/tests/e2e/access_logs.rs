@@ -58,17 +58,26 @@ fn the_seed_monitoring_commands_show_gateway_traffic() {
     let anonymous = scene.get("monitored.example.com", "/", Creds::Nothing);
     let unmatched = scene.get("nothing-here.example.com", "/", Creds::Nothing);
     assert_eq!((wrong.status, anonymous.status, unmatched.status), (403, 403, 404));
-    let ray = |r: &crate::support::HttpResponse| r.header("cf-ray").map(str::to_owned).expect("every response has a Cf-Ray");
+    let ray = |r: &crate::support::HttpResponse| {
+        r.header("cf-ray").map(str::to_owned).expect("every response has a Cf-Ray")
+    };
     let rays = [ray(&allowed), ray(&wrong), ray(&anonymous)];
     assert!(rays.iter().all(|r| r.len() == 16 && r.bytes().all(|b| b.is_ascii_hexdigit())), "{rays:?}");
     ray(&unmatched);
 
-    assert_eq!(wait_for_records(&scene.server, 3, RECORD_DEADLINE), 3, "one record per request that matched an application");
+    assert_eq!(
+        wait_for_records(&scene.server, 3, RECORD_DEADLINE),
+        3,
+        "one record per request that matched an application"
+    );
 
     // "Check Token Last Used".
     let url = format!("{}/{}", scene.server.service_tokens_url(), token.id);
     let got = http("GET", &url, Some(scene.server.admin_token()), None).json();
-    assert!(got["last_seen_at"].is_string(), "last_seen_at is set (top level, as the seed's jq reads it): {got}");
+    assert!(
+        got["last_seen_at"].is_string(),
+        "last_seen_at is set (top level, as the seed's jq reads it): {got}"
+    );
     assert!(got["expires_at"].is_string() && got["name"] == "monitored");
 
     // "Audit Token Access in Logs": `jq '.result[] | select(.is_service_token == true)'`.
@@ -86,12 +95,21 @@ fn the_seed_monitoring_commands_show_gateway_traffic() {
     assert_eq!(ok["service_token_id"], token.id.as_str());
     assert_eq!(ok["client_id"], token.client_id.as_str());
     assert_eq!(ok["decision"], "non_identity");
-    assert_eq!((ok["status"].as_u64(), ok["reason"].is_null(), ok["method"].as_str()), (Some(200), true, Some("GET")));
+    assert_eq!(
+        (ok["status"].as_u64(), ok["reason"].is_null(), ok["method"].as_str()),
+        (Some(200), true, Some("GET"))
+    );
     assert_eq!(ok["ip_address"], "127.0.0.1");
-    assert_eq!((denied["ray_id"].as_str(), denied["reason"].as_str()), (Some(rays[1].as_str()), Some("wrong_secret")));
+    assert_eq!(
+        (denied["ray_id"].as_str(), denied["reason"].as_str()),
+        (Some(rays[1].as_str()), Some("wrong_secret"))
+    );
     assert_eq!((denied["allowed"].as_bool(), denied["status"].as_u64()), (Some(false), Some(403)));
     let text = reply.to_string();
-    assert!(!text.contains(&token.secret) && !text.contains("not-the-secret") && !text.contains("in-the-url"), "no secret, no path");
+    assert!(
+        !text.contains(&token.secret) && !text.contains("not-the-secret") && !text.contains("in-the-url"),
+        "no secret, no path"
+    );
 
     // `gatehouse logs --denied --json`.
     let mut command = gatehouse_command();
@@ -101,7 +119,8 @@ fn the_seed_monitoring_commands_show_gateway_traffic() {
     let output = run_with_deadline(command, scene.server.scratch_dir(), Duration::from_secs(30));
     assert!(output.status.success(), "{}", output.text);
     let listed: Value = serde_json::from_str(&output.stdout).unwrap();
-    let reasons: Vec<&str> = listed.as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
+    let reasons: Vec<&str> =
+        listed.as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
     assert_eq!(reasons, ["wrong_secret", "missing_credentials"], "oldest first");
 }
 
@@ -169,7 +188,10 @@ fn client(gateway: String, token: Token, count: u64, offset: u64) -> Tally {
     let mut tally = Tally::default();
     for i in 0..count {
         let creds = match (i + offset) % 3 {
-            0 => format!("CF-Access-Client-Id: {}\r\nCF-Access-Client-Secret: {}\r\n", token.client_id, token.secret),
+            0 => format!(
+                "CF-Access-Client-Id: {}\r\nCF-Access-Client-Secret: {}\r\n",
+                token.client_id, token.secret
+            ),
             1 => format!("CF-Access-Client-Id: {}\r\nCF-Access-Client-Secret: wrong\r\n", token.client_id),
             _ => String::new(),
         };
@@ -204,18 +226,24 @@ fn client(gateway: String, token: Token, count: u64, offset: u64) -> Tally {
 
 #[test]
 fn load_records_exactly_one_access_log_record_per_request() {
-    let requests: u64 = std::env::var("GATEHOUSE_LOAD_REQUESTS").ok().and_then(|n| n.parse().ok()).unwrap_or(5_000);
+    let requests: u64 =
+        std::env::var("GATEHOUSE_LOAD_REQUESTS").ok().and_then(|n| n.parse().ok()).unwrap_or(5_000);
     const THREADS: u64 = 4;
     // A third of the requests carry a wrong secret, all from 127.0.0.1: a brute force by the
     // failure limits' count, so they are turned off here to see only 200s and 403s.
     let config_dir = tempfile::tempdir().expect("temp dir");
     let config = config_dir.path().join("gatehouse.toml");
-    std::fs::write(&config, "auth_failures_per_minute_per_client_id = 0\nauth_failures_per_minute_per_address = 0\n")
-        .expect("write the configuration file");
+    std::fs::write(
+        &config,
+        "auth_failures_per_minute_per_client_id = 0\nauth_failures_per_minute_per_address = 0\n",
+    )
+    .expect("write the configuration file");
     let server = StartOptions::new().arg("--config").arg(config.to_string_lossy()).start();
     let scene = Scene { origin: crate::scene::Origin::start(), server };
     let (token, _) = protected(&scene, "unused.example.com");
-    let policy = scene.policy(json!({"name": "load", "decision": "non_identity", "include": [{"any_valid_service_token": {}}]}));
+    let policy = scene.policy(
+        json!({"name": "load", "decision": "non_identity", "include": [{"any_valid_service_token": {}}]}),
+    );
     scene.api(
         "POST",
         "apps",
@@ -240,13 +268,15 @@ fn load_records_exactly_one_access_log_record_per_request() {
     let recorded = wait_for_records(&scene.server, requests, RECORD_DEADLINE + Duration::from_secs(40));
     let recorded_after = started.elapsed();
     assert_eq!(recorded, requests, "exactly one record per request");
-    let denied_total = access_requests(&scene.server, "allowed=false&per_page=1")["result_info"]["total_count"].as_u64();
+    let denied_total =
+        access_requests(&scene.server, "allowed=false&per_page=1")["result_info"]["total_count"].as_u64();
     assert_eq!(denied_total, Some(denied));
     // Every denied record names its reason.
     let mut page = 1;
     let mut reasons = std::collections::BTreeMap::<String, u64>::new();
     loop {
-        let reply = access_requests(&scene.server, &format!("allowed=false&per_page=1000&page={page}&fields=reason"));
+        let reply =
+            access_requests(&scene.server, &format!("allowed=false&per_page=1000&page={page}&fields=reason"));
         let items = reply["result"].as_array().unwrap().clone();
         if items.is_empty() {
             break;
@@ -258,7 +288,10 @@ fn load_records_exactly_one_access_log_record_per_request() {
         page += 1;
     }
     assert_eq!(reasons.values().sum::<u64>(), denied);
-    assert_eq!(reasons.keys().map(String::as_str).collect::<Vec<_>>(), ["missing_credentials", "wrong_secret"]);
+    assert_eq!(
+        reasons.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["missing_credentials", "wrong_secret"]
+    );
 
     let dropped = dropped_total(&scene.server);
     println!(

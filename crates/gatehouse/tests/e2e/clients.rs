@@ -14,7 +14,9 @@ fn clients_dir() -> std::path::PathBuf {
 }
 
 fn guide_app(scene: &Scene) -> Token {
-    let policy = scene.policy(json!({"name": "API-Only Access", "decision": "non_identity", "include": [{"service_token": {}}]}));
+    let policy = scene.policy(
+        json!({"name": "API-Only Access", "decision": "non_identity", "include": [{"service_token": {}}]}),
+    );
     scene.app("app.example.com", &[&policy]);
     scene.token("CI/CD Pipeline", "8760h")
 }
@@ -37,7 +39,10 @@ fn run_client(mut command: Command, token: &Token, url: &str) -> (String, Value)
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     let (status, body) = stdout.split_once('\n').unwrap();
-    (status.trim().to_owned(), serde_json::from_str(body.trim()).unwrap_or_else(|_| panic!("origin JSON: {body}")))
+    (
+        status.trim().to_owned(),
+        serde_json::from_str(body.trim()).unwrap_or_else(|_| panic!("origin JSON: {body}")),
+    )
 }
 
 #[test]
@@ -68,7 +73,8 @@ fn the_guides_python_requests_example_works() {
     let token = guide_app(&scene);
     let mut command = Command::new(venv.join("bin/python"));
     command.arg(clients_dir().join("seed_requests.py"));
-    let (status, echo) = run_client(command, &token, &format!("http://app.example.com:{}/api/data", port(&scene)));
+    let (status, echo) =
+        run_client(command, &token, &format!("http://app.example.com:{}/api/data", port(&scene)));
     assert_eq!(status, "200");
     assert_eq!(echo["path"], "/api/data");
 }
@@ -81,7 +87,8 @@ fn the_guides_node_fetch_example_works() {
     let script = ScriptCopy::new(&clients_dir().join("seed_fetch.mjs"), &project);
     let mut command = Command::new("node");
     command.arg(&script.path);
-    let (status, echo) = run_client(command, &token, &format!("http://app.example.com:{}/api/data", port(&scene)));
+    let (status, echo) =
+        run_client(command, &token, &format!("http://app.example.com:{}/api/data", port(&scene)));
     assert_eq!(status, "200");
     assert_eq!(echo["path"], "/api/data");
 }

@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 
 use self::postgres::{DedicatedServer, ScratchDatabase};
 use crate::scene::{Origin, Token};
-use crate::support::{Gatehouse, HttpResponse, StartOptions, gatehouse_command, http, random_hex, run_with_deadline, send};
+use crate::support::{
+    Gatehouse, HttpResponse, StartOptions, gatehouse_command, http, random_hex, run_with_deadline, send,
+};
 
 const HOST: &str = "svc.cluster.test";
 /// Generous for a loaded 2-core CI machine; the benchmark measures the typical figure.
@@ -37,7 +39,8 @@ impl Cluster {
         let account_id = random_hex(32);
         let admin_token = format!("gatehouse_at_{}", random_hex(40));
         let config_dir = tempfile::tempdir().expect("temp dir");
-        let mut options = StartOptions::new().env("GATEHOUSE_DATABASE_URL", database_url).env("GATEHOUSE_SECRET_KEY", &key);
+        let mut options =
+            StartOptions::new().env("GATEHOUSE_DATABASE_URL", database_url).env("GATEHOUSE_SECRET_KEY", &key);
         if let Some(text) = config {
             let path = config_dir.path().join("gatehouse.toml");
             std::fs::write(&path, text).expect("write the configuration file");
@@ -50,7 +53,12 @@ impl Cluster {
             starting.into_iter().map(|node| node.join().expect("a node started")).collect()
         });
         let cluster = Cluster { nodes, origin };
-        let policy = cluster.api(0, "POST", "policies", Some(json!({"name": "tokens", "decision": "non_identity", "include": [{"service_token": {}}]})));
+        let policy = cluster.api(
+            0,
+            "POST",
+            "policies",
+            Some(json!({"name": "tokens", "decision": "non_identity", "include": [{"service_token": {}}]})),
+        );
         let policy_id = policy["id"].as_str().expect("policy id").to_owned();
         cluster.api(
             0,
@@ -69,7 +77,12 @@ impl Cluster {
     #[track_caller]
     fn api(&self, node: usize, method: &str, rest: &str, body: Option<Value>) -> Value {
         let reply = self.call(node, method, rest, body);
-        assert!((200..300).contains(&reply.status), "node {node}: {method} {rest} → {}: {}", reply.status, reply.body);
+        assert!(
+            (200..300).contains(&reply.status),
+            "node {node}: {method} {rest} → {}: {}",
+            reply.status,
+            reply.body
+        );
         reply.json()["result"].clone()
     }
 
@@ -94,13 +107,23 @@ impl Cluster {
 
     fn get(&self, node: usize, token: &Token) -> HttpResponse {
         let addr = self.nodes[node].gateway().trim_start_matches("http://").to_owned();
-        let headers = [("Host", HOST), ("CF-Access-Client-Id", token.client_id.as_str()), ("CF-Access-Client-Secret", token.secret.as_str())];
+        let headers = [
+            ("Host", HOST),
+            ("CF-Access-Client-Id", token.client_id.as_str()),
+            ("CF-Access-Client-Secret", token.secret.as_str()),
+        ];
         send(&addr, "GET", "/", &headers, b"")
     }
 
     /// How long until every node in `nodes` answers `status` for the token, or `None` past the
     /// deadline.
-    fn until_status(&self, nodes: &[usize], token: &Token, status: u16, deadline: Duration) -> Option<Duration> {
+    fn until_status(
+        &self,
+        nodes: &[usize],
+        token: &Token,
+        status: u16,
+        deadline: Duration,
+    ) -> Option<Duration> {
         let start = Instant::now();
         let mut pending: Vec<usize> = nodes.to_vec();
         while start.elapsed() < deadline {
@@ -130,7 +153,12 @@ fn a_token_created_on_one_node_works_everywhere_and_its_revocation_too() {
     assert!(seen.is_some(), "the token never worked on nodes B and C\n{}", cluster.logs());
 
     // Disabled on A: refused everywhere.
-    cluster.api(0, "PUT", &format!("service_tokens/{}", token.id), Some(json!({"name": "shared", "enabled": false})));
+    cluster.api(
+        0,
+        "PUT",
+        &format!("service_tokens/{}", token.id),
+        Some(json!({"name": "shared", "enabled": false})),
+    );
     let disabled = cluster.until_status(&[0, 1, 2], &token, 403, PROPAGATION_DEADLINE);
     println!("disable reached every node in {disabled:?}");
     assert!(disabled.is_some(), "the disabled token still works somewhere\n{}", cluster.logs());
@@ -158,7 +186,10 @@ fn a_thousand_creations_over_three_nodes_all_land_and_work_everywhere() {
                 let cluster = &cluster;
                 scope.spawn(move || {
                     let node = writer % cluster.nodes.len();
-                    (writer..TOKENS).step_by(writers).map(|i| cluster.token(node, &format!("bulk-{i}"))).collect::<Vec<_>>()
+                    (writer..TOKENS)
+                        .step_by(writers)
+                        .map(|i| cluster.token(node, &format!("bulk-{i}")))
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
@@ -210,12 +241,14 @@ fn a_node_with_another_server_key_refuses_to_start() {
 fn the_gateway_rides_out_a_database_outage_then_fails_closed_and_recovers() {
     let server = DedicatedServer::start();
     let database = ScratchDatabase::create_on(&server.url());
-    let cluster = Cluster::start(2, &database.url(), Some("resync_interval_secs = 1\nmax_staleness_secs = 4\n"));
+    let cluster =
+        Cluster::start(2, &database.url(), Some("resync_interval_secs = 1\nmax_staleness_secs = 4\n"));
     let token = cluster.token(0, "before the outage");
     assert!(cluster.until_status(&[0, 1], &token, 200, PROPAGATION_DEADLINE).is_some(), "{}", cluster.logs());
     // Its first use is recorded; the outage use below must come at least a second later.
     let recorded = poll(Duration::from_secs(10), || {
-        let seen = cluster.api(0, "GET", &format!("service_tokens/{}", token.id), None)["last_seen_at"].clone();
+        let seen =
+            cluster.api(0, "GET", &format!("service_tokens/{}", token.id), None)["last_seen_at"].clone();
         seen.is_string().then_some(seen)
     })
     .expect("the first use is recorded");
@@ -229,7 +262,13 @@ fn the_gateway_rides_out_a_database_outage_then_fails_closed_and_recovers() {
     while outage.elapsed() < Duration::from_millis(2_500) {
         for node in [0, 1] {
             let reply = cluster.get(node, &token);
-            assert_eq!(reply.status, 200, "node {node} during the outage: {}\n{}", reply.body, cluster.logs());
+            assert_eq!(
+                reply.status,
+                200,
+                "node {node} during the outage: {}\n{}",
+                reply.body,
+                cluster.logs()
+            );
             ray_ids.push(reply.header("cf-ray").expect("every gateway response has a Cf-Ray").to_owned());
         }
     }
@@ -251,23 +290,37 @@ fn the_gateway_rides_out_a_database_outage_then_fails_closed_and_recovers() {
 
     server.resume();
     // Reconnected and resynced: the token works again, and a change made now reaches every node.
-    assert!(cluster.until_status(&[0, 1], &token, 200, Duration::from_secs(20)).is_some(), "{}", cluster.logs());
+    assert!(
+        cluster.until_status(&[0, 1], &token, 200, Duration::from_secs(20)).is_some(),
+        "{}",
+        cluster.logs()
+    );
     let after = cluster.token(1, "after the outage");
     assert!(cluster.until_status(&[0], &after, 200, PROPAGATION_DEADLINE).is_some(), "{}", cluster.logs());
     // The use queued on node B during the outage reached the database.
     let moved = poll(Duration::from_secs(10), || {
-        let seen = cluster.api(0, "GET", &format!("service_tokens/{}", token.id), None)["last_seen_at"].clone();
+        let seen =
+            cluster.api(0, "GET", &format!("service_tokens/{}", token.id), None)["last_seen_at"].clone();
         (seen != recorded).then_some(seen)
     });
-    assert!(moved.is_some(), "the queued use was not written after the database came back\n{}", cluster.logs());
+    assert!(
+        moved.is_some(),
+        "the queued use was not written after the database came back\n{}",
+        cluster.logs()
+    );
     // And so were the access-log records queued during the outage, from both nodes.
     let missing = poll(Duration::from_secs(15), || {
         let logs = cluster.api(0, "GET", "logs/access_requests?limit=1000", None);
-        let stored: Vec<&str> = logs.as_array().unwrap().iter().filter_map(|r| r["ray_id"].as_str()).collect();
+        let stored: Vec<&str> =
+            logs.as_array().unwrap().iter().filter_map(|r| r["ray_id"].as_str()).collect();
         let missing: Vec<&String> = ray_ids.iter().filter(|id| !stored.contains(&id.as_str())).collect();
         missing.is_empty().then_some(())
     });
-    assert!(missing.is_some(), "access-log records queued during the outage never appeared\n{}", cluster.logs());
+    assert!(
+        missing.is_some(),
+        "access-log records queued during the outage never appeared\n{}",
+        cluster.logs()
+    );
 }
 
 /// `scripts/test -p gatehouse --run-ignored only -E 'test(revoke_propagation)' --no-capture`:
@@ -284,13 +337,15 @@ fn revoke_propagation_benchmark() {
         assert!(cluster.until_status(&[1, 2], &token, 200, PROPAGATION_DEADLINE).is_some(), "warm-up failed");
         let start = Instant::now();
         cluster.api(0, "DELETE", &format!("service_tokens/{}", token.id), None);
-        let refused = cluster.until_status(&[1, 2], &token, 403, PROPAGATION_DEADLINE).expect("B and C refuse");
+        let refused =
+            cluster.until_status(&[1, 2], &token, 403, PROPAGATION_DEADLINE).expect("B and C refuse");
         // Measured from before the DELETE call, its own latency included.
         let _ = refused;
         times.push(start.elapsed());
     }
     times.sort();
-    let pick = |q: f64| times[((times.len() as f64 * q).ceil() as usize).saturating_sub(1).min(times.len() - 1)];
+    let pick =
+        |q: f64| times[((times.len() as f64 * q).ceil() as usize).saturating_sub(1).min(times.len() - 1)];
     println!(
         "revoke propagation over {ROUNDS} rounds (DELETE on A until B and C both refuse): p50 {:?}  p99 {:?}  max {:?}",
         pick(0.50),

@@ -22,7 +22,8 @@ fn cli(server: &Gatehouse, args: &[&str]) -> Output {
 #[track_caller]
 fn names(output: &Output) -> Vec<String> {
     assert!(output.status.success(), "{}", output.text);
-    let list: Value = serde_json::from_str(&output.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", output.text));
+    let list: Value =
+        serde_json::from_str(&output.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", output.text));
     let mut names: Vec<String> =
         list.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect();
     names.sort();
@@ -32,7 +33,9 @@ fn names(output: &Output) -> Vec<String> {
 #[test]
 fn list_filters_by_expiry_window_and_idle_time() {
     let server = Gatehouse::start();
-    for (name, duration) in [("ten-days", "240h"), ("two-hours", "2h"), ("yearly", "8760h"), ("eternal", "forever")] {
+    for (name, duration) in
+        [("ten-days", "240h"), ("two-hours", "2h"), ("yearly", "8760h"), ("eternal", "forever")]
+    {
         let created = cli(&server, &["token", "create", "--name", name, "--duration", duration, "--json"]);
         assert!(created.status.success(), "{}", created.text);
     }
@@ -45,7 +48,11 @@ fn list_filters_by_expiry_window_and_idle_time() {
     assert_eq!(list(&["--expiring-within", "30d"]), vec!["ten-days", "two-hours"]);
     assert_eq!(list(&["--expiring-within", "3h"]), vec!["two-hours"]);
     assert_eq!(list(&["--expiring-within", "1d12h"]), vec!["two-hours"]);
-    assert_eq!(list(&["--expiring-within", "400d"]), vec!["ten-days", "two-hours", "yearly"], "never-expiring ones are left out");
+    assert_eq!(
+        list(&["--expiring-within", "400d"]),
+        vec!["ten-days", "two-hours", "yearly"],
+        "never-expiring ones are left out"
+    );
     // Every token was created moments ago and never used.
     assert_eq!(list(&["--unused-for", "90d"]), Vec::<String>::new());
     assert_eq!(list(&["--unused-for", "90d", "--expiring-within", "30d"]), Vec::<String>::new());

@@ -105,19 +105,31 @@ fn the_user_guides_policy_examples_give_the_right_answer_to_every_kind_of_client
     // Before: every subject token gets in (expiring ones were checked as they were made).
     for setup in setups.iter().filter(|s| s.case != Case::ExpiredToken) {
         let response = scene.get(&setup.host, "/api/data", Creds::Token(&setup.subject));
-        assert_eq!(response.status, 200, "{:?}/{:?} before the change: {}", setup.example, setup.case, response.body);
+        assert_eq!(
+            response.status, 200,
+            "{:?}/{:?} before the change: {}",
+            setup.example, setup.case, response.body
+        );
     }
 
     // The change each case needs.
     for setup in &setups {
         match setup.case {
             Case::DisabledToken => {
-                scene.api("PUT", &format!("service_tokens/{}", setup.subject.id), Some(json!({"enabled": false})));
+                scene.api(
+                    "PUT",
+                    &format!("service_tokens/{}", setup.subject.id),
+                    Some(json!({"enabled": false})),
+                );
             }
             Case::DeletedToken => {
                 if setup.example != Example::AnyServiceToken {
                     // A token a policy names cannot be deleted (12139): point the policy elsewhere first.
-                    scene.api("PUT", &format!("policies/{}", setup.policy_id), Some(policy_body(setup.example, &other, &developers)));
+                    scene.api(
+                        "PUT",
+                        &format!("policies/{}", setup.policy_id),
+                        Some(policy_body(setup.example, &other, &developers)),
+                    );
                 }
                 scene.api("DELETE", &format!("service_tokens/{}", setup.subject.id), None);
             }
@@ -133,7 +145,10 @@ fn the_user_guides_policy_examples_give_the_right_answer_to_every_kind_of_client
         let creds = match setup.case {
             Case::AnotherValidToken => Creds::Token(&other),
             Case::NoCredentials => Creds::Nothing,
-            Case::WrongSecret => Creds::Pair(&setup.subject.client_id, "gatehouse_st_not-the-right-secret-0000000000000000000000"),
+            Case::WrongSecret => Creds::Pair(
+                &setup.subject.client_id,
+                "gatehouse_st_not-the-right-secret-0000000000000000000000",
+            ),
             _ => Creds::Token(&setup.subject),
         };
         let response = scene.get(&setup.host, "/api/data", creds);
@@ -143,7 +158,12 @@ fn the_user_guides_policy_examples_give_the_right_answer_to_every_kind_of_client
             let echo = echoed(&response);
             assert!(origin_header(&echo, "cf-access-jwt-assertion").is_some(), "the origin gets the JWT");
         } else {
-            assert!(response.header("cf-access-error").is_some(), "{:?}/{:?}: a denial says so", setup.example, setup.case);
+            assert!(
+                response.header("cf-access-error").is_some(),
+                "{:?}/{:?}: a denial says so",
+                setup.example,
+                setup.case
+            );
         }
     }
 }
@@ -152,10 +172,15 @@ fn the_user_guides_policy_examples_give_the_right_answer_to_every_kind_of_client
 fn an_unknown_client_id_and_a_wrong_secret_get_the_same_answer() {
     let scene = Scene::start();
     let token = scene.token("ci", "8760h");
-    let policy = scene.policy(json!({"name": "p", "decision": "non_identity", "include": [{"service_token": {}}]}));
+    let policy =
+        scene.policy(json!({"name": "p", "decision": "non_identity", "include": [{"service_token": {}}]}));
     scene.app("app.example.com", &[&policy]);
     let wrong = scene.get("app.example.com", "/", Creds::Pair(&token.client_id, "gatehouse_st_wrong"));
-    let unknown = scene.get("app.example.com", "/", Creds::Pair("0123456789abcdef0123456789abcdef.access", &token.secret));
+    let unknown = scene.get(
+        "app.example.com",
+        "/",
+        Creds::Pair("0123456789abcdef0123456789abcdef.access", &token.secret),
+    );
     assert_eq!(wrong.status, 403);
     assert_eq!(wrong.status, unknown.status);
     let strip = |body: &str| body.split("ray").next().unwrap_or_default().to_owned();
@@ -181,7 +206,9 @@ fn wait_until_refused(scene: &Scene, setup: &Setup) {
         match response.status {
             200 => {}
             403 => return,
-            other => panic!("{:?}: unexpected {other} while waiting for expiry: {}", setup.example, response.body),
+            other => {
+                panic!("{:?}: unexpected {other} while waiting for expiry: {}", setup.example, response.body)
+            }
         }
         assert!(Instant::now() < deadline, "{:?}: a 4s token was still admitted after 15s", setup.example);
         std::thread::sleep(Duration::from_millis(50));

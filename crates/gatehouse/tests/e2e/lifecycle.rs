@@ -29,7 +29,8 @@ fn no_secret_reaches_the_database_the_logs_or_an_error_body() {
     let mut secrets = vec![admin.clone(), reader.clone()];
     let mut error_bodies = Vec::new();
 
-    let created = http("POST", &tokens, Some(&admin), Some(&json!({"name": "audit", "duration": "8760h"}))).json();
+    let created =
+        http("POST", &tokens, Some(&admin), Some(&json!({"name": "audit", "duration": "8760h"}))).json();
     let id = created["result"]["id"].as_str().unwrap().to_owned();
     secrets.push(created["result"]["client_secret"].as_str().unwrap().to_owned());
     let token_url = format!("{tokens}/{id}");
@@ -43,7 +44,9 @@ fn no_secret_reaches_the_database_the_logs_or_an_error_body() {
         "POST",
         &tokens,
         Some(&admin),
-        Some(&json!({"name": "imported", "client_id": "0123456789abcdef0123456789abcdef.access", "client_secret": imported_secret})),
+        Some(
+            &json!({"name": "imported", "client_id": "0123456789abcdef0123456789abcdef.access", "client_secret": imported_secret}),
+        ),
     );
     assert_eq!(imported.status, 201, "{}", imported.body);
     secrets.push(imported_secret.to_owned());
@@ -54,8 +57,18 @@ fn no_secret_reaches_the_database_the_logs_or_an_error_body() {
     for (method, url, bearer, body) in [
         ("GET", tokens.clone(), Some(secrets[2].clone()), None),
         ("POST", tokens.clone(), Some(reader.clone()), Some(json!({"name": "nope"}))),
-        ("POST", tokens.clone(), Some(admin.clone()), Some(json!({"name": secrets[3].clone(), "duration": secrets[3].clone()}))),
-        ("POST", tokens.clone(), Some(admin.clone()), Some(json!({"name": "x", "client_id": "bad id", "client_secret": secrets[4].clone()}))),
+        (
+            "POST",
+            tokens.clone(),
+            Some(admin.clone()),
+            Some(json!({"name": secrets[3].clone(), "duration": secrets[3].clone()})),
+        ),
+        (
+            "POST",
+            tokens.clone(),
+            Some(admin.clone()),
+            Some(json!({"name": "x", "client_id": "bad id", "client_secret": secrets[4].clone()})),
+        ),
         ("GET", format!("{tokens}/{}", secrets[2]), Some(admin.clone()), None),
         ("GET", format!("{}/user/tokens/verify", server.v4()), Some(format!("{admin}x")), None),
     ] {
@@ -89,16 +102,24 @@ fn first_start_shows_a_generated_admin_token_once_and_a_restart_keeps_everything
     let server = Gatehouse::start_with(StartOptions::new().generated_admin_token());
     let first_logs = server.logs();
     let token = banner_token(&first_logs).expect("the first start prints the admin token");
-    assert!(first_logs.contains(&format!("{}/client/v4", server.api())), "banner shows the API URL: {first_logs}");
+    assert!(
+        first_logs.contains(&format!("{}/client/v4", server.api())),
+        "banner shows the API URL: {first_logs}"
+    );
     assert_eq!(server.admin_token(), token);
 
-    let created = http("POST", &server.service_tokens_url(), Some(&token), Some(&json!({"name": "survivor"}))).json();
+    let created =
+        http("POST", &server.service_tokens_url(), Some(&token), Some(&json!({"name": "survivor"}))).json();
     let id = created["result"]["id"].as_str().unwrap().to_owned();
 
     let (status, server) = server.restart();
     assert!(status.success(), "SIGTERM should exit 0, got {status}");
     let all_logs = server.logs();
-    assert_eq!(all_logs.matches("export GATEHOUSE_API_TOKEN=").count(), 1, "a restart prints no new token:\n{all_logs}");
+    assert_eq!(
+        all_logs.matches("export GATEHOUSE_API_TOKEN=").count(),
+        1,
+        "a restart prints no new token:\n{all_logs}"
+    );
 
     let list = http("GET", &server.service_tokens_url(), Some(&token), None).json();
     let ids: Vec<&Value> = list["result"].as_array().unwrap().iter().map(|t| &t["id"]).collect();

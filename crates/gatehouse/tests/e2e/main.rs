@@ -6,20 +6,20 @@
 
 mod support;
 
-mod sdk;
 mod access_logs;
 mod audit;
-mod metrics;
 mod cli;
+mod clients;
 mod cluster;
 mod crash;
-mod clients;
 mod expiry;
 mod gateway;
 mod hostile;
 mod lifecycle;
+mod metrics;
 mod openapi;
 mod rotation;
 mod scene;
+mod sdk;
 mod server_key;
 mod sessions;

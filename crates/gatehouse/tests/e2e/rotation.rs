@@ -9,7 +9,8 @@ use serde_json::json;
 use crate::scene::{Creds, Scene};
 
 fn any_token_app(scene: &Scene, host: &str) {
-    let policy = scene.policy(json!({"name": "any token", "decision": "non_identity", "include": [{"service_token": {}}]}));
+    let policy = scene
+        .policy(json!({"name": "any token", "decision": "non_identity", "include": [{"service_token": {}}]}));
     scene.app(host, &[&policy]);
 }
 
@@ -25,7 +26,8 @@ fn a_client_that_switches_secrets_during_a_rotation_never_fails() {
     let (sent, failed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
 
     let client = {
-        let (scene, secret, stop, sent, failed) = (scene.clone(), secret.clone(), stop.clone(), sent.clone(), failed.clone());
+        let (scene, secret, stop, sent, failed) =
+            (scene.clone(), secret.clone(), stop.clone(), sent.clone(), failed.clone());
         std::thread::spawn(move || {
             let deadline = Instant::now() + Duration::from_secs(60);
             while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
@@ -77,8 +79,15 @@ fn with_a_deadline_both_secrets_work_until_it_passes() {
     let new_secret = rotated["client_secret"].as_str().unwrap().to_owned();
     assert_eq!(rotated["previous_client_secret_expires_at"], deadline);
     for _ in 0..3 {
-        assert_eq!(scene.get("deadline.example.com", "/", Creds::Pair(&token.client_id, &new_secret)).status, 200);
-        assert_eq!(scene.get("deadline.example.com", "/", Creds::Token(&token)).status, 200, "old secret before the deadline");
+        assert_eq!(
+            scene.get("deadline.example.com", "/", Creds::Pair(&token.client_id, &new_secret)).status,
+            200
+        );
+        assert_eq!(
+            scene.get("deadline.example.com", "/", Creds::Token(&token)).status,
+            200,
+            "old secret before the deadline"
+        );
     }
     let until = Instant::now() + Duration::from_secs(15);
     loop {
@@ -90,7 +99,10 @@ fn with_a_deadline_both_secrets_work_until_it_passes() {
         assert!(Instant::now() < until, "the old secret still works 15 s after a 4 s deadline");
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(scene.get("deadline.example.com", "/", Creds::Pair(&token.client_id, &new_secret)).status, 200);
+    assert_eq!(
+        scene.get("deadline.example.com", "/", Creds::Pair(&token.client_id, &new_secret)).status,
+        200
+    );
 }
 
 #[test]
@@ -114,7 +126,10 @@ fn revoking_or_disabling_takes_effect_on_the_very_next_request() {
 #[allow(clippy::disallowed_methods)]
 fn time_in(seconds: u64) -> String {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + seconds;
-    let output = std::process::Command::new("date").args(["-u", "-d", &format!("@{now}"), "+%Y-%m-%dT%H:%M:%SZ"]).output().unwrap();
+    let output = std::process::Command::new("date")
+        .args(["-u", "-d", &format!("@{now}"), "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .unwrap();
     String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
@@ -126,4 +141,3 @@ fn wait_for(counter: &AtomicUsize, at_least: usize) {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
-

@@ -38,7 +38,8 @@ impl Origin {
             let _ = tx.send(line);
         });
         let line = rx.recv_timeout(Duration::from_secs(20)).expect("the origin prints its port");
-        let port = serde_json::from_str::<Value>(&line).ok().and_then(|v| v["port"].as_u64()).expect("a port line");
+        let port =
+            serde_json::from_str::<Value>(&line).ok().and_then(|v| v["port"].as_u64()).expect("a port line");
         Origin { child, port: u16::try_from(port).expect("a port") }
     }
 

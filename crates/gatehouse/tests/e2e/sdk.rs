@@ -7,7 +7,12 @@
 //! wait for it. A failing pip or npm fails the test with their output; nothing is skipped.
 
 // Clippy's test exemptions cover `#[test]` functions only, not the helpers they call.
-#![allow(clippy::expect_used, clippy::panic, clippy::print_stdout, reason = "test helpers: a failed expectation is a failed test")]
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    reason = "test helpers: a failed expectation is a failed test"
+)]
 
 use std::fs;
 use std::io::ErrorKind;
@@ -33,7 +38,10 @@ fn python_sdk_contract() {
     let venv = python_sdk();
     let server = Gatehouse::start();
     let mut command = Command::new(venv.join("bin/python"));
-    command.arg(scripts_dir().join("python_contract.py")).env("PYTHONDONTWRITEBYTECODE", "1").env("PYTHONUNBUFFERED", "1");
+    command
+        .arg(scripts_dir().join("python_contract.py"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUNBUFFERED", "1");
     run_contract(&server, command, "python_contract.py");
 }
 
@@ -93,12 +101,16 @@ pub fn python_sdk() -> PathBuf {
         create.args(["-m", "venv"]).arg(venv);
         run_checked(create, scratch, "python3 -m venv");
         let mut pip = Command::new(venv.join("bin/python"));
-        pip.args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input"]).args(PYTHON_SDK.split(' '));
+        pip.args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input"])
+            .args(PYTHON_SDK.split(' '));
         run_checked(pip, scratch, "pip install");
         let mut version = Command::new(venv.join("bin/python"));
         version.args(["-c", "import cloudflare; print(cloudflare.__version__)"]);
         let installed = run_checked(version, scratch, "import cloudflare");
-        assert!(installed.trim().starts_with("5.9."), "pip installed cloudflare {installed:?}, expected 5.9.x");
+        assert!(
+            installed.trim().starts_with("5.9."),
+            "pip installed cloudflare {installed:?}, expected 5.9.x"
+        );
     })
 }
 
@@ -110,11 +122,16 @@ pub fn node_sdk() -> PathBuf {
         init.args(["init", "-y"]).current_dir(project);
         run_checked(init, scratch, "npm init");
         let mut install = Command::new("npm");
-        install.args(["install", "--no-audit", "--no-fund", "--loglevel=error"]).args(NODE_SDK.split(' ')).current_dir(project);
+        install
+            .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
+            .args(NODE_SDK.split(' '))
+            .current_dir(project);
         run_checked(install, scratch, "npm install");
         let manifest = project.join("node_modules/cloudflare/package.json");
-        let manifest: serde_json::Value =
-            serde_json::from_str(&fs::read_to_string(&manifest).expect("read the installed cloudflare package.json")).expect("package.json is JSON");
+        let manifest: serde_json::Value = serde_json::from_str(
+            &fs::read_to_string(&manifest).expect("read the installed cloudflare package.json"),
+        )
+        .expect("package.json is JSON");
         let version = manifest["version"].as_str().unwrap_or_default();
         assert!(version.starts_with("7."), "npm installed cloudflare {version:?}, expected 7.x");
     })
@@ -152,7 +169,12 @@ pub fn install_once(kind: &str, spec: &str, install: impl FnOnce(&Path, &Path)) 
 pub fn run_checked(mut command: Command, scratch: &Path, what: &str) -> String {
     command.env_remove("NODE_OPTIONS");
     let output = run_with_deadline(command, scratch, INSTALL_TIMEOUT);
-    assert!(output.status.success(), "{what} failed ({}); the SDK tests need it:\n{}", output.status, output.text);
+    assert!(
+        output.status.success(),
+        "{what} failed ({}); the SDK tests need it:\n{}",
+        output.status,
+        output.text
+    );
     output.stdout
 }
 
@@ -170,7 +192,8 @@ impl DirLock {
         loop {
             match fs::create_dir(&path) {
                 Ok(()) => {
-                    fs::write(path.join("pid"), std::process::id().to_string()).expect("write the lock's pid file");
+                    fs::write(path.join("pid"), std::process::id().to_string())
+                        .expect("write the lock's pid file");
                     return DirLock { path };
                 }
                 Err(error) if error.kind() == ErrorKind::AlreadyExists => {
@@ -181,7 +204,11 @@ impl DirLock {
                 }
                 Err(error) => panic!("cannot create lock {}: {error}", path.display()),
             }
-            assert!(Instant::now() < deadline, "{} still held after {timeout:?} (another test process installing an SDK?)", path.display());
+            assert!(
+                Instant::now() < deadline,
+                "{} still held after {timeout:?} (another test process installing an SDK?)",
+                path.display()
+            );
             thread::sleep(Duration::from_millis(200));
         }
     }
@@ -190,7 +217,9 @@ impl DirLock {
     fn is_stale(path: &Path) -> bool {
         match fs::read_to_string(path.join("pid")) {
             Ok(pid) => !Path::new("/proc").join(pid.trim()).exists(),
-            Err(_) => fs::metadata(path).and_then(|m| m.modified()).is_ok_and(|created| created.elapsed().is_ok_and(|age| age > Duration::from_secs(30))),
+            Err(_) => fs::metadata(path)
+                .and_then(|m| m.modified())
+                .is_ok_and(|created| created.elapsed().is_ok_and(|age| age > Duration::from_secs(30))),
         }
     }
 }
@@ -213,7 +242,8 @@ impl ScriptCopy {
         let stem = source.file_stem().and_then(|s| s.to_str()).unwrap_or("script");
         let extension = source.extension().and_then(|s| s.to_str()).unwrap_or("");
         let path = folder.join(format!("{stem}-{}.{extension}", random_hex(8)));
-        fs::copy(source, &path).unwrap_or_else(|e| panic!("copy {} to {}: {e}", source.display(), path.display()));
+        fs::copy(source, &path)
+            .unwrap_or_else(|e| panic!("copy {} to {}: {e}", source.display(), path.display()));
         ScriptCopy { path }
     }
 }

@@ -10,7 +10,8 @@ use crate::scene::{Creds, Scene, Token};
 use crate::support::HttpResponse;
 
 fn allow_app(scene: &Scene, host: &str) -> String {
-    let policy = scene.policy(json!({"name": "tokens", "decision": "allow", "include": [{"any_valid_service_token": {}}]}));
+    let policy = scene
+        .policy(json!({"name": "tokens", "decision": "allow", "include": [{"any_valid_service_token": {}}]}));
     scene.app(host, &[&policy])["id"].as_str().unwrap().to_owned()
 }
 
@@ -39,16 +40,25 @@ fn a_session_cookie_replaces_the_headers_until_the_token_is_disabled_or_deleted(
     let token = scene.token("browser-ish client", "8760h");
     let cookie = login(&scene, "session.example.com", &token);
     assert_eq!(scene.get("session.example.com", "/again", Creds::Cookie(&cookie)).status, 200);
-    let header = scene.get_with("session.example.com", "/again", Creds::Nothing, &[("cf-access-token", &cookie)]);
+    let header =
+        scene.get_with("session.example.com", "/again", Creds::Nothing, &[("cf-access-token", &cookie)]);
     assert_eq!(header.status, 200, "the cf-access-token header carries the session too");
 
     scene.api("PUT", &format!("service_tokens/{}", token.id), Some(json!({"enabled": false})));
-    assert_eq!(scene.get("session.example.com", "/", Creds::Cookie(&cookie)).status, 403, "disabled: the cookie dies at once");
+    assert_eq!(
+        scene.get("session.example.com", "/", Creds::Cookie(&cookie)).status,
+        403,
+        "disabled: the cookie dies at once"
+    );
     scene.api("PUT", &format!("service_tokens/{}", token.id), Some(json!({"enabled": true})));
     assert_eq!(scene.get("session.example.com", "/", Creds::Cookie(&cookie)).status, 200);
 
     scene.api("DELETE", &format!("service_tokens/{}", token.id), None);
-    assert_eq!(scene.get("session.example.com", "/", Creds::Cookie(&cookie)).status, 403, "deleted: the cookie dies at once");
+    assert_eq!(
+        scene.get("session.example.com", "/", Creds::Cookie(&cookie)).status,
+        403,
+        "deleted: the cookie dies at once"
+    );
 }
 
 #[test]
@@ -90,13 +100,18 @@ fn a_session_for_one_application_does_not_open_another() {
     allow_app(&scene, "two.example.com");
     let token = scene.token("ci", "8760h");
     let cookie = login(&scene, "one.example.com", &token);
-    assert_eq!(scene.get("two.example.com", "/", Creds::Cookie(&cookie)).status, 403, "the audience is one.example.com's");
+    assert_eq!(
+        scene.get("two.example.com", "/", Creds::Cookie(&cookie)).status,
+        403,
+        "the audience is one.example.com's"
+    );
 }
 
 #[test]
 fn service_auth_only_applications_set_no_cookie() {
     let scene = Scene::start();
-    let policy = scene.policy(json!({"name": "svc", "decision": "non_identity", "include": [{"service_token": {}}]}));
+    let policy =
+        scene.policy(json!({"name": "svc", "decision": "non_identity", "include": [{"service_token": {}}]}));
     scene.app("svc.example.com", &[&policy]);
     let token = scene.token("ci", "8760h");
     let response = scene.get("svc.example.com", "/", Creds::Token(&token));

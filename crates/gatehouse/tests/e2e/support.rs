@@ -235,7 +235,10 @@ impl Gatehouse {
         server.gateway = json_str(&ready, "gateway");
         server.account_id = json_str(&ready, "account_id");
         server.ready = ready.clone();
-        assert_eq!(server.account_id, account_id, "ready line account_id differs from GATEHOUSE_BOOTSTRAP_ACCOUNT_ID: {ready}");
+        assert_eq!(
+            server.account_id, account_id,
+            "ready line account_id differs from GATEHOUSE_BOOTSTRAP_ACCOUNT_ID: {ready}"
+        );
         assert!(server.api.starts_with("http://127.0.0.1:"), "ready line api: {ready}");
         assert!(server.gateway.starts_with("http://127.0.0.1:"), "ready line gateway: {ready}");
         if server.options.generated_admin_token
@@ -262,7 +265,8 @@ impl Gatehouse {
                     seen.push(line);
                 }
                 Ok(StdoutEvent::Closed) | Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    let status = wait_with_deadline(&mut self.child, STOP_TIMEOUT).map_or("still running".to_owned(), |s| s.to_string());
+                    let status = wait_with_deadline(&mut self.child, STOP_TIMEOUT)
+                        .map_or("still running".to_owned(), |s| s.to_string());
                     panic!(
                         "gatehouse serve closed stdout before its ready line ({status})\n--- stdout ---\n{}\n--- stderr ---\n{}",
                         seen.join("\n"),
@@ -329,7 +333,8 @@ impl Gatehouse {
 
     /// Everything the server wrote to stderr so far.
     pub fn logs(&self) -> String {
-        std::fs::read_to_string(&self.stderr_path).unwrap_or_else(|e| format!("<cannot read {}: {e}>", self.stderr_path.display()))
+        std::fs::read_to_string(&self.stderr_path)
+            .unwrap_or_else(|e| format!("<cannot read {}: {e}>", self.stderr_path.display()))
     }
 
     /// Mints another management API token with `gatehouse admin api-token create` (offline, while
@@ -338,14 +343,26 @@ impl Gatehouse {
     pub fn mint_api_token(&self, read_only: bool) -> String {
         let name = if read_only { "e2e-read-only" } else { "e2e-edit" };
         let mut command = gatehouse_command();
-        command.args(["admin", "api-token", "create", "--data-dir"]).arg(self.data_dir()).args(["--name", name]);
+        command
+            .args(["admin", "api-token", "create", "--data-dir"])
+            .arg(self.data_dir())
+            .args(["--name", name]);
         if read_only {
             command.arg("--read-only");
         }
         let output = run_with_deadline(command, self.scratch_dir(), ADMIN_TIMEOUT);
-        assert!(output.status.success(), "gatehouse admin api-token create failed ({}):\n{}", output.status, output.text);
+        assert!(
+            output.status.success(),
+            "gatehouse admin api-token create failed ({}):\n{}",
+            output.status,
+            output.text
+        );
         let token = output.stdout.trim();
-        assert!(!token.is_empty() && !token.contains(char::is_whitespace), "expected only a token on stdout, got {:?}", output.stdout);
+        assert!(
+            !token.is_empty() && !token.contains(char::is_whitespace),
+            "expected only a token on stdout, got {:?}",
+            output.stdout
+        );
         token.to_owned()
     }
 
@@ -371,7 +388,10 @@ impl Gatehouse {
         assert!(kill.success(), "kill -TERM {pid} failed: {kill}");
         match wait_with_deadline(&mut self.child, STOP_TIMEOUT) {
             Some(status) => status,
-            None => panic!("gatehouse did not exit within {STOP_TIMEOUT:?} of SIGTERM\n--- stderr ---\n{}", self.logs()),
+            None => panic!(
+                "gatehouse did not exit within {STOP_TIMEOUT:?} of SIGTERM\n--- stderr ---\n{}",
+                self.logs()
+            ),
         }
     }
 }
@@ -387,7 +407,11 @@ impl Drop for Gatehouse {
 
 #[track_caller]
 fn json_str(value: &Value, key: &str) -> String {
-    value.get(key).and_then(Value::as_str).unwrap_or_else(|| panic!("ready line has no string {key:?}: {value}")).to_owned()
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("ready line has no string {key:?}: {value}"))
+        .to_owned()
 }
 
 /// Polls `child` until it exits or the deadline passes; kills it on timeout and returns `None`.
@@ -457,7 +481,8 @@ impl HttpResponse {
     /// The body parsed as JSON.
     #[track_caller]
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("response body is not JSON ({e}): {:?}", self.body))
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("response body is not JSON ({e}): {:?}", self.body))
     }
 }
 
@@ -470,7 +495,9 @@ pub fn http(method: &str, url: &str, bearer: Option<&str>, body: Option<&Value>)
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nAccept: application/json\r\n");
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nAccept: application/json\r\n"
+    );
     if let Some(token) = bearer {
         request.push_str(&format!("Authorization: Bearer {token}\r\n"));
     }
@@ -491,7 +518,8 @@ pub fn http(method: &str, url: &str, bearer: Option<&str>, body: Option<&Value>)
 #[track_caller]
 fn parse_response(raw: &[u8]) -> HttpResponse {
     let text = String::from_utf8_lossy(raw);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no header end in response: {text:?}"));
+    let (head, body) =
+        text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no header end in response: {text:?}"));
     let status = head
         .split_whitespace()
         .nth(1)
@@ -546,9 +574,7 @@ fn dechunk(mut body: &str) -> String {
 
 /// The admin token from the first-start banner (`export GATEHOUSE_API_TOKEN=…`), if printed.
 pub fn banner_token(logs: &str) -> Option<String> {
-    logs.lines()
-        .find_map(|line| line.trim().strip_prefix("export GATEHOUSE_API_TOKEN="))
-        .map(str::to_owned)
+    logs.lines().find_map(|line| line.trim().strip_prefix("export GATEHOUSE_API_TOKEN=")).map(str::to_owned)
 }
 
 #[cfg(test)]

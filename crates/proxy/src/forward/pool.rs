@@ -225,11 +225,17 @@ mod tests {
                             origin.request_lines.lock().unwrap().push(line.clone());
                             let mut stream = stream.lock().await;
                             if line.contains(" /held ") {
-                                stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nab").await.unwrap();
+                                stream
+                                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nab")
+                                    .await
+                                    .unwrap();
                                 origin.release_held.notified().await;
                                 stream.write_all(b"cd").await.unwrap();
                             } else {
-                                stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await.unwrap();
+                                stream
+                                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                                    .await
+                                    .unwrap();
                             }
                             if origin.close_after_response {
                                 return;
@@ -259,7 +265,8 @@ mod tests {
         let (origin, authority) = origin(Origin::default()).await;
         let pool = pool();
         for _ in 0..5 {
-            let response = pool.send(&Scheme::HTTP, &authority, get(&authority, "/a?b=1"), false).await.unwrap();
+            let response =
+                pool.send(&Scheme::HTTP, &authority, get(&authority, "/a?b=1"), false).await.unwrap();
             assert_eq!(body(response).await, "ok");
         }
         assert_eq!(origin.accepted.load(Ordering::SeqCst), 1);
@@ -302,7 +309,11 @@ mod tests {
             let response = pool.send(&Scheme::HTTP, &authority, get(&authority, "/"), false).await.unwrap();
             assert_eq!(body(response).await, "ok");
         }
-        assert_eq!(origin.accepted.load(Ordering::SeqCst), 3, "each request found the last connection expired");
+        assert_eq!(
+            origin.accepted.load(Ordering::SeqCst),
+            3,
+            "each request found the last connection expired"
+        );
         assert_eq!(pool.held(), 1);
     }
 

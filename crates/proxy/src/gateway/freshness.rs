@@ -55,7 +55,9 @@ impl Gateway {
         if !self.freshness.is_stale(now) {
             return None;
         }
-        tracing::warn!("refusing a request: the gateway has not synchronized with the database for longer than max_staleness_secs");
+        tracing::warn!(
+            "refusing a request: the gateway has not synchronized with the database for longer than max_staleness_secs"
+        );
         Some(stale_response(wants_json))
     }
 }

@@ -24,7 +24,12 @@ impl Gateway {
     /// Reads token `id` from the store and holds what it says: the token, or nothing. A token
     /// that is gone is dropped with one lookup when its `client_id` is known (deletion events
     /// name it), else with a scan of every token.
-    async fn refresh_token(&self, account: &AccountId, id: &TokenId, client_id: Option<&str>) -> Result<(), StoreError> {
+    async fn refresh_token(
+        &self,
+        account: &AccountId,
+        id: &TokenId,
+        client_id: Option<&str>,
+    ) -> Result<(), StoreError> {
         match self.store.get_service_token(account, id).await? {
             Some(token) => self.tokens.upsert(token),
             None => {
@@ -66,7 +71,11 @@ impl Gateway {
         }
         // Fresh as of when the reads began, not when they ended.
         self.freshness.mark(started);
-        tracing::debug!(tokens = self.tokens.len(), tokens_reread = reread, "gateway snapshot resynchronized");
+        tracing::debug!(
+            tokens = self.tokens.len(),
+            tokens_reread = reread,
+            "gateway snapshot resynchronized"
+        );
         Ok(reread)
     }
 

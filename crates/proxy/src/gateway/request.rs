@@ -76,10 +76,9 @@ impl Gateway {
         let sessions_count = !strict && app.has_allow_policy;
         let presented = credentials::read(request.headers(), app.token_header.as_ref(), sessions_count);
         (outcome.service_token, outcome.client_id) = credentials::describe(&presented);
-        let verified = presented
-            .and_then(|presented| {
-                verify::verify(presented, &app, &self.tokens, &self.sessions, &self.server_key, now)
-            });
+        let verified = presented.and_then(|presented| {
+            verify::verify(presented, &app, &self.tokens, &self.sessions, &self.server_key, now)
+        });
         let (who, failure) = match verified {
             Ok(Some((who, via))) => (Some((who, via)), None),
             Ok(None) => (None, Some(Denial::MissingCredentials)),
@@ -102,7 +101,8 @@ impl Gateway {
 
         // Brute-force limiting, only once the credentials have failed: valid ones never wait.
         if let Some(denial) = failure.filter(|d| limit::counted(*d))
-            && let Some(wait) = self.failures.check_failure(connection.peer.ip(), outcome.client_id.as_deref(), now)
+            && let Some(wait) =
+                self.failures.check_failure(connection.peer.ip(), outcome.client_id.as_deref(), now)
         {
             tracing::debug!(app = %app.id, peer = %connection.peer, failed = denial.as_str(), "failed authentications over the limit");
             let mut response = self.refuse(&app, &request, Denial::RateLimited, outcome);

@@ -161,7 +161,15 @@ impl TokenSnapshot {
 
     fn put(&self, token: ServiceToken) {
         let ServiceToken {
-            id, account_id, client_id, expires_at, mut last_seen_at, enabled, mut credentials, revision, ..
+            id,
+            account_id,
+            client_id,
+            expires_at,
+            mut last_seen_at,
+            enabled,
+            mut credentials,
+            revision,
+            ..
         } = token;
         let key: Box<str> = client_id.as_str().into();
         let held = |account_id, last_seen_at, credentials| {
@@ -176,7 +184,11 @@ impl TokenSnapshot {
                 if let Some(used_at) = ended_grace(&old.credentials, &credentials) {
                     record_token_use(&mut last_seen_at, &mut credentials, SecretMatch::Current, used_at);
                 }
-                let account = if *old.account_id == account_id { old.account_id.clone() } else { self.intern(account_id) };
+                let account = if *old.account_id == account_id {
+                    old.account_id.clone()
+                } else {
+                    self.intern(account_id)
+                };
                 slot.insert(held(account, last_seen_at, credentials));
             }
             dashmap::Entry::Vacant(slot) => {
@@ -207,7 +219,9 @@ impl TokenSnapshot {
     pub fn remove_by_client_id(&self, account: &AccountId, id: &TokenId, client_id: &str) -> bool {
         let mut reloads = self.lock_reloads();
         Self::touch(&mut reloads, *id);
-        self.by_client.remove_if(client_id, |_, held| held.id == *id && *held.account_id == *account).is_some()
+        self.by_client
+            .remove_if(client_id, |_, held| held.id == *id && *held.account_id == *account)
+            .is_some()
     }
 
     /// Removes a token known only by its id (another node deleted it): a scan of every token.
@@ -341,11 +355,7 @@ fn unchanged(token: &Held, matched: SecretMatch, now: Timestamp) -> bool {
 fn ended_grace(old: &Credentials, new: &Credentials) -> Option<Timestamp> {
     let same_version = old.version() == new.version();
     let new_waits = new.previous().is_some_and(|p| p.grace == Grace::UntilNewSecretUsed);
-    if same_version && new_waits && old.previous().is_none() {
-        old.current_last_seen_at()
-    } else {
-        None
-    }
+    if same_version && new_waits && old.previous().is_none() { old.current_last_seen_at() } else { None }
 }
 
 #[cfg(test)]

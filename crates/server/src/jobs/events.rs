@@ -36,7 +36,13 @@ pub struct Event {
 
 impl Event {
     fn new(kind: &'static str, account: &AccountId, now: Timestamp, data: Value) -> Event {
-        Event { id: uuid::Uuid::new_v4().to_string(), kind, created_at: now, account_id: account.to_string(), data }
+        Event {
+            id: uuid::Uuid::new_v4().to_string(),
+            kind,
+            created_at: now,
+            account_id: account.to_string(),
+            data,
+        }
     }
 
     /// The token expires within `lead_days` (the tightest lead time not announced before).
@@ -50,7 +56,13 @@ impl Event {
     }
 
     /// The token was disabled (`action` `disable`) or deleted (`delete`) for inactivity.
-    pub fn inactive(token: &ServiceToken, action: &str, threshold_days: u32, last_activity: Timestamp, now: Timestamp) -> Event {
+    pub fn inactive(
+        token: &ServiceToken,
+        action: &str,
+        threshold_days: u32,
+        last_activity: Timestamp,
+        now: Timestamp,
+    ) -> Event {
         let data = json!({
             "token": public(token),
             "action": action,

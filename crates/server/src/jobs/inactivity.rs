@@ -55,14 +55,17 @@ struct Stored {
 
 /// The account's enabled inactivity setting, if any.
 pub async fn setting(state: &AppState, account: &AccountId) -> Result<Option<Setting>, StoreError> {
-    let Some(resource) = state.store.get_resource(ResourceKind::Organization, account, account.as_str()).await? else {
+    let Some(resource) =
+        state.store.get_resource(ResourceKind::Organization, account, account.as_str()).await?
+    else {
         return Ok(None);
     };
     let organization: Organization = serde_json::from_str(&resource.body)
         .map_err(|e| StoreError::Corrupt(format!("organization of {account} does not decode: {e}")))?;
     let Some(value) = organization.service_token_inactivity else { return Ok(None) };
-    let stored: Stored = serde_json::from_value(value)
-        .map_err(|e| StoreError::Corrupt(format!("service_token_inactivity of {account} does not decode: {e}")))?;
+    let stored: Stored = serde_json::from_value(value).map_err(|e| {
+        StoreError::Corrupt(format!("service_token_inactivity of {account} does not decode: {e}"))
+    })?;
     Ok(match (stored.enabled, stored.inactivity_threshold_days, stored.action) {
         (true, Some(threshold_days), Some(action)) => Some(Setting { threshold_days, action }),
         _ => None,
@@ -79,7 +82,9 @@ pub async fn enforce(
 ) -> Result<Vec<(TokenId, Event)>, StoreError> {
     let mut events = Vec::new();
     for token in tokens {
-        if !is_inactive(token, setting.threshold_days, now) || (setting.action == Action::Disable && !token.enabled) {
+        if !is_inactive(token, setting.threshold_days, now)
+            || (setting.action == Action::Disable && !token.enabled)
+        {
             continue;
         }
         match token_is_referenced(state, account, token.id).await {
@@ -109,7 +114,10 @@ pub async fn enforce(
         match acted {
             Ok(Some(token)) => {
                 tracing::info!(token = %token.id, action = setting.action.as_str(), "inactive service token");
-                events.push((token.id, Event::inactive(&token, setting.action.as_str(), setting.threshold_days, activity, now)));
+                events.push((
+                    token.id,
+                    Event::inactive(&token, setting.action.as_str(), setting.threshold_days, activity, now),
+                ));
             }
             // Used or changed meanwhile: nothing done, so nothing claimed.
             Ok(None) => state.store.release_notification(&key).await?,
@@ -131,7 +139,9 @@ async fn disable(
     now: Timestamp,
 ) -> Result<Option<ServiceToken>, StoreError> {
     for _ in 0..MAX_ATTEMPTS {
-        let Some(mut current) = state.store.get_service_token(account, &token.id).await? else { return Ok(None) };
+        let Some(mut current) = state.store.get_service_token(account, &token.id).await? else {
+            return Ok(None);
+        };
         if !current.enabled || !is_inactive(&current, setting.threshold_days, now) {
             return Ok(None);
         }

@@ -85,7 +85,11 @@ impl MonitoringConfig {
         lead_days.sort_unstable_by(|a, b| b.cmp(a));
         lead_days.dedup();
         let webhooks = webhooks.unwrap_or_default().into_iter().map(destination).collect::<Result<_, _>>()?;
-        Ok(MonitoringConfig { interval: Duration::from_secs(interval_secs), expiry_lead_days: lead_days, webhooks })
+        Ok(MonitoringConfig {
+            interval: Duration::from_secs(interval_secs),
+            expiry_lead_days: lead_days,
+            webhooks,
+        })
     }
 }
 
@@ -105,7 +109,9 @@ fn destination(entry: WebhookEntry) -> Result<Destination, ConfigError> {
         }
     };
     if secret.expose().len() < MIN_SECRET_LEN {
-        return Err(ConfigError::Invalid(format!("webhooks: the secret must be at least {MIN_SECRET_LEN} characters")));
+        return Err(ConfigError::Invalid(format!(
+            "webhooks: the secret must be at least {MIN_SECRET_LEN} characters"
+        )));
     }
     if let Some(unknown) = entry.events.iter().flatten().find(|e| !events::ALL.contains(&e.as_str())) {
         return Err(ConfigError::Invalid(format!(
@@ -117,7 +123,8 @@ fn destination(entry: WebhookEntry) -> Result<Destination, ConfigError> {
 }
 
 fn read_secret(path: &Path) -> Result<Secret, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
     Ok(Secret::new(text.trim().to_owned()))
 }
 

@@ -95,7 +95,11 @@ pub async fn access_log_filters_apply_and_negate(store: &dyn Store) {
     let token = TokenId::generate();
     let a = record(&account, "000000000000000a", 10);
     let b = allowed(&account, "000000000000000b", 20, token);
-    let c = AccessLogRecord { client_id: Some("other.access".to_owned()), is_service_token: true, ..record(&account, "000000000000000c", 30) };
+    let c = AccessLogRecord {
+        client_id: Some("other.access".to_owned()),
+        is_service_token: true,
+        ..record(&account, "000000000000000c", 30)
+    };
     store.insert_access_logs(&[a.clone(), b.clone(), c.clone()]).await.unwrap();
     let asc = AccessLogQuery { direction: Direction::Asc, ..query() };
     let cases: Vec<(AccessLogQuery, &[&str])> = vec![
@@ -104,17 +108,34 @@ pub async fn access_log_filters_apply_and_negate(store: &dyn Store) {
         (AccessLogQuery { since: Some(at(11)), until: Some(at(29)), ..asc.clone() }, &["000000000000000b"]),
         (AccessLogQuery { allowed: Some(true), ..asc.clone() }, &["000000000000000b"]),
         (AccessLogQuery { allowed: Some(false), ..asc.clone() }, &["000000000000000a", "000000000000000c"]),
-        (AccessLogQuery { is_service_token: Some(true), ..asc.clone() }, &["000000000000000b", "000000000000000c"]),
+        (
+            AccessLogQuery { is_service_token: Some(true), ..asc.clone() },
+            &["000000000000000b", "000000000000000c"],
+        ),
         (AccessLogQuery { is_service_token: Some(false), ..asc.clone() }, &["000000000000000a"]),
         (AccessLogQuery { app_uid: Some(Match::Eq(a.app_uid)), ..asc.clone() }, &["000000000000000a"]),
-        (AccessLogQuery { app_uid: Some(Match::Neq(a.app_uid)), ..asc.clone() }, &["000000000000000b", "000000000000000c"]),
-        (AccessLogQuery { ray_id: Some(Match::Eq("000000000000000c".into())), ..asc.clone() }, &["000000000000000c"]),
-        (AccessLogQuery { ray_id: Some(Match::Neq("000000000000000c".into())), ..asc.clone() }, &["000000000000000a", "000000000000000b"]),
+        (
+            AccessLogQuery { app_uid: Some(Match::Neq(a.app_uid)), ..asc.clone() },
+            &["000000000000000b", "000000000000000c"],
+        ),
+        (
+            AccessLogQuery { ray_id: Some(Match::Eq("000000000000000c".into())), ..asc.clone() },
+            &["000000000000000c"],
+        ),
+        (
+            AccessLogQuery { ray_id: Some(Match::Neq("000000000000000c".into())), ..asc.clone() },
+            &["000000000000000a", "000000000000000b"],
+        ),
         (AccessLogQuery { service_token_id: Some(token), ..asc.clone() }, &["000000000000000b"]),
         (AccessLogQuery { service_token_id: Some(TokenId::generate()), ..asc.clone() }, &[]),
         (AccessLogQuery { client_id: Some("other.access".into()), ..asc.clone() }, &["000000000000000c"]),
         (
-            AccessLogQuery { allowed: Some(false), is_service_token: Some(true), since: Some(at(0)), ..asc.clone() },
+            AccessLogQuery {
+                allowed: Some(false),
+                is_service_token: Some(true),
+                since: Some(at(0)),
+                ..asc.clone()
+            },
             &["000000000000000c"],
         ),
     ];
@@ -129,7 +150,11 @@ pub async fn access_logs_page_through_offset_and_limit(store: &dyn Store) {
     let account = bootstrapped(store).await;
     let batch: Vec<_> = (0..7).map(|i| record(&account, &format!("{i:016x}"), i / 2)).collect();
     store.insert_access_logs(&batch).await.unwrap();
-    let page = |offset, limit, direction| AccessLogQuery { page: PageRequest { offset, limit }, direction, ..query() };
+    let page = |offset, limit, direction| AccessLogQuery {
+        page: PageRequest { offset, limit },
+        direction,
+        ..query()
+    };
 
     let (first, total) = rays(store, &account, &page(0, 3, Direction::Desc)).await;
     assert_eq!((first, total), (strings(&["0000000000000006", "0000000000000005", "0000000000000004"]), 7));

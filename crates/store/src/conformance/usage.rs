@@ -258,9 +258,15 @@ pub async fn the_tokens_fingerprint_moves_with_every_change_but_usage(store: &dy
     store.record_token_usage(&[used(&token, SecretMatch::Current, 12)]).await.unwrap();
     moved(store, &mut seen, "the first use of the new secret, ending the grace").await;
 
-    let rehashed = ServerKey::generate().hash(HashPurpose::ServiceTokenSecret, &Secret::new("new key".to_owned()));
+    let rehashed =
+        ServerKey::generate().hash(HashPurpose::ServiceTokenSecret, &Secret::new("new key".to_owned()));
     let current = *token.credentials.current();
-    assert!(store.rehash_service_token_secret(&token.id, SecretMatch::Current, &current, &rehashed).await.unwrap());
+    assert!(
+        store
+            .rehash_service_token_secret(&token.id, SecretMatch::Current, &current, &rehashed)
+            .await
+            .unwrap()
+    );
     moved(store, &mut seen, "a re-hash under a new server key").await;
 
     store.delete_service_token(&other.account_id, &other.id).await.unwrap();

@@ -25,7 +25,9 @@ impl AgeFilter {
     /// Whether the listed token `item` passes every filter at `now`. A token whose times do not
     /// parse is kept, so that nothing disappears silently.
     pub fn keeps(&self, item: &Value, now: Timestamp) -> bool {
-        let time = |field: &str| item.get(field).and_then(Value::as_str).and_then(|t| Timestamp::parse_rfc3339(t).ok());
+        let time = |field: &str| {
+            item.get(field).and_then(Value::as_str).and_then(|t| Timestamp::parse_rfc3339(t).ok())
+        };
         if let Some(window) = self.expiring_within {
             match time("expires_at") {
                 Some(Timestamp::FOREVER) => return false,

@@ -46,8 +46,13 @@ impl ScratchDatabase {
     pub fn create_on(server: &str) -> Self {
         let name = format!("gatehouse_e2e_{}", random_hex(16));
         block_on(async {
-            let mut conn = PgConnection::connect(server).await.unwrap_or_else(|e| panic!("cannot connect to {server}: {e}"));
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create the scratch database");
+            let mut conn = PgConnection::connect(server)
+                .await
+                .unwrap_or_else(|e| panic!("cannot connect to {server}: {e}"));
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create the scratch database");
             conn.close().await.ok();
         });
         ScratchDatabase { server: server.to_owned(), name }
@@ -65,7 +70,9 @@ impl Drop for ScratchDatabase {
         let _ = std::thread::spawn(move || {
             block_on(async {
                 if let Ok(mut conn) = PgConnection::connect(&server).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
                 }
             })
         })
@@ -90,10 +97,14 @@ impl DedicatedServer {
         });
         let dir = tempfile::Builder::new().prefix("gatehouse-pg-outage-").tempdir().expect("temp dir");
         if is_root() {
-            let status = Command::new("chown").arg("postgres:postgres").arg(dir.path()).status().expect("chown");
+            let status =
+                Command::new("chown").arg("postgres:postgres").arg(dir.path()).status().expect("chown");
             assert!(status.success(), "chown the cluster directory to postgres");
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
         let server = DedicatedServer { bindir, dir, port };
         let output = server
             .as_postgres("initdb")
@@ -164,7 +175,12 @@ impl DedicatedServer {
 impl Drop for DedicatedServer {
     fn drop(&mut self) {
         if self.data().join("postmaster.pid").exists() {
-            let _ = self.as_postgres("pg_ctl").arg("-D").arg(self.data()).args(["-m", "immediate", "-w", "stop"]).output();
+            let _ = self
+                .as_postgres("pg_ctl")
+                .arg("-D")
+                .arg(self.data())
+                .args(["-m", "immediate", "-w", "stop"])
+                .output();
         }
     }
 }
@@ -179,7 +195,11 @@ fn postgres_bindir() -> Option<PathBuf> {
         .map(|dir| dir.filter_map(Result::ok).map(|e| e.path().join("bin")).collect())
         .unwrap_or_default();
     candidates.sort_by_key(|p| {
-        p.parent().and_then(|v| v.file_name()).and_then(|v| v.to_str()).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0)
+        p.parent()
+            .and_then(|v| v.file_name())
+            .and_then(|v| v.to_str())
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
     });
     candidates.reverse();
     if let Ok(output) = Command::new("pg_config").arg("--bindir").output() {

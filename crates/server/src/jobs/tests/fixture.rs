@@ -7,8 +7,9 @@ use async_trait::async_trait;
 use gatehouse_api::AppState;
 use gatehouse_api::access::{GroupInput, PolicyInput};
 use gatehouse_domain::{
-    AccountId, ApiToken, ApiTokenKind, ClientId, HashPurpose, ManualClock, NewServiceToken, Permission, Secret,
-    SecretFormat, SecretHash, SecretMatch, ServerKey, ServiceToken, Timestamp, TokenDuration, TokenId,
+    AccountId, ApiToken, ApiTokenKind, ClientId, HashPurpose, ManualClock, NewServiceToken, Permission,
+    Secret, SecretFormat, SecretHash, SecretMatch, ServerKey, ServiceToken, Timestamp, TokenDuration,
+    TokenId,
 };
 use gatehouse_store::{Account, AccountStore, ChangeListener, Store, TokenUsage};
 use gatehouse_store_sqlite::SqliteStore;
@@ -108,7 +109,12 @@ impl Fixture {
 
     /// Records a use, as the gateway's usage writer does.
     pub async fn used(&self, token: &ServiceToken, matched: SecretMatch, at: Timestamp) {
-        let usage = TokenUsage { token_id: token.id, seen_at: at, matched, secret_version: token.credentials.version() };
+        let usage = TokenUsage {
+            token_id: token.id,
+            seen_at: at,
+            matched,
+            secret_version: token.credentials.version(),
+        };
         self.state.store.record_token_usage(&[usage]).await.unwrap();
     }
 

@@ -25,7 +25,10 @@ async fn disable_waits_for_the_threshold_counting_from_creation_or_last_use() {
     assert!(!f.reload(&never_used).await.unwrap().enabled);
     assert!(f.reload(&used).await.unwrap().enabled);
     assert!(f.reload(&young).await.unwrap().enabled);
-    assert_eq!(f.gateway.changed.lock().unwrap().iter().map(|t| t.id).collect::<Vec<_>>(), vec![never_used.id]);
+    assert_eq!(
+        f.gateway.changed.lock().unwrap().iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![never_used.id]
+    );
 
     let events = monitor.run_once(day(40)).await.unwrap();
     let mut ids = token_ids(&events);

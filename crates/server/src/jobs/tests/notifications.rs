@@ -10,7 +10,9 @@ use super::fixture::{DAY, Fixture, day};
 use super::receiver::{Received, Receiver};
 use crate::jobs::events::{self, Event};
 use crate::jobs::settings::Destination;
-use crate::jobs::webhooks::{DELIVERY_HEADER, Outcome, RetryPolicy, TIMESTAMP_HEADER, WebhookQueue, Webhooks};
+use crate::jobs::webhooks::{
+    DELIVERY_HEADER, Outcome, RetryPolicy, TIMESTAMP_HEADER, WebhookQueue, Webhooks,
+};
 use crate::jobs::{Monitor, spawn};
 
 const SECRET: &str = "whsec-test-0123456789abcdef";
@@ -35,7 +37,13 @@ fn webhooks(f: &Fixture, receiver: &Receiver, events: Option<Vec<&str>>) -> Webh
 
 /// Ticks every `step` seconds from the clock's time up to `until`, delivering every event;
 /// returns them.
-async fn tick_until(f: &Fixture, monitor: &Monitor, hooks: &Webhooks, until: Timestamp, step: i64) -> Vec<Event> {
+async fn tick_until(
+    f: &Fixture,
+    monitor: &Monitor,
+    hooks: &Webhooks,
+    until: Timestamp,
+    step: i64,
+) -> Vec<Event> {
     let mut all = Vec::new();
     while f.clock.now() <= until {
         for event in monitor.run_once(f.clock.now()).await.unwrap() {
@@ -85,7 +93,8 @@ async fn an_expiring_token_is_announced_once_per_lead_time() {
     assert_eq!(first["data"]["token"]["expires_at"], day(45).to_string());
     assert_eq!(first["created_at"], day(15).to_string(), "the first tick inside 30 days");
     assert!(first["data"]["token"].get("client_secret").is_none());
-    let deliveries: std::collections::HashSet<_> = received.iter().map(|r| r.header(DELIVERY_HEADER).to_owned()).collect();
+    let deliveries: std::collections::HashSet<_> =
+        received.iter().map(|r| r.header(DELIVERY_HEADER).to_owned()).collect();
     assert_eq!(deliveries.len(), 3, "a delivery id per delivery");
 }
 

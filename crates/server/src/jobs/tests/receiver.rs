@@ -46,7 +46,9 @@ impl Received {
     }
 
     pub fn has_every_header(&self) -> bool {
-        [EVENT_HEADER, DELIVERY_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER].iter().all(|h| !self.header(h).is_empty())
+        [EVENT_HEADER, DELIVERY_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER]
+            .iter()
+            .all(|h| !self.header(h).is_empty())
     }
 }
 
@@ -107,7 +109,8 @@ impl Receiver {
 
 async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> StatusCode {
     shared.attempts.fetch_add(1, Ordering::SeqCst);
-    let failing = shared.failures_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+    let failing =
+        shared.failures_left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
     if failing {
         return StatusCode::INTERNAL_SERVER_ERROR;
     }
