@@ -178,7 +178,9 @@ fn parse_since(text: &str) -> Result<String, String> {
     let nanos = match TokenDuration::parse(text.trim()) {
         Ok(TokenDuration::Finite { nanos, .. }) => nanos,
         _ => {
-            return Err("expected an RFC 3339 time (2026-01-31T12:00:00Z) or a duration such as 1h".to_owned());
+            return Err(
+                "expected an RFC 3339 time (2026-01-31T12:00:00Z) or a duration such as 1h".to_owned()
+            );
         }
     };
     // The binary is a composition root: the server's one system clock.
