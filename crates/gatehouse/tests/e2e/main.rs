@@ -8,6 +8,7 @@ mod support;
 
 mod access_logs;
 mod audit;
+mod browser;
 mod cli;
 mod clients;
 mod cluster;
