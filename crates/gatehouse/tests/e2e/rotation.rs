@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::scene::{Creds, Scene};
+use crate::support::rfc3339_in;
 
 fn any_token_app(scene: &Scene, host: &str) {
     let policy = scene
@@ -70,7 +71,7 @@ fn with_a_deadline_both_secrets_work_until_it_passes() {
     let scene = Scene::start();
     any_token_app(&scene, "deadline.example.com");
     let token = scene.token("ci", "8760h");
-    let deadline = time_in(4);
+    let deadline = rfc3339_in(4);
     let rotated = scene.api(
         "POST",
         &format!("service_tokens/{}/rotate", token.id),
@@ -120,17 +121,6 @@ fn revoking_or_disabling_takes_effect_on_the_very_next_request() {
     assert_eq!(scene.get("revoke.example.com", "/", Creds::Token(&disabled)).status, 200);
     scene.api("DELETE", &format!("service_tokens/{}", deleted.id), None);
     assert_eq!(scene.get("revoke.example.com", "/", Creds::Token(&deleted)).status, 403);
-}
-
-/// An RFC 3339 time `seconds` from now (UTC): the server under test reads the real clock too.
-#[allow(clippy::disallowed_methods)]
-fn time_in(seconds: u64) -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + seconds;
-    let output = std::process::Command::new("date")
-        .args(["-u", "-d", &format!("@{now}"), "+%Y-%m-%dT%H:%M:%SZ"])
-        .output()
-        .unwrap();
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
 #[track_caller]

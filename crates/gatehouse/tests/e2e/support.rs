@@ -11,8 +11,7 @@
 #![allow(dead_code, reason = "shared harness: not every test module uses every helper")]
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -486,90 +485,67 @@ impl HttpResponse {
     }
 }
 
-/// A minimal blocking HTTP/1.1 client (`Connection: close`, identity bodies) for `http://` URLs,
-/// enough to poke the API without an HTTP client crate.
+/// Sends one request to an `http://` URL with the project's HTTP client (reqwest, no redirects
+/// followed, no proxy), as JSON when `body` is given, and returns the whole response.
 #[track_caller]
 pub fn http(method: &str, url: &str, bearer: Option<&str>, body: Option<&Value>) -> HttpResponse {
-    let rest = url.strip_prefix("http://").unwrap_or_else(|| panic!("only http:// URLs: {url}"));
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nAccept: application/json\r\n"
-    );
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+    let mut request = client().request(method, url).header("accept", "application/json");
     if let Some(token) = bearer {
-        request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        request = request.bearer_auth(token);
     }
-    let payload = body.map(Value::to_string).unwrap_or_default();
-    if body.is_some() {
-        request.push_str("Content-Type: application/json\r\n");
+    if let Some(body) = body {
+        request = request.json(body);
     }
-    request.push_str(&format!("Content-Length: {}\r\n\r\n{payload}", payload.len()));
+    response(request.send().unwrap_or_else(|e| panic!("{url}: {e}")))
+}
 
-    let mut stream = TcpStream::connect(authority).unwrap_or_else(|e| panic!("connect {authority}: {e}"));
-    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("set read timeout");
-    stream.write_all(request.as_bytes()).expect("send request");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read response");
-    parse_response(&raw)
+/// Sends a request to `addr` (`127.0.0.1:PORT`) with these headers (`Host` included by the
+/// caller: it picks the application at the gateway) and returns the response.
+#[track_caller]
+pub fn send(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+    let mut request = client().request(method, format!("http://{addr}{path}")).body(body.to_vec());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    response(request.send().unwrap_or_else(|e| panic!("{addr}{path}: {e}")))
+}
+
+/// One blocking client per test thread (reqwest's blocking client runs its own runtime thread).
+fn client() -> reqwest::blocking::Client {
+    thread_local! {
+        static CLIENT: reqwest::blocking::Client = reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("build the test HTTP client");
+    }
+    CLIENT.with(Clone::clone)
 }
 
 #[track_caller]
-fn parse_response(raw: &[u8]) -> HttpResponse {
-    let text = String::from_utf8_lossy(raw);
-    let (head, body) =
-        text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no header end in response: {text:?}"));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line: {head:?}"));
-    let chunked = head.lines().any(|l| {
-        let l = l.to_ascii_lowercase();
-        l.starts_with("transfer-encoding:") && l.contains("chunked")
-    });
-    let body = if chunked { dechunk(body) } else { body.to_owned() };
-    let headers = head
-        .lines()
-        .skip(1)
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+fn response(response: reqwest::blocking::Response) -> HttpResponse {
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned())
+        })
         .collect();
+    let body = response.text().unwrap_or_else(|e| panic!("read the response body: {e}"));
     HttpResponse { status, headers, body }
 }
 
-/// Sends a raw HTTP/1.1 request to `addr` (`127.0.0.1:PORT`) with exactly these headers
-/// (`Host` included by the caller, `Connection: close` added) and returns the response.
-#[track_caller]
-pub fn send(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> HttpResponse {
-    let mut request = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-    let mut bytes = request.into_bytes();
-    bytes.extend_from_slice(body);
-    let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
-    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("set read timeout");
-    stream.write_all(&bytes).expect("send request");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read response");
-    parse_response(&raw)
-}
-
-/// Decodes a chunked body (the server may chunk even with `Connection: close`).
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size_line, rest)) = body.split_once("\r\n") {
-        let size = usize::from_str_radix(size_line.split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
-        if size == 0 || rest.len() < size {
-            break;
-        }
-        out.push_str(&rest[..size]);
-        body = rest[size..].strip_prefix("\r\n").unwrap_or(&rest[size..]);
-    }
-    out
+/// An RFC 3339 UTC time `seconds` from now, to the second: the server under test reads the real
+/// clock too.
+#[allow(clippy::disallowed_methods, reason = "the server under test reads the real clock")]
+pub fn rfc3339_in(seconds: i64) -> String {
+    let at = time::OffsetDateTime::now_utc() + time::Duration::seconds(seconds);
+    let at = at.replace_nanosecond(0).expect("0 is a valid nanosecond");
+    at.format(&time::format_description::well_known::Rfc3339).expect("format an RFC 3339 time")
 }
 
 /// The admin token from the first-start banner (`export GATEHOUSE_API_TOKEN=…`), if printed.
@@ -599,10 +575,5 @@ mod tests {
 
         let status = server.stop();
         assert!(status.success(), "SIGTERM should end gatehouse with exit 0, got {status}");
-    }
-
-    #[test]
-    fn dechunk_joins_chunks() {
-        assert_eq!(dechunk("3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"), "abcde");
     }
 }
