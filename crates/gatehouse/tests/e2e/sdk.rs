@@ -49,6 +49,20 @@ fn python_sdk_contract() {
     run_contract(&server, command, "python_contract.py");
 }
 
+/// Every method of the Python SDK under `zero_trust.access`, `zero_trust.organizations`,
+/// `user.tokens` and `accounts.list` (see the script's docstring).
+#[test]
+fn python_sdk_surface() {
+    let Some(venv) = python_sdk() else { return };
+    let server = Gatehouse::start();
+    let mut command = Command::new(venv.join("bin/python"));
+    command
+        .arg(scripts_dir().join("python_surface.py"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUNBUFFERED", "1");
+    run_contract(&server, command, "python_surface.py");
+}
+
 #[test]
 fn node_sdk_contract() {
     let Some(project) = node_sdk() else { return };
@@ -67,6 +81,10 @@ fn node_sdk_contract() {
 fn run_contract(server: &Gatehouse, mut command: Command, name: &str) {
     let read_only = server.mint_api_token(true);
     remove_inherited_config(&mut command);
+    // Runs a part of python_surface.py only (see its `main`).
+    if let Ok(only) = std::env::var("GATEHOUSE_SURFACE_ONLY") {
+        command.env("GATEHOUSE_SURFACE_ONLY", only);
+    }
     // The scripts talk to 127.0.0.1 only: a proxy from the environment must not get in the way.
     for proxy in ["http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"] {
         command.env_remove(proxy);
@@ -76,6 +94,7 @@ fn run_contract(server: &Gatehouse, mut command: Command, name: &str) {
         .env("CLOUDFLARE_API_TOKEN", server.admin_token())
         .env("GATEHOUSE_ACCOUNT_ID", server.account_id())
         .env("GATEHOUSE_READONLY_TOKEN", &read_only)
+        .env("GATEHOUSE_GATEWAY_URL", server.gateway())
         .env("NO_PROXY", "127.0.0.1,localhost")
         .env("no_proxy", "127.0.0.1,localhost");
     let output = run_with_deadline(command, server.scratch_dir(), CONTRACT_TIMEOUT);
