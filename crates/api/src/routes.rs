@@ -89,15 +89,25 @@ fn request_span(request: &axum::extract::Request) -> tracing::Span {
 }
 
 /// An unknown path; a part of Cloudflare's API that gatehouse does not serve says so.
-async fn no_route(OriginalUri(uri): OriginalUri) -> ApiError {
+async fn no_route(OriginalUri(uri): OriginalUri, body: axum::body::Body) -> ApiError {
+    drain(body).await;
     unsupported::answer(uri.path())
         .unwrap_or_else(|| ApiError::new(ErrorCode::NoRoute, format!("No route for the URI: {}", uri.path())))
 }
 
-async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+async fn method_not_allowed(method: Method, uri: Uri, body: axum::body::Body) -> ApiError {
+    drain(body).await;
     unsupported::answer_method(&method, uri.path()).unwrap_or_else(|| {
         ApiError::new(ErrorCode::MethodNotAllowed, format!("Method not allowed for {}", uri.path()))
     })
+}
+
+/// Reads and drops an unrouted request's body (up to 64 KiB), so that the connection stays
+/// usable: answering before the body is read makes hyper close the connection, and a client
+/// that pools connections (the official SDKs do) sees its next request fail with "server
+/// disconnected". A larger body is left unread and the connection closes, as it should.
+async fn drain(body: axum::body::Body) {
+    let _ = axum::body::to_bytes(body, 64 * 1024).await;
 }
 
 fn internal_error() -> Response {
