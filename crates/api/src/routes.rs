@@ -15,7 +15,7 @@ mod verify;
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{MatchedPath, OriginalUri, Path, Query};
-use axum::http::{StatusCode, Uri};
+use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -31,6 +31,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::openapi;
 use crate::pagination::Pagination;
 use crate::state::AppState;
+use crate::unsupported;
 
 /// The management API, under `/client/v4`, with its OpenAPI document at
 /// `/client/v4/openapi.json`.
@@ -87,12 +88,16 @@ fn request_span(request: &axum::extract::Request) -> tracing::Span {
     tracing::debug_span!("request", method = %request.method(), route)
 }
 
+/// An unknown path; a part of Cloudflare's API that gatehouse does not serve says so.
 async fn no_route(OriginalUri(uri): OriginalUri) -> ApiError {
-    ApiError::new(ErrorCode::NoRoute, format!("No route for the URI: {}", uri.path()))
+    unsupported::answer(uri.path())
+        .unwrap_or_else(|| ApiError::new(ErrorCode::NoRoute, format!("No route for the URI: {}", uri.path())))
 }
 
-async fn method_not_allowed(uri: Uri) -> ApiError {
-    ApiError::new(ErrorCode::MethodNotAllowed, format!("Method not allowed for {}", uri.path()))
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    unsupported::answer_method(&method, uri.path()).unwrap_or_else(|| {
+        ApiError::new(ErrorCode::MethodNotAllowed, format!("Method not allowed for {}", uri.path()))
+    })
 }
 
 fn internal_error() -> Response {
