@@ -34,6 +34,14 @@ pub enum Access {
 }
 
 impl Caller {
+    /// A caller acting with `token` (already authenticated, by [`authenticate_bearer`] or a
+    /// dashboard session), with its audit scope opened for the current task as the extractor does.
+    pub fn acting(token: ApiToken, ip: Option<std::net::IpAddr>) -> Caller {
+        let mut caller = Caller { token, ip, audit_scope: None };
+        caller.audit_scope = ScopeGuard::open(&caller);
+        caller
+    }
+
     /// Checks that the credential belongs to the account in the path and may do `access`.
     pub fn authorize(&self, account: &str, access: Access) -> Result<AccountId, ApiError> {
         let account =
@@ -82,6 +90,16 @@ impl FromRequestParts<AppState> for Caller {
         caller.audit_scope = ScopeGuard::open(&caller);
         Ok(caller)
     }
+}
+
+/// The active bearer API token whose value is `secret`, or `None` (unknown, disabled, expired,
+/// or a legacy global key): the check the `Authorization: Bearer` header gets, for a token
+/// presented another way (the dashboard's login form).
+pub async fn authenticate_bearer(state: &AppState, secret: &Secret) -> Result<Option<ApiToken>, ApiError> {
+    let now = state.clock.now();
+    Ok(find(state, secret)
+        .await?
+        .filter(|token| token.kind == ApiTokenKind::Bearer && token.status(now) == "active"))
 }
 
 /// The token stored with the hash of `secret`: under the current server key, else (during a

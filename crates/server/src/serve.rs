@@ -81,6 +81,8 @@ pub struct Server {
     access_log: AccessLogSettings,
     /// Expiry alerts, inactivity enforcement, webhooks: started by `run`.
     monitoring: Monitoring,
+    /// The dashboard's session timeouts.
+    dashboard: gatehouse_dashboard::SessionSettings,
 }
 
 impl Server {
@@ -153,6 +155,7 @@ impl Server {
             created: boot.created,
             access_log: config.access_log.clone(),
             monitoring,
+            dashboard: gatehouse_dashboard::SessionSettings::default(),
         })
     }
 
@@ -179,7 +182,9 @@ impl Server {
     /// Serves until `shutdown` completes, then drains for at most the grace period.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let api_app = gatehouse_api::router(self.state.clone());
+        // The dashboard shares the API's listener and state; its routes all live under /dash/.
+        let dashboard = gatehouse_dashboard::router(self.state.clone(), self.dashboard);
+        let api_app = gatehouse_api::router(self.state.clone()).merge(dashboard);
         let api_app =
             metrics::api_service(api_app, &self.metrics, &self.proxy, self.metrics_listener.is_some());
         let api = axum::serve(self.api, api_app).with_graceful_shutdown(stopped(stop_rx.clone()));

@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use gatehouse_domain::access::{AppId, PolicyId};
 use gatehouse_domain::{AccountId, Timestamp, TokenId};
 use gatehouse_store::{
-    AccessLogQuery, AccessLogRecord, AccessLogStore, Direction, Page, StoreError, insert_chunks,
+    AccessLogQuery, AccessLogRecord, AccessLogStore, ActivityCount, ActivityQuery, Direction, Page,
+    StoreError, insert_chunks,
 };
 use sqlx::{QueryBuilder, Sqlite};
 
@@ -46,6 +47,15 @@ const COUNT: &str = filtered!("SELECT COUNT(*)", "");
 const PAGE_DESC: &str = filtered!("SELECT *", " ORDER BY created_at DESC, seq DESC LIMIT ?12 OFFSET ?13");
 const PAGE_ASC: &str = filtered!("SELECT *", " ORDER BY created_at, seq LIMIT ?12 OFFSET ?13");
 
+/// `?1` account, `?2` since, `?3` the client ids as a JSON array or NULL, `?4` bucket seconds,
+/// `?5` whether to split by reason. With client ids, the `(client_id, created_at)` index serves it.
+const ACTIVITY: &str = "SELECT CASE WHEN ?3 IS NULL THEN NULL ELSE client_id END AS client_id, \
+        (created_at - ?2) / ?4 AS bucket, allowed, CASE WHEN ?5 THEN reason END AS reason, COUNT(*) AS count \
+      FROM access_logs \
+      WHERE account_id = ?1 AND created_at >= ?2 \
+        AND (?3 IS NULL OR client_id IN (SELECT value FROM json_each(?3))) \
+      GROUP BY 1, 2, 3, 4";
+
 const PRUNE: &str = "DELETE FROM access_logs WHERE created_at < ?1";
 
 #[derive(sqlx::FromRow)]
@@ -65,6 +75,40 @@ struct Row {
     reason: Option<String>,
     status: i64,
     method: String,
+}
+
+/// `values` as a JSON array of strings, for `json_each`.
+fn json_strings(values: &[String]) -> String {
+    let mut out = String::from("[");
+    for (i, value) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        for c in value.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+    out.push(']');
+    out
+}
+
+fn activity_count(
+    (client_id, bucket, allowed, reason, count): (Option<String>, i64, bool, Option<String>, i64),
+) -> Result<ActivityCount, StoreError> {
+    Ok(ActivityCount {
+        client_id,
+        bucket,
+        allowed,
+        reason,
+        count: u64::try_from(count).map_err(|_| corrupt("a negative row count"))?,
+    })
 }
 
 impl TryFrom<Row> for AccessLogRecord {
@@ -169,6 +213,24 @@ impl AccessLogStore for SqliteStore {
         let items = rows.into_iter().map(AccessLogRecord::try_from).collect::<Result<_, _>>()?;
         let total = u64::try_from(total).map_err(|_| corrupt("a negative row count"))?;
         Ok(Page { items, total })
+    }
+
+    async fn access_activity(
+        &self,
+        account: &AccountId,
+        query: &ActivityQuery,
+    ) -> Result<Vec<ActivityCount>, StoreError> {
+        let client_ids = query.client_ids.as_ref().map(|ids| json_strings(ids));
+        let rows: Vec<(Option<String>, i64, bool, Option<String>, i64)> = sqlx::query_as(ACTIVITY)
+            .bind(account.as_str())
+            .bind(query.since.unix())
+            .bind(client_ids)
+            .bind(query.bucket_secs.max(1))
+            .bind(query.by_reason)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(from_sqlx)?;
+        rows.into_iter().map(activity_count).collect()
     }
 
     async fn prune_access_logs(&self, older_than: Timestamp) -> Result<u64, StoreError> {

@@ -121,6 +121,33 @@ impl Default for AccessLogQuery {
     }
 }
 
+/// What [`AccessLogStore::access_activity`] counts: an account's records at or after `since`, in
+/// buckets of `bucket_secs` seconds counted from `since`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityQuery {
+    pub since: Timestamp,
+    /// At least 1.
+    pub bucket_secs: i64,
+    /// Only the records that presented these client ids (authenticated or not: a wrong secret
+    /// counts as a denial of that client id), counted per client id; `None`: every record, not
+    /// split.
+    pub client_ids: Option<Vec<String>>,
+    /// Split the denials by their reason (else `reason` is always `None`).
+    pub by_reason: bool,
+}
+
+/// How many records fell in one bucket with one outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityCount {
+    /// The client id, when the query named client ids.
+    pub client_id: Option<String>,
+    /// The bucket's number, from 0 at `since`.
+    pub bucket: i64,
+    pub allowed: bool,
+    pub reason: Option<String>,
+    pub count: u64,
+}
+
 #[async_trait]
 pub trait AccessLogStore: Send + Sync {
     /// Appends the records, all or none.
@@ -131,6 +158,13 @@ pub trait AccessLogStore: Send + Sync {
         account: &AccountId,
         query: &AccessLogQuery,
     ) -> Result<Page<AccessLogRecord>, StoreError>;
+    /// Counts of the account's records by bucket, outcome (and token, and reason) for charts,
+    /// in no particular order; empty buckets are absent.
+    async fn access_activity(
+        &self,
+        account: &AccountId,
+        query: &ActivityQuery,
+    ) -> Result<Vec<ActivityCount>, StoreError>;
     /// Deletes every record (of every account) created before `older_than`; returns how many.
     async fn prune_access_logs(&self, older_than: Timestamp) -> Result<u64, StoreError>;
 }

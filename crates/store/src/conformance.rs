@@ -68,6 +68,7 @@ macro_rules! store_conformance_tests {
             search_matches_name_substrings_ignoring_case,
             search_wildcards_match_literally,
             search_finds_exact_id_and_client_id,
+            expiry_and_usage_filters,
             // Updates.
             update_persists_every_field,
             update_with_a_stale_revision_fails,
@@ -105,6 +106,7 @@ macro_rules! store_conformance_tests {
             access_log_filters_apply_and_negate,
             access_logs_page_through_offset_and_limit,
             prune_removes_only_older_access_logs,
+            access_activity_counts_by_bucket,
             // Monitoring: what was notified, and when the previous secret was rotated out.
             a_notification_is_claimed_once,
             a_released_notification_can_be_claimed_again,

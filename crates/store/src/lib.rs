@@ -21,7 +21,10 @@ pub use changes::{Change, ChangeEvent, ChangeFeed, ChangeSubscription};
 pub use server_keys::{KeyCount, ServerKeyStore, key_counts};
 pub use settings::SettingsStore;
 
-pub use access_logs::{AccessLogQuery, AccessLogRecord, AccessLogStore, Direction, Match, insert_chunks};
+pub use access_logs::{
+    AccessLogQuery, AccessLogRecord, AccessLogStore, ActivityCount, ActivityQuery, Direction, Match,
+    insert_chunks,
+};
 pub use audit::{AUDIT_APPEND_ATTEMPTS, AuditFilter, AuditStore, AuditedChange, AuditedOutcome};
 mod notifications;
 
@@ -78,6 +81,10 @@ pub struct TokenFilter {
     pub name: Option<String>,
     /// Case-insensitive substring of the name, or an exact `id` or `client_id`.
     pub search: Option<String>,
+    /// Tokens whose `expires_at` is before this time (the expired ones included).
+    pub expires_before: Option<Timestamp>,
+    /// Tokens not used since this time: never used, or last seen before it.
+    pub unused_since: Option<Timestamp>,
 }
 
 #[async_trait]

@@ -66,6 +66,7 @@ pub async fn list(
     let filter = TokenFilter {
         name: params.name.filter(|s| !s.is_empty()),
         search: params.search.filter(|s| !s.is_empty()),
+        ..TokenFilter::default()
     };
     let page = tokens::list(&state, &account, &filter, pagination).await?;
     let bodies: Vec<ServiceTokenBody> = page.items.iter().map(|t| tokens::body(t, None)).collect();

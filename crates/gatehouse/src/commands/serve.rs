@@ -148,6 +148,7 @@ fn print_banner(server: &mut Server) {
         format!("gatehouse: created account {}", ready.account_id),
         format!("  management API: {}/client/v4", ready.api),
         format!("  gateway:        {}", ready.gateway),
+        format!("  dashboard:      {}/dash/ (log in with the admin API token)", ready.api),
     ];
     match &token {
         Some(token) => {

@@ -13,6 +13,7 @@ mod cli;
 mod clients;
 mod cluster;
 mod crash;
+mod dashboard;
 mod expiry;
 mod gateway;
 mod hostile;

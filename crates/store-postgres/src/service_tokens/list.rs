@@ -1,6 +1,6 @@
 //! The filtered, paginated list of an account's service tokens, in creation order.
 
-use gatehouse_domain::{AccountId, ServiceToken};
+use gatehouse_domain::{AccountId, ServiceToken, Timestamp};
 use gatehouse_store::{Page, PageRequest, StoreError, TokenFilter};
 use sqlx::PgPool;
 
@@ -9,7 +9,8 @@ use crate::error::{corrupt, from_sqlx};
 use crate::storable;
 
 /// The filter both statements share. `$1` account, `$2` exact name or NULL, `$3` search text or
-/// NULL, `$4` the search text as an ILIKE pattern (escaped with `\`). ILIKE folds case by the
+/// NULL, `$4` the search text as an ILIKE pattern (escaped with `\`), `$5` expires before or
+/// NULL, `$6` unused since or NULL. ILIKE folds case by the
 /// database's `LC_CTYPE`, so beyond ASCII too under a UTF-8 locale (SQLite folds ASCII only).
 macro_rules! filtered {
     ($select:literal, $tail:literal) => {
@@ -18,14 +19,16 @@ macro_rules! filtered {
             " FROM service_tokens \
               WHERE account_id = $1 \
                 AND ($2::text IS NULL OR name = $2) \
-                AND ($3::text IS NULL OR name ILIKE $4 ESCAPE '\\' OR id = $3 OR client_id = $3)",
+                AND ($3::text IS NULL OR name ILIKE $4 ESCAPE '\\' OR id = $3 OR client_id = $3) \
+                AND ($5::bigint IS NULL OR expires_at < $5) \
+                AND ($6::bigint IS NULL OR last_seen_at IS NULL OR last_seen_at < $6)",
             $tail
         )
     };
 }
 
 const COUNT: &str = filtered!("SELECT COUNT(*)", "");
-const PAGE: &str = filtered!("SELECT *", " ORDER BY seq LIMIT $5 OFFSET $6");
+const PAGE: &str = filtered!("SELECT *", " ORDER BY seq LIMIT $7 OFFSET $8");
 
 /// Both statements in one snapshot, so the total and the page agree.
 const SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
@@ -46,6 +49,8 @@ pub(super) async fn list(
         .bind(filter.name.as_deref())
         .bind(filter.search.as_deref())
         .bind(pattern.as_deref())
+        .bind(filter.expires_before.map(Timestamp::unix))
+        .bind(filter.unused_since.map(Timestamp::unix))
         .fetch_one(&mut *tx)
         .await
         .map_err(from_sqlx)?;
@@ -54,6 +59,8 @@ pub(super) async fn list(
         .bind(filter.name.as_deref())
         .bind(filter.search.as_deref())
         .bind(pattern.as_deref())
+        .bind(filter.expires_before.map(Timestamp::unix))
+        .bind(filter.unused_since.map(Timestamp::unix))
         .bind(i64::try_from(page.limit).unwrap_or(i64::MAX))
         .bind(i64::try_from(page.offset).unwrap_or(i64::MAX))
         .fetch_all(&mut *tx)

@@ -274,8 +274,8 @@ async fn lookups_by_text_with_nul_find_nothing() {
     let all = PageRequest { offset: 0, limit: 10 };
 
     for filter in [
-        TokenFilter { name: None, search: Some("a\0b".to_owned()) },
-        TokenFilter { name: Some("a b\0".to_owned()), search: None },
+        TokenFilter { search: Some("a\0b".to_owned()), ..TokenFilter::default() },
+        TokenFilter { name: Some("a b\0".to_owned()), ..TokenFilter::default() },
     ] {
         let page = store.list_service_tokens(&account, &filter, all).await.unwrap();
         assert_eq!((page.items.len(), page.total), (0, 0), "{filter:?}");

@@ -1,6 +1,6 @@
 //! The filtered, paginated list of an account's service tokens, in creation order.
 
-use gatehouse_domain::{AccountId, ServiceToken};
+use gatehouse_domain::{AccountId, ServiceToken, Timestamp};
 use gatehouse_store::{Page, PageRequest, StoreError, TokenFilter};
 use sqlx::SqlitePool;
 
@@ -8,8 +8,8 @@ use super::row::TokenRow;
 use crate::error::{corrupt, from_sqlx};
 
 /// The filter both statements share. `?1` account, `?2` exact name or NULL, `?3` search text or
-/// NULL, `?4` the search text as a LIKE pattern (escaped with `\`). SQLite's LIKE ignores ASCII
-/// case only.
+/// NULL, `?4` the search text as a LIKE pattern (escaped with `\`), `?5` expires before or NULL,
+/// `?6` unused since or NULL. SQLite's LIKE ignores ASCII case only.
 macro_rules! filtered {
     ($select:literal, $tail:literal) => {
         concat!(
@@ -17,14 +17,16 @@ macro_rules! filtered {
             " FROM service_tokens \
               WHERE account_id = ?1 \
                 AND (?2 IS NULL OR name = ?2) \
-                AND (?3 IS NULL OR name LIKE ?4 ESCAPE '\\' OR id = ?3 OR client_id = ?3)",
+                AND (?3 IS NULL OR name LIKE ?4 ESCAPE '\\' OR id = ?3 OR client_id = ?3) \
+                AND (?5 IS NULL OR expires_at < ?5) \
+                AND (?6 IS NULL OR last_seen_at IS NULL OR last_seen_at < ?6)",
             $tail
         )
     };
 }
 
 const COUNT: &str = filtered!("SELECT COUNT(*)", "");
-const PAGE: &str = filtered!("SELECT *", " ORDER BY seq LIMIT ?5 OFFSET ?6");
+const PAGE: &str = filtered!("SELECT *", " ORDER BY seq LIMIT ?7 OFFSET ?8");
 
 pub(super) async fn list(
     reader: &SqlitePool,
@@ -40,6 +42,8 @@ pub(super) async fn list(
         .bind(filter.name.as_deref())
         .bind(filter.search.as_deref())
         .bind(pattern.as_deref())
+        .bind(filter.expires_before.map(Timestamp::unix))
+        .bind(filter.unused_since.map(Timestamp::unix))
         .fetch_one(&mut *tx)
         .await
         .map_err(from_sqlx)?;
@@ -48,6 +52,8 @@ pub(super) async fn list(
         .bind(filter.name.as_deref())
         .bind(filter.search.as_deref())
         .bind(pattern.as_deref())
+        .bind(filter.expires_before.map(Timestamp::unix))
+        .bind(filter.unused_since.map(Timestamp::unix))
         .bind(i64::try_from(page.limit).unwrap_or(i64::MAX))
         .bind(i64::try_from(page.offset).unwrap_or(i64::MAX))
         .fetch_all(&mut *tx)

@@ -182,3 +182,68 @@ pub async fn prune_removes_only_older_access_logs(store: &dyn Store) {
     assert_eq!(store.prune_access_logs(at(20)).await.unwrap(), 0);
     assert_eq!(store.prune_access_logs(Timestamp::FOREVER).await.unwrap(), 2);
 }
+
+/// Chart counts: per bucket and outcome, split by client id (only the named ones) or by reason.
+pub async fn access_activity_counts_by_bucket(store: &dyn Store) {
+    use crate::{ActivityCount, ActivityQuery};
+    let account = bootstrapped(store).await;
+    let (one, two) = (TokenId::generate(), TokenId::generate());
+    let one_client = "0123456789abcdef0123456789abcdef.access".to_owned();
+    let other = another_account(store, "other").await;
+    store
+        .insert_access_logs(&[
+            record(&account, "00000000000000b0", 5),
+            allowed(&account, "00000000000000b1", 10, one),
+            allowed(&account, "00000000000000b2", 15, one),
+            AccessLogRecord {
+                client_id: Some(one_client.clone()),
+                ..record(&account, "00000000000000b3", 70)
+            },
+            AccessLogRecord {
+                client_id: Some("another.access".to_owned()),
+                ..allowed(&account, "00000000000000b4", 75, two)
+            },
+            AccessLogRecord {
+                reason: Some("wrong_secret".to_owned()),
+                ..record(&account, "00000000000000b5", 80)
+            },
+            allowed(&other, "00000000000000b6", 10, one),
+        ])
+        .await
+        .unwrap();
+    let count = |client_id: Option<&str>, bucket, allowed, reason: Option<&str>, count| ActivityCount {
+        client_id: client_id.map(str::to_owned),
+        bucket,
+        allowed,
+        reason: reason.map(str::to_owned),
+        count,
+    };
+    let sorted = |mut counts: Vec<ActivityCount>| {
+        counts.sort_by_key(|c| (c.client_id.clone(), c.bucket, c.allowed, c.reason.clone()));
+        counts
+    };
+    let by_client = ActivityQuery {
+        since: at(10),
+        bucket_secs: 60,
+        client_ids: Some(vec![one_client.clone(), "none\"yet".to_owned()]),
+        by_reason: false,
+    };
+    let counts = sorted(store.access_activity(&account, &by_client).await.unwrap());
+    assert_eq!(
+        counts,
+        [count(Some(&one_client), 0, true, None, 2), count(Some(&one_client), 1, false, None, 1)]
+    );
+
+    let by_reason = ActivityQuery { since: at(0), bucket_secs: 60, client_ids: None, by_reason: true };
+    let counts = sorted(store.access_activity(&account, &by_reason).await.unwrap());
+    assert_eq!(
+        counts,
+        [
+            count(None, 0, false, Some("missing_credentials"), 1),
+            count(None, 0, true, None, 2),
+            count(None, 1, false, Some("missing_credentials"), 1),
+            count(None, 1, false, Some("wrong_secret"), 1),
+            count(None, 1, true, None, 1),
+        ]
+    );
+}

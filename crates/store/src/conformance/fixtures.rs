@@ -108,11 +108,11 @@ pub(super) fn page(offset: u64, limit: u64) -> PageRequest {
 pub(super) const ALL: PageRequest = PageRequest { offset: 0, limit: 1000 };
 
 pub(super) fn search(text: &str) -> TokenFilter {
-    TokenFilter { name: None, search: Some(text.to_owned()) }
+    TokenFilter { search: Some(text.to_owned()), ..TokenFilter::default() }
 }
 
 pub(super) fn named(name: &str) -> TokenFilter {
-    TokenFilter { name: Some(name.to_owned()), search: None }
+    TokenFilter { name: Some(name.to_owned()), ..TokenFilter::default() }
 }
 
 pub(super) fn names(page: &Page<ServiceToken>) -> Vec<&str> {

@@ -1,8 +1,8 @@
 //! The service token list: creation order, pages, the exact name filter and the search.
 
-use gatehouse_domain::ServiceToken;
+use gatehouse_domain::{ServiceToken, Timestamp};
 
-use super::fixtures::{ALL, bootstrapped, insert_named, list_names, named, page, search};
+use super::fixtures::{ALL, T0, bootstrapped, insert_named, list_names, named, page, search};
 use crate::{Store, TokenFilter};
 
 const NAMES: [&str; 5] = ["delta", "alpha", "echo", "charlie", "bravo"];
@@ -112,10 +112,46 @@ pub async fn search_finds_exact_id_and_client_id(store: &dyn Store) {
     let partial = search(&two.client_id.as_str()[..12]);
     assert_eq!(list_names(store, &account, &partial, ALL).await, (vec![], 0), "ids match whole, not in part");
 
-    let both = TokenFilter { name: Some("one".to_owned()), search: Some(two.client_id.to_string()) };
+    let both = TokenFilter {
+        name: Some("one".to_owned()),
+        search: Some(two.client_id.to_string()),
+        ..TokenFilter::default()
+    };
     assert_eq!(list_names(store, &account, &both, ALL).await, (vec![], 0), "name and search must both match");
-    let both = TokenFilter { name: Some("two".to_owned()), search: Some(two.id.to_string()) };
+    let both = TokenFilter {
+        name: Some("two".to_owned()),
+        search: Some(two.id.to_string()),
+        ..TokenFilter::default()
+    };
     assert_eq!(list_names(store, &account, &both, ALL).await, (strings(&["two"]), 1));
+}
+
+/// "Expires before" and "unused since", alone and together (the dashboard's filters).
+pub async fn expiry_and_usage_filters(store: &dyn Store) {
+    let account = bootstrapped(store).await;
+    let mut tokens = insert_named(store, &account, &["soon", "later", "used", "old_use"]).await;
+    let day = 86_400;
+    let at = |days: i64| Timestamp::from_unix(T0.unix() + days * day);
+    tokens[0].expires_at = at(5);
+    tokens[1].expires_at = at(60);
+    tokens[2].last_seen_at = Some(at(10));
+    tokens[3].last_seen_at = Some(at(1));
+    tokens[3].expires_at = at(20);
+    for token in &mut tokens {
+        token.revision += 1;
+        assert!(store.update_service_token(token).await.unwrap());
+    }
+    let expiring = TokenFilter { expires_before: Some(at(30)), ..TokenFilter::default() };
+    assert_eq!(list_names(store, &account, &expiring, ALL).await, (strings(&["soon", "old_use"]), 2));
+    let unused = TokenFilter { unused_since: Some(at(5)), ..TokenFilter::default() };
+    assert_eq!(
+        list_names(store, &account, &unused, ALL).await,
+        (strings(&["soon", "later", "old_use"]), 3),
+        "never used, or last seen before the time"
+    );
+    let both =
+        TokenFilter { expires_before: Some(at(30)), unused_since: Some(at(5)), ..TokenFilter::default() };
+    assert_eq!(list_names(store, &account, &both, page(1, 1)).await, (strings(&["old_use"]), 2));
 }
 
 fn strings(names: &[&str]) -> Vec<String> {
