@@ -84,14 +84,15 @@ struct Canonical<'a> {
 
 impl AuditRecord {
     /// Places `entry` at `seq`, after the record whose hash is `prev_hash`.
-    pub fn seal(entry: AuditEntry, seq: u64, prev_hash: &str) -> AuditRecord {
+    /// Fails rather than hash an empty input when the record cannot be serialized.
+    pub fn seal(entry: AuditEntry, seq: u64, prev_hash: &str) -> Result<AuditRecord, HashInputError> {
         let mut record = AuditRecord { seq, entry, prev_hash: prev_hash.to_owned(), hash: String::new() };
-        record.hash = record.computed_hash();
-        record
+        record.hash = record.computed_hash()?;
+        Ok(record)
     }
 
     /// The canonical JSON the hash covers.
-    pub fn canonical_json(&self) -> String {
+    pub fn canonical_json(&self) -> Result<String, HashInputError> {
         let e = &self.entry;
         let canonical = Canonical {
             v: 1,
@@ -109,18 +110,22 @@ impl AuditRecord {
             old_value: e.old_value.as_deref(),
             new_value: e.new_value.as_deref(),
         };
-        // Serializing plain strings and numbers cannot fail.
-        serde_json::to_string(&canonical).unwrap_or_default()
+        Ok(serde_json::to_string(&canonical)?)
     }
 
     /// `SHA-256(prev_hash || canonical JSON)` in lowercase hex, from the stored fields.
-    pub fn computed_hash(&self) -> String {
+    pub fn computed_hash(&self) -> Result<String, HashInputError> {
         let mut hasher = Sha256::new();
         hasher.update(self.prev_hash.as_bytes());
-        hasher.update(self.canonical_json().as_bytes());
-        hex::encode(hasher.finalize())
+        hasher.update(self.canonical_json()?.as_bytes());
+        Ok(hex::encode(hasher.finalize()))
     }
 }
+
+/// An audit record whose hash input (its canonical JSON) could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build an audit record's hash input: {0}")]
+pub struct HashInputError(#[from] serde_json::Error);
 
 /// Where and how an account's chain is broken.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -161,7 +166,8 @@ impl ChainVerifier {
         if record.prev_hash != self.prev_hash {
             return Err(broken("does not follow the record before it (prev_hash differs)"));
         }
-        if record.computed_hash() != record.hash {
+        let computed = record.computed_hash().map_err(|error| broken(&error.to_string()))?;
+        if computed != record.hash {
             return Err(broken("was altered (its hash does not match its contents)"));
         }
         self.prev_hash.clone_from(&record.hash);

@@ -71,22 +71,27 @@ impl Monitor {
 pub struct Monitoring {
     monitor: Monitor,
     interval: Duration,
-    webhooks: Vec<settings::Destination>,
+    webhooks: webhooks::Webhooks,
 }
 
 impl Monitoring {
-    pub fn new(state: AppState, config: settings::MonitoringConfig) -> Monitoring {
-        Monitoring {
+    /// Fails when the webhook sender's HTTP client cannot be built.
+    pub fn new(
+        state: AppState,
+        config: settings::MonitoringConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Monitoring, reqwest::Error> {
+        let webhooks = webhooks::Webhooks::new(config.webhooks, clock, webhooks::RetryPolicy::default())?;
+        Ok(Monitoring {
             monitor: Monitor::new(state, config.expiry_lead_days),
             interval: config.interval,
-            webhooks: config.webhooks,
-        }
+            webhooks,
+        })
     }
 
     /// Starts the webhook sender and the periodic jobs; they stop when `stop` turns true.
     pub fn start(self, clock: Arc<dyn Clock>, stop: watch::Receiver<bool>) -> JoinHandle<()> {
-        let webhooks =
-            webhooks::Webhooks::new(self.webhooks, clock.clone(), webhooks::RetryPolicy::default());
+        let webhooks = self.webhooks;
         if webhooks.is_empty() {
             tracing::info!("no webhooks configured: monitoring events are only logged");
         }

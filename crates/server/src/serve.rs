@@ -46,6 +46,8 @@ pub enum ServerError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("serving failed: {0}")]
     Serve(std::io::Error),
+    #[error("cannot build the webhook HTTP client: {0}")]
+    Webhooks(#[source] reqwest::Error),
 }
 
 /// The ready line: printed once on stdout when every listener is bound.
@@ -140,7 +142,8 @@ impl Server {
             body_limit: config.body_limit_bytes,
             changes,
         };
-        let monitoring = Monitoring::new(state.clone(), config.monitoring);
+        let monitoring = Monitoring::new(state.clone(), config.monitoring, state.clock.clone())
+            .map_err(ServerError::Webhooks)?;
         Ok(Server {
             api,
             gateway,

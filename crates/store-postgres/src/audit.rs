@@ -117,7 +117,8 @@ async fn append_in(conn: &mut PgConnection, entry: &AuditEntry) -> Result<AuditR
         .map_err(from_sqlx)?;
     let (last, prev_hash) = head.unwrap_or((0, GENESIS_HASH.to_owned()));
     let seq = u64::try_from(last).map_err(|_| corrupt("an audit record's seq is negative"))? + 1;
-    let record = AuditRecord::seal(entry.clone(), seq, &prev_hash);
+    let record =
+        AuditRecord::seal(entry.clone(), seq, &prev_hash).map_err(|error| corrupt(&error.to_string()))?;
     let e = &record.entry;
     sqlx::query(INSERT)
         .bind(e.account_id.as_str())

@@ -23,7 +23,7 @@ fn chain(account: &AccountId, len: i64) -> Vec<AuditRecord> {
     let mut records: Vec<AuditRecord> = Vec::new();
     for n in 1..=len {
         let prev = records.last().map_or(GENESIS_HASH.to_owned(), |r| r.hash.clone());
-        records.push(AuditRecord::seal(entry(account, n), n as u64, &prev));
+        records.push(AuditRecord::seal(entry(account, n), n as u64, &prev).unwrap());
     }
     records
 }
@@ -50,9 +50,9 @@ fn the_hash_covers_prev_hash_and_every_field() {
     assert_eq!(record.hash.len(), 64);
     let mut expected = Sha256::new();
     expected.update(GENESIS_HASH.as_bytes());
-    expected.update(record.canonical_json().as_bytes());
+    expected.update(record.canonical_json().unwrap().as_bytes());
     assert_eq!(record.hash, hex::encode(expected.finalize()));
-    let json = record.canonical_json();
+    let json = record.canonical_json().unwrap();
     assert!(json.starts_with(r#"{"v":1,"account_id":""#), "{json}");
     assert!(json.contains(r#""old_value":"{\"name\":\"a\"}""#), "{json}");
 }
@@ -70,7 +70,7 @@ fn an_edit_with_a_recomputed_hash_breaks_the_next_link() {
     let account = AccountId::generate();
     let mut records = chain(&account, 4);
     records[1].entry.actor.name = "someone else".into();
-    records[1].hash = records[1].computed_hash();
+    records[1].hash = records[1].computed_hash().unwrap();
     let broken = verify(&account, &records).unwrap_err();
     assert_eq!(broken.seq, 3);
     assert!(broken.reason.contains("prev_hash"), "{broken}");

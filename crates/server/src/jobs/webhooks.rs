@@ -89,13 +89,18 @@ pub struct Webhooks {
 }
 
 impl Webhooks {
-    pub fn new(destinations: Vec<Destination>, clock: Arc<dyn Clock>, retry: RetryPolicy) -> Webhooks {
+    /// Fails when the HTTP client cannot be built (no TLS roots, say): falling back to a default
+    /// client would follow redirects and wait without a timeout.
+    pub fn new(
+        destinations: Vec<Destination>,
+        clock: Arc<dyn Clock>,
+        retry: RetryPolicy,
+    ) -> Result<Webhooks, reqwest::Error> {
         let client = reqwest::Client::builder()
             .timeout(retry.timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
-        Webhooks { client, destinations: Arc::new(destinations), clock, retry }
+            .build()?;
+        Ok(Webhooks { client, destinations: Arc::new(destinations), clock, retry })
     }
 
     pub fn is_empty(&self) -> bool {

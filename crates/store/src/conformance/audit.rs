@@ -49,7 +49,7 @@ pub async fn audit_appends_form_a_chain_that_reads_back_exactly(store: &dyn Stor
     let sealed = store.append_audit(&first).await.unwrap();
     assert_eq!(sealed.seq, 1);
     assert_eq!(sealed.prev_hash, gatehouse_domain::audit::GENESIS_HASH);
-    assert_eq!(sealed, AuditRecord::seal(first, 1, gatehouse_domain::audit::GENESIS_HASH));
+    assert_eq!(sealed, AuditRecord::seal(first, 1, gatehouse_domain::audit::GENESIS_HASH).unwrap());
     let second = store.append_audit(&entry(&account, 2, "update", "service_token")).await.unwrap();
     assert_eq!((second.seq, second.prev_hash.as_str()), (2, sealed.hash.as_str()));
     let third = store.append_audit(&entry(&account, 2, "delete", "application")).await.unwrap();

@@ -32,7 +32,7 @@ fn webhooks(f: &Fixture, receiver: &Receiver, events: Option<Vec<&str>>) -> Webh
         secret: Secret::new(SECRET.to_owned()),
         events: events.map(|e| e.into_iter().map(str::to_owned).collect()),
     };
-    Webhooks::new(vec![destination], f.clock.clone(), fast_retries())
+    Webhooks::new(vec![destination], f.clock.clone(), fast_retries()).unwrap()
 }
 
 /// Ticks every `step` seconds from the clock's time up to `until`, delivering every event;
