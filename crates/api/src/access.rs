@@ -20,6 +20,7 @@ pub mod organization;
 mod output;
 pub mod policies;
 pub mod references;
+pub mod selectors;
 
 use gatehouse_domain::AccountId;
 use gatehouse_store::{ResourceChange, StoreError};

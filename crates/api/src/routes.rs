@@ -130,9 +130,10 @@ fn query_params<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiErro
     })
 }
 
-/// One resource in the v4 envelope.
+/// One resource in the v4 envelope. A policy, group or application with selectors gatehouse does not evaluate says so in `messages`.
 fn single(status: StatusCode, result: Value) -> Response {
-    (status, Json(Envelope::ok(result))).into_response()
+    let messages = crate::access::selectors::unevaluated(&result);
+    (status, Json(Envelope { messages, ..Envelope::ok(result) })).into_response()
 }
 
 /// One page of a list in the v4 envelope, with complete `result_info`.

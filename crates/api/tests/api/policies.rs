@@ -97,6 +97,26 @@ async fn the_seed_policies_are_accepted_with_real_ids() {
 }
 
 #[tokio::test]
+async fn unevaluated_selectors_are_accepted_and_named_in_messages() {
+    let api = TestApi::new().await;
+    let body = json!({"name": "not admins", "decision": "non_identity",
+        "include": [{"any_valid_service_token": {}}],
+        "exclude": [{"email": {"email": "admin@example.com"}}]});
+    let reply = api.call(Method::POST, &access(&api, "policies"), Some(body)).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+    assert_eq!(reply.json["messages"][0]["code"], 10110, "{}", reply.json);
+    let message = reply.json["messages"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("'exclude[0]': the 'email' selector is stored but not evaluated"), "{message}");
+    let fetched =
+        api.call(Method::GET, &access(&api, &format!("policies/{}", id(reply.result()))), None).await;
+    assert_eq!(fetched.json["messages"], reply.json["messages"]);
+    let plain =
+        json!({"name": "ci", "decision": "non_identity", "include": [{"any_valid_service_token": {}}]});
+    let reply = api.call(Method::POST, &access(&api, "policies"), Some(plain)).await;
+    assert_eq!(reply.json["messages"], json!([]));
+}
+
+#[tokio::test]
 async fn bad_policies_are_400_12130_naming_the_field_and_create_nothing() {
     let api = TestApi::new().await;
     let token = json!({"service_token": {}});

@@ -9,6 +9,11 @@
 //! of a cycle, nested deeper than [`MAX_GROUP_DEPTH`], or over the per-request work budget) is
 //! *unknown*: it never grants access. An unknown `include` or `require` does not match, an unknown
 //! `exclude` keeps its policy from matching, and a `deny` policy whose outcome is unknown denies.
+//!
+//! Selectors gatehouse does not evaluate ([`Rule::Other`]: identity, geo, device posture, …) fail
+//! closed the same way: in `include` such a rule does not match; in `require` it is not satisfied
+//! and in `exclude` it counts as matching — both are *unknown*, so they keep an allow, bypass or
+//! non_identity policy from granting, and make a `deny` policy deny.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -181,6 +186,11 @@ fn rules_truth(
 ) -> Truth {
     let mut included = Truth::No;
     for rule in include {
+        if matches!(rule, Rule::Other(_)) {
+            // Not evaluated: not matching (never Unknown, which would make a deny policy apply
+            // to every request when its only include is, say, an email selector).
+            continue;
+        }
         match rule_truth(rule, ctx, depth) {
             Truth::Yes => {
                 included = Truth::Yes;
@@ -219,7 +229,8 @@ fn rule_truth(rule: &Rule, ctx: &mut Context<'_>, depth: u8) -> Truth {
         Rule::Everyone => true,
         Rule::Ip(net) => net.contains(&facts.client_ip.to_canonical()),
         Rule::Group(id) => return group_truth(*id, ctx, depth),
-        Rule::Other(_) => false,
+        // Not evaluated: unknown, so it never grants (fail closed); `include` skips it earlier.
+        Rule::Other(_) => return Truth::Unknown,
     };
     if yes { Truth::Yes } else { Truth::No }
 }

@@ -10,6 +10,7 @@ mod hostile;
 mod limits;
 mod listener;
 mod origin;
+mod policies;
 mod routing;
 mod sessions;
 mod support;

@@ -138,9 +138,14 @@ impl Scene {
 
     /// A policy of `decision` including each of `tokens`; returns its id.
     pub async fn policy(&self, decision: &str, include: Vec<Value>) -> PolicyId {
+        self.policy_with(decision, json!({"include": include})).await
+    }
+
+    /// A policy of `decision` with the rule lists (`include`, `require`, `exclude`) of `rules`.
+    pub async fn policy_with(&self, decision: &str, rules: Value) -> PolicyId {
         let id = PolicyId::generate();
-        let doc =
-            json!({"id": id, "name": format!("{decision} policy"), "decision": decision, "include": include});
+        let mut doc = json!({"id": id, "name": format!("{decision} policy"), "decision": decision});
+        merge(&mut doc, rules);
         self.put(ResourceKind::Policy, &id.to_string(), doc).await;
         id
     }

@@ -94,8 +94,10 @@ fn facts() -> impl Strategy<Value = Facts> {
         .prop_map(|(token, ip)| Facts { token: token.map(token_id), client_ip: ip.parse().unwrap() })
 }
 
-/// The reference: sort stably by (phase, precedence) and take the first match. Groups here only
-/// hold base rules, so plain boolean logic suffices.
+/// The reference: sort stably by (phase, precedence) and take the first policy that decides.
+/// Truth is `Option<bool>` (`None` = unknown): selectors gatehouse does not evaluate are `false`
+/// in `include` and unknown in `require` and `exclude`; groups here only hold base rules. A
+/// policy decides when it matches, or when its outcome is unknown and it is a `deny`.
 fn reference(
     policies: &[CompiledPolicy],
     groups: &HashMap<GroupId, CompiledGroup>,
@@ -108,21 +110,57 @@ fn reference(
         .collect();
     let phase = |p: &CompiledPolicy| matches!(p.decision, Decision::Allow | Decision::Deny);
     ordered.sort_by_key(|p| (phase(p), p.precedence));
-    let matches_rule = |rule: &Rule| -> bool {
-        let plain = |r: &Rule| rule_truth_plain(r, facts);
+    let base = |r: &Rule, in_include: bool| match r {
+        Rule::Other(_) if in_include => Some(false),
+        Rule::Other(_) => None,
+        other => Some(rule_truth_plain(other, facts)),
+    };
+    let lists =
+        |include: &[Rule], require: &[Rule], exclude: &[Rule], rule: &dyn Fn(&Rule, bool) -> Option<bool>| {
+            let included = kleene_any(include.iter().map(|r| rule(r, true)));
+            let required = kleene_all(require.iter().map(|r| rule(r, false)));
+            let excluded = kleene_any(exclude.iter().map(|r| rule(r, false))).map(|b| !b);
+            kleene_all([included, required, excluded])
+        };
+    let matches_rule = |rule: &Rule, in_include: bool| -> Option<bool> {
         match rule {
-            Rule::Group(id) => groups.get(id).is_some_and(|g| {
-                g.include.iter().any(plain) && g.require.iter().all(plain) && !g.exclude.iter().any(plain)
-            }),
-            other => plain(other),
+            Rule::Group(id) => match groups.get(id) {
+                Some(g) => lists(&g.include, &g.require, &g.exclude, &base),
+                None => None,
+            },
+            other => base(other, in_include),
         }
     };
-    let matched = ordered.into_iter().find(|p| {
-        p.include.iter().any(matches_rule)
-            && p.require.iter().all(matches_rule)
-            && !p.exclude.iter().any(matches_rule)
-    });
-    matched.map_or(Verdict::Deny { policy: None }, verdict)
+    let decided =
+        ordered.into_iter().find(|p| match lists(&p.include, &p.require, &p.exclude, &matches_rule) {
+            Some(matched) => matched,
+            None => p.decision == Decision::Deny,
+        });
+    decided.map_or(Verdict::Deny { policy: None }, verdict)
+}
+
+fn kleene_any(values: impl IntoIterator<Item = Option<bool>>) -> Option<bool> {
+    let mut outcome = Some(false);
+    for value in values {
+        match value {
+            Some(true) => return Some(true),
+            None => outcome = None,
+            Some(false) => {}
+        }
+    }
+    outcome
+}
+
+fn kleene_all(values: impl IntoIterator<Item = Option<bool>>) -> Option<bool> {
+    let mut outcome = Some(true);
+    for value in values {
+        match value {
+            Some(false) => return Some(false),
+            None => outcome = None,
+            Some(true) => {}
+        }
+    }
+    outcome
 }
 
 fn rule_truth_plain(rule: &Rule, facts: &Facts) -> bool {
@@ -206,6 +244,40 @@ proptest! {
             Verdict::Allow { decision, .. } => prop_assert_eq!(decision, Decision::NonIdentity),
             Verdict::Deny { policy } => prop_assert_eq!(policy, None),
             Verdict::Bypass { .. } => {}
+        }
+    }
+
+    #[test]
+    fn an_unevaluated_exclude_or_require_never_lets_a_policy_grant(
+        mut policies in policies(), groups in groups(), facts in facts(), strict in any::<bool>(),
+        key in "[a-z_-]{1,20}", in_exclude in any::<bool>(), pick in any::<prop::sample::Index>(),
+    ) {
+        prop_assume!(!policies.is_empty());
+        let chosen = pick.index(policies.len());
+        let list = if in_exclude { &mut policies[chosen].exclude } else { &mut policies[chosen].require };
+        list.push(Rule::Other(key));
+        let verdict = evaluate(&policies, &groups, &facts, strict);
+        if policies[chosen].decision != Decision::Deny {
+            prop_assert_ne!(decided_by(verdict), Some(policies[chosen].id));
+        }
+    }
+
+    #[test]
+    fn an_unevaluated_exclude_makes_a_deny_apply_wherever_it_would_without_it(
+        mut policies in policies(), groups in groups(), facts in facts(), strict in any::<bool>(),
+        key in "[a-z_-]{1,20}",
+    ) {
+        let before = evaluate(&policies, &groups, &facts, strict);
+        for policy in &mut policies {
+            policy.exclude.push(Rule::Other(key.clone()));
+        }
+        let after = evaluate(&policies, &groups, &facts, strict);
+        // Nothing is granted any more; a deny that applied still applies.
+        let grants = matches!(after, Verdict::Allow { .. } | Verdict::Bypass { .. });
+        prop_assert!(!grants, "granted: {:?}", after);
+        if let Verdict::Deny { policy: Some(id) } = before {
+            let denies = matches!(after, Verdict::Deny { policy: Some(_) });
+            prop_assert!(denies, "{} no longer denies", id);
         }
     }
 }
