@@ -24,6 +24,8 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// 404: no such route, or an identifier in the path that cannot be one.
     NoRoute,
+    /// 404: a part of Cloudflare's API that gatehouse does not serve (the message says which).
+    NotSupported,
     /// 401: the `X-Auth-Email` / `X-Auth-Key` pair is unknown.
     UnknownAuthKey,
     /// 400: no credentials at all.
@@ -71,6 +73,7 @@ impl ErrorCode {
         ErrorCode::BodyTooLarge,
         ErrorCode::MethodNotAllowed,
         ErrorCode::NoRoute,
+        ErrorCode::NotSupported,
         ErrorCode::UnknownAuthKey,
         ErrorCode::MissingAuth,
         ErrorCode::Unauthorized,
@@ -101,6 +104,7 @@ impl ErrorCode {
             E::BodyTooLarge => (6009, StatusCode::PAYLOAD_TOO_LARGE, Some(false)),
             E::MethodNotAllowed => (7001, StatusCode::METHOD_NOT_ALLOWED, None),
             E::NoRoute => (7003, StatusCode::NOT_FOUND, None),
+            E::NotSupported => (12180, StatusCode::NOT_FOUND, Some(false)),
             E::UnknownAuthKey => (9103, StatusCode::UNAUTHORIZED, None),
             E::MissingAuth => (9106, StatusCode::BAD_REQUEST, None),
             E::Unauthorized => (9109, StatusCode::FORBIDDEN, None),

@@ -23,6 +23,7 @@ pub mod pagination;
 mod routes;
 mod state;
 pub mod tokens;
+mod unsupported;
 
 pub use error::{ApiError, ErrorCode};
 pub use routes::{openapi_document, router};

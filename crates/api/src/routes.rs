@@ -16,7 +16,7 @@ mod verify;
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{MatchedPath, OriginalUri, Path, Query};
-use axum::http::{StatusCode, Uri};
+use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -32,6 +32,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::openapi;
 use crate::pagination::Pagination;
 use crate::state::AppState;
+use crate::unsupported;
 
 /// The management API, under `/client/v4`, with its OpenAPI document at
 /// `/client/v4/openapi.json`.
@@ -90,12 +91,26 @@ fn request_span(request: &axum::extract::Request) -> tracing::Span {
     tracing::debug_span!("request", method = %request.method(), route)
 }
 
-async fn no_route(OriginalUri(uri): OriginalUri) -> ApiError {
-    ApiError::new(ErrorCode::NoRoute, format!("No route for the URI: {}", uri.path()))
+/// An unknown path; a part of Cloudflare's API that gatehouse does not serve says so.
+async fn no_route(OriginalUri(uri): OriginalUri, body: axum::body::Body) -> ApiError {
+    drain(body).await;
+    unsupported::answer(uri.path())
+        .unwrap_or_else(|| ApiError::new(ErrorCode::NoRoute, format!("No route for the URI: {}", uri.path())))
 }
 
-async fn method_not_allowed(uri: Uri) -> ApiError {
-    ApiError::new(ErrorCode::MethodNotAllowed, format!("Method not allowed for {}", uri.path()))
+async fn method_not_allowed(method: Method, uri: Uri, body: axum::body::Body) -> ApiError {
+    drain(body).await;
+    unsupported::answer_method(&method, uri.path()).unwrap_or_else(|| {
+        ApiError::new(ErrorCode::MethodNotAllowed, format!("Method not allowed for {}", uri.path()))
+    })
+}
+
+/// Reads and drops an unrouted request's body (up to 64 KiB), so that the connection stays
+/// usable: answering before the body is read makes hyper close the connection, and a client
+/// that pools connections (the official SDKs do) sees its next request fail with "server
+/// disconnected". A larger body is left unread and the connection closes, as it should.
+async fn drain(body: axum::body::Body) {
+    let _ = axum::body::to_bytes(body, 64 * 1024).await;
 }
 
 fn internal_error() -> Response {

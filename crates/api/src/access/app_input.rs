@@ -56,8 +56,11 @@ pub struct AppInput {
     pub policies: Option<Vec<Value>>,
     service_auth_401_redirect: Option<bool>,
     read_service_tokens_from_header: Option<String>,
-    /// gatehouse extension: where allowed requests go (`http://` or `https://` URL).
-    origin: Option<String>,
+    /// gatehouse extension: where allowed requests go (`http://` or `https://` URL). A `PUT`
+    /// without it keeps the current origin (Cloudflare's SDKs cannot send it); `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    origin: Option<Option<String>>,
     #[serde(flatten)]
     #[schema(ignore)]
     extra: Map<String, Value>,
@@ -73,8 +76,26 @@ pub struct AppFields {
     session_duration: String,
     service_auth_401_redirect: bool,
     read_service_tokens_from_header: Option<String>,
-    origin: Option<String>,
+    origin: Origin,
     extra: Map<String, Value>,
+}
+
+/// What the request said about the gatehouse-only `origin`.
+#[derive(Debug, Clone)]
+enum Origin {
+    /// Not mentioned: a create has none, an update keeps the stored one.
+    Unmentioned,
+    /// `null`, or a validated URL.
+    Set(Option<String>),
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one not sent at all (`None`, by `default`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 impl AppInput {
@@ -102,7 +123,10 @@ impl AppInput {
                 .unwrap_or_else(|| DEFAULT_SESSION_DURATION.to_owned()),
             service_auth_401_redirect: self.service_auth_401_redirect.unwrap_or(false),
             read_service_tokens_from_header: header_name(self.read_service_tokens_from_header)?,
-            origin: self.origin.map(origin).transpose()?,
+            origin: match self.origin {
+                None => Origin::Unmentioned,
+                Some(given) => Origin::Set(given.map(origin).transpose()?),
+            },
             extra: without(self.extra, &SERVER_FIELDS),
         };
         Ok((fields, self.policies))
@@ -122,17 +146,27 @@ impl AppFields {
             policies,
             service_auth_401_redirect: self.service_auth_401_redirect,
             read_service_tokens_from_header: self.read_service_tokens_from_header,
-            origin: self.origin,
+            origin: match self.origin {
+                Origin::Unmentioned => None,
+                Origin::Set(origin) => origin,
+            },
             sessions_revoked_at: None,
             extra: self.extra,
         }
     }
 
-    /// Replaces every client-settable field of `app`; its id, `aud` and revocation time stay.
+    /// Replaces every client-settable field of `app` (Cloudflare's `PUT`); its id, `aud` and
+    /// revocation time stay, and so does the gatehouse-only `origin` unless the request names it:
+    /// an unchanged Cloudflare client renaming an app must not cut it off from its origin.
     pub fn replace(self, app: &mut Application, policies: Vec<PolicyLink>) {
         let sessions_revoked_at = app.sessions_revoked_at;
+        let origin = app.origin.take();
+        let keep_origin = matches!(self.origin, Origin::Unmentioned);
         *app = AppFields::into_app(self, app.id, std::mem::take(&mut app.aud), policies);
         app.sessions_revoked_at = sessions_revoked_at;
+        if keep_origin {
+            app.origin = origin;
+        }
     }
 }
 

@@ -127,6 +127,10 @@ pub async fn get(
     uri: Uri,
     path: AppPath,
 ) -> Result<Response, ApiError> {
+    // `GET …/apps/ca` (the SDKs' `applications.cas.list`) lands here: say it is not supported.
+    if let Some(error) = crate::unsupported::answer(uri.path()) {
+        return Err(error);
+    }
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Read)?;
     Ok(single(StatusCode::OK, apps::get(&state, &account, &id).await?))

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use gatehouse_api_types::{
-    CreateServiceTokenRequest, Envelope, ResultInfo, RotateServiceTokenRequest, ServiceTokenBody,
+    CreateServiceTokenRequest, Envelope, Message, ResultInfo, RotateServiceTokenRequest, ServiceTokenBody,
     UpdateServiceTokenRequest,
 };
 use gatehouse_domain::{AccountId, ServiceToken};
@@ -135,7 +135,8 @@ pub async fn update(
     let shown = tokens::update(&state, &account, &id, body.json()?).await?;
     audit_token(&state, &caller, &account, "update", old, &shown.token).await;
     tracing::info!(token_id = %shown.token.id, rotated = shown.secret.is_some(), "service token updated");
-    Ok(token_response(StatusCode::OK, shown.body()))
+    let messages = if shown.secret.is_some() { rotation_messages(&shown.token) } else { Vec::new() };
+    Ok(token_response_with(StatusCode::OK, shown.body(), messages))
 }
 
 #[utoipa::path(
@@ -189,7 +190,8 @@ pub async fn rotate(
     let shown = tokens::rotate(&state, &account, &id, body.json_or_default()?).await?;
     audit_token(&state, &caller, &account, "rotate", old, &shown.token).await;
     tracing::info!(token_id = %shown.token.id, version = shown.token.credentials.version(), "service token rotated");
-    Ok(token_response(StatusCode::OK, shown.body()))
+    let messages = rotation_messages(&shown.token);
+    Ok(token_response_with(StatusCode::OK, shown.body(), messages))
 }
 
 #[utoipa::path(
@@ -220,6 +222,11 @@ pub async fn refresh(
 /// user guide's `jq '{name, last_seen_at, expires_at}'` on a GET answers as written; the secret
 /// is never repeated.
 fn token_response(status: StatusCode, body: ServiceTokenBody) -> Response {
+    token_response_with(status, body, Vec::new())
+}
+
+/// [`token_response`] with `messages`.
+fn token_response_with(status: StatusCode, body: ServiceTokenBody, messages: Vec<Message>) -> Response {
     let mut top_level = match serde_json::to_value(&body) {
         Ok(serde_json::Value::Object(map)) => map,
         _ => serde_json::Map::new(),
@@ -227,7 +234,28 @@ fn token_response(status: StatusCode, body: ServiceTokenBody) -> Response {
     top_level.remove("client_secret");
     let mut envelope = Envelope::ok(body);
     envelope.top_level = top_level;
+    envelope.messages = messages;
     (status, Json(envelope)).into_response()
+}
+
+/// The code of the message a rotation without a deadline carries (see `docs/api.md`).
+pub const PREVIOUS_SECRET_KEPT: u32 = 12150;
+
+/// After a rotation: says how long the previous secret stays valid when the request gave no
+/// `previous_client_secret_expires_at`. Cloudflare's SDKs document that the previous secret then
+/// stops at once; gatehouse keeps it until the new secret is first used (the user guide's
+/// behaviour), and says so here rather than leave an SDK user to guess.
+fn rotation_messages(token: &ServiceToken) -> Vec<Message> {
+    let credentials = &token.credentials;
+    if credentials.previous().is_none() || credentials.previous_expires_at().is_some() {
+        return Vec::new();
+    }
+    vec![Message::new(
+        PREVIOUS_SECRET_KEPT,
+        "The previous client secret stays valid until the new one is first used at the gateway, \
+         because no previous_client_secret_expires_at was given; send one to set a deadline \
+         (a time in the past ends the previous secret now).",
+    )]
 }
 
 /// The token's public body before a change, for the audit log (`None` when it cannot be read:

@@ -184,6 +184,36 @@ async fn put_replaces_the_fields_and_keeps_id_aud_and_unknown_fields_sent() {
 }
 
 #[tokio::test]
+async fn put_without_origin_keeps_it_and_null_removes_it() {
+    let api = TestApi::new().await;
+    let mut body = simple_app("a.example.com");
+    body["origin"] = json!("http://127.0.0.1:9000");
+    let app = created(&api, "apps", body).await;
+
+    // What Cloudflare's SDKs send: they have no `origin` field.
+    let renamed = json!({"name": "renamed", "type": "self_hosted", "domain": "a.example.com"});
+    let kept = api.call(Method::PUT, &app_path(&api, &app), Some(renamed)).await;
+    assert_eq!(kept.status, StatusCode::OK, "{}", kept.json);
+    assert_eq!(kept.result()["name"], "renamed");
+    assert_eq!(kept.result()["origin"], "http://127.0.0.1:9000");
+    assert_eq!(
+        api.call(Method::GET, &app_path(&api, &app), None).await.result()["origin"],
+        "http://127.0.0.1:9000"
+    );
+
+    let mut moved = simple_app("a.example.com");
+    moved["origin"] = json!("https://10.0.0.1:8443");
+    let changed = api.call(Method::PUT, &app_path(&api, &app), Some(moved)).await;
+    assert_eq!(changed.result()["origin"], "https://10.0.0.1:8443");
+
+    let mut cleared = simple_app("a.example.com");
+    cleared["origin"] = Value::Null;
+    let removed = api.call(Method::PUT, &app_path(&api, &app), Some(cleared)).await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.json);
+    assert!(removed.result()["origin"].is_null(), "{}", removed.json);
+}
+
+#[tokio::test]
 async fn put_without_policies_keeps_them_and_an_empty_list_removes_them() {
     let api = TestApi::new().await;
     let reusable = token_policy(&api, "r", "f174e90a-fafe-4643-bbbc-4a0ed4fc8415").await;
