@@ -102,6 +102,20 @@ pub struct GroupBody {
     pub updated_at: String,
 }
 
+/// An identity provider people log in with. `config` never holds `client_secret`; it holds the
+/// server-made `redirect_url` to register at the provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct IdentityProviderBody {
+    pub id: String,
+    pub name: String,
+    /// `oidc`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub config: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scim_config: Option<Map<String, Value>>,
+}
+
 /// The account's Access organization.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct OrganizationBody {

@@ -14,8 +14,8 @@ mod service_tokens;
 mod verify;
 
 pub use access::{
-    ApplicationBody, DecisionName, DeletedBody, GroupBody, OrganizationBody, OrganizationRequest, PolicyBody,
-    Rule, rule_list,
+    ApplicationBody, DecisionName, DeletedBody, GroupBody, IdentityProviderBody, OrganizationBody,
+    OrganizationRequest, PolicyBody, Rule, rule_list,
 };
 pub use envelope::{Envelope, ErrorEnvelope, Message, ResultInfo};
 pub use keys::{SigningKeysBody, UpdateKeysRequest};

@@ -15,6 +15,7 @@ pub mod app_policies;
 pub mod apps;
 mod document;
 pub mod groups;
+pub mod identity_providers;
 mod input;
 pub mod organization;
 mod output;

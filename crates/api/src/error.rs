@@ -56,6 +56,8 @@ pub enum ErrorCode {
     GroupNotFound,
     /// 409: a policy or group rule names the group being deleted.
     GroupInUse,
+    /// 404: no identity provider with that id in this account.
+    IdentityProviderNotFound,
     /// 500: a bug or corrupt data; the details are in the server log.
     Internal,
     /// 503: the database is unreachable.
@@ -87,6 +89,7 @@ impl ErrorCode {
         ErrorCode::PolicyInUse,
         ErrorCode::GroupNotFound,
         ErrorCode::GroupInUse,
+        ErrorCode::IdentityProviderNotFound,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
     ];
@@ -117,6 +120,7 @@ impl ErrorCode {
             E::PolicyInUse => (12135, StatusCode::CONFLICT, Some(false)),
             E::GroupNotFound => (12109, StatusCode::NOT_FOUND, None),
             E::GroupInUse => (12136, StatusCode::CONFLICT, Some(false)),
+            E::IdentityProviderNotFound => (12137, StatusCode::NOT_FOUND, None),
             E::Internal => (12000, StatusCode::INTERNAL_SERVER_ERROR, None),
             E::Unavailable => (12001, StatusCode::SERVICE_UNAVAILABLE, Some(true)),
         }
@@ -163,6 +167,10 @@ impl ApiError {
 
     pub fn policy_not_found() -> Self {
         Self::new(ErrorCode::PolicyNotFound, "access.api.error.policy_not_found")
+    }
+
+    pub fn identity_provider_not_found() -> Self {
+        Self::new(ErrorCode::IdentityProviderNotFound, "access.api.error.identity_provider_not_found")
     }
 
     pub fn group_not_found() -> Self {

@@ -243,6 +243,15 @@ pub struct GroupPath {
     pub group_id: String,
 }
 
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct IdentityProviderPath {
+    /// The account's id (32 lowercase hex).
+    pub account_id: String,
+    /// The identity provider's id (a UUID).
+    pub identity_provider_id: String,
+}
+
 /// A success whose `result` is null (`revoke_tokens`).
 #[derive(Debug, ToSchema)]
 pub struct EmptyEnvelope {

@@ -7,6 +7,7 @@ mod app_policies;
 mod apps;
 mod audit_logs;
 mod groups;
+mod identity_providers;
 mod keys;
 mod organizations;
 mod policies;
@@ -79,6 +80,8 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::get, groups::update, groups::delete))
         .routes(routes!(organizations::get, organizations::update))
+        .routes(routes!(identity_providers::list, identity_providers::create))
+        .routes(routes!(identity_providers::get, identity_providers::update, identity_providers::delete))
 }
 
 /// The request span names the route template, never the raw path: a caller who pastes a secret

@@ -10,7 +10,7 @@ mod routing;
 mod rule;
 
 pub use engine::{CompiledGroup, CompiledPolicy, Facts, MAX_GROUP_DEPTH, Verdict, evaluate};
-pub use ids::{AppId, GroupId, PolicyId};
+pub use ids::{AppId, GroupId, IdpId, PolicyId};
 pub use model::{Application, Decision, Group, Organization, Policy, PolicyLink};
 pub use routing::{DomainPattern, RouteTable, normalize_path};
 pub use rule::{Rule, RuleError, parse_rules};

@@ -188,15 +188,18 @@ pub enum ResourceKind {
     Organization,
     /// The account's JWT signing keys (private keys sealed under the server key); one per account.
     SigningKeys,
+    /// An identity provider people log in with (its client secret sealed under the server key).
+    IdentityProvider,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 5] = [
+    pub const ALL: [ResourceKind; 6] = [
         ResourceKind::Application,
         ResourceKind::Policy,
         ResourceKind::Group,
         ResourceKind::Organization,
         ResourceKind::SigningKeys,
+        ResourceKind::IdentityProvider,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -206,6 +209,7 @@ impl ResourceKind {
             ResourceKind::Group => "group",
             ResourceKind::Organization => "organization",
             ResourceKind::SigningKeys => "signing_keys",
+            ResourceKind::IdentityProvider => "identity_provider",
         }
     }
 }

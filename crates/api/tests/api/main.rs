@@ -14,6 +14,7 @@ mod auth;
 mod bad_input;
 mod errors;
 mod groups;
+mod identity_providers;
 mod keys;
 mod openapi;
 mod organizations;

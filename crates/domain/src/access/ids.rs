@@ -55,3 +55,4 @@ macro_rules! uuid_id {
 uuid_id!(AppId, "an application");
 uuid_id!(PolicyId, "a policy");
 uuid_id!(GroupId, "an access group");
+uuid_id!(IdpId, "an identity provider");

@@ -1,0 +1,279 @@
+//! Identity providers (`/access/identity_providers`): where people log in. Cloudflare's shape:
+//! `{id, name, type, config, scim_config}`. The `client_secret` of the config is sealed under the
+//! server key on write and never returned; reads return `config.redirect_url`, the one callback
+//! every provider is registered with (`https://<auth_domain>/cdn-cgi/access/callback`).
+//!
+//! Type `oidc` is supported. `onetimepin`, `github` and the other Cloudflare types are refused
+//! with a 400 naming the type, so a configuration never looks accepted when logins cannot work.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use gatehouse_domain::AccountId;
+use gatehouse_domain::access::{IdpId, Organization};
+use gatehouse_store::ResourceKind;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::document::{Document, load, load_all};
+use super::organization::DEFAULT_AUTH_DOMAIN;
+use super::{MAX_ATTEMPTS, NameFilter, Stored, gave_up, page};
+use crate::audit::{self, Change};
+use crate::error::ApiError;
+use crate::pagination::Pagination;
+use crate::state::AppState;
+
+/// The path of the callback every identity provider redirects to, on the auth domain.
+pub const CALLBACK_PATH: &str = "/cdn-cgi/access/callback";
+/// The identity provider types gatehouse can log people in with.
+pub const SUPPORTED_TYPES: [&str; 1] = ["oidc"];
+/// Types Cloudflare has that gatehouse does not implement (yet).
+const KNOWN_UNSUPPORTED: [&str; 13] = [
+    "onetimepin",
+    "github",
+    "google",
+    "google-apps",
+    "azureAD",
+    "okta",
+    "onelogin",
+    "pingone",
+    "saml",
+    "centrify",
+    "facebook",
+    "linkedin",
+    "yandex",
+];
+const MAX_NAME_LEN: usize = 350;
+const MAX_SECRET_LEN: usize = 4096;
+
+/// An identity provider as stored. `config` never holds the client secret; that is in
+/// `sealed_client_secret` (AES-256-GCM under the server key, base64).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdentityProvider {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub config: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_client_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scim_config: Option<Value>,
+}
+
+impl Document for IdentityProvider {
+    const KIND: ResourceKind = ResourceKind::IdentityProvider;
+}
+
+impl IdentityProvider {
+    /// The client secret in clear, when one is stored and opens under the server key ring.
+    pub fn client_secret(&self, state: &AppState) -> Option<String> {
+        let sealed = BASE64.decode(self.sealed_client_secret.as_deref()?).ok()?;
+        let opened = state.key.open(&sealed)?;
+        String::from_utf8(opened.to_vec()).ok()
+    }
+}
+
+pub async fn create(state: &AppState, account: &AccountId, body: Value) -> Result<Value, ApiError> {
+    let idp = parse(state, body, None)?;
+    let id = IdpId::generate().to_string();
+    let stored = Stored::new(idp, id, account, state.clock.now());
+    let out = output(&stored, &auth_domain(state, account).await?);
+    let change = Change::new("create", "identity_provider", &stored.id).after(Some(out.clone()));
+    if !audit::commit(state, account, &[stored.insert()?], change).await? {
+        return Err(gave_up());
+    }
+    Ok(out)
+}
+
+pub async fn get(state: &AppState, account: &AccountId, id: &str) -> Result<Value, ApiError> {
+    let stored = load_idp(state, account, id).await?;
+    Ok(output(&stored, &auth_domain(state, account).await?))
+}
+
+pub async fn list(
+    state: &AppState,
+    account: &AccountId,
+    filter: &NameFilter,
+    pagination: Pagination,
+) -> Result<(Vec<Value>, u64), ApiError> {
+    let domain = auth_domain(state, account).await?;
+    let all = load_all::<IdentityProvider>(state, account).await?;
+    let matching = all.into_iter().filter(|idp| filter.matches(&idp.doc.name, &idp.id)).collect();
+    let (items, total) = page(matching, pagination);
+    Ok((items.iter().map(|idp| output(idp, &domain)).collect(), total))
+}
+
+/// Replaces the provider (a PUT). A config without `client_secret` keeps the stored one, so a
+/// client that read the provider (which never shows the secret) can write it back unchanged.
+pub async fn update(state: &AppState, account: &AccountId, id: &str, body: Value) -> Result<Value, ApiError> {
+    let domain = auth_domain(state, account).await?;
+    for _ in 0..MAX_ATTEMPTS {
+        let mut stored = load_idp(state, account, id).await?;
+        let old = output(&stored, &domain);
+        stored.doc = parse(state, body.clone(), Some(&stored.doc))?;
+        let write = stored.update(state.clock.now())?;
+        let out = output(&stored, &domain);
+        let change =
+            Change::new("update", "identity_provider", id).before(Some(old)).after(Some(out.clone()));
+        if audit::commit(state, account, &[write], change).await? {
+            return Ok(out);
+        }
+    }
+    Err(gave_up())
+}
+
+pub async fn delete(state: &AppState, account: &AccountId, id: &str) -> Result<Value, ApiError> {
+    let domain = auth_domain(state, account).await?;
+    for _ in 0..MAX_ATTEMPTS {
+        let stored = load_idp(state, account, id).await?;
+        let change = Change::new("delete", "identity_provider", id).before(Some(output(&stored, &domain)));
+        if audit::commit(state, account, &stored.delete()?, change).await? {
+            return Ok(json!({ "id": id }));
+        }
+    }
+    Err(gave_up())
+}
+
+/// Every identity provider of the account, as stored (for the gateway's login flow).
+pub async fn all(state: &AppState, account: &AccountId) -> Result<Vec<Stored<IdentityProvider>>, ApiError> {
+    load_all::<IdentityProvider>(state, account).await
+}
+
+async fn load_idp(
+    state: &AppState,
+    account: &AccountId,
+    id: &str,
+) -> Result<Stored<IdentityProvider>, ApiError> {
+    IdpId::parse(id).map_err(|_| ApiError::identity_provider_not_found())?;
+    load(state, account, id).await?.ok_or_else(ApiError::identity_provider_not_found)
+}
+
+async fn auth_domain(state: &AppState, account: &AccountId) -> Result<String, ApiError> {
+    let organization = load::<Organization>(state, account, account.as_str()).await?;
+    Ok(organization.map_or_else(|| DEFAULT_AUTH_DOMAIN.to_owned(), |org| org.doc.auth_domain))
+}
+
+/// The provider as the API returns it: the config without the secret, with `redirect_url`.
+fn output(stored: &Stored<IdentityProvider>, auth_domain: &str) -> Value {
+    let mut config = stored.doc.config.clone();
+    config.insert("redirect_url".to_owned(), Value::String(format!("https://{auth_domain}{CALLBACK_PATH}")));
+    let mut out = json!({
+        "id": stored.id,
+        "name": stored.doc.name,
+        "type": stored.doc.kind,
+        "config": config,
+    });
+    if let (Some(scim), Some(map)) = (&stored.doc.scim_config, out.as_object_mut()) {
+        map.insert("scim_config".to_owned(), scim.clone());
+    }
+    out
+}
+
+/// Checks a create or update body; `previous` is the stored provider on update (its secret is
+/// kept when the body has none).
+fn parse(
+    state: &AppState,
+    body: Value,
+    previous: Option<&IdentityProvider>,
+) -> Result<IdentityProvider, ApiError> {
+    let Value::Object(mut body) = body else {
+        return Err(ApiError::invalid("expected a JSON object"));
+    };
+    let name = match body.remove("name") {
+        Some(Value::String(name)) if !name.trim().is_empty() && name.chars().count() <= MAX_NAME_LEN => name,
+        Some(_) => {
+            return Err(ApiError::invalid(format!(
+                "invalid 'name': a non-empty string of at most {MAX_NAME_LEN} characters"
+            )));
+        }
+        None => return Err(ApiError::invalid("'name' is required")),
+    };
+    let kind = match body.remove("type") {
+        Some(Value::String(kind)) if SUPPORTED_TYPES.contains(&kind.as_str()) => kind,
+        Some(Value::String(kind)) if KNOWN_UNSUPPORTED.contains(&kind.as_str()) => {
+            return Err(ApiError::invalid(format!(
+                "identity provider type '{kind}' is not supported by gatehouse; supported: oidc"
+            )));
+        }
+        Some(_) => return Err(ApiError::invalid("invalid 'type': expected \"oidc\"")),
+        None => return Err(ApiError::invalid("'type' is required")),
+    };
+    if previous.is_some_and(|old| old.kind != kind) {
+        return Err(ApiError::invalid("'type' cannot change; create a new identity provider"));
+    }
+    let mut config = match body.remove("config") {
+        Some(Value::Object(config)) => config,
+        Some(_) => return Err(ApiError::invalid("invalid 'config': expected an object")),
+        None => return Err(ApiError::invalid("'config' is required")),
+    };
+    // Server-made: a body read back from the API may carry it.
+    config.remove("redirect_url");
+    let sealed_client_secret = match config.remove("client_secret") {
+        Some(Value::String(secret)) if !secret.is_empty() && secret.len() <= MAX_SECRET_LEN => {
+            Some(BASE64.encode(state.key.seal(secret.as_bytes())))
+        }
+        Some(_) => {
+            return Err(ApiError::invalid(format!(
+                "invalid 'config.client_secret': a non-empty string of at most {MAX_SECRET_LEN} bytes"
+            )));
+        }
+        None => match previous.and_then(|old| old.sealed_client_secret.clone()) {
+            Some(kept) => Some(kept),
+            None => return Err(ApiError::invalid("'config.client_secret' is required")),
+        },
+    };
+    check_oidc(&config)?;
+    let scim_config = match body.remove("scim_config") {
+        None | Some(Value::Null) => None,
+        Some(scim @ Value::Object(_)) => Some(scim),
+        Some(_) => return Err(ApiError::invalid("invalid 'scim_config': expected an object")),
+    };
+    Ok(IdentityProvider { name, kind, config, sealed_client_secret, scim_config })
+}
+
+/// The fields of an `oidc` config that gatehouse uses; unknown ones are kept as written.
+fn check_oidc(config: &Map<String, Value>) -> Result<(), ApiError> {
+    match config.get("client_id") {
+        Some(Value::String(id)) if !id.is_empty() => {}
+        Some(_) => return Err(ApiError::invalid("invalid 'config.client_id': expected a non-empty string")),
+        None => return Err(ApiError::invalid("'config.client_id' is required")),
+    }
+    for field in ["auth_url", "token_url", "certs_url"] {
+        match config.get(field) {
+            Some(Value::String(url)) if is_http_url(url) => {}
+            Some(_) => {
+                return Err(ApiError::invalid(format!(
+                    "invalid 'config.{field}': expected an http or https URL"
+                )));
+            }
+            None => return Err(ApiError::invalid(format!("'config.{field}' is required"))),
+        }
+    }
+    for field in ["scopes", "claims"] {
+        match config.get(field) {
+            None => {}
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => {}
+            Some(_) => {
+                return Err(ApiError::invalid(format!(
+                    "invalid 'config.{field}': expected a list of strings"
+                )));
+            }
+        }
+    }
+    for field in ["email_claim_name", "issuer"] {
+        match config.get(field) {
+            None | Some(Value::String(_)) => {}
+            Some(_) => return Err(ApiError::invalid(format!("invalid 'config.{field}': expected a string"))),
+        }
+    }
+    match config.get("pkce_enabled") {
+        None | Some(Value::Bool(_)) => Ok(()),
+        Some(_) => Err(ApiError::invalid("invalid 'config.pkce_enabled': expected true or false")),
+    }
+}
+
+fn is_http_url(url: &str) -> bool {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|rest| {
+        !rest.is_empty() && !rest.starts_with('/') && !rest.chars().any(char::is_whitespace)
+    })
+}

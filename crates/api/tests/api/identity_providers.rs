@@ -1,0 +1,153 @@
+//! Identity providers (`/access/identity_providers`).
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::policies::{access, assert_error, created, id};
+use crate::support::*;
+
+const SECRET: &str = "oidc-client-secret-d41d8cd98f00b204";
+
+fn oidc(name: &str) -> Value {
+    json!({"name": name, "type": "oidc", "config": {
+        "client_id": "gatehouse", "client_secret": SECRET,
+        "auth_url": "https://idp.example.com/auth", "token_url": "https://idp.example.com/token",
+        "certs_url": "https://idp.example.com/jwks", "scopes": ["openid", "email", "profile"],
+        "claims": ["groups"], "email_claim_name": "email", "pkce_enabled": true,
+        "issuer": "https://idp.example.com"}})
+}
+
+/// Every byte the SQLite database holds (the main file and its write-ahead log).
+fn database_bytes(api: &TestApi) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for name in ["gatehouse.db", "gatehouse.db-wal"] {
+        if let Ok(more) = std::fs::read(api.dir.path().join(name)) {
+            bytes.extend(more);
+        }
+    }
+    bytes
+}
+
+#[tokio::test]
+async fn create_get_list_update_delete_without_returning_the_secret() {
+    let api = TestApi::new().await;
+    let made = created(&api, "identity_providers", oidc("Keycloak")).await;
+    assert_eq!(made["name"], "Keycloak");
+    assert_eq!(made["type"], "oidc");
+    assert_eq!(made["config"]["client_id"], "gatehouse");
+    assert_eq!(made["config"]["scopes"], json!(["openid", "email", "profile"]));
+    assert_eq!(made["config"]["pkce_enabled"], true);
+    assert_eq!(made["config"]["redirect_url"], "https://gatehouse.local/cdn-cgi/access/callback");
+    assert!(made["config"].get("client_secret").is_none(), "{made}");
+    assert!(!made.to_string().contains(SECRET));
+
+    let path = access(&api, &format!("identity_providers/{}", id(&made)));
+    let read = api.call(Method::GET, &path, None).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.json);
+    assert_eq!(read.result(), &made);
+    let listed = api.call(Method::GET, &access(&api, "identity_providers"), None).await;
+    assert_eq!(listed.result(), &json!([made.clone()]));
+    assert_eq!(listed.json["result_info"]["total_count"], 1);
+
+    // The secret is sealed in the database, not stored in clear.
+    let db = database_bytes(&api);
+    assert!(!db.is_empty());
+    assert!(
+        !db.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+        "the client secret is in the database in clear"
+    );
+
+    // A PUT of what was read (no secret) keeps the secret; a new secret replaces it.
+    let mut body = made.clone();
+    body["name"] = json!("Keycloak (staging)");
+    let updated = api.call(Method::PUT, &path, Some(body)).await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.json);
+    assert_eq!(updated.result()["name"], "Keycloak (staging)");
+    assert!(updated.result()["config"].get("client_secret").is_none());
+    let mut without_secret = oidc("x");
+    without_secret["config"].as_object_mut().unwrap().remove("client_secret");
+    let refused = api.call(Method::POST, &access(&api, "identity_providers"), Some(without_secret)).await;
+    assert_error(&refused, StatusCode::BAD_REQUEST, 12130, "'config.client_secret' is required");
+
+    // The organization's auth domain names the callback.
+    let org = api
+        .call(
+            Method::PUT,
+            &format!("/client/v4/accounts/{}/access/organizations", api.account),
+            Some(json!({"name": "Acme", "auth_domain": "login.acme.test"})),
+        )
+        .await;
+    assert_eq!(org.status, StatusCode::OK, "{}", org.json);
+    let read = api.call(Method::GET, &path, None).await;
+    assert_eq!(read.result()["config"]["redirect_url"], "https://login.acme.test/cdn-cgi/access/callback");
+
+    let deleted = api.call(Method::DELETE, &path, None).await;
+    assert_eq!((deleted.status, deleted.result().clone()), (StatusCode::OK, json!({"id": id(&made)})));
+    assert_error(
+        &api.call(Method::GET, &path, None).await,
+        StatusCode::NOT_FOUND,
+        12137,
+        "access.api.error.identity_provider_not_found",
+    );
+}
+
+#[tokio::test]
+async fn bad_and_unsupported_providers_are_400_naming_the_field() {
+    let api = TestApi::new().await;
+    let mut cases = vec![
+        (json!({"type": "oidc", "config": {}}), "'name' is required".to_owned()),
+        (json!({"name": "x", "config": {}}), "'type' is required".to_owned()),
+        (json!({"name": "x", "type": "oidc"}), "'config' is required".to_owned()),
+        (json!({"name": "x", "type": "oidc", "config": []}), "invalid 'config'".to_owned()),
+        (json!({"name": "x", "type": "kerberos", "config": {}}), "invalid 'type'".to_owned()),
+    ];
+    for kind in ["onetimepin", "github", "saml"] {
+        cases.push((
+            json!({"name": "x", "type": kind, "config": {}}),
+            format!("identity provider type '{kind}' is not supported by gatehouse"),
+        ));
+    }
+    for (field, value) in [
+        ("client_id", json!("")),
+        ("auth_url", json!("ftp://idp.example.com/auth")),
+        ("token_url", json!(7)),
+        ("certs_url", json!("https:///jwks")),
+        ("scopes", json!("openid")),
+        ("claims", json!([1])),
+        ("pkce_enabled", json!("yes")),
+        ("issuer", json!(true)),
+    ] {
+        let mut body = oidc("x");
+        body["config"][field] = value;
+        cases.push((body, format!("invalid 'config.{field}'")));
+    }
+    for field in ["client_id", "auth_url", "token_url", "certs_url"] {
+        let mut body = oidc("x");
+        body["config"].as_object_mut().unwrap().remove(field);
+        cases.push((body, format!("'config.{field}' is required")));
+    }
+    for (body, needle) in cases {
+        let reply = api.call(Method::POST, &access(&api, "identity_providers"), Some(body.clone())).await;
+        assert_error(&reply, StatusCode::BAD_REQUEST, 12130, &needle);
+    }
+    let listed = api.call(Method::GET, &access(&api, "identity_providers"), None).await;
+    assert_eq!(listed.result(), &json!([]));
+}
+
+#[tokio::test]
+async fn providers_of_another_account_and_bad_ids_are_404() {
+    let api = TestApi::new().await;
+    let made = created(&api, "identity_providers", oidc("Okta")).await;
+    for path in [
+        format!("/client/v4/accounts/{}/access/identity_providers/{}", api.other_account, id(&made)),
+        access(&api, "identity_providers/not-a-uuid"),
+        access(&api, "identity_providers/7d9a3c5e-0b1f-4c2a-9e8d-6f5a4b3c2d1e"),
+    ] {
+        let reply = api.call(Method::GET, &path, None).await;
+        assert!(
+            reply.status == StatusCode::NOT_FOUND || reply.status == StatusCode::FORBIDDEN,
+            "{path}: {}",
+            reply.json
+        );
+    }
+}
