@@ -17,6 +17,7 @@ struct Ids {
     app: String,
     policy: String,
     group: String,
+    idp: String,
 }
 
 /// One operation of the document, its path filled in.
@@ -60,9 +61,18 @@ async fn populate(api: &TestApi, token: &str, account: &str, domain: &str) -> Id
         json!({"name": "reusable", "decision": "allow", "include": [{"everyone": {}}]}),
     )
     .await;
+    let idp = create(format!("{base}/identity_providers"), oidc_provider("idp")).await;
     let policies = api.call_as(token, Method::GET, &format!("{base}/apps/{app}/policies"), None).await;
     let policy = policies.result()[0]["id"].as_str().unwrap().to_owned();
-    Ids { token: token_id, app, policy, group }
+    Ids { token: token_id, app, policy, group, idp }
+}
+
+/// An OpenID Connect identity provider the API accepts.
+fn oidc_provider(name: &str) -> Value {
+    json!({"name": name, "type": "oidc", "config": {
+        "client_id": "gatehouse", "client_secret": "oidc-client-secret-for-bad-input",
+        "auth_url": "https://idp.example.com/auth", "token_url": "https://idp.example.com/token",
+        "certs_url": "https://idp.example.com/jwks", "scopes": ["openid", "email"]}})
 }
 
 /// Everything both accounts hold, as their own tokens read it, and the audit log's length.
@@ -74,6 +84,7 @@ async fn snapshot(api: &TestApi) -> Value {
             "access/apps",
             "access/policies",
             "access/groups",
+            "access/identity_providers",
             "access/organizations",
             "access/keys",
             "audit_logs?per_page=1",
@@ -120,6 +131,7 @@ fn fill(template: &str, account: &str, ids: &Ids) -> String {
         .replace("{app_id}", &ids.app)
         .replace("{policy_id}", &ids.policy)
         .replace("{group_id}", &ids.group)
+        .replace("{identity_provider_id}", &ids.idp)
 }
 
 /// A body the route would accept (so that what is refused is the id or the credential).
@@ -140,6 +152,8 @@ fn valid_body(operation: &Operation) -> Option<Value> {
         json!({"name": "app2", "type": "self_hosted", "domain": "new.example.com"})
     } else if t.contains("/groups") {
         json!({"name": "g2", "include": [{"any_valid_service_token": {}}]})
+    } else if t.contains("/identity_providers") {
+        oidc_provider("idp2")
     } else if t.ends_with("/keys") {
         json!({"key_rotation_interval_days": 30})
     } else if t.ends_with("/organizations") {
