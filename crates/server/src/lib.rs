@@ -17,6 +17,7 @@ mod clock;
 mod cluster;
 pub mod config;
 mod gateway;
+pub mod health;
 pub mod jobs;
 mod key_check;
 pub mod key_rotation;

@@ -16,6 +16,7 @@ mod crash;
 mod dashboard;
 mod expiry;
 mod gateway;
+mod health;
 mod hostile;
 mod lifecycle;
 mod metrics;
