@@ -4,6 +4,8 @@ mod access;
 pub mod admin;
 pub mod app;
 pub mod audit;
+pub mod config;
+pub mod docs;
 pub mod group;
 pub mod logs;
 pub mod policy;

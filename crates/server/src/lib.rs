@@ -27,6 +27,8 @@ mod serve;
 mod store;
 
 pub use clock::SystemClock;
-pub use config::{Config, ConfigError, DatabaseUrl, LogFormat, Overrides, TlsFiles};
+pub use config::{
+    Config, ConfigError, DatabaseUrl, FILE_SETTINGS, FileSetting, Location, LogFormat, Overrides, TlsFiles,
+};
 pub use serve::{Ready, Server, ServerError};
 pub use store::{Backend, open_backend, open_store};

@@ -21,6 +21,7 @@ mod hostile;
 mod lifecycle;
 mod metrics;
 mod openapi;
+mod operator_cli;
 mod rotation;
 mod scene;
 mod sdk;
