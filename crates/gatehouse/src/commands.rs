@@ -9,6 +9,7 @@ pub mod docs;
 pub mod group;
 pub mod logs;
 pub mod policy;
+pub mod probe;
 pub mod serve;
 pub mod token;
 

@@ -54,6 +54,8 @@ enum Command {
     Group(commands::group::GroupCommand),
     /// Show the gateway's access log (every decision on a request for an application).
     Logs(commands::logs::LogsArgs),
+    /// GET a health URL (default: this host's /healthz); exit 0 on 2xx, for container healthchecks.
+    Probe(commands::probe::ProbeArgs),
     /// Check a configuration file; print the configuration reference.
     #[command(subcommand)]
     Config(commands::config::ConfigCommand),
@@ -101,6 +103,7 @@ fn main() -> ExitCode {
             Command::Policy(command) => commands::policy::run(command).await,
             Command::Group(command) => commands::group::run(command).await,
             Command::Logs(args) => commands::logs::run(args).await,
+            Command::Probe(args) => commands::probe::run(args).await,
             Command::Config(_) | Command::Completions { .. } | Command::Man { .. } => ExitCode::SUCCESS,
         }
     })

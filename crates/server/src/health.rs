@@ -18,6 +18,9 @@ use axum::routing::get;
 use gatehouse_proxy::Gateway;
 use gatehouse_store::Store;
 use serde_json::json;
+use tokio::sync::watch;
+
+use crate::metrics::Metrics;
 
 /// How long `/readyz` waits for the database before calling it unreachable.
 pub const DATABASE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -36,22 +39,52 @@ pub fn router(store: Arc<dyn Store>, gateway: Arc<Gateway>) -> Router {
         .with_state(Probe { store, gateway })
 }
 
+/// How often the database is checked for `gatehouse_database_up`.
+pub const DATABASE_CHECK_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Whether the database answers within [`DATABASE_TIMEOUT`].
+async fn database_answers(store: &dyn Store) -> bool {
+    match tokio::time::timeout(DATABASE_TIMEOUT, store.list_accounts()).await {
+        Ok(Ok(_)) => true,
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "the database did not answer a health check");
+            false
+        }
+        Err(_) => {
+            tracing::warn!(
+                timeout_secs = DATABASE_TIMEOUT.as_secs(),
+                "the database timed out on a health check"
+            );
+            false
+        }
+    }
+}
+
+/// Checks the database every [`DATABASE_CHECK_INTERVAL`] into `gatehouse_database_up` (1 or 0),
+/// the series that alerts on a database outage read, until `stop` turns true.
+pub fn watch_database(store: Arc<dyn Store>, metrics: Arc<Metrics>, mut stop: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(DATABASE_CHECK_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let stopping = tokio::select! {
+                _ = tick.tick() => false,
+                _ = stop.wait_for(|stopped| *stopped) => true,
+            };
+            if stopping {
+                return;
+            }
+            metrics.set_database_up(database_answers(store.as_ref()).await);
+        }
+    });
+}
+
 async fn healthz() -> Response {
     Json(json!({"status": "ok"})).into_response()
 }
 
 async fn readyz(State(probe): State<Probe>) -> Response {
-    let database = match tokio::time::timeout(DATABASE_TIMEOUT, probe.store.list_accounts()).await {
-        Ok(Ok(_)) => "ok",
-        Ok(Err(error)) => {
-            tracing::warn!(%error, "readiness: the database did not answer");
-            "unreachable"
-        }
-        Err(_) => {
-            tracing::warn!(timeout_secs = DATABASE_TIMEOUT.as_secs(), "readiness: the database timed out");
-            "unreachable"
-        }
-    };
+    let database = if database_answers(probe.store.as_ref()).await { "ok" } else { "unreachable" };
     let snapshot = if probe.gateway.is_stale() { "stale" } else { "fresh" };
     let ready = database == "ok" && snapshot == "fresh";
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };

@@ -212,6 +212,7 @@ impl Server {
         ));
 
         self.metrics.start_upkeep(METRICS_UPKEEP, stop_rx.clone());
+        health::watch_database(self.state.store.clone(), self.metrics.clone(), stop_rx.clone());
         // Stops by itself at the stop signal (a run in progress finishes its current action).
         let _monitoring = self.monitoring.start(self.state.clock.clone(), stop_rx.clone());
         let _pruning = access_log::start_pruning(

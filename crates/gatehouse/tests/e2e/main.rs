@@ -14,6 +14,7 @@ mod clients;
 mod cluster;
 mod crash;
 mod dashboard;
+mod deploy;
 mod expiry;
 mod gateway;
 mod health;
