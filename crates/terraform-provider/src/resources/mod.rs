@@ -1,5 +1,6 @@
 //! The Access resources and data sources.
 
+pub mod access_application;
 pub mod access_group;
 pub mod access_policy;
 pub mod access_rules;
@@ -14,6 +15,7 @@ pub fn resources() -> Vec<Box<dyn Resource>> {
         Box::new(service_token::ServiceToken),
         Box::new(access_policy::AccessPolicy),
         Box::new(access_group::AccessGroup),
+        Box::new(access_application::AccessApplication),
     ]
 }
 
@@ -26,5 +28,7 @@ pub fn data_sources() -> Vec<Box<dyn DataSource>> {
         Box::new(access_policy::AccessPoliciesData),
         Box::new(access_group::AccessGroupData),
         Box::new(access_group::AccessGroupsData),
+        Box::new(access_application::AccessApplicationData),
+        Box::new(access_application::AccessApplicationsData),
     ]
 }
