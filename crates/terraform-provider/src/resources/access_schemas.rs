@@ -1233,3 +1233,46 @@ pub fn groups_data() -> Vec<Attr> {
         ).with_computed(),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/terraform.md's table for one resource (its `### ` section).
+    fn documented(resource: &str) -> String {
+        let doc = include_str!("../../../../docs/terraform.md");
+        let heading = format!("### `{resource}`");
+        let start = doc.find(&heading).unwrap_or_else(|| panic!("{heading} is documented"));
+        let rest = &doc[start + heading.len()..];
+        rest[..rest.find("\n#").unwrap_or(rest.len())].to_string()
+    }
+
+    #[test]
+    fn every_attribute_is_in_the_documented_table_as_it_is_supported() {
+        for (resource, attrs) in [
+            (
+                "cloudflare_zero_trust_access_application",
+                super::super::access_application::resource_schema().attrs,
+            ),
+            ("cloudflare_zero_trust_access_policy", policy_resource()),
+            ("cloudflare_zero_trust_access_group", group_resource()),
+        ] {
+            let table = documented(resource);
+            for attr in attrs {
+                let row = table
+                    .lines()
+                    .find(|line| line.starts_with(&format!("| `{}` |", attr.name)))
+                    .unwrap_or_else(|| panic!("{resource}.{} is in docs/terraform.md", attr.name));
+                assert_eq!(
+                    row.contains("**Refused when set**"),
+                    attr.unsupported.is_some(),
+                    "{resource}.{}: the table says {row}",
+                    attr.name
+                );
+                if let Some(why) = attr.unsupported {
+                    assert!(row.contains(why), "{resource}.{}: the table gives the reason", attr.name);
+                }
+            }
+        }
+    }
+}
