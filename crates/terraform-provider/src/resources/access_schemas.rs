@@ -31,7 +31,7 @@ pub fn application_resource() -> Vec<Attr> {
         Attr::optional("account_id", Ty::String, "The Account ID to use for this endpoint. Mutually exclusive with the Zone ID.").requires_replace(),
         Attr::optional("zone_id", Ty::String, "The Zone ID to use for this endpoint. Mutually exclusive with the Account ID.").requires_replace().unsupported(NO_ZONES),
         Attr::optional("allow_authenticate_via_warp", Ty::Bool, "When set to true, users can authenticate to this application using their WARP session.  When set to false this application will always require direct IdP authentication. This setting always overrides the organization setting for WARP authentication.").unsupported("gatehouse has no WARP client sessions."),
-        Attr::optional("allow_iframe", Ty::Bool, "Enables loading application content in an iFrame.").unsupported(COOKIES),
+        Attr::optional("allow_iframe", Ty::Bool, "Enables loading application content in an iFrame.").unsupported("gatehouse does not change how the origin's pages may be framed."),
         Attr::optional("app_launcher_logo_url", Ty::String, "The image URL of the logo shown in the App Launcher header.").unsupported(NO_LAUNCHER),
         Attr::optional("bg_color", Ty::String, "The background color of the App Launcher page.").unsupported(NO_LAUNCHER),
         Attr::optional("custom_deny_message", Ty::String, "The custom error message shown to a user when they are denied access to the application.").unsupported(DENY_PAGES),
