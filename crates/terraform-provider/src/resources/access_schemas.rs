@@ -1248,6 +1248,35 @@ mod tests {
     }
 
     #[test]
+    fn every_schema_is_served_with_the_v5_type_names() {
+        let resources: Vec<_> =
+            crate::resources::resources().iter().map(|r| (r.type_name(), r.schema())).collect();
+        let data: Vec<_> =
+            crate::resources::data_sources().iter().map(|d| (d.type_name(), d.schema())).collect();
+        for name in [
+            "cloudflare_zero_trust_access_application",
+            "cloudflare_zero_trust_access_policy",
+            "cloudflare_zero_trust_access_group",
+        ] {
+            assert!(resources.iter().any(|(n, _)| *n == name), "resource {name}");
+            assert!(data.iter().any(|(n, _)| *n == name), "data source {name}");
+            let plural = match name.strip_suffix('y') {
+                Some(stem) => format!("{stem}ies"),
+                None => format!("{name}s"),
+            };
+            assert!(data.iter().any(|(n, _)| *n == plural), "data source {plural}");
+        }
+        for (name, schema) in resources.iter().chain(&data) {
+            let block = schema.to_proto().block.unwrap();
+            assert_eq!(block.attributes.len(), schema.attrs.len(), "{name}");
+            let mut names: Vec<_> = schema.attrs.iter().map(|a| a.name).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), schema.attrs.len(), "{name}: attribute names are unique");
+        }
+    }
+
+    #[test]
     fn every_attribute_is_in_the_documented_table_as_it_is_supported() {
         for (resource, attrs) in [
             (
