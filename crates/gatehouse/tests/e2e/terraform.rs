@@ -378,6 +378,15 @@ fn terraform_shows_api_errors_and_refused_arguments_as_diagnostics() {
     let refused = tf.run(&["plan"]);
     assert_eq!(refused.status.code(), Some(1), "{}", refused.text);
     assert!(refused.text.contains("previous_client_secret_expires_at"), "{}", refused.text);
+    // zone_id is part of the v5 schema but gatehouse has no zones: refused with a reason.
+    tf.write_config(
+        &GUIDE_HCL.replace("account_id = var.cloudflare_account_id", "zone_id    = \"0123abcd\""),
+    );
+    let refused = tf.run(&["plan"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", refused.text);
+    let flat = refused.text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("Error: Unsupported argument: zone_id"), "{flat}");
+    assert!(flat.contains("gatehouse has accounts only"), "{flat}");
     // v4's min_days_for_renewal is not part of the v5 schema: Terraform refuses it.
     tf.write_config(
         &GUIDE_HCL
