@@ -397,3 +397,50 @@ fn terraform_shows_api_errors_and_refused_arguments_as_diagnostics() {
     assert!(refused.text.contains("Unsupported argument"), "{}", refused.text);
     assert!(tokens_named(&scene, "GitHub Actions").is_empty());
 }
+
+#[test]
+fn terraform_reads_service_tokens_through_the_data_sources_with_no_diff_on_the_next_plan() {
+    let Some(bin) = terraform_or_skip() else { return };
+    let scene = Scene::start();
+    let other = scene.token("made elsewhere", "forever");
+    let tf = Terraform::new(bin, &scene);
+    tf.write_config(&format!(
+        r#"{GUIDE_HCL}
+data "cloudflare_zero_trust_access_service_token" "by_id" {{
+  account_id       = var.cloudflare_account_id
+  service_token_id = cloudflare_zero_trust_access_service_token.cicd.id
+}}
+
+data "cloudflare_zero_trust_access_service_token" "by_name" {{
+  account_id = var.cloudflare_account_id
+  filter     = {{ name = "made elsewhere" }}
+}}
+
+data "cloudflare_zero_trust_access_service_tokens" "all" {{
+  account_id = var.cloudflare_account_id
+  depends_on = [cloudflare_zero_trust_access_service_token.cicd]
+}}
+
+output "by_id_client_id" {{
+  value = data.cloudflare_zero_trust_access_service_token.by_id.client_id
+}}
+
+output "by_name_id" {{
+  value = data.cloudflare_zero_trust_access_service_token.by_name.id
+}}
+
+output "names" {{
+  value = join(",", sort([for t in data.cloudflare_zero_trust_access_service_tokens.all.result : t.name]))
+}}
+"#
+    ));
+    tf.ok(&["init"]);
+    tf.apply();
+    assert_eq!(tf.output("by_id_client_id"), tf.output("client_id"));
+    assert_eq!(tf.output("by_name_id"), other.id);
+    assert_eq!(tf.output("names"), "GitHub Actions,made elsewhere");
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 0, "no changes with the data sources:\n{}", plan.text);
+    let show = tf.ok(&["show", "-json"]).stdout;
+    assert!(!show.contains(&other.secret), "no data source reads a secret");
+}
