@@ -561,6 +561,16 @@ mod tests {
         assert!(resource_schema().unsupported_in(&self::config()).is_empty());
     }
 
+    #[tokio::test]
+    async fn zone_import_ids_are_refused_before_any_call() {
+        // Nothing listens on port 9: a call would fail with a transport error instead.
+        let client = Client::new("http://127.0.0.1:9/client/v4", None, "test").unwrap();
+        let err = ServiceToken.import(&client, "zones/z/7c0e").await.unwrap_err();
+        assert_eq!(err.summary, "zone-scoped import is not supported");
+        let err = ServiceToken.import(&client, "7c0e").await.unwrap_err();
+        assert!(err.detail.contains("<{accounts|zones}/{account_id|zone_id}>/<service_token_id>"), "{err:?}");
+    }
+
     #[test]
     fn import_ids_follow_the_v5_format() {
         assert!(parse_scoped_import_id("accounts/acc/7c0e", "service_token_id").is_ok());
