@@ -28,7 +28,7 @@ const HOST: &str = "terraform.example.com";
 
 /// The user guide's example, unchanged, with the `terraform` block a configuration for
 /// Cloudflare's v5 provider has.
-const GUIDE_HCL: &str = r#"
+pub(crate) const GUIDE_HCL: &str = r#"
 terraform {
   required_providers {
     cloudflare = {
@@ -59,7 +59,7 @@ output "client_secret" {
 "#;
 
 /// `terraform` on PATH; `None` after a loud `SKIPPED` line, or a failure when [`REQUIRE_ENV`] is 1.
-fn terraform_or_skip() -> Option<PathBuf> {
+pub(crate) fn terraform_or_skip() -> Option<PathBuf> {
     let found = std::env::var_os("PATH").and_then(|path| {
         std::env::split_paths(&path).map(|dir| dir.join("terraform")).find(|candidate| candidate.is_file())
     });
@@ -79,7 +79,8 @@ fn terraform_or_skip() -> Option<PathBuf> {
 
 /// A Terraform working directory with the provider installed from a fresh mirror, a CLI
 /// configuration of its own and an environment without the developer's `TF_*`/`CLOUDFLARE_*`.
-struct Terraform {
+/// Other Terraform tests (applications, policies, groups) can reuse it.
+pub(crate) struct Terraform {
     bin: PathBuf,
     dir: TempDir,
     env: Vec<(String, String)>,
@@ -87,7 +88,7 @@ struct Terraform {
 
 impl Terraform {
     #[track_caller]
-    fn new(bin: PathBuf, scene: &Scene) -> Terraform {
+    pub(crate) fn new(bin: PathBuf, scene: &Scene) -> Terraform {
         let dir = tempfile::Builder::new().prefix("gatehouse-terraform-").tempdir().expect("temp dir");
         let home = dir.path().join("home");
         let work = dir.path().join("work");
@@ -130,16 +131,16 @@ impl Terraform {
         Terraform { bin, dir, env }
     }
 
-    fn work(&self) -> PathBuf {
+    pub(crate) fn work(&self) -> PathBuf {
         self.dir.path().join("work")
     }
 
-    fn write_config(&self, hcl: &str) {
+    pub(crate) fn write_config(&self, hcl: &str) {
         std::fs::write(self.work().join("main.tf"), hcl).expect("write main.tf");
     }
 
     #[track_caller]
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         let mut command = Command::new(&self.bin);
         remove_inherited_config(&mut command);
         for (key, _) in std::env::vars_os() {
@@ -158,7 +159,7 @@ impl Terraform {
 
     /// Runs a command that must succeed; its output.
     #[track_caller]
-    fn ok(&self, args: &[&str]) -> Output {
+    pub(crate) fn ok(&self, args: &[&str]) -> Output {
         let output = self.run(args);
         assert!(output.status.success(), "terraform {args:?} failed ({}):\n{}", output.status, output.text);
         output
@@ -166,7 +167,7 @@ impl Terraform {
 
     /// `terraform plan -detailed-exitcode`: 0 no changes, 2 changes; anything else fails.
     #[track_caller]
-    fn plan(&self) -> (i32, Output) {
+    pub(crate) fn plan(&self) -> (i32, Output) {
         let output = self.run(&["plan", "-detailed-exitcode"]);
         let code = output.status.code().unwrap_or(-1);
         assert!(code == 0 || code == 2, "terraform plan failed ({}):\n{}", output.status, output.text);
@@ -174,23 +175,23 @@ impl Terraform {
     }
 
     #[track_caller]
-    fn apply(&self) -> Output {
+    pub(crate) fn apply(&self) -> Output {
         self.ok(&["apply", "-auto-approve"])
     }
 
     #[track_caller]
-    fn output(&self, name: &str) -> String {
+    pub(crate) fn output(&self, name: &str) -> String {
         self.ok(&["output", "-raw", name]).stdout
     }
 
-    /// The resource's attributes in the state file.
+    /// The attributes of the resource at `address` in the state (null when it has none).
     #[track_caller]
-    fn state(&self) -> Value {
+    pub(crate) fn resource_state(&self, address: &str) -> Value {
         let text = self.ok(&["show", "-json"]).stdout;
         let show: Value = serde_json::from_str(&text).expect("terraform show -json");
         show["values"]["root_module"]["resources"]
             .as_array()
-            .and_then(|resources| resources.iter().find(|r| r["address"] == RESOURCE))
+            .and_then(|resources| resources.iter().find(|r| r["address"] == address))
             .map(|r| r["values"].clone())
             .unwrap_or(Value::Null)
     }
@@ -244,7 +245,7 @@ fn terraform_applies_the_guides_hcl_and_manages_the_token_through_drift_import_r
         "{}",
         applied.text
     );
-    let state = tf.state();
+    let state = tf.resource_state(RESOURCE);
     let id = state["id"].as_str().expect("an id in state").to_string();
     let (status, token) = token_by_id(&scene, &id);
     assert_eq!(status, 200, "{token}");
@@ -285,7 +286,7 @@ fn terraform_applies_the_guides_hcl_and_manages_the_token_through_drift_import_r
     assert!(plan.text.contains("has been deleted"), "{}", plan.text);
     assert!(plan.text.contains(&format!("# {RESOURCE} will be created")), "{}", plan.text);
     tf.apply();
-    let id = tf.state()["id"].as_str().unwrap().to_string();
+    let id = tf.resource_state(RESOURCE)["id"].as_str().unwrap().to_string();
     assert_eq!(token_by_id(&scene, &id).0, 200);
     assert_eq!(tokens_named(&scene, "GitHub Actions").len(), 1);
     let (client_id, secret) = (tf.output("client_id"), tf.output("client_secret"));
@@ -300,7 +301,7 @@ fn terraform_applies_the_guides_hcl_and_manages_the_token_through_drift_import_r
     assert!(bad.text.contains("<{accounts|zones}/{account_id|zone_id}>/<service_token_id>"), "{}", bad.text);
     let imported = tf.ok(&["import", RESOURCE, &format!("accounts/{account}/{id}")]);
     assert!(imported.text.contains("Import successful!"), "{}", imported.text);
-    let state = tf.state();
+    let state = tf.resource_state(RESOURCE);
     assert_eq!(state["id"], id.as_str());
     assert_eq!(state["account_id"], account.as_str());
     assert_eq!(state["client_id"], client_id.as_str());
@@ -321,7 +322,7 @@ fn terraform_applies_the_guides_hcl_and_manages_the_token_through_drift_import_r
     let new_secret = tf.output("client_secret");
     assert_ne!(new_secret, old_secret, "a new secret in state");
     assert_eq!(tf.output("client_id"), client_id, "the client id stays");
-    assert_eq!(tf.state()["id"], id.as_str(), "rotated in place");
+    assert_eq!(tf.resource_state(RESOURCE)["id"], id.as_str(), "rotated in place");
     let (_, token) = token_by_id(&scene, &id);
     assert_eq!(token["result"]["client_secret_version"], 2);
     assert_eq!(
