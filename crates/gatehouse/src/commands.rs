@@ -8,6 +8,7 @@ pub mod group;
 pub mod logs;
 pub mod policy;
 pub mod serve;
+pub mod terraform;
 pub mod token;
 
 use gatehouse_server::LogFormat;

@@ -50,6 +50,9 @@ enum Command {
     Group(commands::group::GroupCommand),
     /// Show the gateway's access log (every decision on a request for an application).
     Logs(commands::logs::LogsArgs),
+    /// Terraform support: install gatehouse's cloudflare provider for `terraform init`.
+    #[command(subcommand)]
+    Terraform(commands::terraform::TerraformCommand),
 }
 
 /// mimalloc instead of the C library's allocator: the request path allocates and frees small
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
             Command::Policy(command) => commands::policy::run(command).await,
             Command::Group(command) => commands::group::run(command).await,
             Command::Logs(args) => commands::logs::run(args).await,
+            Command::Terraform(command) => commands::terraform::run(command).await,
         }
     })
 }

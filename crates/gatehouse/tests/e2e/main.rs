@@ -25,3 +25,4 @@ mod scene;
 mod sdk;
 mod server_key;
 mod sessions;
+mod terraform;
