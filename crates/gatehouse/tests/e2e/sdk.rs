@@ -63,6 +63,19 @@ fn python_sdk_surface() {
     run_contract(&server, command, "python_surface.py");
 }
 
+/// The audit log through `client.audit_logs`: Cloudflare's actor types and the `id` filter.
+#[test]
+fn python_sdk_audit_logs() {
+    let Some(venv) = python_sdk() else { return };
+    let server = Gatehouse::start();
+    let mut command = Command::new(venv.join("bin/python"));
+    command
+        .arg(scripts_dir().join("python_audit.py"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUNBUFFERED", "1");
+    run_contract(&server, command, "python_audit.py");
+}
+
 #[test]
 fn node_sdk_contract() {
     let Some(project) = node_sdk() else { return };
