@@ -88,6 +88,18 @@ fn node_sdk_contract() {
     run_contract(&server, command, "node_contract.mjs");
 }
 
+/// The five points of issue 19 through the Node SDK: accounts.list ends, an app update keeps
+/// the origin, Cloudflare's audit actor types, the audit `id` filter, rotation messages.
+#[test]
+fn node_sdk_issue19() {
+    let Some(project) = node_sdk() else { return };
+    let server = Gatehouse::start();
+    let script = ScriptCopy::new(&scripts_dir().join("node_issue19.mjs"), &project);
+    let mut command = Command::new("node");
+    command.arg(&script.path);
+    run_contract(&server, command, "node_issue19.mjs");
+}
+
 /// Runs one contract script against `server` and fails with its output (and the server's log)
 /// unless it exits 0.
 #[track_caller]
