@@ -1,8 +1,11 @@
 //! Access configuration: applications, policies, groups, the organization, and the rules that
 //! decide a request. Stored as the JSON the client sent (unknown fields round-trip through
-//! `extra`); evaluated by the policy engine (`engine`) after routing (`routing`) picked the
-//! application.
+//! `extra`); compiled (`decide`: [`AppRules`], [`compile_groups`]) and evaluated by the policy
+//! engine (`engine`) after routing (`routing`) picked the application. The engine takes an
+//! optional [`Tracer`]; `trace` records one to explain a decision ([`explain`]), with the very
+//! code the gateway decides with.
 
+mod decide;
 mod engine;
 mod ids;
 mod model;
@@ -10,6 +13,9 @@ mod routing;
 mod rule;
 mod trace;
 
+pub use decide::{
+    AppPolicies, AppRules, Authentication, Decided, RulesProblem, compile_groups, decide, route_patterns,
+};
 pub use engine::{
     CompiledGroup, CompiledPolicy, Facts, List, MAX_GROUP_DEPTH, NoTrace, Phase, Skip, Tracer, Truth,
     Unresolved, Verdict, evaluate, evaluate_traced,
