@@ -8,6 +8,7 @@
 
 mod access;
 mod envelope;
+mod explain;
 mod keys;
 mod logs;
 mod service_tokens;
@@ -18,6 +19,10 @@ pub use access::{
     OrganizationRequest, PolicyBody, Rule, rule_list,
 };
 pub use envelope::{Envelope, ErrorEnvelope, Message, ResultInfo};
+pub use explain::{
+    AuthenticationTrace, ExplainBody, ExplainRequest, GroupTraceBody, PolicyTraceBody, RoutingTrace,
+    RuleTraceBody,
+};
 pub use keys::{SigningKeysBody, UpdateKeysRequest};
 pub use logs::{AccessLogEntry, AccountBody, AuditLogEntry};
 pub use service_tokens::{

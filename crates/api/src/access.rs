@@ -14,6 +14,7 @@ pub mod app_links;
 pub mod app_policies;
 pub mod apps;
 mod document;
+pub mod explain;
 pub mod groups;
 pub mod identity_providers;
 mod input;

@@ -13,6 +13,7 @@ mod audit_logs;
 mod auth;
 mod bad_input;
 mod errors;
+mod explain;
 mod groups;
 mod identity_providers;
 mod keys;
