@@ -119,3 +119,30 @@ pub struct GroupTraceBody {
     pub require: Vec<RuleTraceBody>,
     pub exclude: Vec<RuleTraceBody>,
 }
+
+/// A recorded request explained again (`GET …/access/logs/access_requests/{ray_id}/explain`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RecordExplainBody {
+    /// The access-log record.
+    pub record: crate::logs::AccessLogEntry,
+    /// The decision recorded then. (The policies of that time are not kept: this is what the
+    /// gateway decided with them.)
+    pub then: RecordedDecision,
+    /// The same request decided now, against the current policies and the token's current
+    /// standing; `null` when it cannot be replayed (`note` says why).
+    pub now: Option<ExplainBody>,
+    /// Whether the request would be decided otherwise now (allowed or refused, or by another policy).
+    pub changed: bool,
+    pub note: String,
+}
+
+/// A decision as the access log recorded it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RecordedDecision {
+    pub allowed: bool,
+    pub policy_id: Option<String>,
+    pub decision: Option<String>,
+    pub reason: Option<String>,
+    pub status: u16,
+    pub created_at: String,
+}

@@ -20,8 +20,8 @@ pub use access::{
 };
 pub use envelope::{Envelope, ErrorEnvelope, Message, ResultInfo};
 pub use explain::{
-    AuthenticationTrace, ExplainBody, ExplainRequest, GroupTraceBody, PolicyTraceBody, RoutingTrace,
-    RuleTraceBody,
+    AuthenticationTrace, ExplainBody, ExplainRequest, GroupTraceBody, PolicyTraceBody, RecordExplainBody,
+    RecordedDecision, RoutingTrace, RuleTraceBody,
 };
 pub use keys::{SigningKeysBody, UpdateKeysRequest};
 pub use logs::{AccessLogEntry, AccountBody, AuditLogEntry};

@@ -70,6 +70,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(audit_logs::list))
         .routes(routes!(access_logs::list))
         .routes(routes!(access_logs::list_v0))
+        .routes(routes!(access_logs::explain))
         .routes(routes!(apps::list, apps::create))
         .routes(routes!(apps::get, apps::update, apps::delete))
         .routes(routes!(apps::revoke_tokens))

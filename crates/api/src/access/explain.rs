@@ -14,17 +14,23 @@ use std::net::IpAddr;
 
 use gatehouse_api_types::{AuthenticationTrace, ExplainBody, ExplainRequest, PolicyTraceBody, RoutingTrace};
 use gatehouse_domain::access::{
-    AppId, AppPolicies, AppRules, Application, Authentication, CompiledGroup, Decided, Group, GroupId,
+    AppId, AppPolicies, AppRules, Application, Authentication, CompiledGroup, Decided, Facts, Group, GroupId,
     Organization, Policy, PolicyId, PolicyTrace, PolicyTracer, RouteTable, Verdict, compile_groups, decide,
-    normalize_path, route_patterns,
+    decided_by, normalize_path, route_patterns,
 };
-use gatehouse_domain::{AccountId, ClientId, Timestamp, TokenId};
+use gatehouse_domain::{AccountId, Timestamp};
 
 use super::Document;
 use super::apps::load_app;
 use super::document::load_all;
 use crate::error::ApiError;
 use crate::state::AppState;
+
+mod found;
+mod recorded;
+
+pub use found::Found;
+pub use recorded::{explain_record, recorded_authentication};
 
 /// The gateway's own endpoints, answered on every host before routing.
 const GATEWAY_PATHS: [&str; 2] = ["/cdn-cgi/access/certs", "/cdn-cgi/access/get-identity"];
@@ -81,16 +87,6 @@ async fn docs<T: Document>(state: &AppState, account: &AccountId) -> Result<Vec<
     Ok(load_all::<T>(state, account).await?.into_iter().map(|stored| stored.doc).collect())
 }
 
-/// What verification finds, and the access log's name for a failure.
-#[derive(Debug, Clone)]
-pub struct Found {
-    pub authentication: Authentication,
-    /// `missing_credentials`, `unknown_client_id`, `expired`, `disabled`, …; `None` when a token
-    /// authenticated.
-    pub failure: Option<&'static str>,
-    pub trace: AuthenticationTrace,
-}
-
 /// The decision, as the gateway makes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Judged {
@@ -128,39 +124,47 @@ pub async fn explain(
     let asked = load_app(state, account, app).await?.doc;
     let input = Input::parse(&request, &asked, state.clock.now())?;
     let config = Configuration::load(state, account).await?;
-    let found = authenticate(state, account, &request, input.time).await?;
+    let found = found::authenticate(state, account, &request, input.time).await?;
     let (routing, routed) = route(&config, &input);
     let Some(app) = routed else {
         return Ok(not_routed(input, routing, found.trace));
     };
+    explained(&config, app, found, input.ip, input.time, routing)
+}
+
+/// The explanation of a request that reached `app`, with what verification found.
+pub fn explained(
+    config: &Configuration,
+    app: &Application,
+    found: Found,
+    ip: IpAddr,
+    time: Timestamp,
+    routing: RoutingTrace,
+) -> Result<ExplainBody, ApiError> {
     let rules = config.rules(app);
-    let mut tracer = PolicyTracer::new(gatehouse_domain::access::Facts {
-        token: match found.authentication {
-            Authentication::Token(id) => Some(id),
-            _ => None,
-        },
-        client_ip: input.ip,
-    });
-    let decided = decide(config.decision_inputs(&rules), found.authentication, input.ip, &mut tracer);
+    let token = match found.authentication {
+        Authentication::Token(id) => Some(id),
+        Authentication::None | Authentication::Failed => None,
+    };
+    let mut tracer = PolicyTracer::new(Facts { token, client_ip: ip });
+    let decided = decide(config.decision_inputs(&rules), found.authentication, ip, &mut tracer);
     let judged = judge(decided, found.failure);
     let traced = match decided {
         Decided::Verdict(verdict) => tracer.finish(verdict),
         Decided::Unauthenticated | Decided::Misconfigured => Vec::new(),
     };
-    let summary = summary(&judged, decided, &rules, &config);
+    let summary = summary(&judged, decided, &rules, config);
+    let deciding = judged.verdict.and_then(decided_by);
     Ok(ExplainBody {
         allowed: judged.allowed,
-        policy_id: judged.verdict.and_then(gatehouse_domain::access::decided_by).map(|id| id.to_string()),
-        decision: judged
-            .verdict
-            .and_then(gatehouse_domain::access::decided_by)
-            .and_then(|id| config.policies.get(&id).map(|p| decision_name(p.decision))),
+        policy_id: deciding.map(|id| id.to_string()),
+        decision: deciding.and_then(|id| config.policies.get(&id).map(|p| decision_name(p.decision))),
         reason: judged.reason.map(str::to_owned),
         summary,
-        time: input.time.to_string(),
+        time: time.to_string(),
         routing,
         authentication: found.trace,
-        policies: traced.into_iter().map(|p| policy_body(p, &config)).collect::<Result<_, _>>()?,
+        policies: traced.into_iter().map(|p| policy_body(p, config)).collect::<Result<_, _>>()?,
     })
 }
 
@@ -249,92 +253,6 @@ fn route<'c>(config: &'c Configuration, input: &Input) -> (RoutingTrace, Option<
     }
 }
 
-async fn authenticate(
-    state: &AppState,
-    account: &AccountId,
-    request: &ExplainRequest,
-    at: Timestamp,
-) -> Result<Found, ApiError> {
-    let token = match (&request.token_id, &request.client_id) {
-        (Some(id), _) => {
-            let id = TokenId::parse(id).map_err(|_| ApiError::token_not_found())?;
-            state.store.get_service_token(account, &id).await?.ok_or_else(ApiError::token_not_found)?
-        }
-        (None, Some(client_id)) => {
-            let client_id = client_id.trim();
-            if client_id.is_empty() {
-                return Err(ApiError::invalid("invalid 'client_id': must not be empty"));
-            }
-            let found = match ClientId::parse(client_id) {
-                Ok(parsed) => state.store.find_service_token_by_client_id(&parsed).await?,
-                Err(_) => None,
-            };
-            // A client id of another account is unknown here, as it is to this account's apps.
-            match found.filter(|t| &t.account_id == account) {
-                Some(token) => token,
-                None => {
-                    return Ok(failed(
-                        "unknown_client_id",
-                        None,
-                        Some(client_id.to_owned()),
-                        "no service token of this account has this client id".to_owned(),
-                    ));
-                }
-            }
-        }
-        (None, None) => {
-            return Ok(Found {
-                authentication: Authentication::None,
-                failure: Some("missing_credentials"),
-                trace: AuthenticationTrace {
-                    outcome: "none".to_owned(),
-                    token_id: None,
-                    client_id: None,
-                    reason: "no credentials: only rules that need no token can match".to_owned(),
-                },
-            });
-        }
-    };
-    let (id, client_id) = (Some(token.id), Some(token.client_id.as_str().to_owned()));
-    Ok(match token.standing(at) {
-        Ok(()) => Found {
-            authentication: Authentication::Token(token.id),
-            failure: None,
-            trace: AuthenticationTrace {
-                outcome: "authenticated".to_owned(),
-                token_id: id.map(|id| id.to_string()),
-                client_id,
-                reason: format!(
-                    "service token '{}' is enabled and expires at {} (its secret is taken as right)",
-                    token.name, token.expires_at
-                ),
-            },
-        },
-        Err(gatehouse_domain::AuthFailure::Disabled) => {
-            failed("disabled", id, client_id, format!("service token '{}' is disabled", token.name))
-        }
-        Err(_) => failed(
-            "expired",
-            id,
-            client_id,
-            format!("service token '{}' expired at {}", token.name, token.expires_at),
-        ),
-    })
-}
-
-fn failed(outcome: &'static str, id: Option<TokenId>, client_id: Option<String>, reason: String) -> Found {
-    Found {
-        authentication: Authentication::Failed,
-        failure: Some(outcome),
-        trace: AuthenticationTrace {
-            outcome: outcome.to_owned(),
-            token_id: id.map(|id| id.to_string()),
-            client_id,
-            reason: format!("{reason}: the credentials do not authenticate"),
-        },
-    }
-}
-
 fn not_routed(input: Input, routing: RoutingTrace, authentication: AuthenticationTrace) -> ExplainBody {
     ExplainBody {
         allowed: false,
@@ -385,7 +303,7 @@ fn policy_body(trace: PolicyTrace, config: &Configuration) -> Result<PolicyTrace
     Ok(body)
 }
 
-fn decision_name(decision: gatehouse_domain::access::Decision) -> gatehouse_api_types::DecisionName {
+pub fn decision_name(decision: gatehouse_domain::access::Decision) -> gatehouse_api_types::DecisionName {
     use gatehouse_api_types::DecisionName as Name;
     use gatehouse_domain::access::Decision;
     match decision {

@@ -2,6 +2,10 @@
 //! user guide's policies.
 
 use axum::http::{Method, StatusCode};
+use gatehouse_domain::access::{AppId, PolicyId};
+use gatehouse_domain::{Timestamp, TokenId};
+use gatehouse_store::{AccessLogRecord, AccessLogStore};
+use gatehouse_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -203,4 +207,81 @@ async fn explain_refuses_unclear_requests_in_the_envelope() {
     let unknown =
         world.explain(app, json!({"ip": "10.0.0.1", "token_id": "6f1c2a3e-0000-4000-8000-000000000000"}));
     assert_eq!(unknown.await.status, StatusCode::NOT_FOUND);
+}
+
+fn record(world: &World, ray: &str, app: &str, token: Option<&Value>, ip: &str) -> AccessLogRecord {
+    AccessLogRecord {
+        account_id: world.api.account.clone(),
+        ray_id: ray.to_owned(),
+        created_at: Timestamp::from_unix(START + 5),
+        allowed: token.is_some(),
+        app_uid: AppId::parse(app).unwrap(),
+        app_domain: "app1.example.com".to_owned(),
+        ip_address: ip.to_owned(),
+        is_service_token: token.is_some(),
+        service_token_id: token.map(|t| TokenId::parse(t["id"].as_str().unwrap()).unwrap()),
+        client_id: token.map(|t| t["client_id"].as_str().unwrap().to_owned()),
+        policy_id: None,
+        decision: None,
+        reason: None,
+        status: 200,
+        method: "GET".to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn explain_a_recorded_request_then_and_now() {
+    let world = world().await;
+    let (app, policy) = world.app("CI/CD Pipeline Only");
+    let store = SqliteStore::open(&world.api.dir.path().join("gatehouse.db")).await.unwrap();
+    let allowed = AccessLogRecord {
+        policy_id: Some(PolicyId::parse(policy).unwrap()),
+        decision: Some("non_identity".to_owned()),
+        ..record(&world, "00000000000000a1", app, Some(&world.cicd), "10.1.2.3")
+    };
+    let limited = AccessLogRecord {
+        allowed: false,
+        reason: Some("rate_limited".to_owned()),
+        status: 429,
+        ..record(&world, "00000000000000a2", app, None, "10.1.2.3")
+    };
+    store.insert_access_logs(&[allowed, limited]).await.unwrap();
+    let path = |ray: &str| format!("{}/logs/access_requests/{ray}/explain", world.base());
+
+    let reply = world.api.call(Method::GET, &path("00000000000000a1"), None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    let result = reply.result();
+    assert_eq!(result["then"]["allowed"], true);
+    assert_eq!(result["now"]["allowed"], true, "{result}");
+    assert_eq!(result["now"]["policy_id"], policy);
+    assert_eq!(result["changed"], false);
+    assert_eq!(result["record"]["ray_id"], "00000000000000a1");
+
+    // The token is disabled since: the same request is refused now.
+    let token = world.cicd["id"].as_str().unwrap();
+    let path_of_token = world.api.token_path(token);
+    let disable =
+        world.api.call(Method::PUT, &path_of_token, Some(json!({"name": "cicd", "enabled": false}))).await;
+    assert_eq!(disable.status, StatusCode::OK, "{}", disable.json);
+    let result = world.api.call(Method::GET, &path("00000000000000a1"), None).await.result().clone();
+    assert_eq!(result["changed"], true, "{result}");
+    assert_eq!(result["now"]["reason"], "disabled");
+
+    let result = world.api.call(Method::GET, &path("00000000000000a2"), None).await.result().clone();
+    assert_eq!(result["now"], Value::Null);
+    assert!(result["note"].as_str().unwrap().contains("failure limits"), "{result}");
+
+    for unknown in ["00000000000000ff", "not%20a%20ray"] {
+        let reply = world.api.call(Method::GET, &path(unknown), None).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.json);
+    }
+    // Read permission suffices; another account sees nothing.
+    let reply = world.api.call_as(READER, Method::GET, &path("00000000000000a1"), None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    let theirs = format!(
+        "/client/v4/accounts/{}/access/logs/access_requests/00000000000000a1/explain",
+        world.api.other_account
+    );
+    let reply = world.api.call_as(OTHER, Method::GET, &theirs, None).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.json);
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::scene::{Scene, Token};
-use crate::support::http;
+use crate::support::{gatehouse_command, http, run_with_deadline};
 
 const REQUESTS: usize = 1_000;
 /// The address the policies require, and one they refuse (both loopback: the gateway sees the
@@ -149,6 +149,29 @@ fn explain_never_disagrees_with_the_gateway_over_a_thousand_generated_requests()
         assert_eq!(record["reason"], explained["reason"], "{what}: {record} vs {explained}");
     }
     println!("explain agreed with the gateway on {REQUESTS} requests ({allowed} allowed)");
+
+    // The same through the CLI: a request explained, and a recorded one explained again.
+    let (domain, app) = &apps[1];
+    let cli = |args: &[&str]| {
+        let mut command = gatehouse_command();
+        command
+            .args(args)
+            .env("GATEHOUSE_API_URL", scene.server.api())
+            .env("GATEHOUSE_API_TOKEN", scene.server.admin_token());
+        let output = run_with_deadline(command, scene.server.scratch_dir(), Duration::from_secs(30));
+        assert!(output.status.success(), "gatehouse {args:?}: {}", output.text);
+        output.stdout
+    };
+    let ip = "--ip=192.0.2.7";
+    let text =
+        cli(&["access", "explain", "--app", app, "--client-id", &cicd.client_id, "--host", domain, ip]);
+    assert!(text.starts_with("DENIED (no_matching_policy)"), "{text}");
+    assert!(text.contains("require[0] ip: not_matched: 192.0.2.7 is not in 127.0.0.1/32"), "{text}");
+    let recorded = &sent[0];
+    let text = cli(&["logs", "explain", &recorded.ray]);
+    let then = if recorded.status == 200 { "ALLOWED" } else { "DENIED" };
+    assert!(text.contains(&format!("): {then}")), "{text}");
+    assert!(text.contains("now (unchanged): "), "{text}");
 }
 
 /// Polls the gateway until the one-second token is refused.
