@@ -13,6 +13,7 @@ mod keys;
 mod logs;
 mod service_tokens;
 mod verify;
+mod what_if;
 
 pub use access::{
     ApplicationBody, DecisionName, DeletedBody, GroupBody, IdentityProviderBody, OrganizationBody,
@@ -29,3 +30,4 @@ pub use service_tokens::{
     CreateServiceTokenRequest, RotateServiceTokenRequest, ServiceTokenBody, UpdateServiceTokenRequest,
 };
 pub use verify::TokenVerifyBody;
+pub use what_if::{WhatIfBody, WhatIfExample, WhatIfGroup, WhatIfOutcome, WhatIfRequest};

@@ -75,6 +75,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(apps::get, apps::update, apps::delete))
         .routes(routes!(apps::revoke_tokens))
         .routes(routes!(explain::explain))
+        .routes(routes!(explain::what_if))
         .routes(routes!(app_policies::list, app_policies::create))
         .routes(routes!(app_policies::get, app_policies::update, app_policies::delete))
         .routes(routes!(app_policies::make_reusable))

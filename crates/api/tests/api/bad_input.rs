@@ -146,6 +146,8 @@ fn valid_body(operation: &Operation) -> Option<Value> {
         json!({})
     } else if t.ends_with("/explain") {
         json!({"ip": "192.0.2.1"})
+    } else if t.ends_with("/what-if") {
+        json!({"policies": []})
     } else if t.contains("service_tokens") {
         json!({"name": "renamed"})
     } else if t.contains("/policies") {
