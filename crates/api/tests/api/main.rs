@@ -21,3 +21,4 @@ mod openapi;
 mod organizations;
 mod policies;
 mod service_tokens;
+mod what_if;
