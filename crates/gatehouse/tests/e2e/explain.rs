@@ -57,6 +57,7 @@ enum Credentials {
 }
 
 struct Sent {
+    app: String,
     what: String,
     ray: String,
     status: u16,
@@ -135,7 +136,7 @@ fn explain_never_disagrees_with_the_gateway_over_a_thousand_generated_requests()
             "{what}: the gateway answered {status}; explained {explained}"
         );
         allowed += usize::from(status == 200);
-        sent.push(Sent { what, ray, status, explained });
+        sent.push(Sent { app: app.clone(), what, ray, status, explained });
     }
     assert!(allowed > 50 && allowed < REQUESTS - 50, "a mix of outcomes: {allowed} of {REQUESTS} allowed");
 
@@ -172,6 +173,16 @@ fn explain_never_disagrees_with_the_gateway_over_a_thousand_generated_requests()
     let then = if recorded.status == 200 { "ALLOWED" } else { "DENIED" };
     assert!(text.contains(&format!("): {then}")), "{text}");
     assert!(text.contains("now (unchanged): "), "{text}");
+
+    // What-if over the requests the gateway recorded: an empty draft for the CI/CD application
+    // denies exactly the requests it allowed.
+    let draft = scene.server.scratch_dir().join("draft.json");
+    std::fs::write(&draft, "[]").unwrap();
+    let allowed_there = sent.iter().filter(|s| s.app == *app && s.status == 200).count();
+    let text = cli(&["access", "what-if", "--app", app, "--policies", draft.to_str().unwrap(), "--json"]);
+    let changes: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(changes["newly_denied"], allowed_there, "{changes}");
+    assert_eq!(changes["changed"], allowed_there, "{changes}");
 }
 
 /// Polls the gateway until the one-second token is refused.
