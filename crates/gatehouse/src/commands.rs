@@ -4,6 +4,7 @@ mod access;
 pub mod admin;
 pub mod app;
 pub mod audit;
+pub mod decisions;
 pub mod group;
 pub mod logs;
 pub mod policy;

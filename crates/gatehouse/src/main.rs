@@ -48,6 +48,9 @@ enum Command {
     /// Manage access groups (named rule sets that policies use).
     #[command(subcommand)]
     Group(commands::group::GroupCommand),
+    /// Explain the gateway's decisions on requests.
+    #[command(subcommand)]
+    Access(commands::decisions::AccessCommand),
     /// Show the gateway's access log (every decision on a request for an application).
     Logs(commands::logs::LogsArgs),
     /// Terraform support: install gatehouse's cloudflare provider for `terraform init`.
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
             Command::App(command) => commands::app::run(command).await,
             Command::Policy(command) => commands::policy::run(command).await,
             Command::Group(command) => commands::group::run(command).await,
+            Command::Access(command) => commands::decisions::run(command).await,
             Command::Logs(args) => commands::logs::run(args).await,
             Command::Terraform(command) => commands::terraform::run(command).await,
         }

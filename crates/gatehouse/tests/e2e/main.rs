@@ -15,6 +15,7 @@ mod cluster;
 mod crash;
 mod dashboard;
 mod expiry;
+mod explain;
 mod gateway;
 mod hostile;
 mod lifecycle;
