@@ -23,5 +23,6 @@ mod openapi;
 mod rotation;
 mod scene;
 mod sdk;
+mod secrets;
 mod server_key;
 mod sessions;
