@@ -6,6 +6,9 @@
 
 // Printing results on stdout is this crate's job; the libraries never print.
 #![allow(clippy::print_stdout)]
+// The doc comments of the argument structs are clap's `--help` text, where `<data-dir>` names a
+// placeholder; they are not rendered as HTML anywhere.
+#![allow(rustdoc::invalid_html_tags)]
 
 mod client;
 mod commands;
@@ -52,6 +55,9 @@ enum Command {
     /// Manage access groups (named rule sets that policies use).
     #[command(subcommand)]
     Group(commands::group::GroupCommand),
+    /// Explain the gateway's decisions on requests.
+    #[command(subcommand)]
+    Access(commands::decisions::AccessCommand),
     /// Show the gateway's access log (every decision on a request for an application).
     Logs(commands::logs::LogsArgs),
     /// GET a health URL (default: this host's /healthz); exit 0 on 2xx, for container healthchecks.
@@ -70,6 +76,9 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Terraform support: install gatehouse's cloudflare provider for `terraform init`.
+    #[command(subcommand)]
+    Terraform(commands::terraform::TerraformCommand),
 }
 
 /// mimalloc instead of the C library's allocator: the request path allocates and frees small
@@ -102,9 +111,11 @@ fn main() -> ExitCode {
             Command::App(command) => commands::app::run(command).await,
             Command::Policy(command) => commands::policy::run(command).await,
             Command::Group(command) => commands::group::run(command).await,
+            Command::Access(command) => commands::decisions::run(command).await,
             Command::Logs(args) => commands::logs::run(args).await,
             Command::Probe(args) => commands::probe::run(args).await,
             Command::Config(_) | Command::Completions { .. } | Command::Man { .. } => ExitCode::SUCCESS,
+            Command::Terraform(command) => commands::terraform::run(command).await,
         }
     })
 }

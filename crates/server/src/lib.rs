@@ -29,6 +29,7 @@ mod store;
 pub use clock::SystemClock;
 pub use config::{
     Config, ConfigError, DatabaseUrl, FILE_SETTINGS, FileSetting, Location, LogFormat, Overrides, TlsFiles,
+    secret_setting,
 };
 pub use serve::{Ready, Server, ServerError};
 pub use store::{Backend, open_backend, open_store};

@@ -129,7 +129,19 @@ pub fn reference() -> String {
          A file with every setting at its example value:\n\n```toml\n",
     );
     for setting in FILE_SETTINGS {
-        let _ = writeln!(out, "{} = {}", setting.name, setting.example);
+        // `x_file` in place of a setting `x` is an alternative to it: the file takes one of the two.
+        let replaces = setting
+            .name
+            .strip_suffix("_file")
+            .filter(|plain| FILE_SETTINGS.iter().any(|other| other.name == *plain));
+        match replaces {
+            Some(plain) => {
+                let _ = writeln!(out, "# {} = {}  # instead of {plain}", setting.name, setting.example);
+            }
+            None => {
+                let _ = writeln!(out, "{} = {}", setting.name, setting.example);
+            }
+        }
     }
     out.push_str("```\n");
     out

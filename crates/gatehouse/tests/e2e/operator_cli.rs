@@ -110,6 +110,18 @@ fn the_configuration_reference_in_docs_matches_the_code() {
         written == out.stdout,
         "docs/configuration.md is out of date: run `gatehouse config reference > docs/configuration.md`"
     );
+    // Its example file is a valid configuration (one of each pair of alternatives).
+    let example =
+        written.split("```toml\n").nth(1).and_then(|rest| rest.split("```").next()).unwrap_or_default();
+    assert!(example.contains("data_dir = "), "the reference has an example file");
+    // The secret file it names, written here.
+    let webhook_secret = scratch.path().join("webhook-secret");
+    std::fs::write(&webhook_secret, "a webhook secret long enough to sign with\n").unwrap();
+    let example = example.replace("/run/secrets/gatehouse-webhook", webhook_secret.to_str().unwrap());
+    let file = scratch.path().join("example.toml");
+    std::fs::write(&file, example).unwrap();
+    let checked = gatehouse(&["config", "check", file.to_str().unwrap()], scratch.path());
+    assert!(checked.status.success(), "the example in docs/configuration.md: {}", checked.text);
     // Every flag of `gatehouse serve` is in it.
     let help = gatehouse(&["serve", "--help"], scratch.path());
     for flag in help.stdout.split_whitespace().filter(|w| w.starts_with("--") && w.len() > 2) {
