@@ -81,7 +81,9 @@ for line in sys.stdin:
 sys.exit(1)'
 }
 
+podman_runs=false
 if command -v podman >/dev/null && podman info >/dev/null 2>&1; then
+  podman_runs=true
   base=localhost/gatehouse-test-runtime:bookworm
   if ! podman image exists "$base"; then
     say "making the runtime base image $base from Debian packages"
@@ -89,7 +91,7 @@ if command -v podman >/dev/null && podman info >/dev/null 2>&1; then
     tar -C "$scratch/base" -c . | podman import - "$base" >/dev/null
   fi
   say "podman build (BINARIES=prebuilt, RUNTIME_IMAGE=$base)"
-  podman build -q --build-arg BINARIES=prebuilt --build-arg RUNTIME_IMAGE="$base" \
+  podman build -q --format docker --build-arg BINARIES=prebuilt --build-arg RUNTIME_IMAGE="$base" \
     -t localhost/gatehouse:test "$context" >/dev/null
   podman image inspect localhost/gatehouse:test --format \
     'user={{.Config.User}} volumes={{.Config.Volumes}} entrypoint={{.Config.Entrypoint}} cmd={{.Config.Cmd}} size={{.Size}}' >&2
@@ -98,11 +100,17 @@ if command -v podman >/dev/null && podman info >/dev/null 2>&1; then
   podman image inspect localhost/gatehouse:test --format '{{json .Config.Healthcheck}}' | grep -q 'probe' ||
     podman image inspect localhost/gatehouse:test --format '{{json .Healthcheck}}' | grep -q 'probe' || fail "no HEALTHCHECK"
 
+  if ! run_error=$(podman run --rm --network host localhost/gatehouse:test --version 2>&1); then
+    say "podman built the image but cannot run a container on this machine: $(tail -n 1 <<<"$run_error")"
+    podman_runs=false
+  fi
+fi
+if $podman_runs; then
   volume=gatehouse-test-data-$$
   podman volume create "$volume" >/dev/null
   # Host networking with port 0: nothing else on this machine is disturbed; the ready line says
   # where it listens. Everything else is the image's own ENTRYPOINT, CMD, USER and ENV.
-  container=$(podman run -d --network host --read-only --cap-drop ALL -v "$volume:/data" \
+  container=$(podman run -d --network host --ulimit host --read-only --cap-drop ALL -v "$volume:/data" \
     -e GATEHOUSE_API_LISTEN=127.0.0.1:0 -e GATEHOUSE_GATEWAY_LISTEN=127.0.0.1:0 localhost/gatehouse:test)
   api=""
   for _ in $(seq 1 300); do
@@ -126,14 +134,14 @@ if command -v podman >/dev/null && podman info >/dev/null 2>&1; then
   [[ $code == 0 ]] || { podman logs "$container" >&2; fail "exit code $code after SIGTERM"; }
   say "OK: image built with podman, ran as 65532 with /data on a volume, answered /healthz and /readyz, stopped cleanly"
 else
-  say "podman is not usable here: running the image's layout and entrypoint in a temporary root"
+  say "no container can run here: running the image's layout and entrypoint in a temporary root"
   root="$scratch/root"
   make_base_root "$root" || fail "cannot download libc6 and libgcc-s1 with apt-get"
   install -D -m 0755 "$binary" "$root/usr/bin/gatehouse"
   cp -r deploy/container/data "$root/data"
   chown -R 65532:65532 "$root/data"
   env -i GATEHOUSE_DATA_DIR=/data GATEHOUSE_API_LISTEN=127.0.0.1:0 GATEHOUSE_GATEWAY_LISTEN=127.0.0.1:0 \
-    GATEHOUSE_LOG_FORMAT=json chroot --userspec=65532:65532 "$root" /usr/bin/gatehouse serve >"$scratch/stdout" 2>"$scratch/stderr" &
+    GATEHOUSE_LOG_FORMAT=json "$(command -v chroot)" --userspec=65532:65532 "$root" /usr/bin/gatehouse serve >"$scratch/stdout" 2>"$scratch/stderr" &
   pid=$!
   api=""
   for _ in $(seq 1 300); do

@@ -54,12 +54,14 @@ trap cleanup EXIT
 dpkg-deb --info "$deb" | sed -n '/Package:/,/Description:/p' >&2
 contents=$(dpkg-deb --contents "$deb")
 for path in ./usr/bin/gatehouse ./usr/lib/gatehouse/terraform/terraform-provider-cloudflare \
-  ./etc/gatehouse/gatehouse.toml ./etc/gatehouse/gatehouse.env ./lib/systemd/system/gatehouse.service \
+  ./etc/gatehouse/gatehouse.toml ./etc/gatehouse/gatehouse.env \
   ./usr/share/bash-completion/completions/gatehouse ./usr/share/zsh/vendor-completions/_gatehouse \
   ./usr/share/fish/vendor_completions.d/gatehouse.fish ./usr/share/man/man1/gatehouse.1.gz \
   ./usr/share/man/man1/gatehouse-serve.1.gz ./usr/share/doc/gatehouse/configuration.md; do
   grep -q " $path\$" <<<"$contents" || grep -q " $path -> " <<<"$contents" || fail "the package lacks $path"
 done
+# The unit: /usr/lib/systemd/system (cargo-deb's default since Debian's merged /usr) or /lib.
+grep -Eq " \./(usr/)?lib/systemd/system/gatehouse\.service\$" <<<"$contents" || fail "the package lacks the systemd unit"
 
 say "dpkg -i"
 dpkg -i "$deb" >&2
@@ -141,7 +143,10 @@ say "/readyz:  $ready"
 [[ $health == 200* ]] || fail "/healthz did not answer 200"
 [[ $ready == 200* ]] || fail "/readyz did not answer 200"
 
-kill -TERM "$server_pid"
+# SIGTERM to gatehouse itself, as systemd sends it (runuser, signalled, would report 143 itself).
+gatehouse_pid=$(pgrep -P "$server_pid" -x gatehouse || true)
+[[ -n $gatehouse_pid ]] || fail "cannot find the gatehouse process under runuser ($server_pid)"
+kill -TERM "$gatehouse_pid"
 status=0
 wait "$server_pid" || status=$?
 server_pid=""
