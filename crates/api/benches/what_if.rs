@@ -83,12 +83,14 @@ async fn run(records: u64) {
         assert_eq!(answer["newly_denied"], setup.first_token_records);
         assert_eq!(answer["newly_allowed"], 0);
         println!(
-            "round {round}: scan {:.2?} (peak RSS {:.1} MB, +{:.1} MB), what-if {:.2?} (peak RSS {:.1} MB, +{:.1} MB); \
+            "round {round}: scan {:.2?} (CPU {:.2?}, peak RSS {:.1} MB, +{:.1} MB), what-if {:.2?} (CPU {:.2?}, peak RSS {:.1} MB, +{:.1} MB); \
              ratio {:.2}; what-if changed {} of {} ({} groups)",
             scan.time,
+            scan.cpu,
             mb(scan.peak),
             mb(scan.peak.saturating_sub(scan.start)),
             what_if.time,
+            what_if.cpu,
             mb(what_if.peak),
             mb(what_if.peak.saturating_sub(what_if.start)),
             what_if.time.as_secs_f64() / scan.time.as_secs_f64(),
@@ -101,22 +103,24 @@ async fn run(records: u64) {
     }
     let (scan, what_if) = (median(&scans), median(&what_ifs));
     println!();
-    println!("| {records} records (median of {ROUNDS}) | time | records/s | peak RSS | RSS growth |");
-    println!("|---|---|---|---|---|");
+    println!("| {records} records (median of {ROUNDS}) | time | CPU | records/s | peak RSS | RSS growth |");
+    println!("|---|---|---|---|---|---|");
     for (name, phase) in
         [("scan (replay_access_logs, count only)", &scan), ("what-if (POST …/what-if)", &what_if)]
     {
         println!(
-            "| {name} | {:.2?} | {:.0} | {:.1} MB | {:.1} MB |",
+            "| {name} | {:.2?} | {:.2?} | {:.0} | {:.1} MB | {:.1} MB |",
             phase.time,
+            phase.cpu,
             records as f64 / phase.time.as_secs_f64(),
             mb(phase.peak),
             mb(phase.peak.saturating_sub(phase.start)),
         );
     }
     println!(
-        "\nwhat-if / scan: time {:.2}×, peak RSS {:.2}×",
+        "\nwhat-if / scan: time {:.2}×, CPU {:.2}×, peak RSS {:.2}×",
         what_if.time.as_secs_f64() / scan.time.as_secs_f64(),
+        what_if.cpu.as_secs_f64() / scan.cpu.as_secs_f64(),
         what_if.peak as f64 / scan.peak as f64,
     );
 }
@@ -274,6 +278,9 @@ fn text(value: &Value) -> &str {
 #[derive(Debug, Clone, Copy)]
 struct Phase {
     time: Duration,
+    /// CPU time of the whole process (user + system) during the phase: on a busy machine, a
+    /// steadier figure than the wall time.
+    cpu: Duration,
     /// Resident memory when the phase started, and its peak during the phase, in bytes.
     start: u64,
     peak: u64,
@@ -283,10 +290,21 @@ async fn measured<T, F: Future<Output = T>>(phase: impl FnOnce() -> F) -> (T, Ph
     // Writing 5 resets the peak resident size (VmHWM) to the current one.
     fs::write("/proc/self/clear_refs", "5").expect("reset VmHWM through /proc/self/clear_refs");
     let start = status_kb("VmRSS:");
+    let cpu = cpu_time();
     let started = Instant::now();
     let value = phase().await;
     let time = started.elapsed();
-    (value, Phase { time, start, peak: status_kb("VmHWM:") })
+    (value, Phase { time, cpu: cpu_time().saturating_sub(cpu), start, peak: status_kb("VmHWM:") })
+}
+
+/// The process's user + system time so far, from `/proc/self/stat` (in clock ticks of 10 ms).
+fn cpu_time() -> Duration {
+    let stat = fs::read_to_string("/proc/self/stat").expect("read /proc/self/stat");
+    // The fields after the command name (which is in parentheses and may hold spaces).
+    let fields: Vec<&str> = stat.rsplit_once(')').expect("a stat line").1.split_whitespace().collect();
+    let ticks = |i: usize| fields[i].parse::<u64>().expect("a tick count");
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
 fn status_kb(field: &str) -> u64 {
