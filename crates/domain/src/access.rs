@@ -14,7 +14,8 @@ mod rule;
 mod trace;
 
 pub use decide::{
-    AppPolicies, AppRules, Authentication, Decided, RulesProblem, compile_groups, decide, route_patterns,
+    Admitted, AppPolicies, AppRules, Authentication, Decided, Refusal, RulesProblem, compile_groups, decide,
+    route_patterns, rule,
 };
 pub use engine::{
     CompiledGroup, CompiledPolicy, Facts, List, MAX_GROUP_DEPTH, NoTrace, Phase, Skip, Tracer, Truth,

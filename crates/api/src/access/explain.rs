@@ -15,8 +15,8 @@ use std::net::IpAddr;
 use gatehouse_api_types::{AuthenticationTrace, ExplainBody, ExplainRequest, PolicyTraceBody, RoutingTrace};
 use gatehouse_domain::access::{
     AppId, AppPolicies, AppRules, Application, Authentication, CompiledGroup, Decided, Facts, Group, GroupId,
-    Organization, Policy, PolicyId, PolicyTrace, PolicyTracer, RouteTable, Verdict, compile_groups, decide,
-    decided_by, normalize_path, route_patterns,
+    Organization, Policy, PolicyId, PolicyTrace, PolicyTracer, Refusal, RouteTable, Verdict, compile_groups,
+    decide, decided_by, normalize_path, route_patterns, rule,
 };
 use gatehouse_domain::{AccountId, Timestamp};
 
@@ -95,24 +95,15 @@ pub struct Judged {
     pub reason: Option<&'static str>,
 }
 
-/// The gateway's request path from verification on: [`decide`], then the refusal's reason as
-/// the gateway's request path names it.
+/// The gateway's request path from verification on: [`decide`], then [`rule`], which names the
+/// refusal as the gateway does (`failure` is the recorded or found credentials' failure).
 pub fn judge(decided: Decided, failure: Option<&'static str>) -> Judged {
-    let refused = |reason| Judged { allowed: false, verdict: None, reason: Some(reason) };
-    match decided {
-        Decided::Unauthenticated => refused(failure.unwrap_or("malformed_credentials")),
-        Decided::Misconfigured => refused("misconfigured"),
-        Decided::Verdict(verdict @ Verdict::Deny { policy }) => Judged {
-            allowed: false,
-            verdict: Some(verdict),
-            reason: Some(match (policy, failure) {
-                (Some(_), _) => "denied_by_policy",
-                (None, Some(failure)) => failure,
-                (None, None) => "no_matching_policy",
-            }),
-        },
-        Decided::Verdict(verdict) => Judged { allowed: true, verdict: Some(verdict), reason: None },
-    }
+    let verdict = match decided {
+        Decided::Verdict(verdict) => Some(verdict),
+        Decided::Unauthenticated | Decided::Misconfigured => None,
+    };
+    let reason = rule(decided, failure).err().map(Refusal::reason);
+    Judged { allowed: reason.is_none(), verdict, reason }
 }
 
 pub async fn explain(

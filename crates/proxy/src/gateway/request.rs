@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use gatehouse_domain::Timestamp;
-use gatehouse_domain::access::{Authentication, Decided, PolicyId, Verdict};
+use gatehouse_domain::access::{Admitted, Authentication, PolicyId, rule};
 use http::header::{RETRY_AFTER, SET_COOKIE};
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
@@ -114,30 +114,19 @@ impl Gateway {
             (None, None | Some(Denial::MissingCredentials)) => Authentication::None,
             (None, Some(_)) => Authentication::Failed,
         };
-        let verdict = match authorize(&app, authentication, connection.peer.ip()) {
-            Decided::Verdict(verdict) => verdict,
-            // Strict mode: credentials that do not authenticate are refused whatever the policies say.
-            Decided::Unauthenticated => {
-                let denial = failure.unwrap_or(Denial::MalformedCredentials);
-                return self.refuse(&app, &request, denial, outcome);
+        let admitted = match rule(authorize(&app, authentication, connection.peer.ip()), failure) {
+            Ok(admitted) => admitted,
+            Err(refusal) => {
+                outcome.policy = refusal.policy();
+                return self.refuse(&app, &request, refusal.into(), outcome);
             }
-            Decided::Misconfigured => return self.refuse(&app, &request, Denial::Misconfigured, outcome),
         };
-        let (assertion, cookie) = match verdict {
-            Verdict::Deny { policy } => {
-                outcome.policy = policy;
-                let denial = match (policy, failure) {
-                    (Some(_), _) => Denial::DeniedByPolicy,
-                    (None, Some(failure)) => failure,
-                    (None, None) => Denial::NoMatchingPolicy,
-                };
-                return self.refuse(&app, &request, denial, outcome);
-            }
-            Verdict::Bypass { policy } => {
+        let (assertion, cookie) = match admitted {
+            Admitted::Bypass { policy } => {
                 outcome.policy = Some(policy);
                 (None, None)
             }
-            Verdict::Allow { policy, .. } => {
+            Admitted::Allow { policy, .. } => {
                 outcome.policy = Some(policy);
                 match &who {
                     Some((who, via)) => {
