@@ -6,11 +6,13 @@
 mod engine;
 mod ids;
 mod model;
+mod people;
 mod routing;
 mod rule;
 
-pub use engine::{CompiledGroup, CompiledPolicy, Facts, MAX_GROUP_DEPTH, Verdict, evaluate};
+pub use engine::{CompiledGroup, CompiledPolicy, Facts, MAX_GROUP_DEPTH, Person, Verdict, evaluate};
 pub use ids::{AppId, GroupId, IdpId, PolicyId};
 pub use model::{Application, Decision, Group, Organization, Policy, PolicyLink};
+pub use people::{Identity, IdentityProvider, UserSessions, normalize_email, user_uuid};
 pub use routing::{DomainPattern, RouteTable, normalize_path};
 pub use rule::{Rule, RuleError, parse_rules};

@@ -13,6 +13,6 @@ pub(crate) fn authorize(app: &App, token: Option<TokenId>, peer: IpAddr) -> Verd
     if app.broken {
         return Verdict::Deny { policy: None };
     }
-    let facts = Facts { token, client_ip: peer };
+    let facts = Facts { token, person: None, client_ip: peer };
     evaluate(&app.policies, &app.account.groups, &facts, app.account.strict)
 }

@@ -10,7 +10,10 @@
 //! *unknown*: it never grants access. An unknown `include` or `require` does not match, an unknown
 //! `exclude` keeps its policy from matching, and a `deny` policy whose outcome is unknown denies.
 //!
-//! Selectors gatehouse does not evaluate ([`Rule::Other`]: identity, geo, device posture, …) fail
+//! The principal is a service token or a person ([`Person`]), never both: service-token
+//! selectors never match a person and people selectors never match a token.
+//!
+//! Selectors gatehouse does not evaluate ([`Rule::Other`]: `email_list`, `oidc` claims, geo, device posture, …) fail
 //! closed the same way: in `include` such a rule does not match; in `require` it is not satisfied
 //! and in `exclude` it counts as matching — both are *unknown*, so they keep an allow, bypass or
 //! non_identity policy from granting, and make a `deny` policy deny.
@@ -18,7 +21,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use super::ids::{GroupId, PolicyId};
+use super::ids::{GroupId, IdpId, PolicyId};
 use super::model::{Decision, Group, Policy};
 use super::rule::{Rule, RuleError, parse_rules};
 use crate::ids::TokenId;
@@ -81,10 +84,27 @@ impl CompiledGroup {
 
 /// What is known about the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Facts {
+pub struct Facts<'a> {
     /// The service token the request authenticated with (valid, enabled, unexpired), if any.
     pub token: Option<TokenId>,
+    /// The person whose valid session the request presented, if any (never with a token).
+    pub person: Option<Person<'a>>,
     pub client_ip: IpAddr,
+}
+
+/// A person who logged in through an identity provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Person<'a> {
+    /// The e-mail address in lowercase.
+    pub email: &'a str,
+    /// The identity provider the person logged in with.
+    pub idp: Option<IdpId>,
+}
+
+impl Person<'_> {
+    fn email_domain(&self) -> Option<&str> {
+        self.email.rsplit_once('@').map(|(_, domain)| domain)
+    }
 }
 
 /// The outcome of evaluation.
@@ -105,7 +125,7 @@ pub enum Verdict {
 pub fn evaluate(
     policies: &[CompiledPolicy],
     groups: &HashMap<GroupId, CompiledGroup>,
-    facts: &Facts,
+    facts: &Facts<'_>,
     strict: bool,
 ) -> Verdict {
     let mut ctx = Context { groups, facts, budget: GROUP_BUDGET };
@@ -136,7 +156,7 @@ enum Truth {
 
 struct Context<'a> {
     groups: &'a HashMap<GroupId, CompiledGroup>,
-    facts: &'a Facts,
+    facts: &'a Facts<'a>,
     budget: u32,
 }
 
@@ -229,6 +249,11 @@ fn rule_truth(rule: &Rule, ctx: &mut Context<'_>, depth: u8) -> Truth {
         Rule::Everyone => true,
         Rule::Ip(net) => net.contains(&facts.client_ip.to_canonical()),
         Rule::Group(id) => return group_truth(*id, ctx, depth),
+        Rule::Email(email) => facts.person.is_some_and(|p| p.email == email),
+        Rule::EmailDomain(domain) => {
+            facts.person.and_then(|p| p.email_domain().map(|d| d == domain)).unwrap_or(false)
+        }
+        Rule::LoginMethod(id) => facts.person.is_some_and(|p| p.idp == Some(*id)),
         // Not evaluated: unknown, so it never grants (fail closed); `include` skips it earlier.
         Rule::Other(_) => return Truth::Unknown,
     };

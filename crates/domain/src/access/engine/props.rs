@@ -82,7 +82,7 @@ fn groups() -> impl Strategy<Value = HashMap<GroupId, CompiledGroup>> {
     })
 }
 
-fn facts() -> impl Strategy<Value = Facts> {
+fn facts() -> impl Strategy<Value = Facts<'static>> {
     let ip = prop_oneof![
         Just("10.1.2.3"),
         Just("10.9.9.9"),
@@ -90,8 +90,11 @@ fn facts() -> impl Strategy<Value = Facts> {
         Just("2001:db8::1"),
         Just("192.0.2.1"),
     ];
-    (prop::option::of(0..4u8), ip)
-        .prop_map(|(token, ip)| Facts { token: token.map(token_id), client_ip: ip.parse().unwrap() })
+    (prop::option::of(0..4u8), ip).prop_map(|(token, ip)| Facts {
+        token: token.map(token_id),
+        person: None,
+        client_ip: ip.parse().unwrap(),
+    })
 }
 
 /// The reference: sort stably by (phase, precedence) and take the first policy that decides.
@@ -169,6 +172,11 @@ fn rule_truth_plain(rule: &Rule, facts: &Facts) -> bool {
         Rule::ServiceToken(Some(id)) => facts.token == Some(*id),
         Rule::Everyone => true,
         Rule::Ip(net) => net.contains(&facts.client_ip.to_canonical()),
+        Rule::Email(email) => facts.person.is_some_and(|p| p.email == email),
+        Rule::EmailDomain(domain) => {
+            facts.person.is_some_and(|p| p.email.rsplit_once('@').is_some_and(|(_, d)| d == domain))
+        }
+        Rule::LoginMethod(id) => facts.person.is_some_and(|p| p.idp == Some(*id)),
         Rule::Group(_) | Rule::Other(_) => false,
     }
 }
