@@ -13,6 +13,6 @@ mod rule;
 pub use engine::{CompiledGroup, CompiledPolicy, Facts, MAX_GROUP_DEPTH, Person, Verdict, evaluate};
 pub use ids::{AppId, GroupId, IdpId, PolicyId};
 pub use model::{Application, Decision, Group, Organization, Policy, PolicyLink};
-pub use people::{Identity, IdentityProvider, UserSessions, normalize_email, user_uuid};
+pub use people::{Identity, IdentityProvider, User, normalize_email, user_uuid};
 pub use routing::{DomainPattern, RouteTable, normalize_path};
 pub use rule::{Rule, RuleError, parse_rules};

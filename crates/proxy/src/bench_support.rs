@@ -150,10 +150,10 @@ impl Fixture {
         let verified =
             verify::verify(presented, &self.app, &self.snapshot.0, &self.sessions, &self.server_key, now);
         let token = match verified {
-            Ok(Some((who, _))) => Some(who.id),
+            Ok(Some(verify::Principal::Token(who, _))) => Some(who.id),
             _ => None,
         };
-        matches!(authorize(&self.app, token, IpAddr::V4(Ipv4Addr::LOCALHOST)), Verdict::Allow { .. })
+        matches!(authorize(&self.app, token, None, IpAddr::V4(Ipv4Addr::LOCALHOST)), Verdict::Allow { .. })
     }
 
     /// The application JWT for the `i`-th sample token: signed on a miss, from the cache on a hit.
@@ -176,6 +176,7 @@ fn app(account: AccountId, keys: AccountKeys) -> App {
         strict: false,
         groups: HashMap::new(),
         keys,
+        people: Default::default(),
     });
     let policy = CompiledPolicy {
         id: PolicyId::generate(),
@@ -205,5 +206,6 @@ fn app(account: AccountId, keys: AccountKeys) -> App {
         has_service_auth_policy: true,
         sessions_revoked_at: None,
         broken: false,
+        login: Default::default(),
     }
 }

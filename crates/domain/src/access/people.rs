@@ -1,7 +1,7 @@
 //! People: the identity providers they log in with, the stable id of a person in an account,
-//! and the stored documents of the login flow — what a login established about a person
-//! ([`Identity`], kept server-side by its `identity_nonce`) and when an administrator or the
-//! person ended their sessions ([`UserSessions`]).
+//! and the stored [`User`] document: what the person's latest login established ([`Identity`],
+//! kept server-side, not in the cookie) and when an administrator or the person ended their
+//! sessions.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -42,15 +42,39 @@ impl IdentityProvider {
     }
 }
 
-/// What one login established about a person, stored under its `identity_nonce` (the id) and
-/// returned by `/cdn-cgi/access/get-identity`.
+/// A person known to an account: someone who logged in, or whose sessions an administrator
+/// revoked. Stored under the person's [`user_uuid`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// In lowercase ([`normalize_email`]).
+    pub email: String,
+    pub user_uuid: String,
+    /// What the latest login established (`None` until the person logs in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+    /// Sessions issued at or before this instant are refused (`revoke_user`, logout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions_revoked_at: Option<Timestamp>,
+}
+
+impl User {
+    pub fn new(account: &AccountId, email: &str) -> Self {
+        User {
+            email: normalize_email(email),
+            user_uuid: user_uuid(account, email),
+            identity: None,
+            sessions_revoked_at: None,
+        }
+    }
+}
+
+/// What a login established about a person, returned by `/cdn-cgi/access/get-identity`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Identity {
-    pub email: String,
+    /// The JWT's `identity_nonce` of the session this login issued.
+    pub identity_nonce: String,
     #[serde(default)]
     pub name: String,
-    /// The person's id in the account ([`user_uuid`]), the JWT's `sub`.
-    pub user_uuid: String,
     pub idp_id: String,
     pub idp_type: String,
     /// The provider's `groups` claim, when it sent one.
@@ -59,17 +83,8 @@ pub struct Identity {
     /// The claims named in the provider's `config.claims`, as the provider sent them.
     #[serde(default)]
     pub oidc_fields: Map<String, Value>,
+    /// When the person logged in.
     pub iat: Timestamp,
-    /// When the application session issued with it ends.
-    pub exp: Timestamp,
-}
-
-/// A person's sessions in an account: those issued at or before `sessions_revoked_at` are
-/// refused (`revoke_user`, logout). Stored under the person's [`user_uuid`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserSessions {
-    pub email: String,
-    pub sessions_revoked_at: Timestamp,
 }
 
 /// An e-mail address as gatehouse compares it: trimmed, in lowercase.
