@@ -131,6 +131,13 @@ pub struct OrganizationBody {
     pub updated_at: String,
 }
 
+/// `POST …/access/organizations/revoke_user`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RevokeUserRequest {
+    /// The person whose sessions end.
+    pub email: String,
+}
+
 /// `PUT` or `PATCH …/access/organizations`: only the fields given change; other fields are kept
 /// and returned unchanged.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]

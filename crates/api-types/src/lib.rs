@@ -15,7 +15,7 @@ mod verify;
 
 pub use access::{
     ApplicationBody, DecisionName, DeletedBody, GroupBody, IdentityProviderBody, OrganizationBody,
-    OrganizationRequest, PolicyBody, Rule, rule_list,
+    OrganizationRequest, PolicyBody, RevokeUserRequest, Rule, rule_list,
 };
 pub use envelope::{Envelope, ErrorEnvelope, Message, ResultInfo};
 pub use keys::{SigningKeysBody, UpdateKeysRequest};

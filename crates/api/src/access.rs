@@ -22,6 +22,7 @@ mod output;
 pub mod policies;
 pub mod references;
 pub mod selectors;
+pub mod users;
 
 use gatehouse_domain::AccountId;
 use gatehouse_store::{ResourceChange, StoreError};

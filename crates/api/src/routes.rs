@@ -80,6 +80,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::get, groups::update, groups::delete))
         .routes(routes!(organizations::get, organizations::update))
+        .routes(routes!(organizations::revoke_user))
         .routes(routes!(identity_providers::list, identity_providers::create))
         .routes(routes!(identity_providers::get, identity_providers::update, identity_providers::delete))
 }

@@ -15,7 +15,8 @@ struct Unsupported {
     why: &'static str,
 }
 
-const NO_USERS: &str = "gatehouse has no user logins, only service tokens";
+const NO_USERS: &str =
+    "gatehouse does not serve it yet; people log in through OIDC identity providers (see docs/identity.md)";
 
 const TABLE: &[Unsupported] = &[
     Unsupported {
@@ -62,11 +63,6 @@ const TABLE: &[Unsupported] = &[
         pattern: &["accounts", "*", "access", "organizations", "doh"],
         what: "DNS-over-HTTPS settings (zero_trust.organizations.doh)",
         why: "gatehouse is not a DNS resolver",
-    },
-    Unsupported {
-        pattern: &["accounts", "*", "access", "organizations", "revoke_user"],
-        what: "revoking a user's sessions (zero_trust.organizations.revoke_users)",
-        why: NO_USERS,
     },
     Unsupported {
         pattern: &["zones", "**"],

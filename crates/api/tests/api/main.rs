@@ -20,3 +20,4 @@ mod openapi;
 mod organizations;
 mod policies;
 mod service_tokens;
+mod users;
