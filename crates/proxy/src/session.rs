@@ -26,7 +26,7 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::deny::Denial;
-use crate::snapshot::{App, Authenticated};
+use crate::snapshot::{App, Authenticated, Revocation};
 
 /// Beyond this many cached entries a cache is emptied (a flood of distinct JWTs must not grow
 /// memory without bound); normal traffic never gets near it.
@@ -120,6 +120,9 @@ pub(crate) struct PersonSession {
     pub exp: i64,
 }
 
+/// JWTs by their text, with their expiry.
+type JwtExpiries = HashMap<Box<str>, i64>;
+
 /// Issued and verified JWTs.
 #[derive(Debug, Default)]
 pub(crate) struct Sessions {
@@ -128,6 +131,9 @@ pub(crate) struct Sessions {
     /// Per application: the second its sessions were revoked, and the JWTs issued in that second
     /// after the revocation was seen, with their expiry.
     same_second: DashMap<AppId, (i64, HashMap<Box<str>, i64>)>,
+    /// The same for people (by lowercase e-mail address): JWTs issued in the second their
+    /// sessions were revoked, after this gateway saw the revocation.
+    people_same_second: DashMap<Box<str>, (Revocation, JwtExpiries)>,
 }
 
 impl Sessions {
@@ -201,7 +207,28 @@ impl Sessions {
             idp: Some(person.idp.clone()),
         };
         let jwt = self.sign(app, &claims, revocation_second)?;
+        let revocation = app.account.people.revoked.get(&person.email).copied().filter(|r| r.at == iat);
+        if let Some(revocation) = revocation
+            && let Ok(text) = jwt.to_str()
+        {
+            let mut entry = self
+                .people_same_second
+                .entry(person.email.as_str().into())
+                .or_insert_with(|| (revocation, HashMap::new()));
+            if entry.0 != revocation {
+                *entry = (revocation, HashMap::new());
+            }
+            entry.1.insert(text.into(), claims.exp);
+        }
         Ok((jwt, claims.exp))
+    }
+
+    /// Whether this gateway issued `jwt` for the person with `email` after it saw the
+    /// `revoked` revocation of their sessions (in the same second).
+    pub fn person_issued_after_revocation(&self, email: &str, revoked: Revocation, jwt: &str) -> bool {
+        self.people_same_second
+            .get(email)
+            .is_some_and(|entry| entry.0 == revoked && entry.1.contains_key(jwt))
     }
 
     /// Signs `claims` with the account's current key; in the second of a revocation, the JWT is
@@ -258,6 +285,10 @@ impl Sessions {
         self.issued.retain(|_, issued| issued.exp > now);
         self.verified.retain(|_, verified| verified.claims.exp > now);
         self.same_second.retain(|_, (_, jwts)| {
+            jwts.retain(|_, exp| *exp > now);
+            !jwts.is_empty()
+        });
+        self.people_same_second.retain(|_, (_, jwts)| {
             jwts.retain(|_, exp| *exp > now);
             !jwts.is_empty()
         });

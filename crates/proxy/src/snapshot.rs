@@ -63,8 +63,16 @@ pub(crate) struct AccountSettings {
 pub(crate) struct People {
     /// The identity providers people can log in with (those that compiled), oldest first.
     pub idps: Vec<Arc<Idp>>,
-    /// Lowercase e-mail address → the second up to which the person's sessions are revoked.
-    pub revoked: HashMap<String, i64>,
+    /// Lowercase e-mail address → when the person's sessions were last revoked.
+    pub revoked: HashMap<String, Revocation>,
+}
+
+/// The last revocation of a person's sessions: its second, and the stored revision of the
+/// person's document, which tells two revocations in one second apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Revocation {
+    pub at: i64,
+    pub revision: i64,
 }
 
 impl People {

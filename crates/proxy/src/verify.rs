@@ -68,7 +68,7 @@ pub(crate) fn verify(
                     Ok(Some(Principal::Token(Authenticated { id, client_id }, Via::Session)))
                 }
                 Subject::Person(person) => {
-                    person_alive(app, &person, session.iat)?;
+                    person_alive(app, sessions, &person, session.iat, Some(&jwt))?;
                     Ok(Some(Principal::Person(person, jwt)))
                 }
             }
@@ -77,11 +77,28 @@ pub(crate) fn verify(
 }
 
 /// A person's session is refused once their sessions were revoked at or after it was issued,
-/// or when the identity provider it came from is gone.
-pub(crate) fn person_alive(app: &App, person: &PersonSession, iat: i64) -> Result<(), Denial> {
+/// or when the identity provider it came from is gone. Timestamps are whole seconds: a `jwt`
+/// issued in the very second of the revocation counts only when this gateway issued it after it
+/// saw the revocation; without a JWT (a login's hand-off), that second counts as after.
+pub(crate) fn person_alive(
+    app: &App,
+    sessions: &Sessions,
+    person: &PersonSession,
+    iat: i64,
+    jwt: Option<&str>,
+) -> Result<(), Denial> {
     let people = &app.account.people;
-    if people.revoked.get(&person.email).is_some_and(|revoked| iat <= *revoked) {
-        return Err(Denial::InvalidSession);
+    if let Some(&revoked) = people.revoked.get(&person.email) {
+        let refused = match jwt {
+            _ if iat < revoked.at => true,
+            Some(jwt) if iat == revoked.at => {
+                !sessions.person_issued_after_revocation(&person.email, revoked, jwt)
+            }
+            _ => false,
+        };
+        if refused {
+            return Err(Denial::InvalidSession);
+        }
     }
     match person.idp {
         Some(idp) if people.idp(idp).is_some() => Ok(()),

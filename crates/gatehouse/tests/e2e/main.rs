@@ -17,6 +17,7 @@ mod dashboard;
 mod expiry;
 mod gateway;
 mod hostile;
+mod identity;
 mod lifecycle;
 mod metrics;
 mod openapi;

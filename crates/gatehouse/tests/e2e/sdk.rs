@@ -172,7 +172,7 @@ pub fn node_sdk() -> Option<PathBuf> {
 /// `Some(dir)` when installed; otherwise prints a loud `SKIPPED` line and returns `None`, or
 /// fails when [`REQUIRE_ENV`] asks for the SDKs.
 #[track_caller]
-fn skip_unless_installed(what: &str, installed: Result<PathBuf, String>) -> Option<PathBuf> {
+pub fn skip_unless_installed(what: &str, installed: Result<PathBuf, String>) -> Option<PathBuf> {
     match installed {
         Ok(dir) => Some(dir),
         Err(reason) if std::env::var(REQUIRE_ENV).is_ok_and(|v| v == "1") => {

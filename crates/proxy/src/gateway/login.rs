@@ -257,7 +257,7 @@ impl Gateway {
             idp: gatehouse_domain::access::IdpId::parse(&handoff.idp).ok(),
             exp: 0,
         };
-        if person_alive(&app, &person, handoff.iat).is_err() {
+        if person_alive(&app, &self.sessions, &person, handoff.iat, None).is_err() {
             return failed("the person's sessions were revoked or the identity provider is gone");
         }
         let clear_binding = login::clear_cookie(APP_SESSION_COOKIE, "/", tls);
@@ -359,7 +359,7 @@ impl Gateway {
         let app = unverified.aud.iter().find_map(|aud| snapshot.app_by_aud(aud))?.clone();
         let session = self.sessions.verify(&app, &jwt, now).ok()?;
         let Subject::Person(person) = session.subject else { return None };
-        person_alive(&app, &person, session.iat).ok()?;
+        person_alive(&app, &self.sessions, &person, session.iat, Some(&jwt)).ok()?;
         Some((app, person))
     }
 

@@ -16,7 +16,7 @@ use http::HeaderName;
 use http::uri::{Scheme, Uri};
 use serde::de::DeserializeOwned;
 
-use super::{AccountAccess, AccountSettings, App, AppLogin, Origin, People};
+use super::{AccountAccess, AccountSettings, App, AppLogin, Origin, People, Revocation};
 use crate::keys::{AccountKeys, KeyMaterial, ensure_signing_keys};
 use crate::login::Idp;
 
@@ -88,11 +88,18 @@ async fn load_people(
             }
         }
     }
-    let users: Vec<User> = documents(store, ResourceKind::User, account).await?;
-    let revoked = users
-        .into_iter()
-        .filter_map(|user| user.sessions_revoked_at.map(|at| (user.email, at.unix())))
-        .collect();
+    let mut revoked = HashMap::new();
+    for resource in store.list_resources(ResourceKind::User, account).await? {
+        match serde_json::from_str::<User>(&resource.body) {
+            Ok(user) => {
+                if let Some(at) = user.sessions_revoked_at {
+                    revoked.insert(user.email, Revocation { at: at.unix(), revision: resource.revision });
+                }
+            }
+            // Fail closed would lock nobody out here; log it, as for other documents.
+            Err(error) => tracing::error!(user = %resource.id, %error, "a stored person does not decode"),
+        }
+    }
     Ok(People { idps, revoked })
 }
 

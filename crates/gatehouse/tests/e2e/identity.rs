@@ -1,0 +1,451 @@
+//! People logging in through a real OpenID Provider: npm `oidc-provider` (OpenID-certified,
+//! `tests/op/`, pinned by its package-lock.json and installed with `npm ci` into
+//! `<workspace>/.sdk-clients/op`) started on a free port, and a cookie-keeping HTTP client that
+//! follows redirects the way a browser does and posts the provider's login and consent forms.
+//!
+//! The scene: the organization's auth domain is `team.localhost`, the application
+//! `app.localhost` (both resolved to the gateway's loopback address by the client), guarded by
+//! the user guide's "Users and Services" policy: a group of developers (by e-mail address) or
+//! the CI token. When npm or the registry is missing the tests say `SKIPPED` and pass, unless
+//! `GATEHOUSE_REQUIRE_SDK_CLIENTS=1` (set by `.ci/run`).
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use base64::Engine as _;
+use reqwest::blocking::{Client, Response};
+use reqwest::redirect::Policy;
+use serde_json::{Value, json};
+
+use crate::scene::{Creds, Scene, echoed, origin_header};
+use crate::sdk::{ScriptCopy, skip_unless_installed, try_install_once, try_run};
+use crate::support::remove_inherited_config;
+
+const AUTH_DOMAIN: &str = "team.localhost";
+const APP: &str = "app.localhost";
+const CLIENT_SECRET: &str = "op-client-secret-for-tests";
+const HTML: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
+
+fn op_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/op")
+}
+
+/// The npm project holding `oidc-provider`; `None` (after saying why) when it cannot be installed.
+fn op_project() -> Option<PathBuf> {
+    let source = op_dir();
+    let manifest = fs::read_to_string(source.join("package.json")).expect("read tests/op/package.json");
+    let lock = fs::read_to_string(source.join("package-lock.json")).expect("read tests/op/package-lock.json");
+    let installed = try_install_once("op", &format!("{manifest}\n{lock}"), |project, scratch| {
+        fs::create_dir_all(project).expect("create the provider's folder");
+        fs::write(project.join("package.json"), &manifest).expect("write package.json");
+        fs::write(project.join("package-lock.json"), &lock).expect("write package-lock.json");
+        let mut install = Command::new("npm");
+        install.args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(project);
+        try_run(install, scratch, "npm ci (tests/op/package-lock.json)")?;
+        Ok(())
+    });
+    skip_unless_installed("the OpenID Provider (npm oidc-provider)", installed)
+}
+
+/// A running OpenID Provider.
+struct Provider {
+    child: Child,
+    issuer: String,
+    _script: ScriptCopy,
+}
+
+impl Provider {
+    #[track_caller]
+    fn start(project: &Path, redirect_uri: &str) -> Self {
+        let script = ScriptCopy::new(&op_dir().join("op.mjs"), project);
+        let mut command = Command::new("node");
+        remove_inherited_config(&mut command);
+        let mut child = command
+            .arg(&script.path)
+            .env("OP_CLIENT_ID", "gatehouse")
+            .env("OP_CLIENT_SECRET", CLIENT_SECRET)
+            .env("OP_REDIRECT_URIS", redirect_uri)
+            .env_remove("NODE_OPTIONS")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start node tests/op/op.mjs");
+        let stdout = child.stdout.take().expect("provider stdout");
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let _ = tx.send(line);
+            // Keep reading: node dies of EPIPE when it writes to a closed pipe.
+            let _ = std::io::copy(&mut reader, &mut std::io::sink());
+        });
+        let line = rx.recv_timeout(Duration::from_secs(30)).expect("the provider prints `ready <issuer>`");
+        let issuer = line.trim().strip_prefix("ready ").expect("a ready line").to_owned();
+        Provider { child, issuer, _script: script }
+    }
+
+    /// An `oidc` identity provider body for gatehouse's API, with this provider's endpoints
+    /// (and `certs_url` from `keys_from`, to test a provider whose keys are not the signer's).
+    fn idp_body(&self, keys_from: &Provider) -> Value {
+        json!({"name": "Test OP", "type": "oidc", "config": {
+            "client_id": "gatehouse", "client_secret": CLIENT_SECRET,
+            "auth_url": format!("{}/auth", self.issuer), "token_url": format!("{}/token", self.issuer),
+            "certs_url": format!("{}/jwks", keys_from.issuer),
+            "scopes": ["openid", "email", "profile", "groups"], "claims": ["groups"],
+            "email_claim_name": "email", "pkce_enabled": true, "issuer": self.issuer}})
+    }
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Gatehouse, the echo origin and a provider, configured for logins.
+struct Logins {
+    scene: Scene,
+    provider: Provider,
+    idp: String,
+    ci: crate::scene::Token,
+    other: crate::scene::Token,
+    gateway: SocketAddr,
+}
+
+impl Logins {
+    /// `None` when the provider cannot be installed (see [`op_project`]).
+    fn start() -> Option<Self> {
+        let project = op_project()?;
+        let scene = Scene::start();
+        let gateway: SocketAddr = scene.gateway_addr().parse().expect("the gateway's address");
+        let callback = format!("http://{AUTH_DOMAIN}:{}/cdn-cgi/access/callback", gateway.port());
+        let provider = Provider::start(&project, &callback);
+        scene.api("PUT", "organizations", Some(json!({"auth_domain": AUTH_DOMAIN})));
+        let idp = scene.api("POST", "identity_providers", Some(provider.idp_body(&provider)));
+        let idp = idp["id"].as_str().unwrap().to_owned();
+        let ci = scene.token("ci", "8760h");
+        let other = scene.token("another token", "8760h");
+        let developers = scene.api(
+            "POST",
+            "groups",
+            Some(json!({"name": "developers", "include": [
+                {"email": {"email": "dev-alice@example.com"}}, {"email_domain": {"domain": "dev.example.com"}}]})),
+        )["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let policy = scene.policy(json!({"name": "Users and Services", "decision": "allow",
+            "include": [{"group": {"id": developers}}, {"service_token": {"token_id": ci.id}}]}));
+        let app = scene.app(APP, &[&policy]);
+        scene.api(
+            "PUT",
+            &format!("apps/{}", app["id"].as_str().unwrap()),
+            Some(json!({"name": APP, "type": "self_hosted", "domain": APP, "origin": scene.origin.url(),
+                "policies": [{"id": policy, "precedence": 1}], "allowed_idps": [idp], "auto_redirect_to_identity": true})),
+        );
+        Some(Logins { scene, provider, idp, ci, other, gateway })
+    }
+
+    /// A browser: keeps cookies, follows redirects (or not), resolves the two hosts to the gateway.
+    fn browser(&self, follow: bool) -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(if follow { Policy::limited(20) } else { Policy::none() })
+            .resolve(AUTH_DOMAIN, self.gateway)
+            .resolve(APP, self.gateway)
+            .no_proxy()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap()
+    }
+
+    fn app_url(&self, path: &str) -> String {
+        format!("http://{APP}:{}{path}", self.gateway.port())
+    }
+
+    /// Opens `path` on the application as `login` would in a browser: redirected to the
+    /// provider, its login form posted, consent given, back through the gateway.
+    #[track_caller]
+    fn log_in(&self, browser: &Client, login: &str, path: &str) -> Response {
+        let form = browser.get(self.app_url(path)).header("accept", HTML).send().unwrap();
+        assert_eq!(form.status(), 200, "the provider's login form");
+        let url = form.url().clone();
+        assert!(url.as_str().starts_with(&self.provider.issuer), "at the provider: {url}");
+        let consent = browser
+            .post(url)
+            .header("accept", HTML)
+            .form(&[("prompt", "login"), ("login", login), ("password", "any")])
+            .send()
+            .unwrap();
+        if !consent.url().as_str().starts_with(&self.provider.issuer) {
+            return consent; // consent already given in this browser
+        }
+        let url = consent.url().clone();
+        browser.post(url).header("accept", HTML).form(&[("prompt", "consent")]).send().unwrap()
+    }
+
+    fn api_post(&self, rest: &str, body: Value) -> Value {
+        self.scene.api("POST", rest, Some(body))
+    }
+}
+
+/// The payload of a JWT, unverified.
+fn claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap())
+        .unwrap()
+}
+
+/// Checks the JWT's signature against the gateway's published keys, as an origin would.
+#[track_caller]
+fn verify_at_origin(logins: &Logins, jwt: &str) -> Value {
+    let certs: Value = logins
+        .browser(false)
+        .get(format!("http://{AUTH_DOMAIN}:{}/cdn-cgi/access/certs", logins.gateway.port()))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let kid = jsonwebtoken::decode_header(jwt).unwrap().kid.unwrap();
+    let jwk = certs["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .expect("the kid is published");
+    let key = jsonwebtoken::DecodingKey::from_rsa_components(
+        jwk["n"].as_str().unwrap(),
+        jwk["e"].as_str().unwrap(),
+    )
+    .unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_issuer(&[format!("https://{AUTH_DOMAIN}")]);
+    validation.validate_aud = false;
+    jsonwebtoken::decode::<Value>(jwt, &key, &validation)
+        .expect("the JWT verifies with the published keys")
+        .claims
+}
+
+/// The `CF_Authorization` cookie the browser holds for the application.
+fn app_cookie(logins: &Logins, browser: &Client) -> String {
+    // The echo origin shows the Cookie header it received.
+    let echo = browser.get(logins.app_url("/whoami")).header("accept", HTML).send().unwrap();
+    let echo: Value = echo.json().unwrap();
+    let cookie = origin_header(&echo, "cookie").unwrap_or_default().to_owned();
+    cookie
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == "CF_Authorization")
+        .map(|(_, value)| value.to_owned())
+        .expect("the browser sends CF_Authorization")
+}
+
+#[test]
+fn identity_users_and_services_admit_a_developer_and_the_ci_token_on_one_app() {
+    let Some(logins) = Logins::start() else { return };
+    let alice = logins.browser(true);
+    let reached = logins.log_in(&alice, "dev-alice", "/reports?q=1");
+    assert_eq!(reached.status(), 200, "dev-alice reaches the application");
+    assert_eq!(reached.url().as_str(), logins.app_url("/reports?q=1"), "back at the page first asked for");
+    let echo: Value = reached.json().unwrap();
+    assert_eq!(echo["path"], "/reports?q=1", "{echo}");
+    assert_eq!(origin_header(&echo, "cf-access-authenticated-user-email"), Some("dev-alice@example.com"));
+    let jwt = origin_header(&echo, "cf-access-jwt-assertion").expect("an assertion").to_owned();
+    let verified = verify_at_origin(&logins, &jwt);
+    assert_eq!(claims(&jwt), verified, "what the origin verified is what the JWT says");
+    assert!(
+        verified["nbf"].as_i64().is_some() && verified["exp"].as_i64() > verified["iat"].as_i64(),
+        "{verified}"
+    );
+    assert_eq!(verified["email"], "dev-alice@example.com");
+    assert_eq!(verified["type"], "app");
+    assert_eq!(verified["sub"].as_str().unwrap().len(), 36, "{verified}");
+    assert!(verified["identity_nonce"].as_str().is_some_and(|n| !n.is_empty()), "{verified}");
+    assert_eq!(verified["idp"]["id"], logins.idp.as_str());
+    assert!(verified.get("common_name").is_none(), "{verified}");
+    assert_eq!(app_cookie(&logins, &alice), jwt, "the cookie is the assertion");
+
+    // The cookie alone keeps working, and get-identity describes the person.
+    let identity: Value = alice
+        .get(logins.app_url("/cdn-cgi/access/get-identity"))
+        .header("accept", "application/json")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(identity["email"], "dev-alice@example.com", "{identity}");
+    assert_eq!(identity["name"], "dev-alice");
+    assert_eq!(identity["groups"][0]["name"], "developers", "{identity}");
+    assert_eq!(identity["idp"], json!({"id": logins.idp, "type": "oidc"}));
+    assert_eq!(identity["user_uuid"], verified["sub"]);
+    assert_eq!(identity["oidc_fields"]["groups"], json!(["developers"]));
+    assert_eq!(identity["service_token_status"], false);
+
+    // A person outside the group logs in and is refused.
+    let mallory = logins.browser(true);
+    let refused = logins.log_in(&mallory, "mallory", "/");
+    assert_eq!(refused.status(), 403, "mallory is not a developer");
+
+    // The CI token gets in with headers only; another token does not; no credentials from a
+    // script (not a browser navigation) is a 403, not a redirect.
+    let scene = &logins.scene;
+    assert_eq!(echoed(&scene.get(APP, "/", Creds::Token(&logins.ci)))["path"], "/");
+    assert_eq!(scene.get(APP, "/", Creds::Token(&logins.other)).status, 403);
+    assert_eq!(scene.get(APP, "/", Creds::Nothing).status, 403);
+    let script =
+        logins.browser(false).get(logins.app_url("/")).header("accept", "application/json").send().unwrap();
+    assert_eq!(script.status(), 403);
+}
+
+#[test]
+fn identity_logout_and_revoke_user_end_the_sessions_at_once() {
+    let Some(logins) = Logins::start() else { return };
+    let alice = logins.browser(true);
+    assert_eq!(logins.log_in(&alice, "dev-alice", "/").status(), 200);
+    let jwt = app_cookie(&logins, &alice);
+    let with_cookie = |jwt: &str| {
+        logins
+            .browser(false)
+            .get(logins.app_url("/"))
+            .header("accept", HTML)
+            .header("cookie", format!("CF_Authorization={jwt}"))
+            .send()
+            .unwrap()
+    };
+    assert_eq!(with_cookie(&jwt).status(), 200);
+
+    // revoke_user: the old cookie is refused on the next request (sent to log in again).
+    assert_eq!(
+        logins.api_post("organizations/revoke_user", json!({"email": "Dev-Alice@example.com"})),
+        json!(true)
+    );
+    let after = with_cookie(&jwt);
+    assert_eq!(after.status(), 302, "the revoked session goes back to the login");
+    let location = after.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with(&format!(
+            "http://{AUTH_DOMAIN}:{}/cdn-cgi/access/login/{APP}?",
+            logins.gateway.port()
+        )),
+        "{location}"
+    );
+
+    // Logging in again works (the provider remembers her), then logout ends that session too.
+    let again = alice.get(logins.app_url("/")).header("accept", HTML).send().unwrap();
+    let again = if again.url().as_str().starts_with(&logins.provider.issuer) {
+        logins.log_in(&alice, "dev-alice", "/")
+    } else {
+        again
+    };
+    assert_eq!(again.status(), 200, "logged in again");
+    let second = app_cookie(&logins, &alice);
+    assert_ne!(second, jwt);
+    let out = alice.get(logins.app_url("/cdn-cgi/access/logout")).send().unwrap();
+    assert_eq!(out.status(), 200);
+    assert_eq!(with_cookie(&second).status(), 302, "logged out everywhere");
+}
+
+#[test]
+fn identity_hostile_logins_are_refused() {
+    let Some(logins) = Logins::start() else { return };
+    let port = logins.gateway.port();
+
+    // A redirect_url off the application's host is refused at the login page.
+    let login = |redirect: &str| {
+        let query =
+            format!("kid={}&redirect_url={}&meta={}", app_aud(&logins), urlencode(redirect), "0".repeat(64));
+        logins
+            .browser(false)
+            .get(format!("http://{AUTH_DOMAIN}:{port}/cdn-cgi/access/login/{APP}?{query}"))
+            .header("accept", HTML)
+            .send()
+            .unwrap()
+            .status()
+    };
+    assert_eq!(login("/ok"), 302, "a local path starts the login");
+    for bad in ["https://evil.example/", "//evil.example/", "/\\evil.example"] {
+        assert_eq!(login(bad), 400, "{bad}");
+    }
+
+    // A forged or replayed state: the callback without this browser's state cookie fails.
+    let stranger = logins.browser(false);
+    let forged = stranger
+        .get(format!("http://{AUTH_DOMAIN}:{port}/cdn-cgi/access/callback?code=x&state=forged"))
+        .send()
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+
+    // The hand-off of a login started in one browser is refused in another (login CSRF).
+    let alice = logins.browser(false);
+    let handoff = follow_to_authorized(&logins, &alice, "dev-alice");
+    let victim = logins.browser(false);
+    let stolen = victim.get(&handoff).send().unwrap();
+    assert_eq!(stolen.status(), 401, "the hand-off is bound to the browser that started the login");
+    let own = alice.get(&handoff).send().unwrap();
+    assert_eq!(own.status(), 302, "…and works in that browser");
+
+    // An address the provider says is unverified is refused.
+    let unverified = logins.browser(true);
+    assert_eq!(logins.log_in(&unverified, "unverified-eve", "/").status(), 401);
+
+    // An ID token signed by a key the configured certs_url does not publish is refused.
+    let project = op_project().expect("installed above");
+    let other = Provider::start(&project, "http://unused.localhost/cdn-cgi/access/callback");
+    let idp = &logins.idp;
+    logins.scene.api("PUT", &format!("identity_providers/{idp}"), Some(logins.provider.idp_body(&other)));
+    let forged_keys = logins.browser(true);
+    assert_eq!(logins.log_in(&forged_keys, "dev-alice", "/").status(), 401);
+}
+
+/// Runs a login up to the hand-off and returns the `/cdn-cgi/access/authorized` URL, unvisited.
+fn follow_to_authorized(logins: &Logins, browser: &Client, login: &str) -> String {
+    let mut response = browser.get(logins.app_url("/")).header("accept", HTML).send().unwrap();
+    let mut posted = 0;
+    for _ in 0..20 {
+        if response.status().is_redirection() {
+            let location = response.headers()["location"].to_str().unwrap().to_owned();
+            let next = response.url().join(&location).unwrap();
+            if next.path() == "/cdn-cgi/access/authorized" {
+                return next.to_string();
+            }
+            response = browser.get(next).header("accept", HTML).send().unwrap();
+            continue;
+        }
+        assert_eq!(response.status(), 200, "at {}", response.url());
+        let url = response.url().clone();
+        let form: &[(&str, &str)] = if posted == 0 {
+            &[("prompt", "login"), ("login", login), ("password", "x")]
+        } else {
+            &[("prompt", "consent")]
+        };
+        posted += 1;
+        response = browser.post(url).form(form).send().unwrap();
+    }
+    panic!("no hand-off after 20 steps");
+}
+
+fn app_aud(logins: &Logins) -> String {
+    let apps = logins.scene.api("GET", "apps", None);
+    apps.as_array().unwrap().iter().find(|a| a["domain"] == APP).unwrap()["aud"].as_str().unwrap().to_owned()
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
