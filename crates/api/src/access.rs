@@ -14,6 +14,7 @@ pub mod app_links;
 pub mod app_policies;
 pub mod apps;
 mod document;
+pub mod explain;
 pub mod groups;
 pub mod identity_providers;
 mod input;
@@ -23,6 +24,7 @@ pub mod policies;
 pub mod references;
 pub mod selectors;
 pub mod users;
+pub mod what_if;
 
 use gatehouse_domain::AccountId;
 use gatehouse_store::{ResourceChange, StoreError};

@@ -5,7 +5,9 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use gatehouse_domain::access::{Identity, User, Verdict, normalize_email, user_uuid};
+use gatehouse_domain::access::{
+    Authentication, Decided, Identity, Person, User, Verdict, normalize_email, user_uuid,
+};
 use gatehouse_domain::{AccountId, Timestamp};
 use gatehouse_store::{Resource, ResourceChange, ResourceKind, StoreError};
 use http::request::Parts;
@@ -261,10 +263,11 @@ impl Gateway {
             return failed("the person's sessions were revoked or the identity provider is gone");
         }
         let clear_binding = login::clear_cookie(APP_SESSION_COOKIE, "/", tls);
-        let policy = match authorize(&app, None, Some(&person), peer) {
-            Verdict::Allow { policy, .. } => Some(policy),
-            Verdict::Bypass { .. } => None,
-            Verdict::Deny { .. } => {
+        let who = Authentication::Person(Person { email: &person.email, idp: person.idp });
+        let policy = match authorize(&app, who, peer) {
+            Decided::Verdict(Verdict::Allow { policy, .. }) => Some(policy),
+            Decided::Verdict(Verdict::Bypass { .. }) => None,
+            Decided::Verdict(Verdict::Deny { .. }) | Decided::Unauthenticated | Decided::Misconfigured => {
                 tracing::info!(app = %app.id, "a person logged in but no policy admits them");
                 let mut response = page(
                     StatusCode::FORBIDDEN,
