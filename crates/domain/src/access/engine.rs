@@ -142,7 +142,8 @@ pub fn evaluate_traced<T: Tracer>(
     strict: bool,
     tracer: &mut T,
 ) -> Verdict {
-    let mut ctx = Context { groups, facts, budget: GROUP_BUDGET, tracer };
+    let mut ctx =
+        Context { groups, facts, budget: GROUP_BUDGET, tracer, allow_policy: false, negated: false };
     if let Some(policy) = first_deciding(policies, Phase::ServiceAuth, &mut ctx) {
         skip_phase(policies, Phase::AllowBlock, Skip::EarlierPhaseDecided, ctx.tracer);
         return verdict(policy);
@@ -238,6 +239,10 @@ struct Context<'a, T> {
     facts: &'a Facts<'a>,
     budget: u32,
     tracer: &'a mut T,
+    /// The policy being evaluated is an `allow` policy.
+    allow_policy: bool,
+    /// Inside an odd number of `exclude` lists (a group excluded by a policy, say).
+    negated: bool,
 }
 
 /// Tells the tracer that every policy of `phase` is skipped.
@@ -263,6 +268,7 @@ fn first_deciding<'p, T: Tracer>(
             continue;
         }
         ctx.tracer.policy_start(policy);
+        ctx.allow_policy = policy.decision == Decision::Allow;
         let truth = rules_truth(&policy.include, &policy.require, &policy.exclude, ctx, 0);
         let decides = match truth {
             Truth::Yes => true,
@@ -329,7 +335,9 @@ fn rules_truth<T: Tracer>(
         }
     }
     for (index, rule) in exclude.iter().enumerate() {
+        ctx.negated = !ctx.negated;
         let truth = rule_truth(rule, ctx, depth);
+        ctx.negated = !ctx.negated;
         ctx.tracer.rule(List::Exclude, index, rule, truth);
         match truth {
             Truth::Yes => return Truth::No,
@@ -345,7 +353,14 @@ fn rule_truth<T: Tracer>(rule: &Rule, ctx: &mut Context<'_, T>, depth: u8) -> Tr
     let yes = match rule {
         Rule::ServiceToken(None) | Rule::AnyValidServiceToken => facts.token.is_some(),
         Rule::ServiceToken(Some(id)) => facts.token == Some(*id),
-        Rule::Everyone => true,
+        // Cloudflare's "everyone" in an allow policy is every user who logged in: a request
+        // without valid credentials is not admitted by it (a browser is sent to log in).
+        // Elsewhere — excluded from an allow policy, in a block, bypass or service auth
+        // policy — it is every request.
+        Rule::Everyone => {
+            let grants = ctx.allow_policy && !ctx.negated;
+            !grants || facts.token.is_some() || facts.person.is_some()
+        }
         Rule::Ip(net) => net.contains(&facts.client_ip.to_canonical()),
         Rule::Group(id) => return group_truth(*id, ctx, depth),
         Rule::Email(email) => facts.person.is_some_and(|p| p.email == email),

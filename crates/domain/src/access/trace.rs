@@ -306,12 +306,12 @@ fn rule_reason(rule: &Rule, list: List, truth: Truth, facts: &Facts, pending: Op
             Some(token) => format!("a valid service token authenticated ({token})"),
             None => "no valid service token authenticated".to_owned(),
         },
-        Rule::Everyone if yes => "matches every request (in an allow or block policy: every person or \
-                                  service token that authenticated)"
+        Rule::Everyone if yes => "matches every request (in an allow policy: every person or service \
+                                  token that authenticated)"
             .to_owned(),
         Rule::Everyone => {
-            "nobody authenticated: in an allow or block policy 'everyone' means every person or service \
-             token that authenticated"
+            "nobody authenticated: in an allow policy 'everyone' means every person or service token \
+             that authenticated"
                 .to_owned()
         }
         Rule::Email(email) => match facts.person {

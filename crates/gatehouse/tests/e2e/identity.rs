@@ -29,6 +29,8 @@ use crate::support::remove_inherited_config;
 
 const AUTH_DOMAIN: &str = "team.localhost";
 const APP: &str = "app.localhost";
+/// A second application, for cookies carried from one application to another.
+const OTHER_APP: &str = "other.localhost";
 const CLIENT_SECRET: &str = "op-client-secret-for-tests";
 const HTML: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
 
@@ -162,6 +164,7 @@ impl Logins {
             .redirect(if follow { Policy::limited(20) } else { Policy::none() })
             .resolve(AUTH_DOMAIN, self.gateway)
             .resolve(APP, self.gateway)
+            .resolve(OTHER_APP, self.gateway)
             .no_proxy()
             .timeout(Duration::from_secs(30))
             .build()
@@ -191,6 +194,44 @@ impl Logins {
         }
         let url = consent.url().clone();
         browser.post(url).header("accept", HTML).form(&[("prompt", "consent")]).send().unwrap()
+    }
+
+    fn url(&self, host: &str, path: &str) -> String {
+        format!("http://{host}:{}{path}", self.gateway.port())
+    }
+
+    /// Puts `OTHER_APP` in front of the origin with one `allow` policy including `include`, the
+    /// provider allowed and the login page skipped; returns the policy's id and the application's
+    /// AUD tag.
+    fn other_app(&self, include: Value) -> (String, String) {
+        let policy = self.scene.policy(json!({"name": "other", "decision": "allow", "include": include}));
+        let app = self.scene.app(OTHER_APP, &[&policy]);
+        let id = app["id"].as_str().unwrap();
+        self.scene.api(
+            "PUT",
+            &format!("apps/{id}"),
+            Some(json!({"name": OTHER_APP, "type": "self_hosted", "domain": OTHER_APP,
+                "origin": self.scene.origin.url(), "policies": [{"id": policy, "precedence": 1}],
+                "allowed_idps": [self.idp], "auto_redirect_to_identity": true})),
+        );
+        (policy, app["aud"].as_str().unwrap().to_owned())
+    }
+
+    /// Replaces the include rules of the `allow` policy `id`.
+    fn set_policy(&self, id: &str, include: Value) {
+        let body = json!({"name": "other", "decision": "allow", "include": include});
+        self.scene.api("PUT", &format!("policies/{id}"), Some(body));
+    }
+
+    /// `GET path` on `host` with only `cookie` as `CF_Authorization`, as a browser navigation
+    /// (`html`) or as a script.
+    fn with_cookie(&self, host: &str, path: &str, cookie: Option<&str>, html: bool) -> Response {
+        let mut request = self.browser(false).get(self.url(host, path));
+        request = request.header("accept", if html { HTML } else { "application/json" });
+        if let Some(jwt) = cookie {
+            request = request.header("cookie", format!("CF_Authorization={jwt}"));
+        }
+        request.send().unwrap()
     }
 
     fn api_post(&self, rest: &str, body: Value) -> Value {
@@ -404,6 +445,76 @@ fn identity_hostile_logins_are_refused() {
     logins.scene.api("PUT", &format!("identity_providers/{idp}"), Some(logins.provider.idp_body(&other)));
     let forged_keys = logins.browser(true);
     assert_eq!(logins.log_in(&forged_keys, "dev-alice", "/").status(), 401);
+}
+
+/// Whether `response` sends the browser to the login page for `host`.
+fn to_login(logins: &Logins, response: &Response, host: &str) -> bool {
+    let prefix = format!("http://{AUTH_DOMAIN}:{}/cdn-cgi/access/login/{host}?", logins.gateway.port());
+    response.status() == 302
+        && response
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .is_some_and(|l| l.starts_with(&prefix))
+}
+
+#[test]
+fn identity_a_cookie_of_one_application_never_admits_on_another() {
+    let Some(logins) = Logins::start() else { return };
+    let alice = logins.browser(true);
+    assert_eq!(logins.log_in(&alice, "dev-alice", "/").status(), 200);
+    let jwt = app_cookie(&logins, &alice);
+    let aud_a = app_aud(&logins);
+    assert_eq!(claims(&jwt)["aud"], json!([aud_a]), "the cookie is for the first application only");
+
+    // The other application admits someone else only: alice's cookie is refused there —
+    // a browser is sent to log in, a script gets no page.
+    let (policy, aud_b) = logins.other_app(json!([{"email": {"email": "dev-bob@example.com"}}]));
+    let carried = logins.with_cookie(OTHER_APP, "/", Some(&jwt), true);
+    assert!(to_login(&logins, &carried, OTHER_APP), "{} {:?}", carried.status(), carried.headers());
+    let script = logins.with_cookie(OTHER_APP, "/", Some(&jwt), false);
+    assert!([401, 403].contains(&script.status().as_u16()), "{}", script.status());
+
+    // `everyone` on the other application means every person who logged in *there*: alice's
+    // cookie from the first application still does not admit her, nor does no cookie at all.
+    logins.set_policy(&policy, json!([{"everyone": {}}]));
+    let carried = logins.with_cookie(OTHER_APP, "/", Some(&jwt), true);
+    assert!(to_login(&logins, &carried, OTHER_APP), "{} {:?}", carried.status(), carried.headers());
+    let script = logins.with_cookie(OTHER_APP, "/", Some(&jwt), false);
+    assert!([401, 403].contains(&script.status().as_u16()), "{}", script.status());
+    let nobody = logins.with_cookie(OTHER_APP, "/", None, true);
+    assert!(to_login(&logins, &nobody, OTHER_APP), "{} {:?}", nobody.status(), nobody.headers());
+    let nobody = logins.with_cookie(OTHER_APP, "/", None, false);
+    assert!([401, 403].contains(&nobody.status().as_u16()), "{}", nobody.status());
+
+    // A policy of the other application naming alice admits her only after its own login and
+    // hand-off, with a cookie for that application; her first cookie still does not open it.
+    logins.set_policy(&policy, json!([{"email": {"email": "dev-alice@example.com"}}]));
+    let carried = logins.with_cookie(OTHER_APP, "/", Some(&jwt), true);
+    assert!(to_login(&logins, &carried, OTHER_APP), "{} {:?}", carried.status(), carried.headers());
+    let mut reached = alice.get(logins.url(OTHER_APP, "/b")).header("accept", HTML).send().unwrap();
+    for _ in 0..3 {
+        // The provider may ask again (to log in, or for consent to this login): answer it.
+        if !reached.url().as_str().starts_with(&logins.provider.issuer) {
+            break;
+        }
+        let url = reached.url().clone();
+        let page = reached.text().unwrap_or_default();
+        let form: &[(&str, &str)] = if page.contains("name=\"login\"") {
+            &[("prompt", "login"), ("login", "dev-alice"), ("password", "x")]
+        } else {
+            &[("prompt", "consent")]
+        };
+        reached = alice.post(url).header("accept", HTML).form(form).send().unwrap();
+    }
+    assert_eq!(reached.status(), 200, "alice reaches the other application after its login");
+    assert_eq!(reached.url().as_str(), logins.url(OTHER_APP, "/b"));
+    let echo: Value = reached.json().unwrap();
+    let second = origin_header(&echo, "cf-access-jwt-assertion").expect("an assertion").to_owned();
+    assert_eq!(claims(&second)["aud"], json!([aud_b]), "a cookie of the other application's own");
+    let back = logins.with_cookie(APP, "/", Some(&second), false).status().as_u16();
+    assert!([401, 403].contains(&back), "…which does not open the first application either: {back}");
+    assert!(to_login(&logins, &logins.with_cookie(APP, "/", Some(&second), true), APP));
 }
 
 /// Runs a login up to the hand-off and returns the `/cdn-cgi/access/authorized` URL, unvisited.

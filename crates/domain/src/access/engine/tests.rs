@@ -137,7 +137,8 @@ fn equal_precedence_keeps_input_order() {
     let second = compiled(Decision::Allow, 3, vec![Rule::Everyone]);
     let verdict = evaluate(&[first.clone(), second.clone()], &no_groups(), &facts(None), false);
     assert_eq!(verdict, Verdict::Deny { policy: Some(first.id) });
-    let verdict = evaluate(&[second.clone(), first], &no_groups(), &facts(None), false);
+    let someone = person("dev@example.com", None);
+    let verdict = evaluate(&[second.clone(), first], &no_groups(), &someone, false);
     assert_eq!(verdict, Verdict::Allow { policy: second.id, decision: Decision::Allow });
 }
 
@@ -305,4 +306,41 @@ fn unevaluated_people_selectors_still_fail_closed_for_a_person() {
         vec![json!({"oidc": {"claim_name": "groups", "claim_value": "x", "identity_provider_id": IDP}})];
     let compiled = [CompiledPolicy::compile(&policy, 1).unwrap()];
     assert_eq!(evaluate(&compiled, &no_groups(), &person("alice@example.com", None), false), DENY);
+}
+
+#[test]
+fn everyone_in_an_allow_policy_is_every_person_or_token_that_authenticated() {
+    let everyone = compiled(Decision::Allow, 1, vec![Rule::Everyone]);
+    let admits = |facts: &Facts| evaluate(std::slice::from_ref(&everyone), &no_groups(), facts, false);
+    let allowed = Verdict::Allow { policy: everyone.id, decision: Decision::Allow };
+    assert_eq!(admits(&facts(None)), DENY, "no credentials: not admitted (sent to log in)");
+    assert_eq!(admits(&person("dev@example.com", None)), allowed);
+    assert_eq!(admits(&facts(Some(TokenId::generate()))), allowed);
+    // The same through a group, and in require.
+    let groups = HashMap::from([(group_id(0), group(vec![Rule::Everyone], vec![]))]);
+    let via_group = compiled(Decision::Allow, 1, vec![Rule::Group(group_id(0))]);
+    assert_eq!(evaluate(std::slice::from_ref(&via_group), &groups, &facts(None), false), DENY);
+    let mut required = compiled(Decision::Allow, 1, vec![Rule::Ip("0.0.0.0/0".parse().unwrap())]);
+    required.require = vec![Rule::Everyone];
+    assert_eq!(evaluate(std::slice::from_ref(&required), &no_groups(), &facts(None), false), DENY);
+}
+
+#[test]
+fn everyone_still_means_every_request_where_it_bypasses_or_excludes() {
+    let bypass = compiled(Decision::Bypass, 1, vec![Rule::Everyone]);
+    assert_eq!(
+        evaluate(std::slice::from_ref(&bypass), &no_groups(), &facts(None), false),
+        Verdict::Bypass { policy: bypass.id }
+    );
+    // Excluding everyone excludes an unauthenticated request too, directly or through a group.
+    let mut open = compiled(Decision::Allow, 1, vec![Rule::Ip("0.0.0.0/0".parse().unwrap())]);
+    open.exclude = vec![Rule::Everyone];
+    assert_eq!(evaluate(std::slice::from_ref(&open), &no_groups(), &facts(None), false), DENY);
+    let groups = HashMap::from([(group_id(0), group(vec![Rule::Everyone], vec![]))]);
+    open.exclude = vec![Rule::Group(group_id(0))];
+    assert_eq!(evaluate(std::slice::from_ref(&open), &groups, &facts(None), false), DENY);
+    // A block policy blocks every request.
+    let block = compiled(Decision::Deny, 1, vec![Rule::Everyone]);
+    let blocked = Verdict::Deny { policy: Some(block.id) };
+    assert_eq!(evaluate(std::slice::from_ref(&block), &no_groups(), &facts(None), false), blocked);
 }
