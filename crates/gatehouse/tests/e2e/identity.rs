@@ -7,7 +7,9 @@
 //! `app.localhost` (both resolved to the gateway's loopback address by the client), guarded by
 //! the user guide's "Users and Services" policy: a group of developers (by e-mail address) or
 //! the CI token. When npm or the registry is missing the tests say `SKIPPED` and pass, unless
-//! `GATEHOUSE_REQUIRE_SDK_CLIENTS=1` (set by `.ci/run`).
+//! `GATEHOUSE_REQUIRE_SDK_CLIENTS=1` (set by `.ci/run`). One test does the login in Debian's
+//! chromium through the browser harness ([`crate::browser`], `tests/browser/login.py`); without
+//! a browser it says `SKIPPED`, unless `GATEHOUSE_REQUIRE_BROWSER=1` (set by `.ci/run`).
 
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -559,4 +561,54 @@ fn urlencode(text: &str) -> String {
             }
         })
         .collect()
+}
+
+/// Where the login screenshots go: `target/browser-artifacts/identity/`.
+fn login_artifacts() -> PathBuf {
+    let dir = crate::support::workspace_root().join("target/browser-artifacts/identity");
+    fs::create_dir_all(&dir).expect("create the artifacts folder");
+    dir
+}
+
+/// The user guide's "Users and Services" policy on one application, in Debian's chromium
+/// (`tests/browser/login.py`): a developer logs in at the provider and reaches the page she asked
+/// for, with a JWT the origin verifies; a person outside the group is refused; logout ends her
+/// session; the CI token gets in with headers only and another token does not.
+#[test]
+fn identity_a_real_browser_logs_in_through_the_provider() {
+    if !crate::browser::browser_available() {
+        return;
+    }
+    let Some(logins) = Logins::start() else { return };
+    let out = logins.scene.server.scratch_dir().join("login-out.json");
+    let env = [
+        ("LOGIN_APP", logins.url(APP, "")),
+        ("LOGIN_PROVIDER", logins.provider.issuer.clone()),
+        ("LOGIN_ARTIFACTS", login_artifacts().display().to_string()),
+        ("LOGIN_OUT", out.display().to_string()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let output = crate::browser::run_script(logins.scene.server.scratch_dir(), "login.py", &[], &env);
+    crate::browser::assert_success(&output, "login.py", &logins.scene.server);
+    assert!(output.stdout.contains("OK login chromium"), "{}", output.text);
+
+    // What the origin received in the browser's request: the person's e-mail and a JWT that
+    // verifies with the gateway's published keys; the browser's cookie is that JWT.
+    let seen: Value = serde_json::from_str(&fs::read_to_string(&out).expect("login.py writes LOGIN_OUT"))
+        .expect("LOGIN_OUT is JSON");
+    let echo = &seen["echo"];
+    assert_eq!(origin_header(echo, "cf-access-authenticated-user-email"), Some("dev-alice@example.com"));
+    let jwt = origin_header(echo, "cf-access-jwt-assertion").expect("an assertion").to_owned();
+    let verified = verify_at_origin(&logins, &jwt);
+    assert_eq!(verified["email"], "dev-alice@example.com");
+    assert_eq!(verified["aud"], json!([app_aud(&logins)]));
+    assert_eq!(seen["cookie"], jwt.as_str(), "the browser's cookie is the assertion");
+
+    // Logged out: the cookie she had is refused (a browser is sent to log in again).
+    assert!(to_login(&logins, &logins.with_cookie(APP, "/", Some(&jwt), true), APP));
+
+    // The same application, for the CI job: its token gets in with headers only, another does not.
+    let scene = &logins.scene;
+    assert_eq!(echoed(&scene.get(APP, "/", Creds::Token(&logins.ci)))["path"], "/");
+    assert_eq!(scene.get(APP, "/", Creds::Token(&logins.other)).status, 403);
 }
