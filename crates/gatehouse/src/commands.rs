@@ -6,6 +6,7 @@ pub mod app;
 pub mod audit;
 pub mod decisions;
 pub mod group;
+pub mod idp;
 pub mod logs;
 pub mod policy;
 pub mod serve;
