@@ -122,6 +122,8 @@ struct Logins {
     idp: String,
     ci: crate::scene::Token,
     other: crate::scene::Token,
+    /// The developers group's id.
+    developers: String,
     gateway: SocketAddr,
 }
 
@@ -148,7 +150,7 @@ impl Logins {
             .unwrap()
             .to_owned();
         let policy = scene.policy(json!({"name": "Users and Services", "decision": "allow",
-            "include": [{"group": {"id": developers}}, {"service_token": {"token_id": ci.id}}]}));
+            "include": [{"group": {"id": &developers}}, {"service_token": {"token_id": ci.id}}]}));
         let app = scene.app(APP, &[&policy]);
         scene.api(
             "PUT",
@@ -156,7 +158,7 @@ impl Logins {
             Some(json!({"name": APP, "type": "self_hosted", "domain": APP, "origin": scene.origin.url(),
                 "policies": [{"id": policy, "precedence": 1}], "allowed_idps": [idp], "auto_redirect_to_identity": true})),
         );
-        Some(Logins { scene, provider, idp, ci, other, gateway })
+        Some(Logins { scene, provider, idp, ci, other, developers, gateway })
     }
 
     /// A browser: keeps cookies, follows redirects (or not), resolves the two hosts to the gateway.
@@ -366,6 +368,17 @@ fn identity_logout_and_revoke_user_end_the_sessions_at_once() {
     };
     assert_eq!(with_cookie(&jwt).status(), 200);
 
+    // Removed from the developers group: refused on the next request, with the same cookie;
+    // back in the group, admitted again.
+    let group = |include: Value| {
+        let body = json!({"name": "developers", "include": include});
+        logins.scene.api("PUT", &format!("groups/{}", logins.developers), Some(body));
+    };
+    group(json!([{"email_domain": {"domain": "dev.example.com"}}]));
+    assert_eq!(with_cookie(&jwt).status(), 403, "no longer a developer");
+    group(json!([{"email": {"email": "dev-alice@example.com"}}]));
+    assert_eq!(with_cookie(&jwt).status(), 200, "a developer again");
+
     // revoke_user: the old cookie is refused on the next request (sent to log in again).
     assert_eq!(
         logins.api_post("organizations/revoke_user", json!({"email": "Dev-Alice@example.com"})),
@@ -426,6 +439,16 @@ fn identity_hostile_logins_are_refused() {
         .send()
         .unwrap();
     assert_eq!(forged.status(), 401);
+
+    // A replayed callback: used once it works; again in the same browser (its state cookie is
+    // gone) or in another with the state cookie copied, it is refused (and the code is spent).
+    let bob = logins.browser(false);
+    let (callback, state_cookie) = follow_to_callback(&logins, &bob, "dev-bob");
+    let first = bob.get(&callback).send().unwrap();
+    assert_eq!(first.status(), 302, "the callback works once");
+    assert_eq!(bob.get(&callback).send().unwrap().status(), 401, "replayed in the same browser");
+    let copied = logins.browser(false).get(&callback).header("cookie", state_cookie).send().unwrap();
+    assert_eq!(copied.status(), 401, "replayed with the state cookie");
 
     // The hand-off of a login started in one browser is refused in another (login CSRF).
     let alice = logins.browser(false);
@@ -517,6 +540,41 @@ fn identity_a_cookie_of_one_application_never_admits_on_another() {
     let back = logins.with_cookie(APP, "/", Some(&second), false).status().as_u16();
     assert!([401, 403].contains(&back), "…which does not open the first application either: {back}");
     assert!(to_login(&logins, &logins.with_cookie(APP, "/", Some(&second), true), APP));
+}
+
+/// Runs a login up to the provider's redirect to the callback and returns the callback URL,
+/// unvisited, and the state cookie (`name=value`) the login page set.
+fn follow_to_callback(logins: &Logins, browser: &Client, login: &str) -> (String, String) {
+    let mut response = browser.get(logins.app_url("/")).header("accept", HTML).send().unwrap();
+    let mut state_cookie = None;
+    let mut posted = 0;
+    for _ in 0..20 {
+        for cookie in response.headers().get_all("set-cookie") {
+            let cookie = cookie.to_str().unwrap();
+            if cookie.contains("Path=/cdn-cgi/access/callback") && !cookie.contains("Max-Age=0") {
+                state_cookie = cookie.split(';').next().map(str::to_owned);
+            }
+        }
+        if response.status().is_redirection() {
+            let location = response.headers()["location"].to_str().unwrap().to_owned();
+            let next = response.url().join(&location).unwrap();
+            if next.path() == "/cdn-cgi/access/callback" {
+                return (next.to_string(), state_cookie.expect("the login page set a state cookie"));
+            }
+            response = browser.get(next).header("accept", HTML).send().unwrap();
+            continue;
+        }
+        assert_eq!(response.status(), 200, "at {}", response.url());
+        let url = response.url().clone();
+        let form: &[(&str, &str)] = if posted == 0 {
+            &[("prompt", "login"), ("login", login), ("password", "x")]
+        } else {
+            &[("prompt", "consent")]
+        };
+        posted += 1;
+        response = browser.post(url).form(form).send().unwrap();
+    }
+    panic!("no callback after 20 steps");
 }
 
 /// Runs a login up to the hand-off and returns the `/cdn-cgi/access/authorized` URL, unvisited.
