@@ -76,6 +76,20 @@ fn python_sdk_audit_logs() {
     run_contract(&server, command, "python_audit.py");
 }
 
+/// Identity providers through `client.zero_trust.identity_providers`: create, get and list
+/// without the client secret, update (keeping or replacing it), a refused config, delete.
+#[test]
+fn python_sdk_identity_providers() {
+    let Some(venv) = python_sdk() else { return };
+    let server = Gatehouse::start();
+    let mut command = Command::new(venv.join("bin/python"));
+    command
+        .arg(scripts_dir().join("python_identity.py"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUNBUFFERED", "1");
+    run_contract(&server, command, "python_identity.py");
+}
+
 #[test]
 fn node_sdk_contract() {
     let Some(project) = node_sdk() else { return };
