@@ -34,3 +34,40 @@ async fn revoke_user_records_the_revocation_for_the_address_in_any_case() {
         assert_error(&reply, StatusCode::BAD_REQUEST, 12130, "access.api.error.invalid_request: ");
     }
 }
+
+#[tokio::test]
+async fn the_users_list_names_the_people_of_the_account_and_filters_them() {
+    let api = TestApi::new().await;
+    let base = format!("/client/v4/accounts/{}/access", api.account);
+    let empty = api.call(Method::GET, &format!("{base}/users"), None).await;
+    assert_eq!(empty.status, StatusCode::OK, "{}", empty.json);
+    assert_eq!(empty.json["result"], json!([]));
+    for email in ["Bob@example.com", "alice@example.com"] {
+        let path = format!("{base}/organizations/revoke_user");
+        assert_eq!(api.call(Method::POST, &path, Some(json!({"email": email}))).await.status, StatusCode::OK);
+    }
+    let all = api.call(Method::GET, &format!("{base}/users"), None).await;
+    let users = all.json["result"].as_array().unwrap().clone();
+    let emails: Vec<&str> = users.iter().map(|u| u["email"].as_str().unwrap()).collect();
+    assert_eq!(emails, ["alice@example.com", "bob@example.com"], "{}", all.json);
+    let account = AccountId::parse(api.account.as_str()).unwrap();
+    assert_eq!(users[0]["id"], user_uuid(&account, "alice@example.com"));
+    assert_eq!(users[0]["last_successful_login"], json!(null), "never logged in");
+    assert!(users[0]["sessions_revoked_at"].as_str().is_some(), "{}", users[0]);
+    assert_eq!(all.json["result_info"]["total_count"], 2, "{}", all.json);
+
+    let api = &api;
+    let by = |query: &str| {
+        let path = format!("{base}/users?{query}");
+        async move { api.call(Method::GET, &path, None).await.json["result"].clone() }
+    };
+    assert_eq!(by("email=BOB@example.com").await.as_array().unwrap().len(), 1);
+    assert_eq!(by("search=ali").await[0]["email"], "alice@example.com");
+    assert_eq!(by("search=nobody").await, json!([]));
+    assert_eq!(by("per_page=1&page=2").await[0]["email"], "bob@example.com");
+
+    // Another account's token sees none of them.
+    let other = format!("/client/v4/accounts/{}/access/users", api.other_account);
+    let reply = api.call(Method::GET, &other, None).await;
+    assert_ne!(reply.status, StatusCode::OK, "{}", reply.json);
+}

@@ -335,6 +335,12 @@ fn identity_users_and_services_admit_a_developer_and_the_ci_token_on_one_app() {
     assert_eq!(identity["oidc_fields"]["groups"], json!(["developers"]));
     assert_eq!(identity["service_token_status"], false);
 
+    // The users list knows her, and when she logged in.
+    let users = logins.scene.api("GET", "users?email=dev-alice@example.com", None);
+    assert_eq!(users[0]["id"], verified["sub"], "{users}");
+    assert!(users[0]["last_successful_login"].as_str().is_some(), "{users}");
+    assert_eq!(users[0]["name"], "dev-alice");
+
     // A person outside the group logs in and is refused.
     let mallory = logins.browser(true);
     let refused = logins.log_in(&mallory, "mallory", "/");
