@@ -427,12 +427,18 @@ def test_organizations():
 
 
 def test_users_and_bookmarks():
-    step("users and bookmarks are not supported")
+    step("users: list is served (people who logged in or were revoked); the rest is not")
     users = access.users
     user_id = str(uuid.uuid4())
     names = "zero_trust.access.users"
-    not_supported("zero_trust.access.users.list", lambda: users.list(account_id=ACCOUNT), names)
-    not_supported("zero_trust.access.users.create", lambda: users.create(account_id=ACCOUNT, email="someone@example.com"), names)
+    client.zero_trust.organizations.revoke_users(account_id=ACCOUNT, email="Listed@example.com")
+    listed = list(users.list(account_id=ACCOUNT, email="listed@example.com"))
+    check([u.email for u in listed] == ["listed@example.com"], f"users.list: {listed}")
+    check(all(u.id and u.id == u.uid for u in listed), f"users.list ids: {listed}")
+    covers("zero_trust.access.users.list")
+    error = expect_error(cloudflare.APIStatusError, 405, lambda: users.create(account_id=ACCOUNT, email="someone@example.com"), code=7001)
+    check("zero_trust.access.users.create" in error.errors[0].message, f"405 message: {error.errors[0].message!r}")
+    covers("zero_trust.access.users.create")
     not_supported("zero_trust.access.users.get", lambda: users.get(user_id, account_id=ACCOUNT), names)
     not_supported("zero_trust.access.users.update", lambda: users.update(user_id, account_id=ACCOUNT, email="a@example.com", name="a"), names)
     not_supported("zero_trust.access.users.delete", lambda: users.delete(user_id, account_id=ACCOUNT), names)
