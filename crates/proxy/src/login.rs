@@ -34,7 +34,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::header::{ACCEPT, CACHE_CONTROL, LOCATION, SET_COOKIE};
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
-use openidconnect::url::form_urlencoded;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
