@@ -173,7 +173,90 @@ fn form_encode(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use gatehouse_domain::Secret;
+    use gatehouse_domain::access::IdpId;
+    use serde_json::json;
+
     use super::*;
+
+    fn idp() -> Idp {
+        Idp {
+            id: IdpId::generate(),
+            name: "op".into(),
+            kind: "oidc".into(),
+            client_id: "gatehouse".into(),
+            client_secret: Secret::new("s".into()),
+            auth_url: "https://op.example/auth".into(),
+            token_url: "https://op.example/token".into(),
+            certs_url: "https://op.example/jwks".into(),
+            scopes: vec!["openid".into()],
+            claims: vec![],
+            email_claim: "email".into(),
+            issuer: Some("https://op.example".into()),
+        }
+    }
+
+    /// An Ed25519 key: the signer, and the provider's JWKS publishing it.
+    fn signer() -> (jsonwebtoken::EncodingKey, JwkSet) {
+        let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+        let encoding = jsonwebtoken::EncodingKey::from_ed_der(&pair.serialize_der());
+        let x = URL_SAFE_NO_PAD.encode(pair.public_key_raw());
+        let jwks = json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": "k1", "alg": "EdDSA"}]});
+        (encoding, serde_json::from_value(jwks).unwrap())
+    }
+
+    fn token(key: &jsonwebtoken::EncodingKey, claims: Value) -> String {
+        let mut header = jsonwebtoken::Header::new(Algorithm::EdDSA);
+        header.kid = Some("k1".into());
+        jsonwebtoken::encode(&header, &claims, key).unwrap()
+    }
+
+    #[test]
+    fn the_id_token_must_carry_this_logins_nonce_audience_issuer_and_time() {
+        let (key, jwks) = signer();
+        let now = Timestamp::from_unix(1_800_000_000);
+        let good = json!({"iss": "https://op.example", "aud": "gatehouse", "sub": "alice",
+            "iat": 1_800_000_000u64, "exp": 1_800_000_300u64, "nonce": "n1", "email": "a@example.com"});
+        let verified = verify(&token(&key, good.clone()), &jwks, &idp(), "n1", now).unwrap();
+        assert_eq!(verified["email"], "a@example.com");
+        let wrong_nonce = verify(&token(&key, good.clone()), &jwks, &idp(), "n2", now).unwrap_err();
+        assert!(wrong_nonce.contains("nonce"), "{wrong_nonce}");
+        for (field, value) in [
+            ("aud", json!("someone-else")),
+            ("iss", json!("https://evil.example")),
+            ("exp", json!(1_799_999_000u64)),
+            ("nonce", json!(null)),
+        ] {
+            let mut claims = good.clone();
+            claims[field] = value;
+            assert!(verify(&token(&key, claims), &jwks, &idp(), "n1", now).is_err(), "{field}");
+        }
+        // Another key, and a symmetric signature with the client secret, are refused.
+        let (other, _) = signer();
+        assert!(verify(&token(&other, good.clone()), &jwks, &idp(), "n1", now).is_err());
+        let hs = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(Algorithm::HS256),
+            &good,
+            &jsonwebtoken::EncodingKey::from_secret(b"s"),
+        )
+        .unwrap();
+        assert!(verify(&hs, &jwks, &idp(), "n1", now).unwrap_err().contains("not a public key"));
+    }
+
+    #[test]
+    fn the_authorization_url_asks_for_a_code_with_pkce_s256() {
+        let started = start(&idp(), "https://team.example/cdn-cgi/access/callback").unwrap();
+        let url = reqwest::Url::parse(&started.url).unwrap();
+        let query: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+        assert_eq!(query["response_type"], "code");
+        assert_eq!(query["state"], started.state);
+        assert_eq!(query["nonce"], started.nonce);
+        assert_eq!(query["code_challenge_method"], "S256");
+        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(started.verifier.as_bytes()));
+        assert_eq!(query["code_challenge"], challenge);
+        assert_eq!(query["scope"], "openid");
+        assert_ne!(started.state, start(&idp(), "x:").unwrap().state, "fresh each time");
+    }
 
     #[test]
     fn basic_auth_credentials_are_form_encoded() {
