@@ -8,6 +8,7 @@ pub mod config;
 pub mod decisions;
 pub mod docs;
 pub mod group;
+pub mod idp;
 pub mod logs;
 pub mod policy;
 pub mod probe;

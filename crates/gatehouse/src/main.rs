@@ -55,6 +55,9 @@ enum Command {
     /// Manage access groups (named rule sets that policies use).
     #[command(subcommand)]
     Group(commands::group::GroupCommand),
+    /// Manage identity providers (how people log in), and end a person's sessions.
+    #[command(subcommand)]
+    Idp(commands::idp::IdpCommand),
     /// Explain the gateway's decisions on requests.
     #[command(subcommand)]
     Access(commands::decisions::AccessCommand),
@@ -111,6 +114,7 @@ fn main() -> ExitCode {
             Command::App(command) => commands::app::run(command).await,
             Command::Policy(command) => commands::policy::run(command).await,
             Command::Group(command) => commands::group::run(command).await,
+            Command::Idp(command) => commands::idp::run(command).await,
             Command::Access(command) => commands::decisions::run(command).await,
             Command::Logs(args) => commands::logs::run(args).await,
             Command::Probe(args) => commands::probe::run(args).await,

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use super::engine::{CompiledGroup, CompiledPolicy, Facts, Tracer, Verdict, evaluate_traced};
+use super::engine::{CompiledGroup, CompiledPolicy, Facts, Person, Tracer, Verdict, evaluate_traced};
 use super::ids::{GroupId, PolicyId};
 use super::model::{Application, Decision, Group, Policy, PolicyLink};
 use super::routing::DomainPattern;
@@ -100,13 +100,28 @@ pub fn route_patterns(app: &Application) -> (Vec<DomainPattern>, Vec<(String, St
 
 /// What the gateway's verification stage found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Authentication {
+pub enum Authentication<'a> {
     /// No credentials were presented.
     None,
     /// A service token authenticated (right secret, enabled, unexpired, this account).
     Token(TokenId),
+    /// A person's session for this application verified (signature, audience, expiry, not
+    /// revoked).
+    Person(Person<'a>),
     /// Credentials were presented and did not authenticate.
     Failed,
+}
+
+impl<'a> Authentication<'a> {
+    /// The facts the policies read, for a request from `client_ip`.
+    pub fn facts(self, client_ip: IpAddr) -> Facts<'a> {
+        let (token, person) = match self {
+            Authentication::Token(id) => (Some(id), None),
+            Authentication::Person(person) => (None, Some(person)),
+            Authentication::None | Authentication::Failed => (None, None),
+        };
+        Facts { token, person, client_ip }
+    }
 }
 
 /// Everything the decision reads about the application and its account.
@@ -135,7 +150,7 @@ pub enum Decided {
 /// The gateway's decision after verification, `tracer` told every policy step.
 pub fn decide<T: Tracer>(
     app: AppPolicies<'_>,
-    authentication: Authentication,
+    authentication: Authentication<'_>,
     client_ip: IpAddr,
     tracer: &mut T,
 ) -> Decided {
@@ -145,11 +160,7 @@ pub fn decide<T: Tracer>(
     if app.broken {
         return Decided::Misconfigured;
     }
-    let token = match authentication {
-        Authentication::Token(id) => Some(id),
-        Authentication::None | Authentication::Failed => None,
-    };
-    let facts = Facts { token, client_ip };
+    let facts = authentication.facts(client_ip);
     Decided::Verdict(evaluate_traced(app.policies, app.groups, &facts, app.strict, tracer))
 }
 

@@ -20,6 +20,7 @@ mod explain;
 mod gateway;
 mod health;
 mod hostile;
+mod identity;
 mod lifecycle;
 mod metrics;
 mod openapi;

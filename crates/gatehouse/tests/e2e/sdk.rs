@@ -56,6 +56,20 @@ fn python_sdk_audit_logs() {
     contract("python_audit.py");
 }
 
+/// Identity providers through `client.zero_trust.identity_providers`: create, get and list
+/// without the client secret, update (keeping or replacing it), a refused config, delete.
+#[test]
+fn python_sdk_identity_providers() {
+    let Some(venv) = python_sdk() else { return };
+    let server = Gatehouse::start();
+    let mut command = Command::new(venv.join("bin/python"));
+    command
+        .arg(scripts_dir().join("python_identity.py"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUNBUFFERED", "1");
+    run_contract(&server, command, "python_identity.py");
+}
+
 #[test]
 fn node_sdk_contract() {
     contract("node_contract.mjs");
@@ -213,7 +227,7 @@ fn node_sdk() -> Option<PathBuf> {
 /// `Some(dir)` when installed; otherwise prints a loud `SKIPPED` line and returns `None`, or
 /// fails when [`REQUIRE_ENV`] asks for the SDKs.
 #[track_caller]
-fn skip_unless_installed(what: &str, installed: Result<PathBuf, String>) -> Option<PathBuf> {
+pub fn skip_unless_installed(what: &str, installed: Result<PathBuf, String>) -> Option<PathBuf> {
     match installed {
         Ok(dir) => Some(dir),
         Err(reason) if std::env::var(REQUIRE_ENV).is_ok_and(|v| v == "1") => {
