@@ -24,6 +24,7 @@ mod lifecycle;
 mod metrics;
 mod openapi;
 mod operator_cli;
+mod otlp;
 mod rotation;
 mod scene;
 mod sdk;
