@@ -13,6 +13,7 @@
 mod client;
 mod commands;
 mod output;
+mod telemetry;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

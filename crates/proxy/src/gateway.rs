@@ -7,6 +7,8 @@ mod login;
 mod maintenance;
 mod probe;
 mod recording;
+
+pub use recording::GATEWAY_TRACE_TARGET;
 mod rehash;
 mod remote;
 mod request;
@@ -64,6 +66,9 @@ pub struct GatewayOptions {
     /// of origin connections, so that a request never leaves the thread that accepted it
     /// (default: the CPUs this process may run on).
     pub workers: usize,
+    /// Open a `gateway request` span (target [`crate::GATEWAY_TRACE_TARGET`]) per request, with
+    /// the decision, reason, application, Ray ID and status (default off: no span is made).
+    pub trace_requests: bool,
 }
 
 impl Default for GatewayOptions {
@@ -81,6 +86,7 @@ impl Default for GatewayOptions {
             failure_limits: crate::limit::FailureLimits::default(),
             header_read_timeout: Duration::from_secs(10),
             workers: std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            trace_requests: false,
         }
     }
 }

@@ -110,6 +110,8 @@ pub struct Config {
     pub gateway_workers: Option<usize>,
     /// Serve `/metrics` on this listener instead of the management API's.
     pub metrics_listen: Option<SocketAddr>,
+    /// OTLP/HTTP collector base URL the gateway's request spans go to; `None`: no tracing.
+    pub otlp_endpoint: Option<String>,
     /// Several nodes on one PostgreSQL database: resync interval and maximum staleness.
     pub cluster: ClusterConfig,
     /// Retention, queue size and flush interval of the access log.
@@ -152,6 +154,8 @@ pub struct Overrides {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub metrics_listen: Option<SocketAddr>,
+    /// OTLP/HTTP collector base URL (`GATEHOUSE_OTLP_ENDPOINT`).
+    pub otlp_endpoint: Option<String>,
 }
 
 /// The `--config` file. Unknown keys are an error, so typos do not pass silently.
@@ -178,6 +182,8 @@ struct ConfigFile {
     gateway_workers: Option<usize>,
     /// Serve `/metrics` here instead of on the API listener.
     metrics_listen: Option<SocketAddr>,
+    /// OTLP/HTTP collector base URL for the gateway's request spans (default: off).
+    otlp_endpoint: Option<String>,
     /// PostgreSQL only: how often a node reloads its whole snapshot (default 30).
     resync_interval_secs: Option<u64>,
     /// PostgreSQL only: how long the gateway serves without a successful resync before it
@@ -317,6 +323,10 @@ impl Config {
         if file.gateway_workers.is_some_and(|n| n == 0 || n > MAX_GATEWAY_WORKERS) {
             return Err(ConfigError::Invalid(format!("gateway_workers must be 1 to {MAX_GATEWAY_WORKERS}")));
         }
+        let otlp_endpoint = overrides.otlp_endpoint.or(file.otlp_endpoint);
+        if let Some(endpoint) = &otlp_endpoint {
+            check_otlp_endpoint(endpoint)?;
+        }
         let cluster = ClusterConfig::resolve(file.resync_interval_secs, file.max_staleness_secs)?;
         let access_log = AccessLogSettings::resolve(
             file.access_log_retention_days,
@@ -349,6 +359,7 @@ impl Config {
             origin_timeout_secs,
             gateway_workers: file.gateway_workers,
             metrics_listen: overrides.metrics_listen.or(file.metrics_listen),
+            otlp_endpoint,
             cluster,
             access_log,
             monitoring,
@@ -481,6 +492,23 @@ impl ConfigError {
     }
 }
 
+/// An OTLP/HTTP collector base URL: `http://host[:port][/path]` (the exporter speaks plain HTTP:
+/// a collector or agent beside gatehouse).
+fn check_otlp_endpoint(endpoint: &str) -> Result<(), ConfigError> {
+    let invalid = |why: &str| ConfigError::Invalid(format!("otlp_endpoint {endpoint:?}: {why}"));
+    let uri: http::Uri = endpoint.parse().map_err(|_| invalid("not a URL"))?;
+    if uri.scheme_str() != Some("http") {
+        return Err(invalid("must be an http:// URL (a collector on this host or network)"));
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(invalid("has no host"));
+    }
+    if uri.query().is_some() {
+        return Err(invalid("must have no query"));
+    }
+    Ok(())
+}
+
 /// One setting of the `--config` file, as the configuration reference shows it.
 #[derive(Debug, Clone, Copy)]
 pub struct FileSetting {
@@ -585,6 +613,12 @@ pub const FILE_SETTINGS: &[FileSetting] = &[
         example: "\"127.0.0.1:9100\"",
         default: "`/metrics` on the API listener",
         description: "Serve Prometheus `/metrics` on its own listener ([audit-and-metrics.md](audit-and-metrics.md)).",
+    },
+    FileSetting {
+        name: "otlp_endpoint",
+        example: "\"http://127.0.0.1:4318\"",
+        default: "off",
+        description: "Send OpenTelemetry traces, one span per gateway request, to this OTLP/HTTP (protobuf) collector; `/v1/traces` is appended. Also `--otlp-endpoint` / `GATEHOUSE_OTLP_ENDPOINT` ([audit-and-metrics.md](audit-and-metrics.md)).",
     },
     FileSetting {
         name: "resync_interval_secs",
@@ -846,6 +880,39 @@ mod tests {
         assert_eq!(config.gateway_listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.key_file(), PathBuf::from("./gatehouse-data/secret.key"));
         assert_eq!(config.failure_limits, FailureLimits { per_client_id: 10, per_address: 30 });
+    }
+
+    #[test]
+    fn the_otlp_endpoint_is_off_by_default_and_must_be_an_http_url() {
+        assert_eq!(Config::resolve(Overrides::default()).unwrap().otlp_endpoint, None);
+        let path = Path::new("gatehouse.toml");
+        let with = |text: &str, flag: Option<&str>| {
+            Config::resolve_text(
+                text,
+                Overrides {
+                    config_file: Some(path.into()),
+                    otlp_endpoint: flag.map(str::to_owned),
+                    ..Overrides::default()
+                },
+            )
+        };
+        let file = "otlp_endpoint = \"http://127.0.0.1:4318\"\n";
+        assert_eq!(with(file, None).unwrap().otlp_endpoint.as_deref(), Some("http://127.0.0.1:4318"));
+        // The flag (or GATEHOUSE_OTLP_ENDPOINT) wins over the file.
+        let flagged = with(file, Some("http://collector:4318/otlp")).unwrap();
+        assert_eq!(flagged.otlp_endpoint.as_deref(), Some("http://collector:4318/otlp"));
+        for (bad, why) in [
+            ("https://collector:4318", "http://"),
+            ("collector:4318", "http://"),
+            ("http://", "not a URL"),
+            ("http://collector:4318/?a=b", "no query"),
+            ("not a url", "not a URL"),
+        ] {
+            let text = format!("data_dir = \"/x\"\notlp_endpoint = {bad:?}\n");
+            let error = with(&text, None).unwrap_err();
+            assert!(error.reason().contains(why), "{bad}: {}", error.reason());
+            assert_eq!(error.location(&text).map(|l| l.line), Some(2), "{bad}");
+        }
     }
 
     #[test]

@@ -31,5 +31,6 @@ pub use config::{
     Config, ConfigError, DatabaseUrl, FILE_SETTINGS, FileSetting, Location, LogFormat, Overrides, TlsFiles,
     secret_setting,
 };
+pub use gatehouse_proxy::GATEWAY_TRACE_TARGET;
 pub use serve::{Ready, Server, ServerError};
 pub use store::{Backend, open_backend, open_store};

@@ -25,6 +25,7 @@ mod lifecycle;
 mod metrics;
 mod openapi;
 mod operator_cli;
+mod otlp;
 mod rotation;
 mod scene;
 mod sdk;
