@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
 
+mod apps;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,22 +29,24 @@ const START: i64 = 1_800_000_000;
 const ADMIN: &str = "gatehouse_at_dashboard-admin-token-for-tests-0000";
 const READER: &str = "gatehouse_at_dashboard-reader-token-for-tests-000";
 
-struct Dash {
+#[derive(Debug)]
+pub struct Dash {
     router: Router,
-    state: AppState,
-    clock: Arc<ManualClock>,
-    account: AccountId,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    pub account: AccountId,
     _dir: TempDir,
 }
 
-struct Page {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
+#[derive(Debug)]
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
 }
 
 impl Dash {
-    async fn new() -> Self {
+    pub async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("gatehouse.db")).await.unwrap();
         let key = ServerKey::generate();
@@ -79,7 +83,7 @@ impl Dash {
         Dash { router, state, clock, account, _dir: dir }
     }
 
-    async fn send(&self, method: Method, path: &str, headers: &[(&str, &str)], body: &str) -> Page {
+    pub async fn send(&self, method: Method, path: &str, headers: &[(&str, &str)], body: &str) -> Page {
         let mut request = Request::builder().method(method).uri(path).header(header::HOST, "127.0.0.1:8787");
         for (name, value) in headers {
             request = request.header(*name, *value);
@@ -92,8 +96,20 @@ impl Dash {
         Page { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
+    /// A form POST from the dashboard's own pages.
+    pub async fn post(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> Page {
+        let body =
+            form.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
+        let headers = [
+            ("cookie", cookie),
+            ("sec-fetch-site", "same-origin"),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ];
+        self.send(Method::POST, path, &headers, &body).await
+    }
+
     /// Logs in with `token` and returns the `Cookie` header value of the session.
-    async fn login(&self, token: &str) -> String {
+    pub async fn login(&self, token: &str) -> String {
         let form = format!("token={token}");
         let page = self
             .send(
@@ -108,9 +124,19 @@ impl Dash {
         cookie.split(';').next().unwrap().to_owned()
     }
 
-    async fn get(&self, path: &str, cookie: &str) -> Page {
+    pub async fn get(&self, path: &str, cookie: &str) -> Page {
         self.send(Method::GET, path, &[("cookie", cookie)], "").await
     }
+}
+
+/// Form encoding of one key or value.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 #[tokio::test]
