@@ -62,6 +62,7 @@ pub fn router_with(dash: Dash) -> Router {
         .route("/dash/tokens/{id}/enabled", post(pages::token_actions::set_enabled))
         .route("/dash/tokens/{id}/delete", post(pages::token_actions::delete))
         .route("/dash/logs", get(pages::logs::list))
+        .route("/dash/logs/{ray_id}/explain", get(pages::explain::show))
         .route("/dash/audit", get(pages::audit::list))
         .route("/dash/apps", get(pages::apps::list).post(pages::app_actions::create))
         .route("/dash/apps/{id}", get(pages::apps::show).post(pages::app_actions::update))

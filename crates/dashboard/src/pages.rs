@@ -4,6 +4,7 @@
 pub mod app_actions;
 pub mod apps;
 pub mod audit;
+pub mod explain;
 pub mod groups;
 pub mod home;
 pub mod logs;

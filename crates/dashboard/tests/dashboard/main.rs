@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
 
 mod apps;
+mod explain;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
