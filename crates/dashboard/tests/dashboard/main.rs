@@ -6,10 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
 
 mod apps;
+mod bench;
 mod explain;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -17,8 +17,8 @@ use axum::http::{Method, Request, StatusCode, header};
 use gatehouse_api::AppState;
 use gatehouse_dashboard::SessionSettings;
 use gatehouse_domain::{
-    AccountId, ApiToken, ApiTokenKind, ClientId, Clock, HashPurpose, ManualClock, NewServiceToken,
-    Permission, Secret, SecretFormat, ServerKey, ServiceToken, Timestamp, TokenDuration, TokenId,
+    AccountId, ApiToken, ApiTokenKind, HashPurpose, ManualClock, Permission, Secret, SecretFormat, ServerKey,
+    Timestamp,
 };
 use gatehouse_store::{Account, AccountStore, ApiTokenStore};
 use gatehouse_store_sqlite::SqliteStore;
@@ -207,70 +207,4 @@ async fn sessions_time_out_and_end_at_logout() {
     let out = dash.send(Method::POST, "/dash/logout", &headers, "").await;
     assert!(out.headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
     assert_eq!(dash.get("/dash/tokens", &cookie).await.status, StatusCode::SEE_OTHER, "logged out");
-}
-
-/// Inserts `n` tokens: a tenth expire within 30 days, two thirds were never used.
-async fn fill(dash: &Dash, n: u64) {
-    let store = &dash.state.store;
-    let now = dash.clock.now();
-    for i in 0..n {
-        let duration = if i % 10 == 0 { "240h" } else { "8760h" };
-        let mut token = ServiceToken::create(
-            TokenId::generate(),
-            NewServiceToken {
-                account_id: dash.account.clone(),
-                name: format!("token-{i:06}"),
-                client_id: ClientId::generate(),
-                duration: TokenDuration::parse(duration).unwrap(),
-                enabled: true,
-                secret_hash: dash
-                    .state
-                    .key
-                    .hash(HashPurpose::ServiceTokenSecret, &Secret::new(format!("s{i}"))),
-                secret_version: 1,
-            },
-            now,
-        );
-        if i % 3 == 0 {
-            token.last_seen_at = Some(Timestamp::from_unix(now.unix() - 3_600));
-        }
-        store.insert_service_token(&token).await.unwrap();
-    }
-}
-
-/// The benchmark of docs/benchmarks.md: the first page of the tokens list at 100,000 tokens,
-/// unfiltered and with the "expire within 30 days" and "unused for 90 days" filters.
-#[tokio::test]
-#[ignore = "a benchmark: fills 100,000 tokens (run it with --ignored, see docs/benchmarks.md)"]
-async fn tokens_list_first_page_at_100k_tokens() {
-    const TOKENS: u64 = 100_000;
-    const ROUNDS: usize = 21;
-    let dash = Dash::new().await;
-    let filling = Instant::now();
-    fill(&dash, TOKENS).await;
-    println!("filled {TOKENS} tokens in {:.1} s", filling.elapsed().as_secs_f64());
-    let cookie = dash.login(ADMIN).await;
-    for (label, path, expected) in [
-        ("all", "/dash/tokens", "100000 tokens"),
-        ("expiring", "/dash/tokens?show=expiring", "10000 tokens"),
-        ("unused", "/dash/tokens?show=unused", "66666 tokens"),
-    ] {
-        let mut times: Vec<Duration> = Vec::new();
-        for _ in 0..ROUNDS {
-            let start = Instant::now();
-            let page = dash.get(path, &cookie).await;
-            times.push(start.elapsed());
-            assert_eq!(page.status, StatusCode::OK);
-            assert!(page.body.contains(expected), "{label}: {expected}");
-        }
-        times.sort();
-        let median = times[ROUNDS / 2];
-        println!(
-            "tokens list, first page, {label}: median {:.1} ms, min {:.1} ms, max {:.1} ms ({ROUNDS} rounds)",
-            median.as_secs_f64() * 1e3,
-            times[0].as_secs_f64() * 1e3,
-            times[ROUNDS - 1].as_secs_f64() * 1e3
-        );
-        assert!(median < Duration::from_millis(100), "{label}: median {median:?}");
-    }
 }
