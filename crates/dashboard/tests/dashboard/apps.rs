@@ -1,12 +1,13 @@
 //! Applications and their policies through the dashboard's forms: what the forms save is what
 //! the API's operations read back, and bad input comes back as the form with a clear reason.
 
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use gatehouse_api::access::{app_policies, apps, groups};
 use gatehouse_api::pagination::Pagination;
 use gatehouse_domain::{
     ClientId, Clock, HashPurpose, NewServiceToken, Secret, ServiceToken, TokenDuration, TokenId,
 };
+use gatehouse_store::{AuditFilter, PageRequest};
 use serde_json::{Value, json};
 
 use super::{ADMIN, Dash, READER};
@@ -125,6 +126,30 @@ async fn an_application_is_created_edited_and_deleted_with_the_forms() {
     let refused = dash.post("/dash/apps", &reader, &form).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.body.contains("code 9109"), "{}", refused.body);
+
+    let app_id = to.rsplit('/').next().unwrap();
+    let refused = dash.get(&format!("{to}/policies/new"), &reader).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "a read-only token gets no policy form");
+    let cross_site = [
+        ("cookie", cookie.as_str()),
+        ("sec-fetch-site", "cross-site"),
+        ("content-type", "application/x-www-form-urlencoded"),
+    ];
+    let page = dash.send(Method::POST, &format!("{to}/delete"), &cross_site, "confirm=Billing").await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN, "a cross-site write is refused");
+
+    // One audit record per change, by the logged-in API token, as for an API call.
+    let filter = AuditFilter { resource_id: Some(app_id.to_owned()), ..AuditFilter::default() };
+    let records = dash
+        .state
+        .store
+        .list_audit(&dash.account, &filter, PageRequest { offset: 0, limit: 10 })
+        .await
+        .unwrap();
+    let mut actions: Vec<&str> = records.items.iter().map(|r| r.entry.action.as_str()).collect();
+    actions.sort_unstable();
+    assert_eq!(actions, ["create", "update"], "a refused edit records nothing");
+    assert!(records.items.iter().all(|r| r.entry.actor.name == "admin"));
 
     let wrong = dash.post(&format!("{to}/delete"), &cookie, &[("confirm", "Billin")]).await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);

@@ -269,7 +269,14 @@ def main() -> None:
         expect(page.get_by_role("heading", name="Application Payroll", level=1)).to_be_visible()
         page.get_by_role("link", name="Add a policy").click()
         policy_form = page.get_by_role("form", name="A new policy")
+        tree = policy_form.aria_snapshot()
+        for control in ('group "Include"', 'group "Require"', 'group "Exclude"', 'combobox "Decision"',
+                        'textbox "Include: specific service tokens"', 'textbox "Exclude: IP ranges"',
+                        'checkbox "Any valid service token"', 'button "Create policy"'):
+            assert control in tree, tree
         policy_form.get_by_label("Name", exact=True).fill("Deploy from the office")
+        policy_form.get_by_label("Name", exact=True).press("Tab")
+        expect(policy_form.get_by_label("Decision")).to_be_focused()
         policy_form.get_by_label("Decision").select_option("non_identity")
         policy_form.get_by_label("Any valid service token").first.uncheck()
         policy_form.get_by_label("Include: specific service tokens").fill("ci-deploy")
