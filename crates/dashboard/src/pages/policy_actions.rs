@@ -153,7 +153,10 @@ async fn resolve(dash: &Dash, account: &AccountId, text: &str) -> Result<String,
     if TokenId::parse(text).is_ok() {
         return match tokens::get(&dash.api, account, text).await {
             Ok(token) => Ok(token.id.to_string()),
-            Err(_) => Err(format!("no service token has the id '{shown}'")),
+            Err(error) if error.code.spec().1 == axum::http::StatusCode::NOT_FOUND => {
+                Err(format!("no service token has the id '{shown}'"))
+            }
+            Err(error) => Err(form_message(&error)),
         };
     }
     if let Ok(client_id) = ClientId::parse(text) {
