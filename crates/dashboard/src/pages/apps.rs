@@ -242,6 +242,9 @@ impl Names {
                 Some(name) => format!("group {name}"),
                 None => format!("group {id} (no such group now)"),
             },
+            Ok(Rule::Email(email)) => format!("e-mail {email}"),
+            Ok(Rule::EmailDomain(domain)) => format!("e-mail domain {domain}"),
+            Ok(Rule::LoginMethod(id)) => format!("login method {id}"),
             Ok(Rule::Other(key)) => format!("{key}: {rule} (stored, not evaluated by gatehouse)"),
             Err(message) => format!("{rule} ({message})"),
         }

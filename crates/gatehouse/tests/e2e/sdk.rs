@@ -60,14 +60,7 @@ fn python_sdk_audit_logs() {
 /// without the client secret, update (keeping or replacing it), a refused config, delete.
 #[test]
 fn python_sdk_identity_providers() {
-    let Some(venv) = python_sdk() else { return };
-    let server = Gatehouse::start();
-    let mut command = Command::new(venv.join("bin/python"));
-    command
-        .arg(scripts_dir().join("python_identity.py"))
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PYTHONUNBUFFERED", "1");
-    run_contract(&server, command, "python_identity.py");
+    contract("python_identity.py");
 }
 
 #[test]
