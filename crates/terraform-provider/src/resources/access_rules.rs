@@ -11,9 +11,18 @@ use crate::value::{Ty, Value};
 
 /// The selectors gatehouse's policy engine evaluates. Any other selector is stored as sent but
 /// never matches (it fails closed: an `include` rule never grants, a `require` or `exclude` rule
-/// keeps the policy from granting), so a configuration using one gets a warning.
-pub const EVALUATED_SELECTORS: [&str; 5] =
-    ["service_token", "any_valid_service_token", "everyone", "ip", "group"];
+/// keeps the policy from granting), so a configuration using one gets a warning. A test in the
+/// gatehouse crate keeps this list equal to what the policy engine parses.
+pub const EVALUATED_SELECTORS: [&str; 8] = [
+    "service_token",
+    "any_valid_service_token",
+    "everyone",
+    "ip",
+    "group",
+    "email",
+    "email_domain",
+    "login_method",
+];
 
 /// Why `zone_id` is refused.
 pub const NO_ZONES: &str = "gatehouse has account-level Access only: set account_id instead.";
