@@ -409,7 +409,12 @@ async function testOrganizations() {
   );
   covers('zeroTrust.organizations.list', 'zeroTrust.organizations.update');
 
-  step('organizations: create, doh, revokeUsers are not supported');
+  step('organizations: revokeUsers');
+  const revoked = await orgs.revokeUsers({ account_id: ACCOUNT, email: 'someone@example.com' });
+  assert.equal(revoked, true, `revokeUsers: ${JSON.stringify(revoked)}`);
+  covers('zeroTrust.organizations.revokeUsers');
+
+  step('organizations: create, doh are not supported');
   await expectError(Cloudflare.APIError, 405, () => orgs.create({ account_id: ACCOUNT, auth_domain: 'x.example.com', name: 'x' }), {
     code: 7001,
     text: 'zero_trust.organizations.create',
@@ -417,17 +422,25 @@ async function testOrganizations() {
   covers('zeroTrust.organizations.create');
   await notSupported('zeroTrust.organizations.doh.get', () => orgs.doh.get({ account_id: ACCOUNT }));
   await notSupported('zeroTrust.organizations.doh.update', () => orgs.doh.update({ account_id: ACCOUNT, doh_jwt_duration: '800h', service_token_id: randomUUID() }));
-  await notSupported('zeroTrust.organizations.revokeUsers', () => orgs.revokeUsers({ account_id: ACCOUNT, email: 'someone@example.com' }));
 }
 
 async function testUsersAndBookmarks() {
-  step('users and bookmarks are not supported');
+  step('users: list is served (people who logged in or were revoked); the rest is not');
   const users = access.users;
   const userId = randomUUID();
   let names = 'zero_trust.access.users';
   const u = 'zeroTrust.access.users';
-  await notSupported(`${u}.list`, () => users.list({ account_id: ACCOUNT }), names);
-  await notSupported(`${u}.create`, () => users.create({ account_id: ACCOUNT, email: 'someone@example.com' }), names);
+  await client.zeroTrust.organizations.revokeUsers({ account_id: ACCOUNT, email: 'Listed@example.com' });
+  const listed = [];
+  for await (const user of users.list({ account_id: ACCOUNT, email: 'listed@example.com' })) listed.push(user);
+  assert.deepEqual(listed.map((user) => user.email), ['listed@example.com'], `users.list: ${JSON.stringify(listed)}`);
+  assert.ok(listed.every((user) => user.id && user.id === user.uid), `users.list ids: ${JSON.stringify(listed)}`);
+  covers(`${u}.list`);
+  await expectError(Cloudflare.APIError, 405, () => users.create({ account_id: ACCOUNT, email: 'someone@example.com' }), {
+    code: 7001,
+    text: 'zero_trust.access.users.create',
+  });
+  covers(`${u}.create`);
   await notSupported(`${u}.get`, () => users.get(userId, { account_id: ACCOUNT }), names);
   await notSupported(`${u}.update`, () => users.update(userId, { account_id: ACCOUNT, email: 'a@example.com', name: 'a' }), names);
   await notSupported(`${u}.delete`, () => users.delete(userId, { account_id: ACCOUNT }), names);
