@@ -7,6 +7,7 @@
 
 mod apps;
 mod bench;
+mod docs_images;
 mod explain;
 
 use std::sync::Arc;
