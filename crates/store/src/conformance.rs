@@ -63,6 +63,7 @@ macro_rules! store_conformance_tests {
             // Listing.
             list_is_in_creation_order,
             list_pages_through_offset_and_limit,
+            list_pages_through_keyset_cursors,
             list_of_an_empty_account_is_empty,
             name_filter_is_exact,
             search_matches_name_substrings_ignoring_case,

@@ -85,6 +85,21 @@ pub struct TokenFilter {
     pub expires_before: Option<Timestamp>,
     /// Tokens not used since this time: never used, or last seen before it.
     pub unused_since: Option<Timestamp>,
+    /// Keyset paging: where the page starts, instead of the [`PageRequest::offset`] (which is
+    /// then ignored). A page found through a cursor costs the same wherever it is in the list.
+    pub cursor: Option<TokenCursor>,
+}
+
+/// Where a page of [`TokenFilter`]'s list starts, by a token of the list rather than a count of
+/// tokens skipped. The page is always in creation order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenCursor {
+    /// The tokens created after this one (the next page).
+    After(TokenId),
+    /// The last tokens created before this one (the previous page).
+    Before(TokenId),
+    /// The last page: the tokens created last.
+    Last,
 }
 
 #[async_trait]

@@ -1,8 +1,8 @@
 //! The filtered, paginated list of an account's service tokens, in creation order.
 
 use gatehouse_domain::{AccountId, ServiceToken, Timestamp};
-use gatehouse_store::{Page, PageRequest, StoreError, TokenFilter};
-use sqlx::PgPool;
+use gatehouse_store::{Page, PageRequest, StoreError, TokenCursor, TokenFilter};
+use sqlx::{PgPool, Postgres, QueryBuilder};
 
 use super::row::TokenRow;
 use crate::error::{corrupt, from_sqlx};
@@ -27,8 +27,22 @@ macro_rules! filtered {
     };
 }
 
-const COUNT: &str = filtered!("SELECT COUNT(*)", "");
 const PAGE: &str = filtered!("SELECT *", " ORDER BY seq LIMIT $7 OFFSET $8");
+/// Keyset pages: `$9` the id of the token the page starts after or ends before. Each reads the
+/// `(account_id, seq)` index from the cursor on, so the last page costs what the first does.
+const AFTER: &str = filtered!(
+    "SELECT *",
+    " AND seq > (SELECT seq FROM service_tokens WHERE account_id = $1 AND id = $9) \
+      ORDER BY seq LIMIT $7 OFFSET $8"
+);
+/// In reverse order: the rows are turned round after reading.
+const BEFORE: &str = filtered!(
+    "SELECT *",
+    " AND seq < (SELECT seq FROM service_tokens WHERE account_id = $1 AND id = $9) \
+      ORDER BY seq DESC LIMIT $7 OFFSET $8"
+);
+/// In reverse order, as [`BEFORE`].
+const LAST: &str = filtered!("SELECT *", " ORDER BY seq DESC LIMIT $7 OFFSET $8");
 
 /// Both statements in one snapshot, so the total and the page agree.
 const SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
@@ -44,17 +58,20 @@ pub(super) async fn list(
     }
     let pattern = filter.search.as_deref().map(|text| format!("%{}%", escape_like(text)));
     let mut tx = pool.begin_with(SNAPSHOT).await.map_err(from_sqlx)?;
-    let total: i64 = sqlx::query_scalar(COUNT)
-        .bind(account.as_str())
-        .bind(filter.name.as_deref())
-        .bind(filter.search.as_deref())
-        .bind(pattern.as_deref())
-        .bind(filter.expires_before.map(Timestamp::unix))
-        .bind(filter.unused_since.map(Timestamp::unix))
+    let total: i64 = count(filter, account, pattern.as_deref())
+        .build_query_scalar()
         .fetch_one(&mut *tx)
         .await
         .map_err(from_sqlx)?;
-    let rows: Vec<TokenRow> = sqlx::query_as(PAGE)
+    let (statement, cursor_id, reversed) = match &filter.cursor {
+        None => (PAGE, None, false),
+        Some(TokenCursor::After(id)) => (AFTER, Some(id.to_string()), false),
+        Some(TokenCursor::Before(id)) => (BEFORE, Some(id.to_string()), true),
+        Some(TokenCursor::Last) => (LAST, None, true),
+    };
+    // A cursor replaces the offset.
+    let offset = if filter.cursor.is_some() { 0 } else { page.offset };
+    let mut query = sqlx::query_as::<_, TokenRow>(statement)
         .bind(account.as_str())
         .bind(filter.name.as_deref())
         .bind(filter.search.as_deref())
@@ -62,15 +79,61 @@ pub(super) async fn list(
         .bind(filter.expires_before.map(Timestamp::unix))
         .bind(filter.unused_since.map(Timestamp::unix))
         .bind(i64::try_from(page.limit).unwrap_or(i64::MAX))
-        .bind(i64::try_from(page.offset).unwrap_or(i64::MAX))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(from_sqlx)?;
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX));
+    if let Some(id) = cursor_id {
+        query = query.bind(id);
+    }
+    let mut rows: Vec<TokenRow> = query.fetch_all(&mut *tx).await.map_err(from_sqlx)?;
+    if reversed {
+        rows.reverse();
+    }
     tx.commit().await.map_err(from_sqlx)?;
 
     let items = rows.into_iter().map(ServiceToken::try_from).collect::<Result<_, _>>()?;
     let total = u64::try_from(total).map_err(|_| corrupt("a negative row count"))?;
     Ok(Page { items, total })
+}
+
+/// The statement counting the tokens that match `filter`, with only the conditions it sets (as
+/// SQLite's): with every filter written as `($n IS NULL OR …)` the planner of a generic prepared
+/// statement cannot tell which apply. The unused filter is the sum of two counts, "never used"
+/// and "last seen before".
+fn count<'a>(
+    filter: &'a TokenFilter,
+    account: &'a AccountId,
+    pattern: Option<&'a str>,
+) -> QueryBuilder<'a, Postgres> {
+    let Some(since) = filter.unused_since else {
+        let mut query = QueryBuilder::new("SELECT COUNT(*) FROM service_tokens WHERE ");
+        conditions(&mut query, filter, account, pattern);
+        return query;
+    };
+    let mut query = QueryBuilder::new("SELECT (SELECT COUNT(*) FROM service_tokens WHERE ");
+    conditions(&mut query, filter, account, pattern);
+    query.push(" AND last_seen_at IS NULL) + (SELECT COUNT(*) FROM service_tokens WHERE ");
+    conditions(&mut query, filter, account, pattern);
+    query.push(" AND last_seen_at < ").push_bind(since.unix()).push(")");
+    query
+}
+
+/// The account and the filters set, but the unused one (`count` adds it).
+fn conditions<'a>(
+    query: &mut QueryBuilder<'a, Postgres>,
+    filter: &'a TokenFilter,
+    account: &'a AccountId,
+    pattern: Option<&'a str>,
+) {
+    query.push("account_id = ").push_bind(account.as_str());
+    if let Some(name) = &filter.name {
+        query.push(" AND name = ").push_bind(name.as_str());
+    }
+    if let (Some(search), Some(pattern)) = (&filter.search, pattern) {
+        query.push(" AND (name ILIKE ").push_bind(pattern).push(" ESCAPE '\\' OR id = ");
+        query.push_bind(search.as_str()).push(" OR client_id = ").push_bind(search.as_str()).push(")");
+    }
+    if let Some(before) = filter.expires_before {
+        query.push(" AND expires_at < ").push_bind(before.unix());
+    }
 }
 
 /// Makes `%`, `_` and the escape character itself match literally in an ILIKE pattern.

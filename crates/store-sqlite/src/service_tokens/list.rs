@@ -9,7 +9,7 @@
 //! tokens that made the "unused for 90 days" count several times slower than the page itself.
 
 use gatehouse_domain::{AccountId, ServiceToken, Timestamp};
-use gatehouse_store::{Page, PageRequest, StoreError, TokenFilter};
+use gatehouse_store::{Page, PageRequest, StoreError, TokenCursor, TokenFilter};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use super::row::TokenRow;
@@ -34,6 +34,21 @@ macro_rules! filtered {
 }
 
 const PAGE: &str = filtered!("SELECT *", " ORDER BY seq LIMIT ?7 OFFSET ?8");
+/// Keyset pages: `?9` the id of the token the page starts after or ends before. Each reads the
+/// `(account_id, seq)` index from the cursor on, so the last page costs what the first does.
+const AFTER: &str = filtered!(
+    "SELECT *",
+    " AND seq > (SELECT seq FROM service_tokens WHERE account_id = ?1 AND id = ?9) \
+      ORDER BY seq LIMIT ?7 OFFSET ?8"
+);
+/// In reverse order: the rows are turned round after reading.
+const BEFORE: &str = filtered!(
+    "SELECT *",
+    " AND seq < (SELECT seq FROM service_tokens WHERE account_id = ?1 AND id = ?9) \
+      ORDER BY seq DESC LIMIT ?7 OFFSET ?8"
+);
+/// In reverse order, as [`BEFORE`].
+const LAST: &str = filtered!("SELECT *", " ORDER BY seq DESC LIMIT ?7 OFFSET ?8");
 
 pub(super) async fn list(
     reader: &SqlitePool,
@@ -49,7 +64,15 @@ pub(super) async fn list(
         .fetch_one(&mut *tx)
         .await
         .map_err(from_sqlx)?;
-    let rows: Vec<TokenRow> = sqlx::query_as(PAGE)
+    let (statement, cursor_id, reversed) = match &filter.cursor {
+        None => (PAGE, None, false),
+        Some(TokenCursor::After(id)) => (AFTER, Some(id.to_string()), false),
+        Some(TokenCursor::Before(id)) => (BEFORE, Some(id.to_string()), true),
+        Some(TokenCursor::Last) => (LAST, None, true),
+    };
+    // A cursor replaces the offset.
+    let offset = if filter.cursor.is_some() { 0 } else { page.offset };
+    let mut query = sqlx::query_as::<_, TokenRow>(statement)
         .bind(account.as_str())
         .bind(filter.name.as_deref())
         .bind(filter.search.as_deref())
@@ -57,10 +80,14 @@ pub(super) async fn list(
         .bind(filter.expires_before.map(Timestamp::unix))
         .bind(filter.unused_since.map(Timestamp::unix))
         .bind(i64::try_from(page.limit).unwrap_or(i64::MAX))
-        .bind(i64::try_from(page.offset).unwrap_or(i64::MAX))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(from_sqlx)?;
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX));
+    if let Some(id) = cursor_id {
+        query = query.bind(id);
+    }
+    let mut rows: Vec<TokenRow> = query.fetch_all(&mut *tx).await.map_err(from_sqlx)?;
+    if reversed {
+        rows.reverse();
+    }
     tx.commit().await.map_err(from_sqlx)?;
 
     let items = rows.into_iter().map(ServiceToken::try_from).collect::<Result<_, _>>()?;

@@ -2,8 +2,10 @@
 
 use gatehouse_domain::{ServiceToken, Timestamp};
 
-use super::fixtures::{ALL, T0, bootstrapped, insert_named, list_names, named, page, search};
-use crate::{Store, TokenFilter};
+use super::fixtures::{
+    ALL, T0, another_account, bootstrapped, insert_named, list_names, named, page, search,
+};
+use crate::{Store, TokenCursor, TokenFilter};
 
 const NAMES: [&str; 5] = ["delta", "alpha", "echo", "charlie", "bravo"];
 
@@ -42,6 +44,38 @@ pub async fn list_pages_through_offset_and_limit(store: &dyn Store) {
         (vec![], 5),
         "an empty page still counts"
     );
+}
+
+/// Keyset pages: after / before a token, and the last page, in creation order whatever the
+/// direction read; the offset is ignored; the total is the filter's; other accounts' tokens and
+/// an unknown cursor give nothing.
+pub async fn list_pages_through_keyset_cursors(store: &dyn Store) {
+    let account = bootstrapped(store).await;
+    let tokens = insert_named(store, &account, &NAMES).await;
+    let other = another_account(store, "Other").await;
+    let foreign = insert_named(store, &other, &["zulu"]).await;
+    let at = |cursor: TokenCursor| TokenFilter { cursor: Some(cursor), ..TokenFilter::default() };
+    let after = |i: usize| at(TokenCursor::After(tokens[i].id));
+    let before = |i: usize| at(TokenCursor::Before(tokens[i].id));
+
+    assert_eq!(list_names(store, &account, &after(0), page(0, 2)).await, (strings(&["alpha", "echo"]), 5));
+    assert_eq!(list_names(store, &account, &after(2), page(3, 2)).await, (strings(&["charlie", "bravo"]), 5));
+    assert_eq!(list_names(store, &account, &after(4), page(0, 2)).await, (vec![], 5), "after the last");
+    assert_eq!(list_names(store, &account, &before(4), page(0, 2)).await, (strings(&["echo", "charlie"]), 5));
+    assert_eq!(list_names(store, &account, &before(1), page(0, 2)).await, (strings(&["delta"]), 5));
+    assert_eq!(list_names(store, &account, &before(0), page(0, 2)).await, (vec![], 5), "before the first");
+    let last = at(TokenCursor::Last);
+    assert_eq!(list_names(store, &account, &last, page(0, 2)).await, (strings(&["charlie", "bravo"]), 5));
+    assert_eq!(list_names(store, &account, &last, page(0, 10)).await, (strings(&NAMES), 5));
+    let foreign_cursor = at(TokenCursor::After(foreign[0].id));
+    assert_eq!(
+        list_names(store, &account, &foreign_cursor, page(0, 10)).await,
+        (vec![], 5),
+        "another account's"
+    );
+    let mut filtered = named("echo");
+    filtered.cursor = Some(TokenCursor::After(tokens[0].id));
+    assert_eq!(list_names(store, &account, &filtered, page(0, 10)).await, (strings(&["echo"]), 1));
 }
 
 pub async fn list_of_an_empty_account_is_empty(store: &dyn Store) {
