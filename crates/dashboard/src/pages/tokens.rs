@@ -1,14 +1,19 @@
 //! The service tokens list: search, the "expires soon" / "expired" / "unused" filters, pages of
 //! 50, and per token its state, expiry, last use and a 24 h sparkline of allowed and denied
 //! requests.
+//!
+//! Pages are found by keyset (`after=<token id>`, `before=<token id>`, `last=1`), never by an
+//! offset: the last of 2,000 pages is read from its cursor like the first, not after walking
+//! every token before it. Each page reads one token more than it shows, to know whether there
+//! is another page in the direction it was read.
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use gatehouse_api::auth::Access;
 use gatehouse_api::pagination::Pagination;
-use gatehouse_domain::{ServiceToken, Timestamp};
-use gatehouse_store::TokenFilter;
+use gatehouse_domain::{ServiceToken, Timestamp, TokenId};
+use gatehouse_store::{TokenCursor, TokenFilter};
 use serde::Deserialize;
 
 use super::{Chrome, encode};
@@ -26,7 +31,12 @@ pub struct ListQuery {
     q: String,
     #[serde(default)]
     show: String,
-    page: Option<u64>,
+    /// The next page: the tokens created after this one.
+    after: Option<String>,
+    /// The previous page: the tokens created before this one.
+    before: Option<String>,
+    /// The last page, when set.
+    last: Option<String>,
 }
 
 /// One row of the table.
@@ -51,16 +61,28 @@ struct TokensPage {
     show: String,
     rows: Vec<Row>,
     total: u64,
-    page: u64,
-    pages: u64,
+    first: Option<String>,
     prev: Option<String>,
     next: Option<String>,
+    last: Option<String>,
 }
 
 #[derive(Template)]
 #[template(path = "token_new.html")]
 struct NewTokenPage {
     chrome: Chrome,
+}
+
+/// The page the query asks for; a cursor that is no token id is the first page.
+fn cursor(query: &ListQuery) -> Option<TokenCursor> {
+    let id = |text: &Option<String>| text.as_deref().and_then(|t| TokenId::parse(t.trim()).ok());
+    if let Some(id) = id(&query.after) {
+        Some(TokenCursor::After(id))
+    } else if let Some(id) = id(&query.before) {
+        Some(TokenCursor::Before(id))
+    } else {
+        query.last.is_some().then_some(TokenCursor::Last)
+    }
 }
 
 /// The filter a `show` value stands for, at `now`.
@@ -89,10 +111,27 @@ pub async fn list(
         "expiring" | "expired" | "unused" => query.show.clone(),
         _ => String::new(),
     };
-    let page = query.page.unwrap_or(1).clamp(1, u64::from(u32::MAX));
-    let filter = filter_for(&show, &query.q, now);
-    let pagination = Pagination { page, per_page: PER_PAGE };
-    let found = gatehouse_api::tokens::list(&dash.api, &account, &filter, pagination).await?;
+    let cursor = cursor(&query);
+    let mut filter = filter_for(&show, &query.q, now);
+    filter.cursor = cursor.clone();
+    // One more than a page: whether there is another page in the direction read.
+    let pagination = Pagination { page: 1, per_page: PER_PAGE + 1 };
+    let mut found = gatehouse_api::tokens::list(&dash.api, &account, &filter, pagination).await?;
+    let more = found.items.len() as u64 > PER_PAGE;
+    let backwards = matches!(cursor, Some(TokenCursor::Before(_) | TokenCursor::Last));
+    if more && backwards {
+        found.items.remove(0);
+    }
+    found.items.truncate(PER_PAGE as usize);
+    let (first_id, last_id) = (found.items.first().map(|t| t.id), found.items.last().map(|t| t.id));
+    let (has_prev, has_next) = match cursor {
+        None => (false, more),
+        // The cursor's token itself lies behind a page read forward, and ahead of one read back.
+        Some(TokenCursor::After(_)) => (true, more),
+        Some(TokenCursor::Before(_)) => (more, true),
+        Some(TokenCursor::Last) => (more, false),
+    };
+    let base = format!("/dash/tokens?q={}&show={}", encode(&query.q), encode(&show));
     let ids: Vec<String> = found.items.iter().map(|t| t.client_id.to_string()).collect();
     let activity = charts::token_activity(&dash.api, &account, &ids, now).await?;
     let rows = found
@@ -106,18 +145,17 @@ pub async fn list(
             )
         })
         .collect();
-    let pages = found.total.div_ceil(PER_PAGE).max(1);
-    let link = |p: u64| format!("/dash/tokens?q={}&show={}&page={p}", encode(&query.q), encode(&show));
-    let (prev, next) = ((page > 1).then(|| link(page - 1)), (page < pages).then(|| link(page + 1)));
+    let prev = first_id.filter(|_| has_prev).map(|id| format!("{base}&before={id}"));
+    let next = last_id.filter(|_| has_next).map(|id| format!("{base}&after={id}"));
     let page_view = TokensPage {
         chrome: Chrome::new(&operator, "tokens", "Service tokens"),
         q: query.q.clone(),
         show,
         rows,
         total: found.total,
-        page,
-        pages,
+        first: cursor.is_some().then(|| base.clone()),
         prev,
+        last: has_next.then(|| format!("{base}&last=1")),
         next,
     };
     render(&page_view)

@@ -9,6 +9,7 @@ mod apps;
 mod bench;
 mod docs_images;
 mod explain;
+mod paging;
 
 use std::sync::Arc;
 
