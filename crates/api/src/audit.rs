@@ -27,7 +27,7 @@ use gatehouse_domain::{AccountId, ApiTokenKind, AuditActor, AuditEntry, AuditRec
 use gatehouse_store::{AuditFilter, AuditedChange, AuditedOutcome, Page, ResourceChange, StoreError};
 use serde_json::{Value, json};
 
-use crate::auth::Caller;
+use crate::auth::{ActingAs, Caller};
 use crate::error::ApiError;
 use crate::pagination::Pagination;
 use crate::state::AppState;
@@ -61,14 +61,16 @@ pub async fn record(state: &AppState, caller: &Caller, account: &AccountId, chan
     }
 }
 
-/// Who is acting: the API token, or the legacy key's email.
+/// Who is acting: the API token, the legacy key's email, or the person logged into the dashboard.
 fn actor(caller: &Caller) -> AuditActor {
-    let token = &caller.token;
-    let (kind, name) = match &token.kind {
-        ApiTokenKind::Bearer => ("token", token.name.clone()),
-        ApiTokenKind::GlobalKey { email } => ("user", email.clone()),
+    let (id, kind, name) = match &caller.acting_as {
+        ActingAs::ApiToken(token) => match &token.kind {
+            ApiTokenKind::Bearer => (token.id.clone(), "token", token.name.clone()),
+            ApiTokenKind::GlobalKey { email } => (token.id.clone(), "user", email.clone()),
+        },
+        ActingAs::Person { email, idp } => (idp.clone(), "person", email.clone()),
     };
-    AuditActor { id: token.id.clone(), name, kind: kind.to_owned(), ip: caller.ip.map(|ip| ip.to_string()) }
+    AuditActor { id, name, kind: kind.to_owned(), ip: caller.ip.map(|ip| ip.to_string()) }
 }
 
 fn entry(state: &AppState, actor: AuditActor, account: &AccountId, change: Change) -> AuditEntry {
@@ -266,12 +268,16 @@ pub fn to_json(record: &AuditRecord) -> Value {
 /// The actor in Cloudflare's vocabulary. `type` is one of Cloudflare's `user`, `admin`,
 /// `Cloudflare`: every caller of the management API acts for a person, so `user`. How it
 /// authenticated stays beside it, under the names of Cloudflare's newer audit log
-/// (`/accounts/{id}/logs/audit`): `context` is `api_token` or `api_key` (the legacy key), and
+/// (`/accounts/{id}/logs/audit`): `context` is `api_token`, `api_key` (the legacy key) or
+/// `identity_login` (a person logged into the dashboard through an identity provider), and
 /// `token_id`, `token_name` name the API token (`null` for the legacy key, whose owner is `email`).
 fn actor_json(actor: &AuditActor) -> Value {
     let (kind, context) = match actor.kind.as_str() {
         "token" => ("user", "api_token"),
         "user" => ("user", "api_key"),
+        // A person logged into the dashboard through an identity provider (`id` is that
+        // provider's id, `name` the e-mail address).
+        "person" => ("user", "identity_login"),
         // No other kind is recorded today; an automated change would be Cloudflare's "system".
         _ => ("Cloudflare", "api"),
     };
@@ -279,7 +285,7 @@ fn actor_json(actor: &AuditActor) -> Value {
     let when_token = |value: &str| if by_token { Value::from(value) } else { Value::Null };
     json!({
         "id": actor.id,
-        "email": if context == "api_key" { Value::from(actor.name.clone()) } else { Value::Null },
+        "email": if kind == "user" && !by_token { Value::from(actor.name.clone()) } else { Value::Null },
         "name": actor.name,
         "type": kind,
         "ip": actor.ip,

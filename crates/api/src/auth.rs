@@ -10,20 +10,38 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use gatehouse_api_types::Message;
-use gatehouse_domain::{AccountId, ApiToken, ApiTokenKind, HashPurpose, Secret};
+use gatehouse_domain::{AccountId, ApiToken, ApiTokenKind, HashPurpose, Permission, Secret};
 
 use crate::audit::ScopeGuard;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
-/// An authenticated management API credential.
+/// Who is calling the management API's operations, authenticated: an API token (the v4 API's
+/// only credential), or a person logged into the dashboard through an identity provider.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub token: ApiToken,
+    pub account_id: AccountId,
+    /// What the caller may do: writes need [`Permission::Edit`].
+    pub permission: Permission,
+    pub acting_as: ActingAs,
     /// The TCP peer, when the server passes it (`ConnectInfo`), for the audit log.
     pub ip: Option<std::net::IpAddr>,
     /// The request's audit scope, open while the caller lives (see [`crate::audit`]).
     pub audit_scope: Option<Arc<ScopeGuard>>,
+}
+
+/// The credential or person behind a [`Caller`], as the audit log names it.
+#[derive(Debug, Clone)]
+pub enum ActingAs {
+    ApiToken(ApiToken),
+    /// A person who logged into the dashboard through one of the account's identity providers,
+    /// admitted by the dashboard's login setting (which also decided the permission).
+    Person {
+        /// Lowercase.
+        email: String,
+        /// The identity provider's id.
+        idp: String,
+    },
 }
 
 /// Whether a route reads or changes state.
@@ -37,7 +55,28 @@ impl Caller {
     /// A caller acting with `token` (already authenticated, by [`authenticate_bearer`] or a
     /// dashboard session), with its audit scope opened for the current task as the extractor does.
     pub fn acting(token: ApiToken, ip: Option<std::net::IpAddr>) -> Caller {
-        let mut caller = Caller { token, ip, audit_scope: None };
+        Caller::with_scope(token.account_id.clone(), token.permission, ActingAs::ApiToken(token), ip)
+    }
+
+    /// A person of `account` acting with `permission`, already authenticated by an identity
+    /// provider and admitted by the dashboard; the audit log names them by `email`.
+    pub fn person(
+        account: AccountId,
+        permission: Permission,
+        email: String,
+        idp: String,
+        ip: Option<std::net::IpAddr>,
+    ) -> Caller {
+        Caller::with_scope(account, permission, ActingAs::Person { email, idp }, ip)
+    }
+
+    fn with_scope(
+        account_id: AccountId,
+        permission: Permission,
+        acting_as: ActingAs,
+        ip: Option<std::net::IpAddr>,
+    ) -> Caller {
+        let mut caller = Caller { account_id, permission, acting_as, ip, audit_scope: None };
         caller.audit_scope = ScopeGuard::open(&caller);
         caller
     }
@@ -46,10 +85,10 @@ impl Caller {
     pub fn authorize(&self, account: &str, access: Access) -> Result<AccountId, ApiError> {
         let account =
             AccountId::parse(account).map_err(|_| ApiError::no_route(&format!("/accounts/{account}")))?;
-        if self.token.account_id != account {
+        if self.account_id != account {
             return Err(ApiError::new(ErrorCode::AuthenticationError, "Authentication error"));
         }
-        if access == Access::Write && !self.token.permission.allows_writes() {
+        if access == Access::Write && !self.permission.allows_writes() {
             return Err(ApiError::new(ErrorCode::Unauthorized, "Unauthorized to access requested resource"));
         }
         Ok(account)
@@ -86,9 +125,7 @@ impl FromRequestParts<AppState> for Caller {
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|axum::extract::ConnectInfo(peer)| peer.ip());
-        let mut caller = Caller { token, ip, audit_scope: None };
-        caller.audit_scope = ScopeGuard::open(&caller);
-        Ok(caller)
+        Ok(Caller::acting(token, ip))
     }
 }
 

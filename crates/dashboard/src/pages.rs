@@ -38,7 +38,7 @@ impl Chrome {
         Chrome {
             title: title.into(),
             section,
-            who: operator.token.name.clone(),
+            who: operator.name().to_owned(),
             can_write: operator.can_write(),
         }
     }

@@ -19,7 +19,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gatehouse_api::ApiError;
 use gatehouse_api::auth::{Access, Caller};
-use gatehouse_domain::{AccountId, ApiToken, Clock, SecretHash, Timestamp};
+use gatehouse_domain::{AccountId, ApiToken, Clock, Permission, SecretHash, Timestamp};
 use sha2::{Digest, Sha256};
 
 use crate::Dash;
@@ -46,11 +46,14 @@ impl Default for SessionSettings {
 }
 
 /// Who a session acts for.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum Principal {
     /// A management API token pasted at login; held by its keyed hash, looked up again at every
     /// request so that disabling or deleting the token ends the session.
     ApiToken(SecretHash),
+    /// A person of `account` who logged in through the identity provider `idp` and was
+    /// admitted with `permission` (read-only or full); the audit log names them by `email`.
+    Person { account: AccountId, email: String, idp: String, permission: Permission },
 }
 
 #[derive(Debug)]
@@ -108,7 +111,7 @@ impl Sessions {
             return None;
         }
         session.last_seen_at = now;
-        Some(session.principal)
+        Some(session.principal.clone())
     }
 
     pub fn end(&self, id: &str) {
@@ -154,25 +157,47 @@ pub fn presented(headers: &HeaderMap) -> Option<String> {
 /// page.
 #[derive(Debug, Clone)]
 pub struct Operator {
-    pub token: ApiToken,
+    pub account: AccountId,
+    pub permission: Permission,
+    pub who: Who,
     pub ip: Option<std::net::IpAddr>,
+}
+
+/// The credential or person behind an [`Operator`].
+#[derive(Debug, Clone)]
+pub enum Who {
+    ApiToken(ApiToken),
+    Person { email: String, idp: String },
 }
 
 impl Operator {
     pub fn account(&self) -> &AccountId {
-        &self.token.account_id
+        &self.account
+    }
+
+    /// The name the pages show: the API token's, or the person's e-mail address.
+    pub fn name(&self) -> &str {
+        match &self.who {
+            Who::ApiToken(token) => &token.name,
+            Who::Person { email, .. } => email,
+        }
     }
 
     /// Whether the credential may change things (the pages hide write controls otherwise; the
     /// operations refuse anyway).
     pub fn can_write(&self) -> bool {
-        self.token.permission.allows_writes()
+        self.permission.allows_writes()
     }
 
     /// The API caller this operator acts as, with the API's permission check for `access`.
     pub fn caller(&self, access: Access) -> Result<(Caller, AccountId), ApiError> {
-        let caller = Caller::acting(self.token.clone(), self.ip);
-        let account = caller.authorize(self.token.account_id.as_str(), access)?;
+        let caller = match &self.who {
+            Who::ApiToken(token) => Caller::acting(token.clone(), self.ip),
+            Who::Person { email, idp } => {
+                Caller::person(self.account.clone(), self.permission, email.clone(), idp.clone(), self.ip)
+            }
+        };
+        let account = caller.authorize(self.account.as_str(), access)?;
         Ok((caller, account))
     }
 }
@@ -183,8 +208,13 @@ impl FromRequestParts<Dash> for Operator {
     async fn from_request_parts(parts: &mut Parts, dash: &Dash) -> Result<Self, Self::Rejection> {
         let to_login = || Redirect::to("/dash/login").into_response();
         let id = presented(&parts.headers).ok_or_else(to_login)?;
-        let Some(Principal::ApiToken(hash)) = dash.sessions.resume(&id) else {
-            return Err(to_login());
+        let principal = dash.sessions.resume(&id).ok_or_else(to_login)?;
+        let ip = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|ConnectInfo(a)| a.ip());
+        let hash = match principal {
+            Principal::ApiToken(hash) => hash,
+            Principal::Person { account, email, idp, permission } => {
+                return Ok(Operator { account, permission, who: Who::Person { email, idp }, ip });
+            }
         };
         let now = dash.api.clock.now();
         let token = match dash.api.store.find_api_token(&hash).await {
@@ -195,8 +225,12 @@ impl FromRequestParts<Dash> for Operator {
             }
             Err(error) => return Err(crate::error::Failure::from(ApiError::from(error)).into_response()),
         };
-        let ip = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|ConnectInfo(a)| a.ip());
-        Ok(Operator { token, ip })
+        Ok(Operator {
+            account: token.account_id.clone(),
+            permission: token.permission,
+            who: Who::ApiToken(token),
+            ip,
+        })
     }
 }
 

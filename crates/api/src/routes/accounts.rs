@@ -56,7 +56,7 @@ pub async fn list(
     let name = params.name.filter(|s| !s.is_empty());
     let accounts: Vec<_> = state
         .store
-        .get_account(&caller.token.account_id)
+        .get_account(&caller.account_id)
         .await?
         .into_iter()
         .filter(|account| name.as_deref().is_none_or(|wanted| wanted == account.name))

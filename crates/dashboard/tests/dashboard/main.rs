@@ -10,6 +10,7 @@ mod bench;
 mod docs_images;
 mod explain;
 mod paging;
+mod people;
 
 use std::sync::Arc;
 
@@ -36,6 +37,8 @@ const READER: &str = "gatehouse_at_dashboard-reader-token-for-tests-000";
 pub struct Dash {
     router: Router,
     pub state: AppState,
+    /// The router's sessions, for starting one as an identity login does.
+    pub sessions: Arc<gatehouse_dashboard::Sessions>,
     pub clock: Arc<ManualClock>,
     pub account: AccountId,
     _dir: TempDir,
@@ -82,8 +85,12 @@ impl Dash {
             changes: Arc::new(gatehouse_store::IgnoreChanges),
         };
         let settings = SessionSettings { idle_secs: 600, absolute_secs: 3_600 };
-        let router = gatehouse_dashboard::router(state.clone(), settings);
-        Dash { router, state, clock, account, _dir: dir }
+        let sessions = Arc::new(gatehouse_dashboard::Sessions::new(clock.clone(), settings));
+        let router = gatehouse_dashboard::router_with(gatehouse_dashboard::Dash {
+            api: state.clone(),
+            sessions: sessions.clone(),
+        });
+        Dash { router, state, sessions, clock, account, _dir: dir }
     }
 
     pub async fn send(&self, method: Method, path: &str, headers: &[(&str, &str)], body: &str) -> Page {
@@ -91,8 +98,10 @@ impl Dash {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response =
-            self.router.clone().oneshot(request.body(Body::from(body.to_owned())).unwrap()).await.unwrap();
+        // In a task of its own, as the server handles each connection (the audit scope of a
+        // request is its task's).
+        let call = self.router.clone().oneshot(request.body(Body::from(body.to_owned())).unwrap());
+        let response = tokio::spawn(call).await.unwrap().unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
