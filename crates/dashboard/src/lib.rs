@@ -12,6 +12,7 @@
 //! Must not read the clock or the environment (the [`AppState`] brings them), nor depend on a
 //! storage backend.
 
+pub mod admission;
 mod assets;
 pub mod charts;
 mod error;

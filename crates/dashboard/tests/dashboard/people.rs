@@ -58,3 +58,57 @@ async fn a_person_acts_with_their_permission_and_the_audit_log_names_them() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.body.contains("code 9109"), "the API's permission check answered: {}", refused.body);
 }
+
+/// An application with one `allow` policy whose include rules are `rules` (JSON), made with the
+/// dashboard's forms; returns its id.
+async fn app_admitting(dash: &Dash, cookie: &str, domain: &str, rules: &str) -> String {
+    let form = [("name", domain), ("domain", domain), ("type", "self_hosted")];
+    let created = dash.post("/dash/apps", cookie, &form).await;
+    let path = created.headers[axum::http::header::LOCATION].to_str().unwrap().to_owned();
+    let policy = [("name", "people"), ("decision", "allow"), ("include.other", rules)];
+    let added = dash.post(&format!("{path}/policies"), cookie, &policy).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    path.rsplit('/').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_admins_and_viewers_applications_decide_who_logs_in_and_with_which_permission() {
+    use gatehouse_dashboard::admission::{Admission, admit};
+    use gatehouse_domain::access::IdpId;
+
+    let dash = Dash::new().await;
+    let cookie = dash.login(super::ADMIN).await;
+    let admins = app_admitting(
+        &dash,
+        &cookie,
+        "dash-admins.example.test",
+        r#"[{"email": {"email": "alice@example.com"}}]"#,
+    )
+    .await;
+    app_admitting(
+        &dash,
+        &cookie,
+        "dash-viewers.example.test",
+        r#"[{"email_domain": {"domain": "example.com"}}]"#,
+    )
+    .await;
+    let admission =
+        Admission { admins_app: Some(admins), viewers_app: Some("dash-viewers.example.test".to_owned()) };
+    let ip = "192.0.2.10".parse().unwrap();
+    let idp = IdpId::generate();
+    let permission = |email: &'static str| {
+        let (dash, admission) = (&dash, &admission);
+        async move { admit(&dash.state, &dash.account, admission, email, idp, ip).await.unwrap() }
+    };
+    assert_eq!(permission("Alice@Example.com").await, Some(Permission::Edit), "named by the admins' app");
+    assert_eq!(permission("bob@example.com").await, Some(Permission::Read), "the viewers' domain");
+    assert_eq!(permission("mallory@example.org").await, None, "neither");
+
+    let nothing = Admission { admins_app: Some("no-such-app.example.test".to_owned()), viewers_app: None };
+    assert!(nothing.enabled());
+    assert_eq!(
+        admit(&dash.state, &dash.account, &nothing, "alice@example.com", idp, ip).await.unwrap(),
+        None
+    );
+    assert!(!Admission::default().enabled(), "no setting, no identity login");
+}
