@@ -12,8 +12,9 @@ under valgrind's callgrind, then CPU µs per request from /proc over a bounded n
 The origin is `gatehouse-floor origin` (200 "ok"), the load a fixed number of keep-alive requests
 over a few connections, every response checked to be a 200. Instructions are counted for the
 proxy only, on all its threads (the access-log writer and SQLite included) and on its busiest
-thread (the one serving the connections), from `callgrind_control --zero` after a warm-up to
-`--dump` after the measured requests. Allocations are the calls to the allocator's entry points
+thread (the one serving the connections), from `callgrind_control --zero` after a warm-up and
+once the process is idle (gatehouse's start-up jobs done) to `--dump` once it is idle again
+after the measured requests (their access-log records and `last_seen_at` written). Allocations are the calls to the allocator's entry points
 in the same window: mimalloc's (`mi_malloc_aligned`, `mi_zalloc_aligned`, `mi_realloc_aligned`,
 everything Rust allocates) and the C library's `malloc`/`calloc`/`realloc` (SQLite's). Unlike
 requests per second, neither figure depends on what else the machine is doing.
@@ -98,6 +99,22 @@ def process_ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
+def wait_quiet(pid, timeout=600.0):
+    """Waits until the process has stopped using the CPU (start-up jobs done, queued writes
+    flushed): at most one clock tick in each of three half-second samples."""
+    deadline = time.time() + timeout
+    calm = 0
+    last = process_ticks(pid)
+    while time.time() < deadline:
+        time.sleep(0.5)
+        now = process_ticks(pid)
+        calm = calm + 1 if now - last <= 1 else 0
+        last = now
+        if calm >= 3:
+            return
+    raise SystemExit(f"process {pid} still busy after {timeout} s")
+
+
 def parse_callgrind(path):
     """(instructions, allocator calls, C allocator calls) in one callgrind output file."""
     names = {}
@@ -173,8 +190,12 @@ def callgrind(stack, proxy, args, out):
     proc, port = proxy.start(stack, wrapper)
     # The valgrind process is the proxy (taskset execs it).
     load(port, proxy.headers, args.warmup, args.connections)
+    # Start-up work (gatehouse's monitoring jobs read every token once) is not the requests'.
+    wait_quiet(proc.pid)
     control(proc.pid, "--zero")
     load(port, proxy.headers, args.requests, args.connections)
+    # What the requests left queued (access log, last_seen_at) is theirs: written before the dump.
+    wait_quiet(proc.pid)
     control(proc.pid, "--dump")
     stop(proc)
     dumps = [p for p in glob.glob(f"{out}/cg.{proc.pid}.1*")]
@@ -201,10 +222,12 @@ def control(pid, what):
 def cpu(stack, proxy, args):
     proc, port = proxy.start(stack)
     load(port, proxy.headers, args.warmup * 5, args.connections)
+    wait_quiet(proc.pid)
     before = process_ticks(proc.pid)
     started = time.time()
     load(port, proxy.headers, args.cpu_requests, args.connections)
     elapsed = time.time() - started
+    wait_quiet(proc.pid)
     after = process_ticks(proc.pid)
     stop(proc)
     return {"cpu_us": (after - before) / TICKS * 1e6 / args.cpu_requests, "rate": args.cpu_requests / elapsed}
