@@ -8,19 +8,26 @@
 
 mod access;
 mod envelope;
+mod explain;
 mod keys;
 mod logs;
 mod service_tokens;
 mod verify;
+mod what_if;
 
 pub use access::{
     ApplicationBody, DecisionName, DeletedBody, GroupBody, IdentityProviderBody, OrganizationBody,
     OrganizationRequest, PolicyBody, Rule, rule_list,
 };
 pub use envelope::{Envelope, ErrorEnvelope, Message, ResultInfo};
+pub use explain::{
+    AuthenticationTrace, ExplainBody, ExplainRequest, GroupTraceBody, PolicyTraceBody, RecordExplainBody,
+    RecordedDecision, RoutingTrace, RuleTraceBody,
+};
 pub use keys::{SigningKeysBody, UpdateKeysRequest};
 pub use logs::{AccessLogEntry, AccountBody, AuditLogEntry};
 pub use service_tokens::{
     CreateServiceTokenRequest, RotateServiceTokenRequest, ServiceTokenBody, UpdateServiceTokenRequest,
 };
 pub use verify::TokenVerifyBody;
+pub use what_if::{WhatIfBody, WhatIfExample, WhatIfGroup, WhatIfOutcome, WhatIfRequest};

@@ -24,7 +24,9 @@ pub struct AuditLogEntry {
     /// `{"type": "create", "result": true, "info": "create service_token"}`.
     #[schema(value_type = Object)]
     pub action: Map<String, Value>,
-    /// `{"id", "email", "name", "type", "ip"}` of the API token that made the change.
+    /// `{"id", "email", "name", "type", "ip", "context", "token_id", "token_name"}` of who made
+    /// the change: `type` in Cloudflare's vocabulary (`user`); `context` is `api_token` (then
+    /// `token_id`, `token_name` name the API token) or `api_key` (the legacy key; `email` is its owner).
     #[schema(value_type = Object)]
     pub actor: Map<String, Value>,
     pub interface: String,

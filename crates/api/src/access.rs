@@ -14,6 +14,7 @@ pub mod app_links;
 pub mod app_policies;
 pub mod apps;
 mod document;
+pub mod explain;
 pub mod groups;
 pub mod identity_providers;
 mod input;
@@ -22,6 +23,7 @@ mod output;
 pub mod policies;
 pub mod references;
 pub mod selectors;
+pub mod what_if;
 
 use gatehouse_domain::AccountId;
 use gatehouse_store::{ResourceChange, StoreError};

@@ -6,6 +6,7 @@ mod accounts;
 mod app_policies;
 mod apps;
 mod audit_logs;
+mod explain;
 mod groups;
 mod identity_providers;
 mod keys;
@@ -69,9 +70,12 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(audit_logs::list))
         .routes(routes!(access_logs::list))
         .routes(routes!(access_logs::list_v0))
+        .routes(routes!(access_logs::explain))
         .routes(routes!(apps::list, apps::create))
         .routes(routes!(apps::get, apps::update, apps::delete))
         .routes(routes!(apps::revoke_tokens))
+        .routes(routes!(explain::explain))
+        .routes(routes!(explain::what_if))
         .routes(routes!(app_policies::list, app_policies::create))
         .routes(routes!(app_policies::get, app_policies::update, app_policies::delete))
         .routes(routes!(app_policies::make_reusable))

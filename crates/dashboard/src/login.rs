@@ -47,7 +47,13 @@ pub async fn submit(State(dash): State<Dash>, Form(form): Form<LoginForm>) -> Re
         return Ok((StatusCode::UNAUTHORIZED, render(&page)?).into_response());
     };
     tracing::info!(api_token = %token.id, "dashboard: logged in");
-    let id = dash.sessions.start(Principal::ApiToken(token.hash));
+    let id = dash.sessions.start(Principal::ApiToken(token.hash)).map_err(|error| {
+        tracing::error!(%error, "dashboard: no session started, the random source failed");
+        Failure::page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "No session could be started: the server's random source failed.",
+        )
+    })?;
     let cookie = dash.sessions.cookie(&id);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/dash/")).into_response())
 }

@@ -78,11 +78,12 @@ impl Sessions {
     }
 
     /// Starts a session for `principal` under a fresh random id (never one the browser chose).
-    pub fn start(&self, principal: Principal) -> SessionId {
+    ///
+    /// Fails when the operating system's random source does: without it no session id can be
+    /// made safely, so no session is started.
+    pub fn start(&self, principal: Principal) -> Result<SessionId, getrandom::Error> {
         let mut raw = [0u8; 32];
-        // Without the OS random source no session can be made safely.
-        #[allow(clippy::expect_used)]
-        getrandom::fill(&mut raw).expect("the operating system's random number generator failed");
+        getrandom::fill(&mut raw)?;
         let id = URL_SAFE_NO_PAD.encode(raw);
         let now = self.clock.now();
         let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
@@ -93,7 +94,7 @@ impl Sessions {
             live.remove(&oldest);
         }
         live.insert(key(&id), Session { principal, started_at: now, last_seen_at: now });
-        SessionId(id)
+        Ok(SessionId(id))
     }
 
     /// The principal of a live session, marking it used; `None` when unknown or timed out.
@@ -214,7 +215,7 @@ mod tests {
     fn sessions_end_when_idle_and_after_the_absolute_limit() {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_000)));
         let sessions = Sessions::new(clock.clone(), SessionSettings { idle_secs: 10, absolute_secs: 25 });
-        let id = sessions.start(Principal::ApiToken(hash()));
+        let id = sessions.start(Principal::ApiToken(hash())).unwrap();
         for t in [1_009, 1_018, 1_024] {
             clock.set(Timestamp::from_unix(t));
             assert!(sessions.resume(&id.0).is_some(), "active at {t}");
@@ -222,7 +223,7 @@ mod tests {
         clock.set(Timestamp::from_unix(1_025));
         assert!(sessions.resume(&id.0).is_none(), "absolute limit");
 
-        let idle = sessions.start(Principal::ApiToken(hash()));
+        let idle = sessions.start(Principal::ApiToken(hash())).unwrap();
         clock.set(Timestamp::from_unix(1_035));
         assert!(sessions.resume(&idle.0).is_none(), "idle limit");
     }
@@ -231,8 +232,8 @@ mod tests {
     fn logout_ends_the_session_and_ids_are_not_guessable() {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_000)));
         let sessions = Sessions::new(clock, SessionSettings::default());
-        let a = sessions.start(Principal::ApiToken(hash()));
-        let b = sessions.start(Principal::ApiToken(hash()));
+        let a = sessions.start(Principal::ApiToken(hash())).unwrap();
+        let b = sessions.start(Principal::ApiToken(hash())).unwrap();
         assert_ne!(a.0, b.0);
         assert_eq!(a.0.len(), 43, "256 random bits");
         sessions.end(&a.0);
@@ -245,7 +246,7 @@ mod tests {
     fn the_cookie_is_host_only_secure_http_only_and_strict() {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix(1_000)));
         let sessions = Sessions::new(clock, SessionSettings::default());
-        let cookie = sessions.cookie(&sessions.start(Principal::ApiToken(hash())));
+        let cookie = sessions.cookie(&sessions.start(Principal::ApiToken(hash())).unwrap());
         assert!(cookie.starts_with("__Host-gatehouse_session="));
         for part in ["Path=/", "Secure", "HttpOnly", "SameSite=Strict"] {
             assert!(cookie.contains(part), "{cookie}");

@@ -41,5 +41,6 @@ pub use server_key::{KeyId, ServerKey, ServerKeyError};
 pub use service_token::{
     AuthFailure, Credentials, Grace, NewServiceToken, PreviousSecret, SecretMatch, ServiceToken,
     TokenChanges, authenticate as authenticate_token, record_use as record_token_use,
+    standing as token_standing,
 };
 pub use signing::{SealedSigningKey, SigningError, SigningKey, SigningKeys};

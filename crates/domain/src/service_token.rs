@@ -124,6 +124,11 @@ impl ServiceToken {
         authenticate(&self.credentials, self.enabled, self.expires_at, presented, now)
     }
 
+    /// [`standing`]: enabled and unexpired at `now`, the secret aside.
+    pub fn standing(&self, now: Timestamp) -> Result<(), AuthFailure> {
+        standing(self.enabled, self.expires_at, now)
+    }
+
     /// Records a successful authentication.
     pub fn record_use(&mut self, matched: SecretMatch, now: Timestamp) {
         record_use(&mut self.last_seen_at, &mut self.credentials, matched, now);
@@ -146,13 +151,20 @@ pub fn authenticate(
     now: Timestamp,
 ) -> Result<SecretMatch, AuthFailure> {
     let matched = credentials.check(presented, now).ok_or(AuthFailure::WrongSecret)?;
+    standing(enabled, expires_at, now)?;
+    Ok(matched)
+}
+
+/// Whether a token whose secret was right may authenticate at `now`: enabled and unexpired.
+/// Explanations (which take no secret) ask this alone.
+pub fn standing(enabled: bool, expires_at: Timestamp, now: Timestamp) -> Result<(), AuthFailure> {
     if !enabled {
         return Err(AuthFailure::Disabled);
     }
     if expires_at <= now {
         return Err(AuthFailure::Expired);
     }
-    Ok(matched)
+    Ok(())
 }
 
 /// [`ServiceToken::record_use`] on the parts it changes.

@@ -4,10 +4,12 @@ mod access;
 pub mod admin;
 pub mod app;
 pub mod audit;
+pub mod decisions;
 pub mod group;
 pub mod logs;
 pub mod policy;
 pub mod serve;
+pub mod terraform;
 pub mod token;
 
 use gatehouse_server::LogFormat;

@@ -48,8 +48,14 @@ enum Command {
     /// Manage access groups (named rule sets that policies use).
     #[command(subcommand)]
     Group(commands::group::GroupCommand),
+    /// Explain the gateway's decisions on requests.
+    #[command(subcommand)]
+    Access(commands::decisions::AccessCommand),
     /// Show the gateway's access log (every decision on a request for an application).
     Logs(commands::logs::LogsArgs),
+    /// Terraform support: install gatehouse's cloudflare provider for `terraform init`.
+    #[command(subcommand)]
+    Terraform(commands::terraform::TerraformCommand),
 }
 
 /// mimalloc instead of the C library's allocator: the request path allocates and frees small
@@ -75,7 +81,9 @@ fn main() -> ExitCode {
             Command::App(command) => commands::app::run(command).await,
             Command::Policy(command) => commands::policy::run(command).await,
             Command::Group(command) => commands::group::run(command).await,
+            Command::Access(command) => commands::decisions::run(command).await,
             Command::Logs(args) => commands::logs::run(args).await,
+            Command::Terraform(command) => commands::terraform::run(command).await,
         }
     })
 }

@@ -1,18 +1,27 @@
-//! Stage 4: the application's policies decide (`gatehouse_domain::access::evaluate`, Cloudflare's
-//! order, deny by default). The facts are the token that authenticated — only one that did —
-//! and the TCP peer address; a client's `X-Forwarded-For` is never believed.
+//! Stage 4: the application's policies decide (`gatehouse_domain::access::decide`: strict mode's
+//! refusal of failed credentials, a broken application's refusal, else Cloudflare's order, deny
+//! by default). The facts are the token that authenticated — only one that did — and the TCP
+//! peer address; a client's `X-Forwarded-For` is never believed. Explanations call the same
+//! `decide`, with a tracer; here it is `NoTrace`, which costs nothing.
 
 use std::net::IpAddr;
 
-use gatehouse_domain::TokenId;
-use gatehouse_domain::access::{Facts, Verdict, evaluate};
+use gatehouse_domain::access::{AppPolicies, Authentication, Decided, NoTrace, decide};
 
 use crate::snapshot::App;
 
-pub(crate) fn authorize(app: &App, token: Option<TokenId>, peer: IpAddr) -> Verdict {
-    if app.broken {
-        return Verdict::Deny { policy: None };
+pub(crate) fn authorize(app: &App, authentication: Authentication, peer: IpAddr) -> Decided {
+    decide(app.rules(), authentication, peer, &mut NoTrace)
+}
+
+impl App {
+    /// What the decision reads of this application.
+    pub fn rules(&self) -> AppPolicies<'_> {
+        AppPolicies {
+            policies: &self.policies,
+            groups: &self.account.groups,
+            strict: self.account.strict,
+            broken: self.broken,
+        }
     }
-    let facts = Facts { token, client_ip: peer };
-    evaluate(&app.policies, &app.account.groups, &facts, app.account.strict)
 }

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use gatehouse_domain::access::{AppId, CompiledPolicy, Decision, PolicyId, Rule, Verdict};
+use gatehouse_domain::access::{
+    AppId, Authentication, CompiledPolicy, Decided, Decision, PolicyId, Rule, Verdict,
+};
 use gatehouse_domain::signing::SigningKeys;
 use gatehouse_domain::{
     AccountId, ClientId, HashPurpose, NewServiceToken, Secret, ServerKey, ServiceToken, Timestamp,
@@ -149,11 +151,13 @@ impl Fixture {
         let Ok(presented) = credentials::read(headers, None, false) else { return false };
         let verified =
             verify::verify(presented, &self.app, &self.snapshot.0, &self.sessions, &self.server_key, now);
-        let token = match verified {
-            Ok(Some((who, _))) => Some(who.id),
-            _ => None,
+        let authentication = match verified {
+            Ok(Some((who, _))) => Authentication::Token(who.id),
+            Ok(None) => Authentication::None,
+            Err(_) => Authentication::Failed,
         };
-        matches!(authorize(&self.app, token, IpAddr::V4(Ipv4Addr::LOCALHOST)), Verdict::Allow { .. })
+        let decided = authorize(&self.app, authentication, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        matches!(decided, Decided::Verdict(Verdict::Allow { .. }))
     }
 
     /// The application JWT for the `i`-th sample token: signed on a miss, from the cache on a hit.

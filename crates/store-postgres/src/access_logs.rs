@@ -118,8 +118,59 @@ impl TryFrom<Row> for AccessLogRecord {
     }
 }
 
+/// A replay batch: the records of one application from `since`, newest first, after the
+/// (created_at, seq) key of the last record of the previous batch (a range scan of
+/// `access_logs_by_account`; nothing is counted).
+const REPLAY: &str = "SELECT seq, account_id, ray_id, created_at, allowed, app_uid, app_domain, ip_address, \
+        is_service_token, service_token_id, client_id, policy_id, decision, reason, status::bigint AS status, \
+        method FROM access_logs \
+      WHERE account_id = $1 AND app_uid = $2 AND created_at >= $3 \
+        AND (created_at, seq) < ($4, $5) \
+      ORDER BY created_at DESC, seq DESC LIMIT $6";
+
+/// A row with its insertion order, the replay's key.
+#[derive(sqlx::FromRow)]
+struct Keyed {
+    seq: i64,
+    #[sqlx(flatten)]
+    row: Row,
+}
+
 #[async_trait]
 impl AccessLogStore for PostgresStore {
+    async fn replay_access_logs(
+        &self,
+        account: &AccountId,
+        app: &AppId,
+        since: Timestamp,
+        limit: u64,
+        each: &mut (dyn FnMut(AccessLogRecord) + Send),
+    ) -> Result<u64, StoreError> {
+        let app = app.to_string();
+        let mut after = (i64::MAX, i64::MAX);
+        let mut handed = 0;
+        while handed < limit {
+            let batch = (limit - handed).min(gatehouse_store::REPLAY_BATCH);
+            let rows: Vec<Keyed> = sqlx::query_as(REPLAY)
+                .bind(account.as_str())
+                .bind(app.as_str())
+                .bind(since.unix())
+                .bind(after.0)
+                .bind(after.1)
+                .bind(i64::try_from(batch).unwrap_or(i64::MAX))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(from_sqlx)?;
+            let Some(last) = rows.last() else { break };
+            after = (last.row.created_at, last.seq);
+            for keyed in rows {
+                handed += 1;
+                each(AccessLogRecord::try_from(keyed.row)?);
+            }
+        }
+        Ok(handed)
+    }
+
     async fn insert_access_logs(&self, records: &[AccessLogRecord]) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());

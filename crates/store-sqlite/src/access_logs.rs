@@ -56,6 +56,14 @@ const ACTIVITY: &str = "SELECT CASE WHEN ?3 IS NULL THEN NULL ELSE client_id END
         AND (?3 IS NULL OR client_id IN (SELECT value FROM json_each(?3))) \
       GROUP BY 1, 2, 3, 4";
 
+/// A replay batch: the records of one application from `since`, newest first, after the
+/// (created_at, seq) key of the last record of the previous batch. The range scan of
+/// `access_logs_by_account` does the work; nothing is counted.
+const REPLAY: &str = "SELECT * FROM access_logs \
+      WHERE account_id = ?1 AND app_uid = ?2 AND created_at >= ?3 \
+        AND (created_at, seq) < (?4, ?5) \
+      ORDER BY created_at DESC, seq DESC LIMIT ?6";
+
 const PRUNE: &str = "DELETE FROM access_logs WHERE created_at < ?1";
 
 #[derive(sqlx::FromRow)]
@@ -141,8 +149,49 @@ impl TryFrom<Row> for AccessLogRecord {
     }
 }
 
+/// A row with its insertion order, the replay's key.
+#[derive(sqlx::FromRow)]
+struct Keyed {
+    seq: i64,
+    #[sqlx(flatten)]
+    row: Row,
+}
+
 #[async_trait]
 impl AccessLogStore for SqliteStore {
+    async fn replay_access_logs(
+        &self,
+        account: &AccountId,
+        app: &AppId,
+        since: Timestamp,
+        limit: u64,
+        each: &mut (dyn FnMut(AccessLogRecord) + Send),
+    ) -> Result<u64, StoreError> {
+        let app = app.to_string();
+        let mut after = (i64::MAX, i64::MAX);
+        let mut handed = 0;
+        while handed < limit {
+            let batch = (limit - handed).min(gatehouse_store::REPLAY_BATCH);
+            let rows: Vec<Keyed> = sqlx::query_as(REPLAY)
+                .bind(account.as_str())
+                .bind(app.as_str())
+                .bind(since.unix())
+                .bind(after.0)
+                .bind(after.1)
+                .bind(i64::try_from(batch).unwrap_or(i64::MAX))
+                .fetch_all(&self.reader)
+                .await
+                .map_err(from_sqlx)?;
+            let Some(last) = rows.last() else { break };
+            after = (last.row.created_at, last.seq);
+            for keyed in rows {
+                handed += 1;
+                each(AccessLogRecord::try_from(keyed.row)?);
+            }
+        }
+        Ok(handed)
+    }
+
     async fn insert_access_logs(&self, records: &[AccessLogRecord]) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());

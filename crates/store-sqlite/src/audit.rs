@@ -25,7 +25,7 @@ const INSERT: &str = "INSERT INTO audit_log (account_id, seq, id, occurred_at, a
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 
 /// `?1` account, `?2` since, `?3` before, `?4` action, `?5` resource type, `?6` resource id,
-/// `?7` actor id.
+/// `?7` actor id, `?8` record id.
 macro_rules! filtered {
     ($select:literal, $tail:literal) => {
         concat!(
@@ -37,15 +37,16 @@ macro_rules! filtered {
                 AND (?4 IS NULL OR action = ?4) \
                 AND (?5 IS NULL OR resource_type = ?5) \
                 AND (?6 IS NULL OR resource_id = ?6) \
-                AND (?7 IS NULL OR actor_id = ?7)",
+                AND (?7 IS NULL OR actor_id = ?7) \
+                AND (?8 IS NULL OR id = ?8)",
             $tail
         )
     };
 }
 
 const COUNT: &str = filtered!("SELECT COUNT(*)", "");
-const PAGE_DESC: &str = filtered!("SELECT *", " ORDER BY seq DESC LIMIT ?8 OFFSET ?9");
-const PAGE_ASC: &str = filtered!("SELECT *", " ORDER BY seq LIMIT ?8 OFFSET ?9");
+const PAGE_DESC: &str = filtered!("SELECT *", " ORDER BY seq DESC LIMIT ?9 OFFSET ?10");
+const PAGE_ASC: &str = filtered!("SELECT *", " ORDER BY seq LIMIT ?9 OFFSET ?10");
 const CHAIN: &str = "SELECT * FROM audit_log WHERE account_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3";
 
 #[derive(sqlx::FromRow)]
@@ -226,6 +227,7 @@ impl AuditStore for SqliteStore {
                     .bind(filter.resource_type.as_deref())
                     .bind(filter.resource_id.as_deref())
                     .bind(filter.actor_id.as_deref())
+                    .bind(filter.id.as_deref())
             };
         }
         let total: i64 =

@@ -32,6 +32,9 @@ pub fn insert_chunks<T>(records: &[T], max: usize) -> impl Iterator<Item = &[T]>
     })
 }
 
+/// How many records a replay reads per batch.
+pub const REPLAY_BATCH: u64 = 10_000;
+
 /// One gateway decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessLogRecord {
@@ -165,6 +168,38 @@ pub trait AccessLogStore: Send + Sync {
         account: &AccountId,
         query: &ActivityQuery,
     ) -> Result<Vec<ActivityCount>, StoreError>;
+    /// Hands `each` the account's records of `app` created at or after `since`, newest first, at
+    /// most `limit` of them; returns how many it handed. For replaying recorded requests (what-if)
+    /// over up to millions of records: a backend should read them in keyset-ordered batches,
+    /// without counting, and never hold them all. This default pages through
+    /// [`Self::list_access_logs`], which counts every page.
+    async fn replay_access_logs(
+        &self,
+        account: &AccountId,
+        app: &AppId,
+        since: Timestamp,
+        limit: u64,
+        each: &mut (dyn FnMut(AccessLogRecord) + Send),
+    ) -> Result<u64, StoreError> {
+        let mut query = AccessLogQuery {
+            since: Some(since),
+            app_uid: Some(Match::Eq(*app)),
+            ..AccessLogQuery::default()
+        };
+        let mut handed = 0;
+        while handed < limit {
+            query.page = PageRequest { offset: handed, limit: (limit - handed).min(REPLAY_BATCH) };
+            let page = self.list_access_logs(account, &query).await?;
+            if page.items.is_empty() {
+                break;
+            }
+            for record in page.items {
+                handed += 1;
+                each(record);
+            }
+        }
+        Ok(handed)
+    }
     /// Deletes every record (of every account) created before `older_than`; returns how many.
     async fn prune_access_logs(&self, older_than: Timestamp) -> Result<u64, StoreError>;
 }

@@ -25,6 +25,8 @@ pub struct AuditFilter {
     pub resource_id: Option<String>,
     /// Exact actor (API token) id.
     pub actor_id: Option<String>,
+    /// Exact record id.
+    pub id: Option<String>,
     /// Newest first (the default of the API); otherwise oldest first.
     pub newest_first: bool,
 }

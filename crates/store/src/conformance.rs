@@ -106,6 +106,7 @@ macro_rules! store_conformance_tests {
             access_log_filters_apply_and_negate,
             access_logs_page_through_offset_and_limit,
             prune_removes_only_older_access_logs,
+            replay_hands_an_apps_records_newest_first_across_batches,
             access_activity_counts_by_bucket,
             // Monitoring: what was notified, and when the previous secret was rotated out.
             a_notification_is_claimed_once,

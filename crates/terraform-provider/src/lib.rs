@@ -5,6 +5,7 @@
 //! gatehouse unchanged. See `docs/terraform.md`.
 
 pub mod client;
+pub mod mtls;
 pub mod proto;
 pub mod provider;
 pub mod resource;

@@ -7,11 +7,16 @@ use std::io::Write;
 use std::sync::Arc;
 
 use base64::Engine;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+use tonic::transport::Server;
 use tonic::{Request, Response, Status};
 
+use crate::mtls;
 use crate::proto::plugin::grpc_controller_server::{GrpcController, GrpcControllerServer};
 use crate::proto::tfplugin6::provider_server::ProviderServer;
 use crate::provider::CloudflareProvider;
@@ -40,28 +45,41 @@ impl GrpcController for Controller {
     }
 }
 
-/// A self-signed server certificate for `localhost`, as go-plugin's AutoMTLS expects: its DER
-/// (for the handshake line) and the identity to serve with.
-fn server_identity() -> Result<(Vec<u8>, Identity), String> {
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()])
-        .map_err(|e| format!("cannot build the plugin certificate: {e}"))?;
-    let mut name = rcgen::DistinguishedName::new();
-    name.push(rcgen::DnType::OrganizationName, "HashiCorp");
-    name.push(rcgen::DnType::CommonName, "localhost");
-    params.distinguished_name = name;
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params.key_usages = vec![
-        rcgen::KeyUsagePurpose::DigitalSignature,
-        rcgen::KeyUsagePurpose::KeyEncipherment,
-        rcgen::KeyUsagePurpose::KeyAgreement,
-        rcgen::KeyUsagePurpose::KeyCertSign,
-    ];
-    params.extended_key_usages =
-        vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth, rcgen::ExtendedKeyUsagePurpose::ClientAuth];
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
-        .map_err(|e| format!("cannot generate the plugin key: {e}"))?;
-    let cert = params.self_signed(&key).map_err(|e| format!("cannot sign the plugin certificate: {e}"))?;
-    Ok((cert.der().to_vec(), Identity::from_pem(cert.pem(), key.serialize_pem())))
+/// Accepts connections and completes their TLS handshakes concurrently; yields the established
+/// ones. A failed handshake is reported on stderr (Terraform shows it in its debug log) and the
+/// connection dropped.
+fn tls_connections(
+    listener: TcpListener,
+    config: Arc<rustls::ServerConfig>,
+) -> ReceiverStream<std::io::Result<TlsStream<TcpStream>>> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(16);
+    let acceptor = TlsAcceptor::from(config);
+    tokio::spawn(async move {
+        loop {
+            let (tcp, peer) = match listener.accept().await {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    if sender.send(Err(error)).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            let acceptor = acceptor.clone();
+            let sender = sender.clone();
+            tokio::spawn(async move {
+                match acceptor.accept(tcp).await {
+                    Ok(stream) => {
+                        let _ = sender.send(Ok(stream)).await;
+                    }
+                    Err(error) => {
+                        eprintln!("terraform-provider-cloudflare: TLS handshake with {peer} failed: {error}")
+                    }
+                }
+            });
+        }
+    });
+    ReceiverStream::new(receiver)
 }
 
 /// Runs the plugin until Terraform shuts it down.
@@ -80,38 +98,35 @@ pub async fn serve() -> Result<(), String> {
         ));
     }
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| format!("cannot listen on loopback: {e}"))?;
+    let listener =
+        TcpListener::bind("127.0.0.1:0").await.map_err(|e| format!("cannot listen on loopback: {e}"))?;
     let address = listener.local_addr().map_err(|e| format!("cannot read the listening address: {e}"))?;
 
     let provider = CloudflareProvider::new(resources::resources(), resources::data_sources());
     let shutdown = provider.shutdown.clone();
-    let mut builder = Server::builder();
-    let mut cert_field = String::new();
-    if let Ok(client_cert) = std::env::var("PLUGIN_CLIENT_CERT")
-        && !client_cert.is_empty()
-    {
-        let (der, identity) = server_identity()?;
-        let tls =
-            ServerTlsConfig::new().identity(identity).client_ca_root(Certificate::from_pem(client_cert));
-        builder = builder.tls_config(tls).map_err(|e| format!("cannot set up TLS: {e}"))?;
-        cert_field = base64::engine::general_purpose::STANDARD_NO_PAD.encode(der);
-    }
-    let router = builder
+    let router = Server::builder()
         .add_service(ProviderServer::new(provider))
         .add_service(GrpcControllerServer::new(Controller { shutdown: shutdown.clone() }));
+
+    // go-plugin's AutoMTLS: Terraform sends its certificate and expects ours on the handshake line.
+    let client_cert = std::env::var("PLUGIN_CLIENT_CERT").ok().filter(|cert| !cert.is_empty());
+    let tls = client_cert.as_deref().map(mtls::server_config).transpose()?;
+    let cert_field = tls
+        .as_ref()
+        .map(|(_, der)| base64::engine::general_purpose::STANDARD_NO_PAD.encode(der))
+        .unwrap_or_default();
 
     let mut stdout = std::io::stdout();
     writeln!(stdout, "{CORE_PROTOCOL_VERSION}|{PLUGIN_PROTOCOL_VERSION}|tcp|{address}|grpc|{cert_field}")
         .and_then(|()| stdout.flush())
         .map_err(|e| format!("cannot write the handshake: {e}"))?;
 
-    router
-        .serve_with_incoming_shutdown(
-            TcpListenerStream::new(listener),
-            async move { shutdown.notified().await },
-        )
-        .await
-        .map_err(|e| format!("gRPC server failed: {e}"))
+    let stop = async move { shutdown.notified().await };
+    match tls {
+        Some((config, _)) => {
+            router.serve_with_incoming_shutdown(tls_connections(listener, config), stop).await
+        }
+        None => router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), stop).await,
+    }
+    .map_err(|e| format!("gRPC server failed: {e}"))
 }

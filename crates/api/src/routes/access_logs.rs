@@ -1,11 +1,12 @@
 //! `/accounts/{account_id}/access/logs/access_requests` (and the `access-requests` spelling of
 //! cloudflare-go v0): the access log, newest first, as a plain array with `result_info`.
 
+use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::Uri;
-use axum::response::Response;
-use gatehouse_api_types::{AccessLogEntry, Envelope};
+use axum::response::{IntoResponse, Response};
+use gatehouse_api_types::{AccessLogEntry, Envelope, RecordExplainBody};
 use gatehouse_store::Page;
 
 use super::{page, path_params, query_params};
@@ -62,4 +63,28 @@ pub async fn list_v0(
     query: Result<Query<AccessLogParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     list(state, caller, uri, path, query).await
+}
+
+/// A recorded request explained again: the decision recorded then, beside the same request
+/// decided now (gatehouse extension).
+#[utoipa::path(
+    get,
+    path = "/client/v4/accounts/{account_id}/access/logs/access_requests/{ray_id}/explain",
+    tag = "access logs",
+    params(
+        ("account_id" = String, Path, description = "The account's id (32 lowercase hex)"),
+        ("ray_id" = String, Path, description = "The record's ray id (the Cf-Ray header the client got)"),
+    ),
+    responses((status = 200, description = "The recorded decision and the decision now, with its trace", body = Envelope<RecordExplainBody>))
+)]
+pub async fn explain(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let (account, ray_id) = path_params(path, &uri)?;
+    let account = caller.authorize(&account, Access::Read)?;
+    let explained = crate::access::explain::explain_record(&state, &account, &ray_id).await?;
+    Ok(Json(Envelope::ok(explained)).into_response())
 }

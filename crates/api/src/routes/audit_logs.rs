@@ -1,7 +1,7 @@
 //! `GET /accounts/{account_id}/audit_logs`: the audit log, newest first, in Cloudflare's shape.
 //! Query: `since`, `before` (RFC 3339 times or `YYYY-MM-DD` dates), `direction` (`desc`, the
 //! default, or `asc`), `page`, `per_page`, `action.type`, `resource.type`, `resource.id`,
-//! `actor.id`.
+//! `actor.id`, `id`.
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -44,6 +44,8 @@ pub struct ListParams {
     resource_id: Option<String>,
     #[serde(rename = "actor.id")]
     actor_id: Option<String>,
+    /// Only the record with this id.
+    id: Option<String>,
 }
 
 impl ListParams {
@@ -61,6 +63,7 @@ impl ListParams {
             resource_type: nonempty(self.resource_type),
             resource_id: nonempty(self.resource_id),
             actor_id: nonempty(self.actor_id),
+            id: nonempty(self.id),
             newest_first,
         })
     }

@@ -144,6 +144,10 @@ fn valid_body(operation: &Operation) -> Option<Value> {
         json!({"name": "p2", "decision": "non_identity", "include": [{"any_valid_service_token": {}}]});
     Some(if t.ends_with("/rotate") {
         json!({})
+    } else if t.ends_with("/explain") {
+        json!({"ip": "192.0.2.1"})
+    } else if t.ends_with("/what-if") {
+        json!({"policies": []})
     } else if t.contains("service_tokens") {
         json!({"name": "renamed"})
     } else if t.contains("/policies") {

@@ -53,7 +53,8 @@ impl CompiledPolicy {
         })
     }
 
-    fn phase(&self) -> Phase {
+    /// The evaluation phase the policy belongs to.
+    pub fn phase(&self) -> Phase {
         match self.decision {
             Decision::Bypass | Decision::NonIdentity => Phase::ServiceAuth,
             Decision::Allow | Decision::Deny => Phase::AllowBlock,
@@ -108,50 +109,140 @@ pub fn evaluate(
     facts: &Facts,
     strict: bool,
 ) -> Verdict {
-    let mut ctx = Context { groups, facts, budget: GROUP_BUDGET };
+    evaluate_traced(policies, groups, facts, strict, &mut NoTrace)
+}
+
+/// [`evaluate`], telling `tracer` every step. This is the one evaluator: [`evaluate`] is this
+/// function with [`NoTrace`], whose empty methods and `ENABLED = false` compile away, so the
+/// gateway's hot path pays nothing for explanations.
+pub fn evaluate_traced<T: Tracer>(
+    policies: &[CompiledPolicy],
+    groups: &HashMap<GroupId, CompiledGroup>,
+    facts: &Facts,
+    strict: bool,
+    tracer: &mut T,
+) -> Verdict {
+    let mut ctx = Context { groups, facts, budget: GROUP_BUDGET, tracer };
     if let Some(policy) = first_deciding(policies, Phase::ServiceAuth, &mut ctx) {
+        skip_phase(policies, Phase::AllowBlock, Skip::EarlierPhaseDecided, ctx.tracer);
         return verdict(policy);
     }
-    if !strict && let Some(policy) = first_deciding(policies, Phase::AllowBlock, &mut ctx) {
+    if strict {
+        skip_phase(policies, Phase::AllowBlock, Skip::StrictMode, ctx.tracer);
+    } else if let Some(policy) = first_deciding(policies, Phase::AllowBlock, &mut ctx) {
         return verdict(policy);
     }
     Verdict::Deny { policy: None }
 }
 
+/// Which of Cloudflare's two evaluation phases a policy belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
+pub enum Phase {
     /// `bypass` and `non_identity` (dashboard: Bypass, Service Auth).
     ServiceAuth,
     /// `allow` and `deny` (dashboard: Allow, Block).
     AllowBlock,
 }
 
-/// Kleene truth: `Unknown` stands for a group that could not be resolved.
+/// Kleene truth: `Unknown` stands for a group that could not be resolved or a selector
+/// gatehouse does not evaluate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Truth {
+pub enum Truth {
     Yes,
     No,
     Unknown,
 }
 
-struct Context<'a> {
+/// Which list of a policy or group a rule is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum List {
+    Include,
+    Require,
+    Exclude,
+}
+
+/// Why a policy was not evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// A policy of the same phase with a lower or equal precedence (earlier on a tie) decided.
+    Outranked { by: PolicyId, precedence: i64 },
+    /// A bypass or service auth policy decided before the allow and deny phase.
+    EarlierPhaseDecided,
+    /// `strict_service_token_auth`: allow and deny policies do not count.
+    StrictMode,
+}
+
+/// Why a group counts as unknown without its rules being evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unresolved {
+    /// No such group (or it does not compile).
+    Missing,
+    /// Nested deeper than [`MAX_GROUP_DEPTH`] (or part of a cycle).
+    TooDeep,
+    /// The per-request budget of group evaluations is spent.
+    OverBudget,
+}
+
+/// Observes an evaluation, step by step, in evaluation order. Every method has an empty default;
+/// [`NoTrace`] observes nothing and sets `ENABLED = false` so that the steps which exist only
+/// for a trace (listing policies that are not evaluated) are not even looped over.
+pub trait Tracer {
+    /// False when the tracer ignores everything: the engine then skips trace-only work.
+    const ENABLED: bool = true;
+    /// `policy`'s rules are about to be evaluated.
+    fn policy_start(&mut self, _policy: &CompiledPolicy) {}
+    /// `policy` came out `truth`; `decides` when it is the (so far) deciding one of its phase.
+    fn policy_end(&mut self, _policy: &CompiledPolicy, _truth: Truth, _decides: bool) {}
+    /// `policy` was not evaluated.
+    fn policy_skipped(&mut self, _policy: &CompiledPolicy, _why: Skip) {}
+    /// Rule `index` of `list` came out `truth` (a group's own steps come before it).
+    fn rule(&mut self, _list: List, _index: usize, _rule: &Rule, _truth: Truth) {}
+    /// `group`'s rules are about to be evaluated.
+    fn group_start(&mut self, _id: GroupId, _group: &CompiledGroup) {}
+    /// The group last started, `id`, is done.
+    fn group_end(&mut self, _id: GroupId) {}
+    /// Group `id` counts as unknown without evaluation.
+    fn group_unresolved(&mut self, _id: GroupId, _why: Unresolved) {}
+}
+
+/// The tracer of the request path: observes nothing, costs nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoTrace;
+
+impl Tracer for NoTrace {
+    const ENABLED: bool = false;
+}
+
+struct Context<'a, T> {
     groups: &'a HashMap<GroupId, CompiledGroup>,
     facts: &'a Facts,
     budget: u32,
+    tracer: &'a mut T,
+}
+
+/// Tells the tracer that every policy of `phase` is skipped.
+fn skip_phase<T: Tracer>(policies: &[CompiledPolicy], phase: Phase, why: Skip, tracer: &mut T) {
+    if T::ENABLED {
+        for policy in policies.iter().filter(|p| p.phase() == phase) {
+            tracer.policy_skipped(policy, why);
+        }
+    }
 }
 
 /// The policy of `phase` that decides, if any: the lowest (precedence, position) among those
 /// that match. A policy is only evaluated when it could still beat the best match so far.
-fn first_deciding<'p>(
+fn first_deciding<'p, T: Tracer>(
     policies: &'p [CompiledPolicy],
     phase: Phase,
-    ctx: &mut Context<'_>,
+    ctx: &mut Context<'_, T>,
 ) -> Option<&'p CompiledPolicy> {
     let mut best: Option<&CompiledPolicy> = None;
     for policy in policies.iter().filter(|p| p.phase() == phase) {
-        if best.is_some_and(|b| b.precedence <= policy.precedence) {
+        if let Some(b) = best.filter(|b| b.precedence <= policy.precedence) {
+            ctx.tracer.policy_skipped(policy, Skip::Outranked { by: b.id, precedence: b.precedence });
             continue;
         }
+        ctx.tracer.policy_start(policy);
         let truth = rules_truth(&policy.include, &policy.require, &policy.exclude, ctx, 0);
         let decides = match truth {
             Truth::Yes => true,
@@ -159,6 +250,7 @@ fn first_deciding<'p>(
             Truth::Unknown => policy.decision == Decision::Deny,
             Truth::No => false,
         };
+        ctx.tracer.policy_end(policy, truth, decides);
         if decides {
             best = Some(policy);
         }
@@ -177,21 +269,24 @@ fn verdict(policy: &CompiledPolicy) -> Verdict {
 }
 
 /// include OR, require AND, exclude NOT — short-circuiting as soon as the answer is `No`.
-fn rules_truth(
+fn rules_truth<T: Tracer>(
     include: &[Rule],
     require: &[Rule],
     exclude: &[Rule],
-    ctx: &mut Context<'_>,
+    ctx: &mut Context<'_, T>,
     depth: u8,
 ) -> Truth {
     let mut included = Truth::No;
-    for rule in include {
+    for (index, rule) in include.iter().enumerate() {
         if matches!(rule, Rule::Other(_)) {
             // Not evaluated: not matching (never Unknown, which would make a deny policy apply
             // to every request when its only include is, say, an email selector).
+            ctx.tracer.rule(List::Include, index, rule, Truth::No);
             continue;
         }
-        match rule_truth(rule, ctx, depth) {
+        let truth = rule_truth(rule, ctx, depth);
+        ctx.tracer.rule(List::Include, index, rule, truth);
+        match truth {
             Truth::Yes => {
                 included = Truth::Yes;
                 break;
@@ -204,15 +299,19 @@ fn rules_truth(
         return Truth::No;
     }
     let mut outcome = included;
-    for rule in require {
-        match rule_truth(rule, ctx, depth) {
+    for (index, rule) in require.iter().enumerate() {
+        let truth = rule_truth(rule, ctx, depth);
+        ctx.tracer.rule(List::Require, index, rule, truth);
+        match truth {
             Truth::No => return Truth::No,
             Truth::Unknown => outcome = Truth::Unknown,
             Truth::Yes => {}
         }
     }
-    for rule in exclude {
-        match rule_truth(rule, ctx, depth) {
+    for (index, rule) in exclude.iter().enumerate() {
+        let truth = rule_truth(rule, ctx, depth);
+        ctx.tracer.rule(List::Exclude, index, rule, truth);
+        match truth {
             Truth::Yes => return Truth::No,
             Truth::Unknown => outcome = Truth::Unknown,
             Truth::No => {}
@@ -221,7 +320,7 @@ fn rules_truth(
     outcome
 }
 
-fn rule_truth(rule: &Rule, ctx: &mut Context<'_>, depth: u8) -> Truth {
+fn rule_truth<T: Tracer>(rule: &Rule, ctx: &mut Context<'_, T>, depth: u8) -> Truth {
     let facts = ctx.facts;
     let yes = match rule {
         Rule::ServiceToken(None) | Rule::AnyValidServiceToken => facts.token.is_some(),
@@ -235,15 +334,31 @@ fn rule_truth(rule: &Rule, ctx: &mut Context<'_>, depth: u8) -> Truth {
     if yes { Truth::Yes } else { Truth::No }
 }
 
-fn group_truth(id: GroupId, ctx: &mut Context<'_>, depth: u8) -> Truth {
-    if depth >= MAX_GROUP_DEPTH || ctx.budget == 0 {
+fn group_truth<T: Tracer>(id: GroupId, ctx: &mut Context<'_, T>, depth: u8) -> Truth {
+    let unresolved = if depth >= MAX_GROUP_DEPTH {
+        Some(Unresolved::TooDeep)
+    } else if ctx.budget == 0 {
+        Some(Unresolved::OverBudget)
+    } else {
+        None
+    };
+    if let Some(why) = unresolved {
+        ctx.tracer.group_unresolved(id, why);
         return Truth::Unknown;
     }
     ctx.budget -= 1;
     let groups = ctx.groups;
     match groups.get(&id) {
-        Some(group) => rules_truth(&group.include, &group.require, &group.exclude, ctx, depth + 1),
-        None => Truth::Unknown,
+        Some(group) => {
+            ctx.tracer.group_start(id, group);
+            let truth = rules_truth(&group.include, &group.require, &group.exclude, ctx, depth + 1);
+            ctx.tracer.group_end(id);
+            truth
+        }
+        None => {
+            ctx.tracer.group_unresolved(id, Unresolved::Missing);
+            Truth::Unknown
+        }
     }
 }
 

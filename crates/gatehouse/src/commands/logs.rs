@@ -17,7 +17,10 @@ use crate::output;
 const POLL: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct LogsArgs {
+    #[command(subcommand)]
+    command: Option<LogsCommand>,
     /// Only requests of this service token: its id (UUID) or its client id.
     #[arg(long, value_name = "ID_OR_CLIENT_ID")]
     token: Option<String>,
@@ -40,8 +43,49 @@ pub struct LogsArgs {
     client: ClientArgs,
 }
 
-pub async fn run(args: LogsArgs) -> ExitCode {
-    access::exit(logs(args).await)
+#[derive(Debug, clap::Subcommand)]
+enum LogsCommand {
+    /// Explain a recorded request: the decision recorded then, and the same request decided now
+    /// against the current policies, with its trace.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+struct ExplainArgs {
+    /// The record's ray id (the Cf-Ray header the client got, also in `gatehouse logs`).
+    ray_id: String,
+    #[command(flatten)]
+    client: ClientArgs,
+}
+
+pub async fn run(mut args: LogsArgs) -> ExitCode {
+    match args.command.take() {
+        Some(LogsCommand::Explain(explain)) => access::exit(explain_record(explain).await),
+        None => access::exit(logs(args).await),
+    }
+}
+
+async fn explain_record(args: ExplainArgs) -> Result<(), Failure> {
+    let client = args.client.connect().await?;
+    let path = access::path(&client, &["logs", "access_requests", &args.ray_id, "explain"]);
+    let answer = client.api.get(&path, &[]).await?;
+    if args.client.json {
+        return Ok(output::json(&answer.result)?);
+    }
+    let explained: gatehouse_api_types::RecordExplainBody = answer.decode()?;
+    let then = &explained.then;
+    let verdict = if then.allowed { "ALLOWED" } else { "DENIED" };
+    let reason = then.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+    let policy = then.policy_id.as_deref().map(|p| format!(" by policy {p}")).unwrap_or_default();
+    output::line(&format!("then ({}): {verdict}{reason}{policy}, status {}", then.created_at, then.status))?;
+    match &explained.now {
+        Some(now) => {
+            let change = if explained.changed { "CHANGED" } else { "unchanged" };
+            output::line(&format!("now ({change}): {}", super::decisions::render(now).trim_end()))?;
+        }
+        None => output::line(&format!("now: {}", explained.note))?,
+    }
+    Ok(())
 }
 
 async fn logs(args: LogsArgs) -> Result<(), Failure> {

@@ -67,7 +67,9 @@ fn changes_are_audited_without_secrets_and_tampering_is_detected() {
     let update = &records[4];
     assert_eq!(update["oldValueJson"]["name"], "CI");
     assert_eq!(update["newValueJson"]["name"], "CI renamed");
-    assert_eq!(update["actor"]["type"], "token");
+    assert_eq!(update["actor"]["type"], "user");
+    assert_eq!(update["actor"]["context"], "api_token");
+    assert_eq!(update["actor"]["token_id"], update["actor"]["id"]);
     assert_eq!(update["actor"]["ip"], "127.0.0.1");
     assert_eq!(update["interface"], "API");
     assert_eq!(update["owner"]["id"], server.account_id());

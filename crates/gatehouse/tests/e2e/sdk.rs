@@ -63,6 +63,19 @@ fn python_sdk_surface() {
     run_contract(&server, command, "python_surface.py");
 }
 
+/// The audit log through `client.audit_logs`: Cloudflare's actor types and the `id` filter.
+#[test]
+fn python_sdk_audit_logs() {
+    let Some(venv) = python_sdk() else { return };
+    let server = Gatehouse::start();
+    let mut command = Command::new(venv.join("bin/python"));
+    command
+        .arg(scripts_dir().join("python_audit.py"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUNBUFFERED", "1");
+    run_contract(&server, command, "python_audit.py");
+}
+
 #[test]
 fn node_sdk_contract() {
     let Some(project) = node_sdk() else { return };
@@ -73,6 +86,18 @@ fn node_sdk_contract() {
     let mut command = Command::new("node");
     command.arg(&script.path);
     run_contract(&server, command, "node_contract.mjs");
+}
+
+/// The five points of issue 19 through the Node SDK: accounts.list ends, an app update keeps
+/// the origin, Cloudflare's audit actor types, the audit `id` filter, rotation messages.
+#[test]
+fn node_sdk_issue19() {
+    let Some(project) = node_sdk() else { return };
+    let server = Gatehouse::start();
+    let script = ScriptCopy::new(&scripts_dir().join("node_issue19.mjs"), &project);
+    let mut command = Command::new("node");
+    command.arg(&script.path);
+    run_contract(&server, command, "node_issue19.mjs");
 }
 
 /// Runs one contract script against `server` and fails with its output (and the server's log)

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use gatehouse_domain::Timestamp;
-use gatehouse_domain::access::{PolicyId, Verdict};
+use gatehouse_domain::access::{Authentication, Decided, PolicyId, Verdict};
 use http::header::{RETRY_AFTER, SET_COOKIE};
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
@@ -109,14 +109,21 @@ impl Gateway {
             response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(wait));
             return response;
         }
-        // Strict mode: credentials that do not authenticate are refused whatever the policies say.
-        if strict && let Some(denial) = failure.filter(|d| *d != Denial::MissingCredentials) {
-            return self.refuse(&app, &request, denial, outcome);
-        }
-        if app.broken {
-            return self.refuse(&app, &request, Denial::Misconfigured, outcome);
-        }
-        let (assertion, cookie) = match authorize(&app, outcome.token, connection.peer.ip()) {
+        let authentication = match (&who, failure) {
+            (Some((who, _)), _) => Authentication::Token(who.id),
+            (None, None | Some(Denial::MissingCredentials)) => Authentication::None,
+            (None, Some(_)) => Authentication::Failed,
+        };
+        let verdict = match authorize(&app, authentication, connection.peer.ip()) {
+            Decided::Verdict(verdict) => verdict,
+            // Strict mode: credentials that do not authenticate are refused whatever the policies say.
+            Decided::Unauthenticated => {
+                let denial = failure.unwrap_or(Denial::MalformedCredentials);
+                return self.refuse(&app, &request, denial, outcome);
+            }
+            Decided::Misconfigured => return self.refuse(&app, &request, Denial::Misconfigured, outcome),
+        };
+        let (assertion, cookie) = match verdict {
             Verdict::Deny { policy } => {
                 outcome.policy = policy;
                 let denial = match (policy, failure) {

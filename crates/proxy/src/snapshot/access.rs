@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use gatehouse_domain::access::{
-    Application, CompiledGroup, CompiledPolicy, Decision, DomainPattern, Group, Organization, Policy,
+    self, AppRules, Application, CompiledGroup, Decision, DomainPattern, Group, Organization, Policy,
     PolicyId,
 };
 use gatehouse_domain::{AccountId, Clock, ServerKey, TokenDuration};
@@ -86,16 +86,11 @@ async fn documents<T: DeserializeOwned>(
 }
 
 fn compile_groups(groups: &[Group]) -> HashMap<gatehouse_domain::access::GroupId, CompiledGroup> {
-    groups
-        .iter()
-        .filter_map(|group| match CompiledGroup::compile(group) {
-            Ok(compiled) => Some((group.id, compiled)),
-            Err(error) => {
-                tracing::error!(group = %group.id, %error, "an access group does not compile; it will never match");
-                None
-            }
-        })
-        .collect()
+    let (compiled, errors) = access::compile_groups(groups);
+    for (group, error) in errors {
+        tracing::error!(group = %group, %error, "an access group does not compile; it will never match");
+    }
+    compiled
 }
 
 /// The compiled application, or `None` when it is not routable (not `self_hosted`, no origin).
@@ -115,27 +110,18 @@ fn compile_app(
         }
         None => return None,
     };
-    let mut broken = false;
-    let mut compiled = Vec::with_capacity(app.policies.len());
-    let mut policy_sessions = Vec::new();
-    for link in &app.policies {
-        let Some(policy) = policies.get(&link.id) else {
-            tracing::error!(app = %app.id, policy = %link.id, "the application links a missing policy; it refuses every request");
-            broken = true;
-            continue;
-        };
-        match CompiledPolicy::compile(policy, link.precedence) {
-            Ok(policy) => compiled.push(policy),
-            Err(error) => {
-                tracing::error!(app = %app.id, policy = %link.id, %error, "a policy does not compile; the application refuses every request");
-                broken = true;
-            }
-        }
-        if let Some(secs) = policy.session_duration.as_deref().and_then(session_secs) {
-            policy_sessions.push((policy.id, secs));
-        }
+    let rules = AppRules::compile(&app.policies, |id| policies.get(&id).copied());
+    for problem in &rules.problems {
+        tracing::error!(app = %app.id, %problem, "the application refuses every request");
     }
-    compiled.sort_by_key(|p| p.precedence);
+    let policy_sessions = app
+        .policies
+        .iter()
+        .filter_map(|link| policies.get(&link.id))
+        .filter_map(|policy| Some((policy.id, policy.session_duration.as_deref().and_then(session_secs)?)))
+        .collect();
+    let broken = rules.broken();
+    let compiled = rules.policies;
     let token_header = app.read_service_tokens_from_header.as_deref().filter(|h| !h.is_empty()).and_then(|name| {
         let parsed = HeaderName::try_from(name).ok();
         if parsed.is_none() {
@@ -164,23 +150,11 @@ fn compile_app(
 
 /// The application's `domain` and its public destinations, each as a route pattern.
 fn patterns(app: &Application) -> Vec<DomainPattern> {
-    let destinations = app.destinations.iter().filter_map(|d| {
-        let public = d.get("type").and_then(|t| t.as_str()).is_none_or(|t| t == "public");
-        d.get("uri").and_then(|u| u.as_str()).filter(|_| public)
-    });
-    let mut texts: Vec<&str> = std::iter::once(app.domain.as_str()).chain(destinations).collect();
-    texts.dedup();
-    texts
-        .into_iter()
-        .filter(|text| !text.is_empty())
-        .filter_map(|text| match DomainPattern::parse(text) {
-            Ok(pattern) => Some(pattern),
-            Err(error) => {
-                tracing::error!(app = %app.id, %error, "an application domain does not parse; it is not routed");
-                None
-            }
-        })
-        .collect()
+    let (patterns, errors) = access::route_patterns(app);
+    for (text, error) in errors {
+        tracing::error!(app = %app.id, domain = %text, %error, "an application domain does not parse; it is not routed");
+    }
+    patterns
 }
 
 fn parse_origin(text: &str) -> Result<Origin, String> {

@@ -247,3 +247,41 @@ pub async fn access_activity_counts_by_bucket(store: &dyn Store) {
         ]
     );
 }
+
+/// A replay hands one application's records from `since`, newest first with ties in reverse
+/// insertion order, each once, across batches (more records than one batch, many in the same
+/// second), and stops at the limit.
+pub async fn replay_hands_an_apps_records_newest_first_across_batches(store: &dyn Store) {
+    let account = bootstrapped(store).await;
+    let app = AppId::generate();
+    let total = usize::try_from(crate::REPLAY_BATCH).unwrap() + 7;
+    // Three records a second, so batches end in the middle of a second.
+    let mut records: Vec<AccessLogRecord> = (0..total)
+        .map(|i| {
+            let seconds = i64::try_from(i / 3).unwrap();
+            AccessLogRecord { app_uid: app, ..record(&account, &format!("{i:016x}"), seconds) }
+        })
+        .collect();
+    records.push(record(&account, "ffffffffffffff01", 5));
+    records.push(AccessLogRecord { app_uid: app, ..record(&account, "ffffffffffffff02", -10) });
+    store.insert_access_logs(&records).await.unwrap();
+    let mut seen = Vec::new();
+    let handed = store
+        .replay_access_logs(&account, &app, at(0), u64::MAX, &mut |record| seen.push(record.ray_id))
+        .await
+        .unwrap();
+    let expected: Vec<String> = (0..total).rev().map(|i| format!("{i:016x}")).collect();
+    assert_eq!(handed, u64::try_from(total).unwrap());
+    assert_eq!(seen.len(), expected.len());
+    assert!(seen == expected, "newest first, each once");
+    let mut few = Vec::new();
+    let handed = store
+        .replay_access_logs(&account, &app, at(0), 4, &mut |record| few.push(record.ray_id))
+        .await
+        .unwrap();
+    assert_eq!((handed, few), (4, expected[..4].to_vec()));
+    let other = another_account(store, "other").await;
+    let mut none = 0;
+    store.replay_access_logs(&other, &app, at(-100), 10, &mut |_| none += 1).await.unwrap();
+    assert_eq!(none, 0, "another account's records are not replayed");
+}

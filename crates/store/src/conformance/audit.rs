@@ -109,6 +109,8 @@ pub async fn audit_list_filters_and_pages(store: &dyn Store) {
     let one =
         AuditFilter { resource_id: Some(records[3].entry.resource_id.clone()), ..AuditFilter::default() };
     assert_eq!(store.list_audit(&account, &one, all()).await.unwrap().items, vec![records[3].clone()]);
+    let by_id = AuditFilter { id: Some(records[2].entry.id.clone()), ..AuditFilter::default() };
+    assert_eq!(store.list_audit(&account, &by_id, all()).await.unwrap().items, vec![records[2].clone()]);
     let nobody = AuditFilter { actor_id: Some("nobody\0".into()), ..AuditFilter::default() };
     assert_eq!(store.list_audit(&account, &nobody, all()).await.unwrap().total, 0);
 }

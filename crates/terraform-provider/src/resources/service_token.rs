@@ -9,6 +9,9 @@ use crate::value::{Ty, Value};
 
 pub const TYPE_NAME: &str = "cloudflare_zero_trust_access_service_token";
 
+/// Why `zone_id` is refused: gatehouse's API has no zones.
+pub const NO_ZONES: &str = "gatehouse has accounts only (no zone-scoped Access paths); use account_id.";
+
 /// The resource.
 #[derive(Debug, Default)]
 pub struct ServiceToken;
@@ -22,7 +25,8 @@ pub fn resource_schema() -> Schema {
             Attr::optional("account_id", Ty::String, "The Account ID to use for this endpoint. Mutually exclusive with the Zone ID.")
                 .requires_replace(),
             Attr::optional("zone_id", Ty::String, "The Zone ID to use for this endpoint. Mutually exclusive with the Account ID.")
-                .requires_replace(),
+                .requires_replace()
+                .unsupported(NO_ZONES),
             Attr::required("name", Ty::String, "The name of the service token."),
             Attr::optional(
                 "previous_client_secret_expires_at",
@@ -200,6 +204,9 @@ impl Resource for ServiceToken {
 
     async fn import(&self, client: &Client, id: &str) -> Result<Value, Diag> {
         let (scope_attr, scope, token_id) = parse_scoped_import_id(id, "service_token_id")?;
+        if scope_attr == "zone_id" {
+            return Err(Diag::error("zone-scoped import is not supported", NO_ZONES));
+        }
         let mut known = Value::Null;
         known.set(scope_attr, Value::str(scope));
         known.set("id", Value::str(&token_id));
@@ -260,7 +267,8 @@ impl DataSource for ServiceTokenData {
                 "zone_id",
                 Ty::String,
                 "The Zone ID to use for this endpoint. Mutually exclusive with the Account ID.",
-            ),
+            )
+            .unsupported(NO_ZONES),
             Attr::nested(
                 "filter",
                 Nesting::Single,
@@ -355,7 +363,8 @@ impl DataSource for ServiceTokensData {
                     "zone_id",
                     Ty::String,
                     "The Zone ID to use for this endpoint. Mutually exclusive with the Account ID.",
-                ),
+                )
+                .unsupported(NO_ZONES),
                 Attr::optional("name", Ty::String, "The name of the service token."),
                 Attr::optional(
                     "search",
@@ -538,6 +547,28 @@ mod tests {
         assert!(ServiceToken.validate(&config).is_empty());
         config.set("zone_id", Value::str("z"));
         assert_eq!(ServiceToken.validate(&config).len(), 1);
+    }
+
+    #[test]
+    fn zone_id_is_refused_not_ignored() {
+        let mut config = config();
+        config.set("account_id", Value::Null);
+        config.set("zone_id", Value::str("z"));
+        let refused = resource_schema().unsupported_in(&config);
+        assert_eq!(refused, [("zone_id".to_string(), NO_ZONES)]);
+        assert_eq!(ServiceTokenData.schema().unsupported_in(&config).len(), 1);
+        assert_eq!(ServiceTokensData.schema().unsupported_in(&config).len(), 1);
+        assert!(resource_schema().unsupported_in(&self::config()).is_empty());
+    }
+
+    #[tokio::test]
+    async fn zone_import_ids_are_refused_before_any_call() {
+        // Nothing listens on port 9: a call would fail with a transport error instead.
+        let client = Client::new("http://127.0.0.1:9/client/v4", None, "test").unwrap();
+        let err = ServiceToken.import(&client, "zones/z/7c0e").await.unwrap_err();
+        assert_eq!(err.summary, "zone-scoped import is not supported");
+        let err = ServiceToken.import(&client, "7c0e").await.unwrap_err();
+        assert!(err.detail.contains("<{accounts|zones}/{account_id|zone_id}>/<service_token_id>"), "{err:?}");
     }
 
     #[test]

@@ -281,3 +281,24 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The explanation is the same evaluation: same verdict, every policy traced once, and the
+    /// one marked deciding is the verdict's.
+    #[test]
+    fn explain_agrees_with_evaluate(
+        policies in policies(), groups in groups(), facts in facts(), strict in any::<bool>()
+    ) {
+        let verdict = evaluate(&policies, &groups, &facts, strict);
+        let explained = crate::access::explain(&policies, &groups, &facts, strict);
+        prop_assert_eq!(explained.verdict, verdict);
+        prop_assert_eq!(explained.policies.len(), policies.len());
+        let deciding: Vec<_> = explained
+            .policies
+            .iter()
+            .filter(|p| p.outcome == crate::access::PolicyOutcome::Decides)
+            .map(|p| p.id)
+            .collect();
+        prop_assert_eq!(deciding, decided_by(verdict).into_iter().collect::<Vec<_>>());
+    }
+}

@@ -1,4 +1,6 @@
-//! The provider binary Terraform starts as a plugin.
+//! `terraform-provider-cloudflare`: gatehouse's Terraform provider for Cloudflare's Access
+//! resources (the `gatehouse-terraform-provider` crate). Terraform starts it as a plugin; install
+//! it with `gatehouse terraform install-provider` (see docs/terraform.md).
 
 use std::process::ExitCode;
 
