@@ -7,34 +7,30 @@
 //! carry a `Cf-Ray` id all the same, and appear in the server's debug log.
 
 use gatehouse_domain::Timestamp;
-use gatehouse_store::AccessLogRecord;
-use http::{HeaderName, HeaderValue, Method, Request, Response};
+use http::{Method, Request, Response};
 use hyper::body::Incoming;
 
 use super::{Connection, Gateway};
+use crate::access_log::Decision;
 use crate::body::Body;
-use crate::deny::{self, AccessOutcome};
-
-/// A constant name: a `&str` name is parsed again at every lookup.
-const CF_RAY: HeaderName = HeaderName::from_static("cf-ray");
+use crate::deny::{self, AccessOutcome, CF_RAY, RayId};
 
 impl Gateway {
     /// Answers one request and records the decision. Never fails: every outcome is a response.
     pub async fn handle(&self, request: Request<Incoming>, connection: Connection) -> Response<Body> {
         let method = request.method().clone();
         let started = std::time::Instant::now();
-        let mut response = self.respond(request, connection).await;
-        self.observe(&response, started.elapsed());
-        // Taken, not copied: nothing reads it past this point.
-        let outcome = response.extensions_mut().remove::<AccessOutcome>();
+        let (mut response, outcome) = self.respond(request, connection).await;
+        self.observe(&response, outcome.as_ref(), started.elapsed());
         let ray_id = ensure_ray_id(&mut response, outcome.as_ref());
         if let Some(outcome) = outcome {
             let now = self.clock.now();
             let status = response.status().as_u16();
-            match self.access_record(&outcome, ray_id, &method, &connection, status, now) {
+            let app = outcome.app;
+            match self.access_record(outcome, ray_id, method, &connection, status, now) {
                 Some(record) => self.access_log.push(record),
                 // The application was deleted between the decision and now.
-                None => tracing::debug!(app = ?outcome.app, "no application for an access log record"),
+                None => tracing::debug!(?app, "no application for an access log record"),
             }
         }
         response
@@ -48,49 +44,41 @@ impl Gateway {
 
     fn access_record(
         &self,
-        outcome: &AccessOutcome,
-        ray_id: String,
-        method: &Method,
+        outcome: AccessOutcome,
+        ray_id: RayId,
+        method: Method,
         connection: &Connection,
         status: u16,
         now: Timestamp,
-    ) -> Option<AccessLogRecord> {
-        let snapshot = self.access.load();
-        let app = snapshot.apps.get(&outcome.app?)?;
-        let decision = outcome
-            .policy
-            .and_then(|id| app.policies.iter().find(|p| p.id == id))
-            .map(|p| p.decision.as_str().to_owned());
-        Some(AccessLogRecord {
-            account_id: app.account.id.clone(),
+    ) -> Option<Decision> {
+        let app = self.access.load().apps.get(&outcome.app?)?.clone();
+        Some(Decision {
+            app,
+            policy: outcome.policy,
             ray_id,
             created_at: now,
             allowed: outcome.allowed,
-            app_uid: app.id,
-            app_domain: app.domain.clone(),
-            ip_address: connection.peer_text.as_str().to_owned(),
+            peer: connection.peer_text,
             is_service_token: outcome.service_token,
-            service_token_id: outcome.token,
-            client_id: outcome.client_id.clone(),
-            policy_id: outcome.policy,
-            decision,
-            reason: outcome.denial.map(|d| d.as_str().to_owned()),
+            token: outcome.token,
+            client_id: outcome.client_id,
+            denial: outcome.denial,
             status,
-            method: method.as_str().to_owned(),
+            method,
         })
     }
 }
 
 /// The response's Ray ID, set when missing. A response from the origin gets a new one even when
 /// the origin sent its own: the id names this gateway's decision.
-fn ensure_ray_id(response: &mut Response<Body>, outcome: Option<&AccessOutcome>) -> String {
+fn ensure_ray_id(response: &mut Response<Body>, outcome: Option<&AccessOutcome>) -> RayId {
     let from_origin = outcome.is_some_and(|o| o.allowed && o.failure.is_none());
-    if !from_origin && let Some(held) = response.headers().get(&CF_RAY).and_then(|v| v.to_str().ok()) {
-        return held.to_owned();
+    if !from_origin
+        && let Some(held) = response.headers().get(&CF_RAY).and_then(|v| RayId::parse(v.as_bytes()))
+    {
+        return held;
     }
     let id = deny::ray_id();
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(CF_RAY, value);
-    }
+    response.headers_mut().insert(CF_RAY, id.header());
     id
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use gatehouse_domain::Timestamp;
 use gatehouse_domain::access::{Authentication, Decided, PolicyId, Verdict};
-use http::header::{RETRY_AFTER, SET_COOKIE};
+use http::header::{HOST, RETRY_AFTER, SET_COOKIE};
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
 
@@ -25,7 +25,7 @@ use crate::verify::{self, Via};
 impl Gateway {
     /// Answers one request (`handle`, in `recording`, records the decision). Never fails:
     /// every outcome is a response.
-    pub(super) async fn respond(&self, request: Request<Incoming>, connection: Connection) -> Response<Body> {
+    pub(super) async fn respond(&self, request: Request<Incoming>, connection: Connection) -> Answer {
         let now = self.clock.now();
         let target = {
             let snapshot = self.access.load();
@@ -47,7 +47,7 @@ impl Gateway {
         };
         match target {
             Ok((app, request)) => self.handle_app(app, request, connection, now).await,
-            Err(response) => response,
+            Err(response) => (response, None),
         }
     }
 
@@ -57,10 +57,10 @@ impl Gateway {
         request: Request<Incoming>,
         connection: Connection,
         now: Timestamp,
-    ) -> Response<Body> {
+    ) -> Answer {
         // Past the maximum staleness, no token is honoured: it may have been revoked elsewhere.
         if let Some(refused) = self.fail_closed(now, wants_json(request.headers())) {
-            return refused;
+            return (refused, None);
         }
         let mut outcome = AccessOutcome {
             app: Some(app.id),
@@ -105,9 +105,9 @@ impl Gateway {
                 self.failures.check_failure(connection.peer.ip(), outcome.client_id.as_deref(), now)
         {
             tracing::debug!(app = %app.id, peer = %connection.peer, failed = denial.as_str(), "failed authentications over the limit");
-            let mut response = self.refuse(&app, &request, Denial::RateLimited, outcome);
-            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(wait));
-            return response;
+            let mut answer = self.refuse(&app, &request, Denial::RateLimited, outcome);
+            answer.0.headers_mut().insert(RETRY_AFTER, HeaderValue::from(wait));
+            return answer;
         }
         let authentication = match (&who, failure) {
             (Some((who, _)), _) => Authentication::Token(who.id),
@@ -190,13 +190,19 @@ impl Gateway {
         assertion: Option<HeaderValue>,
         cookie: Option<HeaderValue>,
         mut outcome: AccessOutcome,
-    ) -> Response<Body> {
-        let host = route::host(request.uri(), request.headers()).unwrap_or_default().to_owned();
+    ) -> Answer {
+        // Copied only when it is not the client's own `Host` header (absolute-form, HTTP/2).
+        let host = match route::host(request.uri(), request.headers()) {
+            Some(host) if request.headers().get(HOST).is_some_and(|h| h.as_bytes() == host.as_bytes()) => {
+                None
+            }
+            other => Some(other.unwrap_or_default().to_owned()),
+        };
         let json = wants_json(request.headers());
         let context = Context {
             peer: connection.peer_text.as_str(),
             tls: connection.tls,
-            host: &host,
+            host: host.as_deref(),
             token_header: app.token_header.as_ref(),
             assertion,
         };
@@ -225,7 +231,7 @@ impl Gateway {
         request: &Request<Incoming>,
         denial: Denial,
         mut outcome: AccessOutcome,
-    ) -> Response<Body> {
+    ) -> Answer {
         tracing::debug!(app = %app.id, app_name = %app.name, denial = denial.as_str(), token = ?outcome.token, "request refused");
         outcome.denial = Some(denial);
         if denial.source() == FailureSource::Internal {
@@ -235,7 +241,10 @@ impl Gateway {
     }
 }
 
-fn with_outcome(mut response: Response<Body>, outcome: AccessOutcome) -> Response<Body> {
-    response.extensions_mut().insert(outcome);
-    response
+/// A response and the decision behind it, for the access log and the metrics. Carried beside
+/// the response, not in its extensions: those cost a map and a box per request.
+pub(super) type Answer = (Response<Body>, Option<AccessOutcome>);
+
+fn with_outcome(response: Response<Body>, outcome: AccessOutcome) -> Answer {
+    (response, Some(outcome))
 }
