@@ -53,7 +53,7 @@ fuzz_target!(|data: &[u8]| {
         config_file: Some(path),
         data_dir: Some(PathBuf::from("/var/lib/gatehouse")),
         api_listen: "127.0.0.1:9787".parse().ok(),
-        database_url: Some("postgres://gatehouse:hunter2hunter2@db.internal/gatehouse".to_owned()),
+        database_url: Some(gatehouse_server::DatabaseUrl::new("postgres://gatehouse:hunter2hunter2@db.internal/gatehouse")),
         bootstrap_account_id: Some("0123456789abcdef0123456789abcdef".to_owned()),
         ..Overrides::default()
     };

@@ -7,7 +7,7 @@
 //! and the organization are written **in the same transaction as their record**
 //! ([`AuditStore::write_audited`]): a crash at any moment leaves both or neither, and a failing
 //! append fails the change (nothing is written). The operation builds the record just before its
-//! write ([`prepare`]) from the request's audit scope: the [`Caller`] extractor opens it
+//! write (`prepare`) from the request's audit scope: the [`Caller`] extractor opens it
 //! ([`ScopeGuard`]) for the task that handles the request, so the operations need no extra
 //! parameter; the handler's [`record`] afterwards finds the change recorded and appends nothing.
 //! Writes outside a request scope (and signing keys) keep the older way: the record is appended

@@ -3,8 +3,8 @@
 //! Layout: [`session`] keeps the server-side sessions (cookie `__Host-gatehouse_session`, idle
 //! and absolute timeouts) and the [`session::Operator`] extractor that every page takes;
 //! [`security`] adds the response headers (strict CSP, `no-store`) and refuses cross-site
-//! writes; [`login`] turns a pasted API token into a session; [`pages`] holds one module per
-//! screen; [`charts`] draws the server-side SVG; [`assets`] serves the embedded CSS and script.
+//! writes; `login` turns a pasted API token into a session; `pages` holds one module per
+//! screen; [`charts`] draws the server-side SVG; `assets` serves the embedded CSS and script.
 //!
 //! Every read and change goes through the management API's own operations
 //! (`gatehouse_api::tokens`, `gatehouse_api::access`, …) with the API's permission check

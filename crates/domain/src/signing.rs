@@ -6,16 +6,19 @@
 //! server key ([`ServerKey::seal`]): they are never in clear in the database.
 //!
 //! `kid` is the SHA-256 of the public key (SubjectPublicKeyInfo DER) in lowercase hex.
+//!
+//! Keys are made and opened with aws-lc (through `aws-lc-rs`), whose RSA private-key
+//! operations are constant-time; the encodings (PKCS#8 private key, SPKI public key) are the
+//! standard DER ones, so keys stored by earlier versions open unchanged.
 
 use std::fmt;
 use std::ops::RangeInclusive;
 
+use aws_lc_rs::encoding::AsDer as _;
+use aws_lc_rs::rsa::{KeyPair, KeySize};
+use aws_lc_rs::signature::KeyPair as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use rsa::pkcs1::EncodeRsaPrivateKey;
-use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
-use rsa::traits::PublicKeyParts;
-use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -25,6 +28,8 @@ use crate::server_key::{KeyId, ServerKey};
 
 /// RSA modulus size of new keys (what Cloudflare Access uses).
 pub const DEFAULT_KEY_BITS: usize = 2048;
+/// The modulus sizes new keys may have.
+pub const KEY_BITS: [usize; 4] = [2048, 3072, 4096, 8192];
 /// Days between automatic rotations, unless the operator sets another interval (six weeks).
 pub const DEFAULT_ROTATION_INTERVAL_DAYS: u32 = 42;
 /// The intervals an operator may choose.
@@ -153,14 +158,26 @@ impl SigningKeys {
 
 impl SealedSigningKey {
     fn generate(server_key: &ServerKey, now: Timestamp, bits: usize) -> Result<Self, SigningError> {
-        let private = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, bits)
-            .map_err(|e| SigningError::Generation(e.to_string()))?;
-        let pkcs8 = private.to_pkcs8_der().map_err(|e| SigningError::Generation(e.to_string()))?;
-        let spki = spki_der(&private.to_public_key())?;
+        let size = match bits {
+            2048 => KeySize::Rsa2048,
+            3072 => KeySize::Rsa3072,
+            4096 => KeySize::Rsa4096,
+            8192 => KeySize::Rsa8192,
+            _ => {
+                return Err(SigningError::Generation(format!(
+                    "unsupported key size {bits} (one of {KEY_BITS:?})"
+                )));
+            }
+        };
+        let pair = KeyPair::generate(size).map_err(|e| SigningError::Generation(e.to_string()))?;
+        let pkcs8 = Zeroizing::new(
+            pair.as_der().map_err(|e| SigningError::Generation(e.to_string()))?.as_ref().to_vec(),
+        );
+        let spki = spki_der(&pair)?;
         Ok(SealedSigningKey {
             kid: kid_of(&spki),
             public_key: STANDARD.encode(&spki),
-            sealed_private_key: STANDARD.encode(server_key.seal(pkcs8.as_bytes())),
+            sealed_private_key: STANDARD.encode(server_key.seal(&pkcs8)),
             created_at: now,
             retired_at: None,
         })
@@ -190,22 +207,24 @@ impl SealedSigningKey {
     pub fn unseal(&self, server_key: &ServerKey) -> Result<SigningKey, SigningError> {
         let sealed = self.sealed_bytes()?;
         let pkcs8 = server_key.open(&sealed).ok_or(SigningError::Unseal)?;
-        let private = RsaPrivateKey::from_pkcs8_der(&pkcs8)
+        let pair = KeyPair::from_pkcs8(&pkcs8)
             .map_err(|_| SigningError::Corrupt("the private key is not PKCS#8 RSA"))?;
-        let public = private.to_public_key();
-        let spki = spki_der(&public)?;
+        let spki = spki_der(&pair)?;
         if kid_of(&spki) != self.kid || STANDARD.encode(&spki) != self.public_key {
             return Err(SigningError::Corrupt("the private key does not match its kid"));
         }
-        let pkcs1 = private
-            .to_pkcs1_der()
-            .map_err(|_| SigningError::Corrupt("the private key cannot be encoded as PKCS#1"))?;
+        // PKCS#8 wraps the PKCS#1 `RSAPrivateKey` in an octet string: that is what JWT signers take.
+        let pkcs1 = pkcs8::PrivateKeyInfo::try_from(pkcs8.as_slice())
+            .map_err(|_| SigningError::Corrupt("the private key is not PKCS#8"))?
+            .private_key
+            .to_vec();
+        let public = pair.public_key();
         Ok(SigningKey {
             kid: self.kid.clone(),
-            private_pkcs1_der: Zeroizing::new(pkcs1.as_bytes().to_vec()),
+            private_pkcs1_der: Zeroizing::new(pkcs1),
             private_pkcs8_der: Zeroizing::new(pkcs8.to_vec()),
-            modulus: public.n().to_bytes_be(),
-            exponent: public.e().to_bytes_be(),
+            modulus: public.modulus().big_endian_without_leading_zero().to_vec(),
+            exponent: public.exponent().big_endian_without_leading_zero().to_vec(),
             created_at: self.created_at,
         })
     }
@@ -258,10 +277,10 @@ impl SigningKey {
     }
 }
 
-fn spki_der(public: &RsaPublicKey) -> Result<Vec<u8>, SigningError> {
-    public
-        .to_public_key_der()
-        .map(|der| der.as_bytes().to_vec())
+fn spki_der(pair: &KeyPair) -> Result<Vec<u8>, SigningError> {
+    pair.public_key()
+        .as_der()
+        .map(|der| der.as_ref().to_vec())
         .map_err(|_| SigningError::Corrupt("the public key cannot be encoded"))
 }
 

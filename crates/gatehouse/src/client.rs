@@ -28,6 +28,9 @@ pub struct ClientArgs {
     /// visible to other users of the machine.
     #[arg(long, env = "GATEHOUSE_API_TOKEN", hide_env_values = true, value_name = "TOKEN")]
     pub api_token: Option<ApiToken>,
+    /// File holding the API token (instead of --api-token).
+    #[arg(long, env = "GATEHOUSE_API_TOKEN_FILE", value_name = "FILE")]
+    pub api_token_file: Option<std::path::PathBuf>,
     /// Account to act on (also read from CLOUDFLARE_ACCOUNT_ID); by default the single account
     /// the API token can see.
     #[arg(long, env = "GATEHOUSE_ACCOUNT_ID", value_name = "ID")]
@@ -42,6 +45,7 @@ impl fmt::Debug for ClientArgs {
         f.debug_struct("ClientArgs")
             .field("api_url", &self.api_url)
             .field("api_token", &self.api_token)
+            .field("api_token_file", &self.api_token_file)
             .field("account_id", &self.account_id)
             .field("json", &self.json)
             .finish()
@@ -52,10 +56,15 @@ impl ClientArgs {
     /// Resolves the token and the account (flag, then `GATEHOUSE_*`, then `CLOUDFLARE_*`; the
     /// account, failing those, from the API) and returns a client bound to that account.
     pub async fn connect(&self) -> Result<AccountClient, ClientError> {
-        let token = self
-            .api_token
-            .clone()
-            .filter(|token| !token.0.is_empty())
+        let given = self.api_token.clone().filter(|token| !token.0.is_empty());
+        let given = gatehouse_server::secret_setting(
+            "GATEHOUSE_API_TOKEN",
+            given.map(|token| gatehouse_domain::Secret::new(token.0)),
+            self.api_token_file.as_deref(),
+        )
+        .map_err(|error| ClientError::Usage(error.to_string()))?;
+        let token = given
+            .map(|token| ApiToken(token.expose().to_owned()))
             .or_else(|| env_fallback("CLOUDFLARE_API_TOKEN").map(ApiToken))
             .ok_or_else(|| {
                 ClientError::Usage(

@@ -12,8 +12,38 @@ pub mod serve;
 pub mod terraform;
 pub mod token;
 
+use std::fmt;
+use std::str::FromStr;
+
+use gatehouse_domain::Secret;
 use gatehouse_server::LogFormat;
 use tracing_subscriber::EnvFilter;
+
+/// A secret given on the command line or in the environment (a server key, a token). Its
+/// `Debug` is redacted, so argument structs can derive `Debug`; [`SecretArg::into_secret`]
+/// hands it on as a [`Secret`].
+#[derive(Clone)]
+pub struct SecretArg(String);
+
+impl SecretArg {
+    pub fn into_secret(self) -> Secret {
+        Secret::new(self.0)
+    }
+}
+
+impl FromStr for SecretArg {
+    type Err = std::convert::Infallible;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(SecretArg(value.to_owned()))
+    }
+}
+
+impl fmt::Debug for SecretArg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretArg([REDACTED])")
+    }
+}
 
 /// Logs go to stderr (stdout carries the ready line and command output); `RUST_LOG` or
 /// `GATEHOUSE_LOG` refine the level.

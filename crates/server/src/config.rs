@@ -1,9 +1,13 @@
 //! Configuration, layered: built-in defaults, then the TOML file given with `--config`, then
 //! the command line and environment (clap reads both in the binary). Secrets (the server key,
-//! the bootstrap API token) never have a default and are never printed.
+//! the bootstrap API token, the database URL, webhook secrets) never have a default and are
+//! never printed; each may instead be read from a file (`GATEHOUSE_…_FILE`, `…_file` in the
+//! configuration file), which keeps it out of the environment of the process.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use gatehouse_domain::{AccountId, Secret, SecretFormat};
 use gatehouse_proxy::FailureLimits;
@@ -25,8 +29,17 @@ pub enum LogFormat {
 
 /// A database URL. It may carry a password, so its `Debug` and `Display` show the URL with the
 /// password replaced; the whole value is reachable only through [`DatabaseUrl::expose`].
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
 pub struct DatabaseUrl(String);
+
+impl FromStr for DatabaseUrl {
+    type Err = Infallible;
+
+    fn from_str(url: &str) -> Result<Self, Infallible> {
+        Ok(DatabaseUrl(url.to_owned()))
+    }
+}
 
 impl DatabaseUrl {
     pub fn new(url: impl Into<String>) -> Self {
@@ -122,13 +135,19 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub api_listen: Option<SocketAddr>,
     pub gateway_listen: Option<SocketAddr>,
-    pub database_url: Option<String>,
+    pub database_url: Option<DatabaseUrl>,
+    /// A file holding the database URL (`GATEHOUSE_DATABASE_URL_FILE`).
+    pub database_url_file: Option<PathBuf>,
     pub secret_key: Option<Secret>,
     pub secret_key_file: Option<PathBuf>,
     pub previous_secret_keys: Option<Secret>,
+    /// A file holding the previous server keys (`GATEHOUSE_PREVIOUS_SECRET_KEYS_FILE`).
+    pub previous_secret_keys_file: Option<PathBuf>,
     pub legacy_secret_format: bool,
     pub log_format: Option<LogFormat>,
     pub bootstrap_api_token: Option<Secret>,
+    /// A file holding the bootstrap API token (`GATEHOUSE_BOOTSTRAP_API_TOKEN_FILE`).
+    pub bootstrap_api_token_file: Option<PathBuf>,
     pub bootstrap_account_id: Option<String>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
@@ -142,7 +161,9 @@ struct ConfigFile {
     data_dir: Option<PathBuf>,
     api_listen: Option<SocketAddr>,
     gateway_listen: Option<SocketAddr>,
-    database_url: Option<String>,
+    database_url: Option<DatabaseUrl>,
+    /// A file holding the database URL (instead of `database_url`).
+    database_url_file: Option<PathBuf>,
     secret_key_file: Option<PathBuf>,
     /// `prefixed` (default) or `legacy_hex`.
     secret_format: Option<String>,
@@ -237,12 +258,40 @@ impl Config {
                     "GATEHOUSE_BOOTSTRAP_ACCOUNT_ID must be 32 lowercase hex characters".into(),
                 )
             })?;
-        if overrides.bootstrap_api_token.as_ref().is_some_and(|t| !valid_token_text(t.expose())) {
+        let bootstrap_api_token = secret_setting(
+            "GATEHOUSE_BOOTSTRAP_API_TOKEN",
+            overrides.bootstrap_api_token,
+            overrides.bootstrap_api_token_file.as_deref(),
+        )?;
+        if bootstrap_api_token.as_ref().is_some_and(|t| !valid_token_text(t.expose())) {
             return Err(ConfigError::Invalid(
                 "GATEHOUSE_BOOTSTRAP_API_TOKEN must be 20 to 512 visible ASCII characters without quotes"
                     .into(),
             ));
         }
+        let previous_secret_keys = secret_setting(
+            "GATEHOUSE_PREVIOUS_SECRET_KEYS",
+            overrides.previous_secret_keys,
+            overrides.previous_secret_keys_file.as_deref(),
+        )?;
+        if overrides.secret_key.is_some()
+            && (overrides.secret_key_file.is_some() || file.secret_key_file.is_some())
+        {
+            return Err(ConfigError::Invalid(
+                "GATEHOUSE_SECRET_KEY and a server key file (GATEHOUSE_SECRET_KEY_FILE, secret_key_file) are both set: give one"
+                    .into(),
+            ));
+        }
+        let database_url = match database_url_setting(
+            "GATEHOUSE_DATABASE_URL",
+            overrides.database_url,
+            overrides.database_url_file.as_deref(),
+        )? {
+            Some(url) => Some(url),
+            None => {
+                database_url_setting("database_url", file.database_url, file.database_url_file.as_deref())?
+            }
+        };
         let gateway_tls = match (overrides.tls_cert.or(file.tls_cert), overrides.tls_key.or(file.tls_key)) {
             (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
             (None, None) => None,
@@ -278,15 +327,15 @@ impl Config {
                 .gateway_listen
                 .or(file.gateway_listen)
                 .unwrap_or_else(|| default_addr(DEFAULT_GATEWAY_LISTEN)),
-            database_url: overrides.database_url.or(file.database_url).map(DatabaseUrl),
+            database_url,
             secret_key: overrides.secret_key,
             secret_key_file: overrides.secret_key_file.or(file.secret_key_file),
-            previous_secret_keys: overrides.previous_secret_keys,
+            previous_secret_keys,
             secret_format,
             log_format: overrides.log_format.or(file.log_format).unwrap_or_default(),
             body_limit_bytes: file.body_limit_bytes.unwrap_or(DEFAULT_BODY_LIMIT),
             shutdown_grace_secs: file.shutdown_grace_secs.unwrap_or(DEFAULT_SHUTDOWN_GRACE_SECS),
-            bootstrap_api_token: overrides.bootstrap_api_token,
+            bootstrap_api_token,
             bootstrap_account_id,
             gateway_tls,
             origin_timeout_secs,
@@ -314,6 +363,46 @@ impl Config {
     pub fn key_file(&self) -> PathBuf {
         self.secret_key_file.clone().unwrap_or_else(|| self.data_dir.join("secret.key"))
     }
+}
+
+/// The secret setting `name`, given as its value or as `<name>_FILE` naming a file that holds
+/// it (surrounding whitespace, such as the final newline, is dropped). Both at once is an
+/// error, and so is a file that cannot be read or is empty; messages never quote the value.
+pub fn secret_setting(
+    name: &str,
+    value: Option<Secret>,
+    file: Option<&Path>,
+) -> Result<Option<Secret>, ConfigError> {
+    let suffix = if name.chars().all(|c| c.is_ascii_lowercase() || c == '_') { "_file" } else { "_FILE" };
+    match (value, file) {
+        (Some(_), Some(_)) => {
+            Err(ConfigError::Invalid(format!("{name} and {name}{suffix} are both set: give one of them")))
+        }
+        (Some(value), None) => Ok(Some(value)),
+        (None, None) => Ok(None),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|error| {
+                ConfigError::Invalid(format!("{name}{suffix}: cannot read {}: {error}", path.display()))
+            })?;
+            // As a `Secret`, the whole file's text is zeroed when dropped.
+            let text = Secret::new(text);
+            let value = text.expose().trim();
+            if value.is_empty() {
+                return Err(ConfigError::Invalid(format!("{name}{suffix}: {} is empty", path.display())));
+            }
+            Ok(Some(Secret::new(value.to_owned())))
+        }
+    }
+}
+
+/// [`secret_setting`] for a database URL.
+fn database_url_setting(
+    name: &str,
+    value: Option<DatabaseUrl>,
+    file: Option<&Path>,
+) -> Result<Option<DatabaseUrl>, ConfigError> {
+    let value = value.map(|url| Secret::new(url.0));
+    Ok(secret_setting(name, value, file)?.map(|url| DatabaseUrl(url.expose().to_owned())))
 }
 
 fn default_addr(text: &str) -> SocketAddr {
@@ -357,11 +446,110 @@ mod tests {
         );
         assert_eq!(DatabaseUrl::new("sqlite:///tmp/x.db").to_string(), "sqlite:///tmp/x.db");
         let config = Config::resolve(Overrides {
-            database_url: Some("postgres://u:hunter2@h/d".into()),
+            database_url: Some(DatabaseUrl::new("postgres://u:hunter2@h/d")),
             ..Overrides::default()
         })
         .unwrap();
         assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn every_secret_setting_can_come_from_a_file_but_not_from_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let url = file("url", "postgres://gatehouse:pw-from-a-file@db/gatehouse\n");
+        let token = file("token", "  gatehouse_at_from-a-file-0123456789\n");
+        let previous = file("previous", "# old key\n00ff\n");
+        let config = Config::resolve(Overrides {
+            database_url_file: Some(url.clone()),
+            bootstrap_api_token_file: Some(token.clone()),
+            previous_secret_keys_file: Some(previous.clone()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(
+            config.database_url.as_ref().map(DatabaseUrl::expose),
+            Some("postgres://gatehouse:pw-from-a-file@db/gatehouse")
+        );
+        assert_eq!(
+            config.bootstrap_api_token.as_ref().map(Secret::expose),
+            Some("gatehouse_at_from-a-file-0123456789")
+        );
+        assert_eq!(config.previous_secret_keys.as_ref().map(Secret::expose), Some("# old key\n00ff"));
+        assert!(!format!("{config:?}").contains("pw-from-a-file"));
+
+        // The configuration file's own `database_url_file`, under the environment's URL.
+        let toml = file("gatehouse.toml", &format!("database_url_file = {:?}\n", url.display().to_string()));
+        let from_file =
+            Config::resolve(Overrides { config_file: Some(toml.clone()), ..Overrides::default() }).unwrap();
+        assert_eq!(from_file.database_url, config.database_url);
+        let env_wins = Config::resolve(Overrides {
+            config_file: Some(toml),
+            database_url: Some(DatabaseUrl::new("sqlite:///tmp/x.db")),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(env_wins.database_url, Some(DatabaseUrl::new("sqlite:///tmp/x.db")));
+
+        let error = |overrides: Overrides| Config::resolve(overrides).unwrap_err().to_string();
+        let both = error(Overrides {
+            database_url: Some(DatabaseUrl::new("postgres://u:hunter2@h/d")),
+            database_url_file: Some(url.clone()),
+            ..Overrides::default()
+        });
+        assert!(both.contains("GATEHOUSE_DATABASE_URL and GATEHOUSE_DATABASE_URL_FILE"), "{both}");
+        assert!(!both.contains("hunter2") && !both.contains("pw-from-a-file"), "{both}");
+        let both = error(Overrides {
+            bootstrap_api_token: Some(Secret::new("gatehouse_at_0123456789012345".into())),
+            bootstrap_api_token_file: Some(token),
+            ..Overrides::default()
+        });
+        assert!(both.contains("GATEHOUSE_BOOTSTRAP_API_TOKEN_FILE"), "{both}");
+        let both = error(Overrides {
+            secret_key: Some(Secret::new("00".repeat(32))),
+            secret_key_file: Some(previous),
+            ..Overrides::default()
+        });
+        assert!(both.contains("GATEHOUSE_SECRET_KEY and a server key file"), "{both}");
+
+        let missing =
+            error(Overrides { database_url_file: Some(dir.path().join("absent")), ..Overrides::default() });
+        assert!(
+            missing.contains("GATEHOUSE_DATABASE_URL_FILE: cannot read") && missing.contains("absent"),
+            "{missing}"
+        );
+        let empty =
+            error(Overrides { bootstrap_api_token_file: Some(file("empty", "\n")), ..Overrides::default() });
+        assert!(
+            empty.contains("GATEHOUSE_BOOTSTRAP_API_TOKEN_FILE") && empty.contains("is empty"),
+            "{empty}"
+        );
+        let toml = file(
+            "both.toml",
+            &format!("database_url = \"sqlite:///x\"\ndatabase_url_file = {:?}\n", url.display().to_string()),
+        );
+        let both = error(Overrides { config_file: Some(toml), ..Overrides::default() });
+        assert!(both.contains("database_url and database_url_file"), "{both}");
+    }
+
+    #[test]
+    fn overrides_and_the_file_never_show_the_database_password() {
+        let overrides = Overrides {
+            database_url: Some(DatabaseUrl::new("postgres://u:hunter2@h/d")),
+            secret_key: Some(Secret::new("ab".repeat(32))),
+            bootstrap_api_token: Some(Secret::new("gatehouse_at_never-shown-0123456789".into())),
+            ..Overrides::default()
+        };
+        let shown = format!("{overrides:?}");
+        for secret in ["hunter2", "abababab", "never-shown"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        let file = parse_file("database_url = \"postgres://u:hunter2@h/d\"\n", Path::new("x.toml")).unwrap();
+        assert!(!format!("{file:?}").contains("hunter2"));
     }
 
     #[test]

@@ -10,6 +10,8 @@ use gatehouse_domain::{Clock, ServerKey};
 use gatehouse_proxy::{Gateway, GatewayError, GatewayOptions};
 use gatehouse_store::Store;
 use rustls::ServerConfig;
+use rustls::pki_types::pem::{self, PemObject as _};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::config::{Config, TlsFiles};
 
@@ -48,15 +50,16 @@ pub async fn start(
 /// The listener's TLS configuration: the certificate chain and key from PEM files, TLS 1.2 and
 /// 1.3, ALPN offering HTTP/2 and HTTP/1.1.
 pub fn tls_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
-    let certs = rustls_pemfile::certs(&mut read(&files.cert)?.as_slice())
+    let certs = CertificateDer::pem_slice_iter(&read(&files.cert)?)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| TlsError(format!("{}: {e}", files.cert.display())))?;
     if certs.is_empty() {
         return Err(TlsError(format!("{}: no PEM certificate found", files.cert.display())));
     }
-    let key = rustls_pemfile::private_key(&mut read(&files.key)?.as_slice())
-        .map_err(|e| TlsError(format!("{}: {e}", files.key.display())))?
-        .ok_or_else(|| TlsError(format!("{}: no PEM private key found", files.key.display())))?;
+    let key = PrivateKeyDer::from_pem_slice(&read(&files.key)?).map_err(|e| match e {
+        pem::Error::NoItemsFound => TlsError(format!("{}: no PEM private key found", files.key.display())),
+        other => TlsError(format!("{}: {other}", files.key.display())),
+    })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -99,5 +102,23 @@ mod tests {
         assert!(tls_config(&missing).unwrap_err().to_string().contains("nope.pem"));
         let swapped = TlsFiles { cert: files.key.clone(), key: files.cert.clone() };
         assert!(tls_config(&swapped).is_err());
+    }
+
+    #[test]
+    fn files_without_the_pem_item_say_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = write_pair(dir.path());
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not PEM at all\n").unwrap();
+        let no_cert = tls_config(&TlsFiles { cert: empty.clone(), ..files.clone() }).unwrap_err().to_string();
+        assert!(no_cert.contains("empty.pem: no PEM certificate found"), "{no_cert}");
+        let no_key = tls_config(&TlsFiles { key: empty, ..files.clone() }).unwrap_err().to_string();
+        assert!(no_key.contains("empty.pem: no PEM private key found"), "{no_key}");
+        // A key file with the certificate in front of the key, as some tools write it.
+        let combined = dir.path().join("combined.pem");
+        let text =
+            std::fs::read_to_string(&files.cert).unwrap() + &std::fs::read_to_string(&files.key).unwrap();
+        std::fs::write(&combined, text).unwrap();
+        assert!(tls_config(&TlsFiles { key: combined, ..files }).is_ok());
     }
 }

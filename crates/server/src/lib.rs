@@ -26,6 +26,6 @@ mod serve;
 mod store;
 
 pub use clock::SystemClock;
-pub use config::{Config, ConfigError, DatabaseUrl, LogFormat, Overrides, TlsFiles};
+pub use config::{Config, ConfigError, DatabaseUrl, LogFormat, Overrides, TlsFiles, secret_setting};
 pub use serve::{Ready, Server, ServerError};
 pub use store::{Backend, open_backend, open_store};

@@ -99,3 +99,37 @@ fn resealing_moves_private_keys_to_the_current_server_key_and_keeps_the_pairs() 
     let mut stranded = before.clone();
     assert_eq!(stranded.reseal(&new_only).unwrap_err(), SigningError::Unseal);
 }
+
+#[test]
+fn keys_stored_by_earlier_versions_open_and_sign_identically() {
+    let fixture: serde_json::Value =
+        serde_json::from_str(include_str!("testdata/stored-keys-v0.1.json")).unwrap();
+    let server_key = ServerKey::from_hex(fixture["server_key"].as_str().unwrap()).unwrap();
+    let keys: SigningKeys = serde_json::from_value(fixture["signing_keys"].clone()).unwrap();
+    let key = keys.current.unseal(&server_key).unwrap();
+    assert_eq!(key.kid(), keys.current.kid);
+    assert_eq!(key.exponent(), &[1, 0, 1]);
+    assert_eq!(key.modulus().len(), 256);
+
+    // PKCS#1 v1.5 signatures are deterministic: the same key signs the same bytes.
+    let pair = aws_lc_rs::signature::RsaKeyPair::from_der(key.private_pkcs1_der()).unwrap();
+    let mut signature = vec![0; pair.public_modulus_len()];
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    pair.sign(&aws_lc_rs::signature::RSA_PKCS1_SHA256, &rng, b"gatehouse.v1", &mut signature).unwrap();
+    assert_eq!(STANDARD.encode(&signature), fixture["signature_of_gatehouse_v1"].as_str().unwrap());
+
+    // And a key made now is in the same encodings: it reseals, reopens and keeps its kid.
+    let mut fresh = SigningKeys::generate(&server_key, at(0), BITS).unwrap();
+    let fresh_kid = fresh.current.kid.clone();
+    let other = ServerKey::generate().with_previous([server_key.clone()]);
+    assert!(fresh.reseal(&other).unwrap());
+    assert_eq!(fresh.current.unseal(&other).unwrap().kid(), fresh_kid);
+}
+
+#[test]
+fn only_supported_key_sizes_are_generated() {
+    let server_key = ServerKey::generate();
+    assert!(matches!(SigningKeys::generate(&server_key, at(0), 1024), Err(SigningError::Generation(_))));
+    let keys = SigningKeys::generate(&server_key, at(0), 3072).unwrap();
+    assert_eq!(keys.current.unseal(&server_key).unwrap().modulus().len(), 384);
+}

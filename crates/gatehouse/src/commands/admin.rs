@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use gatehouse_domain::{AccountId, Permission};
 use gatehouse_server::admin::{MintApiToken, mint_api_token};
-use gatehouse_server::{Config, LogFormat, Overrides};
+use gatehouse_server::{Config, DatabaseUrl, LogFormat, Overrides};
+
+use super::SecretArg;
 
 mod server_key;
 
@@ -39,10 +41,27 @@ pub struct StoreArgs {
     data_dir: PathBuf,
     /// Database URL, when not SQLite in the data directory.
     #[arg(long, env = "GATEHOUSE_DATABASE_URL", value_name = "URL", hide_env_values = true)]
-    database_url: Option<String>,
+    database_url: Option<DatabaseUrl>,
+    /// File holding the database URL (instead of --database-url).
+    #[arg(long, env = "GATEHOUSE_DATABASE_URL_FILE", value_name = "FILE")]
+    database_url_file: Option<PathBuf>,
     /// File holding the server key [default: <data-dir>/secret.key].
     #[arg(long, env = "GATEHOUSE_SECRET_KEY_FILE", value_name = "FILE")]
     secret_key_file: Option<PathBuf>,
+    /// The server key in hex (prefer the key file).
+    #[arg(long = "secret-key", env = "GATEHOUSE_SECRET_KEY", hide = true, hide_env_values = true)]
+    secret_key: Option<SecretArg>,
+    /// Previous server keys, comma-separated hex [default: <key file>.previous, when it exists].
+    #[arg(
+        long = "previous-secret-keys",
+        env = "GATEHOUSE_PREVIOUS_SECRET_KEYS",
+        hide = true,
+        hide_env_values = true
+    )]
+    previous_secret_keys: Option<SecretArg>,
+    /// File holding the previous server keys.
+    #[arg(long = "previous-secret-keys-file", env = "GATEHOUSE_PREVIOUS_SECRET_KEYS_FILE", hide = true)]
+    previous_secret_keys_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -98,11 +117,11 @@ fn config(args: StoreArgs) -> Result<Config, ExitCode> {
     let overrides = Overrides {
         data_dir: Some(args.data_dir),
         database_url: args.database_url,
+        database_url_file: args.database_url_file,
         secret_key_file: args.secret_key_file,
-        secret_key: std::env::var("GATEHOUSE_SECRET_KEY").ok().map(gatehouse_domain::Secret::new),
-        previous_secret_keys: std::env::var("GATEHOUSE_PREVIOUS_SECRET_KEYS")
-            .ok()
-            .map(gatehouse_domain::Secret::new),
+        secret_key: args.secret_key.map(SecretArg::into_secret),
+        previous_secret_keys: args.previous_secret_keys.map(SecretArg::into_secret),
+        previous_secret_keys_file: args.previous_secret_keys_file,
         ..Overrides::default()
     };
     Config::resolve(overrides).map_err(|error| {

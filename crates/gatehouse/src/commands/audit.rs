@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use gatehouse_server::{Config, LogFormat, Overrides};
+use gatehouse_server::{Config, DatabaseUrl, LogFormat, Overrides};
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
@@ -20,14 +20,21 @@ pub struct VerifyArgs {
     data_dir: PathBuf,
     /// Database URL, when not SQLite in the data directory.
     #[arg(long, env = "GATEHOUSE_DATABASE_URL", value_name = "URL", hide_env_values = true)]
-    database_url: Option<String>,
+    database_url: Option<DatabaseUrl>,
+    /// File holding the database URL (instead of --database-url).
+    #[arg(long, env = "GATEHOUSE_DATABASE_URL_FILE", value_name = "FILE")]
+    database_url_file: Option<PathBuf>,
 }
 
 pub async fn run(command: AuditCommand) -> ExitCode {
     let AuditCommand::Verify(args) = command;
     super::init_logging(LogFormat::Human);
-    let overrides =
-        Overrides { data_dir: Some(args.data_dir), database_url: args.database_url, ..Overrides::default() };
+    let overrides = Overrides {
+        data_dir: Some(args.data_dir),
+        database_url: args.database_url,
+        database_url_file: args.database_url_file,
+        ..Overrides::default()
+    };
     let config = match Config::resolve(overrides) {
         Ok(config) => config,
         Err(error) => {

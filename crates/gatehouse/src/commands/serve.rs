@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use gatehouse_domain::Secret;
-use gatehouse_server::{Config, LogFormat, Overrides, Server};
+use gatehouse_server::{Config, DatabaseUrl, LogFormat, Overrides, Server};
+
+use super::SecretArg;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -35,7 +36,10 @@ pub struct ServeArgs {
     tls_key: Option<PathBuf>,
     /// Database URL [default: SQLite in the data directory].
     #[arg(long, env = "GATEHOUSE_DATABASE_URL", value_name = "URL", hide_env_values = true)]
-    database_url: Option<String>,
+    database_url: Option<DatabaseUrl>,
+    /// File holding the database URL (instead of --database-url).
+    #[arg(long, env = "GATEHOUSE_DATABASE_URL_FILE", value_name = "FILE")]
+    database_url_file: Option<PathBuf>,
     /// File holding the server key in hex [default: <data-dir>/secret.key].
     #[arg(long, env = "GATEHOUSE_SECRET_KEY_FILE", value_name = "FILE")]
     secret_key_file: Option<PathBuf>,
@@ -47,7 +51,7 @@ pub struct ServeArgs {
     log_format: Option<LogFormatArg>,
     /// The server key in hex (prefer the key file).
     #[arg(long = "secret-key", env = "GATEHOUSE_SECRET_KEY", hide = true, hide_env_values = true)]
-    secret_key: Option<String>,
+    secret_key: Option<SecretArg>,
     /// Previous server keys still accepted while the key is rotated, comma-separated hex
     /// [default: <key file>.previous, when it exists].
     #[arg(
@@ -56,7 +60,10 @@ pub struct ServeArgs {
         hide = true,
         hide_env_values = true
     )]
-    previous_secret_keys: Option<String>,
+    previous_secret_keys: Option<SecretArg>,
+    /// File holding the previous server keys (one per line or comma-separated).
+    #[arg(long = "previous-secret-keys-file", env = "GATEHOUSE_PREVIOUS_SECRET_KEYS_FILE", hide = true)]
+    previous_secret_keys_file: Option<PathBuf>,
     /// First start only: the admin API token to create (instead of a generated one).
     #[arg(
         long = "bootstrap-api-token",
@@ -64,7 +71,10 @@ pub struct ServeArgs {
         hide = true,
         hide_env_values = true
     )]
-    bootstrap_api_token: Option<String>,
+    bootstrap_api_token: Option<SecretArg>,
+    /// First start only: a file holding the admin API token to create.
+    #[arg(long = "bootstrap-api-token-file", env = "GATEHOUSE_BOOTSTRAP_API_TOKEN_FILE", hide = true)]
+    bootstrap_api_token_file: Option<PathBuf>,
     /// First start only: the account id to create (32 lowercase hex).
     #[arg(long = "bootstrap-account-id", env = "GATEHOUSE_BOOTSTRAP_ACCOUNT_ID", hide = true)]
     bootstrap_account_id: Option<String>,
@@ -84,15 +94,18 @@ impl ServeArgs {
             api_listen: self.api_listen,
             gateway_listen: self.gateway_listen,
             database_url: self.database_url,
-            secret_key: self.secret_key.map(Secret::new),
+            database_url_file: self.database_url_file,
+            secret_key: self.secret_key.map(SecretArg::into_secret),
             secret_key_file: self.secret_key_file,
-            previous_secret_keys: self.previous_secret_keys.map(Secret::new),
+            previous_secret_keys: self.previous_secret_keys.map(SecretArg::into_secret),
+            previous_secret_keys_file: self.previous_secret_keys_file,
             legacy_secret_format: self.legacy_secret_format,
             log_format: self.log_format.map(|f| match f {
                 LogFormatArg::Human => LogFormat::Human,
                 LogFormatArg::Json => LogFormat::Json,
             }),
-            bootstrap_api_token: self.bootstrap_api_token.map(Secret::new),
+            bootstrap_api_token: self.bootstrap_api_token.map(SecretArg::into_secret),
+            bootstrap_api_token_file: self.bootstrap_api_token_file,
             bootstrap_account_id: self.bootstrap_account_id,
             tls_cert: self.tls_cert,
             tls_key: self.tls_key,

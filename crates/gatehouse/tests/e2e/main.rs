@@ -24,6 +24,8 @@ mod openapi;
 mod rotation;
 mod scene;
 mod sdk;
+mod secrets;
 mod server_key;
 mod sessions;
 mod terraform;
+mod terraform_access;

@@ -73,6 +73,7 @@ pub struct StartOptions {
     env: Vec<(String, String)>,
     args: Vec<String>,
     generated_admin_token: bool,
+    admin_token_from_file: bool,
 }
 
 impl StartOptions {
@@ -96,6 +97,13 @@ impl StartOptions {
     /// the harness reads it from the banner the server prints on stderr.
     pub fn generated_admin_token(mut self) -> Self {
         self.generated_admin_token = true;
+        self
+    }
+
+    /// Hands the server its admin token in a file (`GATEHOUSE_BOOTSTRAP_API_TOKEN_FILE`) instead
+    /// of the environment.
+    pub fn admin_token_from_file(mut self) -> Self {
+        self.admin_token_from_file = true;
         self
     }
 
@@ -201,7 +209,11 @@ impl Gatehouse {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr_file);
-        if !options.generated_admin_token {
+        if options.admin_token_from_file {
+            let path = data_dir.path().join("bootstrap-api-token");
+            std::fs::write(&path, format!("{admin_token}\n")).expect("write the admin token file");
+            command.env("GATEHOUSE_BOOTSTRAP_API_TOKEN_FILE", &path);
+        } else if !options.generated_admin_token {
             command.env("GATEHOUSE_BOOTSTRAP_API_TOKEN", &admin_token);
         }
         let mut child = command.spawn().expect("spawn gatehouse serve");

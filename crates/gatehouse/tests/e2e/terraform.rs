@@ -131,6 +131,11 @@ impl Terraform {
         Terraform { bin, dir, env }
     }
 
+    /// Sets the Terraform input variable `name` for every later command.
+    pub(crate) fn var(&mut self, name: &str, value: &str) {
+        self.env.push((format!("TF_VAR_{name}"), value.to_string()));
+    }
+
     pub(crate) fn work(&self) -> PathBuf {
         self.dir.path().join("work")
     }
@@ -182,6 +187,14 @@ impl Terraform {
     #[track_caller]
     pub(crate) fn output(&self, name: &str) -> String {
         self.ok(&["output", "-raw", name]).stdout
+    }
+
+    /// An output as JSON (lists and numbers as well as strings).
+    #[track_caller]
+    pub(crate) fn output_json(&self, name: &str) -> Value {
+        let output = self.ok(&["output", "-json", name]);
+        serde_json::from_str(&output.stdout)
+            .unwrap_or_else(|e| panic!("output {name}: {e}: {}", output.stdout))
     }
 
     /// The attributes of the resource at `address` in the state (null when it has none).

@@ -23,14 +23,25 @@ const DEFAULT_INTERVAL_SECS: u64 = 3600;
 const DEFAULT_LEAD_DAYS: [u32; 3] = [30, 7, 1];
 const MIN_SECRET_LEN: usize = 16;
 
-/// One `[[webhooks]]` entry as written in the file.
-#[derive(Debug, Deserialize)]
+/// One `[[webhooks]]` entry as written in the file. Its `Debug` leaves the secret out.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookEntry {
     url: String,
     secret: Option<String>,
     secret_file: Option<PathBuf>,
     events: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for WebhookEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookEntry")
+            .field("url", &self.url)
+            .field("secret", &self.secret.as_ref().map(|_| "[REDACTED]"))
+            .field("secret_file", &self.secret_file)
+            .field("events", &self.events)
+            .finish()
+    }
 }
 
 /// A webhook destination: where to POST, the key the bodies are signed with, which events.
@@ -100,7 +111,9 @@ fn destination(entry: WebhookEntry) -> Result<Destination, ConfigError> {
         .ok_or_else(|| ConfigError::Invalid("webhooks: 'url' must be an http:// or https:// URL".into()))?;
     let secret = match (entry.secret, entry.secret_file) {
         (Some(secret), None) => Secret::new(secret),
-        (None, Some(path)) => read_secret(&path)?,
+        (None, Some(path)) => read_secret(&path)?.ok_or_else(|| {
+            ConfigError::Invalid(format!("webhooks: secret_file {} is empty", path.display()))
+        })?,
         _ => {
             return Err(ConfigError::Invalid(format!(
                 "webhooks: {}: give exactly one of 'secret' and 'secret_file'",
@@ -122,10 +135,11 @@ fn destination(entry: WebhookEntry) -> Result<Destination, ConfigError> {
     Ok(Destination { url, secret, events: entry.events })
 }
 
-fn read_secret(path: &Path) -> Result<Secret, ConfigError> {
+fn read_secret(path: &Path) -> Result<Option<Secret>, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
-    Ok(Secret::new(text.trim().to_owned()))
+    let text = Secret::new(text);
+    Ok(Some(text.expose().trim()).filter(|s| !s.is_empty()).map(|s| Secret::new(s.to_owned())))
 }
 
 #[cfg(test)]
