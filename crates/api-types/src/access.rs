@@ -116,6 +116,26 @@ pub struct IdentityProviderBody {
     pub scim_config: Option<Map<String, Value>>,
 }
 
+/// A person known to the account (Cloudflare's Access user): someone who logged in, or whose
+/// sessions an administrator revoked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct UserBody {
+    /// The person's stable id (the JWT's `sub`).
+    pub id: String,
+    pub uid: String,
+    pub email: String,
+    pub name: Option<String>,
+    /// When the person last logged in (RFC 3339); `null` if never.
+    pub last_successful_login: Option<String>,
+    /// When an administrator or the person last ended their sessions; `null` if never.
+    pub sessions_revoked_at: Option<String>,
+    pub access_seat: bool,
+    pub gateway_seat: bool,
+    pub active_device_count: u32,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
 /// The account's Access organization.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct OrganizationBody {
@@ -129,6 +149,13 @@ pub struct OrganizationBody {
     pub service_token_inactivity: Option<Map<String, Value>>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// `POST …/access/organizations/revoke_user`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RevokeUserRequest {
+    /// The person whose sessions end.
+    pub email: String,
 }
 
 /// `PUT` or `PATCH …/access/organizations`: only the fields given change; other fields are kept

@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 use crate::access::DecisionName;
 
 /// A request to explain: a service token (by `token_id` or `client_id`; the secret is taken as
-/// right, none is needed) or none, and where the request comes from and goes to.
+/// right, none is needed), a person (by `email`; the session is taken as valid) or none, and
+/// where the request comes from and goes to.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ExplainRequest {
     /// The service token's id (a UUID).
@@ -27,9 +28,12 @@ pub struct ExplainRequest {
     /// RFC 3339; default: now. Token expiry is judged at this time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<String>,
-    /// Reserved for user identities (not accepted yet).
+    /// A person who logged in (their session taken as valid), instead of a service token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// The identity provider the person logged in with (its id), for `login_method` rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_provider_id: Option<String>,
 }
 
 /// The gateway's decision on the described request, and why.
@@ -71,7 +75,8 @@ pub struct RoutingTrace {
 /// What the gateway's verification stage finds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AuthenticationTrace {
-    /// `none` (no credentials), `authenticated`, `unknown_client_id`, `expired`, `disabled`.
+    /// `none` (no credentials), `authenticated`, `person`, `unknown_client_id`, `expired`,
+    /// `disabled`.
     pub outcome: String,
     pub token_id: Option<String>,
     pub client_id: Option<String>,

@@ -17,7 +17,7 @@ mod what_if;
 
 pub use access::{
     ApplicationBody, DecisionName, DeletedBody, GroupBody, IdentityProviderBody, OrganizationBody,
-    OrganizationRequest, PolicyBody, Rule, rule_list,
+    OrganizationRequest, PolicyBody, RevokeUserRequest, Rule, UserBody, rule_list,
 };
 pub use envelope::{Envelope, ErrorEnvelope, Message, ResultInfo};
 pub use explain::{

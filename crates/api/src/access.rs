@@ -23,6 +23,7 @@ mod output;
 pub mod policies;
 pub mod references;
 pub mod selectors;
+pub mod users;
 pub mod what_if;
 
 use gatehouse_domain::AccountId;

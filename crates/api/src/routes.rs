@@ -13,6 +13,7 @@ mod keys;
 mod organizations;
 mod policies;
 mod service_tokens;
+mod users;
 mod verify;
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -84,8 +85,10 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::get, groups::update, groups::delete))
         .routes(routes!(organizations::get, organizations::update))
+        .routes(routes!(organizations::revoke_user))
         .routes(routes!(identity_providers::list, identity_providers::create))
         .routes(routes!(identity_providers::get, identity_providers::update, identity_providers::delete))
+        .routes(routes!(users::list))
 }
 
 /// The request span names the route template, never the raw path: a caller who pastes a secret

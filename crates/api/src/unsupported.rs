@@ -15,7 +15,9 @@ struct Unsupported {
     why: &'static str,
 }
 
-const NO_USERS: &str = "gatehouse has no user logins, only service tokens";
+const NO_USERS: &str = "gatehouse lists people (GET …/access/users) and ends their sessions \
+     (POST …/access/organizations/revoke_user) only; people log in through OIDC identity providers \
+     (see docs/identity.md)";
 
 const TABLE: &[Unsupported] = &[
     Unsupported {
@@ -41,11 +43,11 @@ const TABLE: &[Unsupported] = &[
     Unsupported {
         pattern: &["accounts", "*", "access", "policy-tests", "**"],
         what: "the policy tester (zero_trust.access.applications.policy_tests)",
-        why: "it tests user identities, and gatehouse has no user logins",
+        why: "explain a person's request with POST …/access/apps/{app_id}/explain and an 'email'",
     },
     Unsupported {
-        pattern: &["accounts", "*", "access", "users", "**"],
-        what: "Access users (zero_trust.access.users)",
+        pattern: &["accounts", "*", "access", "users", "*", "**"],
+        what: "one Access user, its sessions and logins (zero_trust.access.users.get, update, delete, active_sessions, failed_logins, last_seen_identity)",
         why: NO_USERS,
     },
     Unsupported {
@@ -56,17 +58,12 @@ const TABLE: &[Unsupported] = &[
     Unsupported {
         pattern: &["accounts", "*", "access", "logs", "scim", "**"],
         what: "SCIM provisioning logs (zero_trust.access.logs.scim)",
-        why: "gatehouse has no identity providers to provision from",
+        why: "gatehouse does not provision people through SCIM",
     },
     Unsupported {
         pattern: &["accounts", "*", "access", "organizations", "doh"],
         what: "DNS-over-HTTPS settings (zero_trust.organizations.doh)",
         why: "gatehouse is not a DNS resolver",
-    },
-    Unsupported {
-        pattern: &["accounts", "*", "access", "organizations", "revoke_user"],
-        what: "revoking a user's sessions (zero_trust.organizations.revoke_users)",
-        why: NO_USERS,
     },
     Unsupported {
         pattern: &["zones", "**"],
@@ -105,6 +102,14 @@ pub fn answer_method(method: &Method, path: &str) -> Option<ApiError> {
             "Method not allowed: gatehouse creates the Access organization with the account \
              (zero_trust.organizations.create is not supported); change it with PUT or PATCH \
              (zero_trust.organizations.update)",
+        ));
+    }
+    if method == Method::POST && matches(&["accounts", "*", "access", "users"], &segments) {
+        return Some(ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            "Method not allowed: a person is known once they log in or their sessions are revoked \
+             (zero_trust.access.users.create is not supported); list people with GET \
+             (zero_trust.access.users.list)",
         ));
     }
     None

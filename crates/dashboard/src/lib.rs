@@ -62,9 +62,18 @@ pub fn router_with(dash: Dash) -> Router {
         .route("/dash/tokens/{id}/enabled", post(pages::token_actions::set_enabled))
         .route("/dash/tokens/{id}/delete", post(pages::token_actions::delete))
         .route("/dash/logs", get(pages::logs::list))
+        .route("/dash/logs/{ray_id}/explain", get(pages::explain::show))
         .route("/dash/audit", get(pages::audit::list))
-        .route("/dash/apps", get(pages::apps::list))
-        .route("/dash/apps/{id}", get(pages::apps::show))
+        .route("/dash/apps", get(pages::apps::list).post(pages::app_actions::create))
+        .route("/dash/apps/{id}", get(pages::apps::show).post(pages::app_actions::update))
+        .route("/dash/apps/{id}/delete", post(pages::app_actions::delete))
+        .route("/dash/apps/{id}/policies", post(pages::policy_actions::create))
+        .route("/dash/apps/{id}/policies/new", get(pages::policies::new_form))
+        .route(
+            "/dash/apps/{id}/policies/{policy}",
+            get(pages::policies::edit_form).post(pages::policy_actions::update),
+        )
+        .route("/dash/apps/{id}/policies/{policy}/delete", post(pages::policy_actions::delete))
         .route("/dash/groups", get(pages::groups::list))
         // A route, not a fallback: the management API's router keeps the fallback of the
         // listener, and two routers with fallbacks cannot be merged.

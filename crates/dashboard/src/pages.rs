@@ -1,14 +1,25 @@
 //! One module per screen. Handlers stay short: take the [`Operator`], call the API's operation,
 //! fill the page's template.
 
+pub mod app_actions;
 pub mod apps;
 pub mod audit;
+pub mod explain;
 pub mod groups;
 pub mod home;
 pub mod logs;
+pub mod policies;
+pub mod policy_actions;
+pub mod policy_form;
 pub mod token_actions;
 pub mod token_detail;
 pub mod tokens;
+
+use axum::body::Bytes;
+use gatehouse_api::ApiError;
+use gatehouse_api::body::RawBody;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::session::Operator;
 
@@ -48,4 +59,26 @@ pub fn encode(value: &str) -> String {
         }
     }
     out
+}
+
+/// A form's JSON read exactly as the v4 API reads a request body (the same parser, the same
+/// messages), so a form can never be accepted where the API would refuse the body.
+pub fn api_input<T: DeserializeOwned>(body: &Value) -> Result<T, ApiError> {
+    let bytes = serde_json::to_vec(body).map_err(ApiError::invalid)?;
+    RawBody(Bytes::from(bytes)).json()
+}
+
+/// An API error as a form shows it: the detail without the `access.api.error.…:` prefix, and
+/// the code.
+pub fn form_message(error: &ApiError) -> String {
+    let detail = match error.message.split_once(": ") {
+        Some((prefix, detail)) if prefix.starts_with("access.api.error.") => detail,
+        _ => error.message.as_str(),
+    };
+    format!("{detail} (code {})", error.code.code())
+}
+
+/// A string field of an API JSON object, or "".
+pub fn text(value: &Value, field: &str) -> String {
+    value.get(field).and_then(Value::as_str).unwrap_or_default().to_owned()
 }

@@ -9,19 +9,22 @@ mod decide;
 mod engine;
 mod ids;
 mod model;
+mod people;
 mod routing;
 mod rule;
 mod trace;
 
 pub use decide::{
-    AppPolicies, AppRules, Authentication, Decided, RulesProblem, compile_groups, decide, route_patterns,
+    Admitted, AppPolicies, AppRules, Authentication, Decided, Refusal, RulesProblem, compile_groups, decide,
+    route_patterns, rule,
 };
 pub use engine::{
-    CompiledGroup, CompiledPolicy, Facts, List, MAX_GROUP_DEPTH, NoTrace, Phase, Skip, Tracer, Truth,
+    CompiledGroup, CompiledPolicy, Facts, List, MAX_GROUP_DEPTH, NoTrace, Person, Phase, Skip, Tracer, Truth,
     Unresolved, Verdict, evaluate, evaluate_traced,
 };
 pub use ids::{AppId, GroupId, IdpId, PolicyId};
 pub use model::{Application, Decision, Group, Organization, Policy, PolicyLink};
+pub use people::{Identity, IdentityProvider, User, normalize_email, user_uuid};
 pub use routing::{DomainPattern, RouteTable, normalize_path};
 pub use rule::{Rule, RuleError, parse_rules};
 pub use trace::{

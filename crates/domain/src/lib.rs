@@ -36,7 +36,7 @@ pub use audit::{AuditActor, AuditEntry, AuditRecord, ChainBreak, ChainVerifier};
 pub use clock::{Clock, ManualClock, Timestamp, TimestampError};
 pub use duration::{DurationError, TokenDuration};
 pub use ids::{AccountId, ClientId, IdError, TokenId};
-pub use secret::{HashPurpose, Secret, SecretFormat, SecretHash};
+pub use secret::{HashPurpose, Secret, SecretFormat, SecretHash, random_bytes};
 pub use server_key::{KeyId, ServerKey, ServerKeyError};
 pub use service_token::{
     AuthFailure, Credentials, Grace, NewServiceToken, PreviousSecret, SecretMatch, ServiceToken,

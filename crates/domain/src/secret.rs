@@ -23,7 +23,7 @@ mod base62_alphabet {
 }
 
 /// Fills `buf` from the operating system's CSPRNG.
-pub(crate) fn random_bytes(buf: &mut [u8]) {
+pub fn random_bytes(buf: &mut [u8]) {
     // Without the OS random source no credential can be made safely, and nothing sensible can
     // be returned to a caller: stopping is the only correct answer.
     #[allow(clippy::expect_used)]

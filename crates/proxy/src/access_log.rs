@@ -44,12 +44,15 @@ pub(crate) struct Decision {
 }
 
 impl Decision {
+    /// The matched policy's decision (`allow`, `deny`, `non_identity`, `bypass`), if a policy matched.
+    pub fn policy_decision(&self) -> Option<gatehouse_domain::access::Decision> {
+        let id = self.policy?;
+        self.app.policies.iter().find(|p| p.id == id).map(|p| p.decision)
+    }
+
     fn into_record(self) -> AccessLogRecord {
+        let decision = self.policy_decision().map(|d| d.as_str().to_owned());
         let app = &self.app;
-        let decision = self
-            .policy
-            .and_then(|id| app.policies.iter().find(|p| p.id == id))
-            .map(|p| p.decision.as_str().to_owned());
         AccessLogRecord {
             account_id: app.account.id.clone(),
             ray_id: self.ray_id.as_str().to_owned(),

@@ -1,7 +1,7 @@
 //! Stage 4: the application's policies decide (`gatehouse_domain::access::decide`: strict mode's
 //! refusal of failed credentials, a broken application's refusal, else Cloudflare's order, deny
-//! by default). The facts are the token that authenticated — only one that did — and the TCP
-//! peer address; a client's `X-Forwarded-For` is never believed. Explanations call the same
+//! by default). The facts are the token or the person that authenticated — only one that did —
+//! and the TCP peer address; a client's `X-Forwarded-For` is never believed. Explanations call the same
 //! `decide`, with a tracer; here it is `NoTrace`, which costs nothing.
 
 use std::net::IpAddr;
@@ -10,7 +10,7 @@ use gatehouse_domain::access::{AppPolicies, Authentication, Decided, NoTrace, de
 
 use crate::snapshot::App;
 
-pub(crate) fn authorize(app: &App, authentication: Authentication, peer: IpAddr) -> Decided {
+pub(crate) fn authorize(app: &App, authentication: Authentication<'_>, peer: IpAddr) -> Decided {
     decide(app.rules(), authentication, peer, &mut NoTrace)
 }
 

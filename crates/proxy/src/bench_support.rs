@@ -152,9 +152,9 @@ impl Fixture {
         let verified =
             verify::verify(presented, &self.app, &self.snapshot.0, &self.sessions, &self.server_key, now);
         let authentication = match verified {
-            Ok(Some((who, _))) => Authentication::Token(who.id),
+            Ok(Some(verify::Principal::Token(who, _))) => Authentication::Token(who.id),
+            Ok(Some(verify::Principal::Person(..))) | Err(_) => Authentication::Failed,
             Ok(None) => Authentication::None,
-            Err(_) => Authentication::Failed,
         };
         let decided = authorize(&self.app, authentication, IpAddr::V4(Ipv4Addr::LOCALHOST));
         matches!(decided, Decided::Verdict(Verdict::Allow { .. }))
@@ -180,6 +180,7 @@ fn app(account: AccountId, keys: AccountKeys) -> App {
         strict: false,
         groups: HashMap::new(),
         keys,
+        people: Default::default(),
     });
     let policy = CompiledPolicy {
         id: PolicyId::generate(),
@@ -209,5 +210,6 @@ fn app(account: AccountId, keys: AccountKeys) -> App {
         has_service_auth_policy: true,
         sessions_revoked_at: None,
         broken: false,
+        login: Default::default(),
     }
 }

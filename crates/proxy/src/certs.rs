@@ -5,7 +5,8 @@
 //!   host, else the first account.
 //! - `/cdn-cgi/access/get-identity` (spec §5.8): the identity behind a valid session JWT
 //!   (`CF_Authorization` cookie or `cf-access-token` header), in the shape proposed for service
-//!   tokens. Anything else is 401.
+//!   tokens; a person's session is answered by the gateway (`gateway/login.rs`). Anything else
+//!   is 401.
 
 use std::net::IpAddr;
 
@@ -19,7 +20,7 @@ use crate::body::{self, Body};
 use crate::credentials::{self, Presented};
 use crate::deny::{self, wants_json};
 use crate::route::{CERTS_PATH, bare_host, host};
-use crate::session::{AppClaims, Sessions};
+use crate::session::{AppClaims, Sessions, Subject};
 use crate::snapshot::{AccessSnapshot, AccountSettings, TokenSnapshot};
 
 pub(crate) fn certs(snapshot: &AccessSnapshot, parts: &Parts, now: Timestamp) -> Response<Body> {
@@ -82,11 +83,12 @@ fn identity_document(
         return None;
     }
     let session = sessions.verify(app, &jwt, now).ok()?;
-    tokens.alive(&session.client_id, &app.account.id, now).ok()?;
+    let Subject::Token(client_id) = session.subject else { return None };
+    tokens.alive(&client_id, &app.account.id, now).ok()?;
     Some(json!({
         "account_id": app.account.id.as_str(),
-        "common_name": session.client_id,
-        "service_token_id": session.client_id,
+        "common_name": client_id,
+        "service_token_id": client_id,
         "service_token_status": true,
         "email": "",
         "user_uuid": "",
@@ -99,7 +101,7 @@ fn identity_document(
     }))
 }
 
-fn json_response(status: StatusCode, document: &Value) -> Response<Body> {
+pub(crate) fn json_response(status: StatusCode, document: &Value) -> Response<Body> {
     let mut response = Response::new(body::full(document.to_string()));
     *response.status_mut() = status;
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

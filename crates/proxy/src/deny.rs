@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
 use gatehouse_domain::TokenId;
-use gatehouse_domain::access::{AppId, PolicyId};
+use gatehouse_domain::access::{AppId, PolicyId, Refusal};
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
 
@@ -89,6 +89,25 @@ impl Denial {
             Denial::Misconfigured => FailureSource::Internal,
             _ => FailureSource::Downstream,
         }
+    }
+}
+
+/// The domain's refusal, with the credentials' failure (`Refusal::Credentials`) as it was.
+impl From<Refusal<Denial>> for Denial {
+    fn from(refusal: Refusal<Denial>) -> Self {
+        match refusal {
+            Refusal::Credentials(denial) => denial,
+            Refusal::MalformedCredentials => Denial::MalformedCredentials,
+            Refusal::Misconfigured => Denial::Misconfigured,
+            Refusal::DeniedByPolicy(_) => Denial::DeniedByPolicy,
+            Refusal::NoMatchingPolicy => Denial::NoMatchingPolicy,
+        }
+    }
+}
+
+impl From<Denial> for &'static str {
+    fn from(denial: Denial) -> Self {
+        denial.as_str()
     }
 }
 
@@ -280,6 +299,20 @@ fn permute(key: &RandomState, n: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_is_the_denial_of_the_same_name() {
+        let policy = PolicyId::generate();
+        for refusal in [
+            Refusal::Credentials(Denial::WrongSecret),
+            Refusal::MalformedCredentials,
+            Refusal::Misconfigured,
+            Refusal::DeniedByPolicy(policy),
+            Refusal::NoMatchingPolicy,
+        ] {
+            assert_eq!(Denial::from(refusal).as_str(), refusal.reason(), "{refusal:?}");
+        }
+    }
 
     #[test]
     fn ray_ids_are_sixteen_hex_digits_and_never_repeat_in_a_process() {

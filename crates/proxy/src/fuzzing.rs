@@ -67,6 +67,7 @@ impl SessionFixture {
             strict: false,
             groups: HashMap::new(),
             keys,
+            people: Default::default(),
         });
         let app = App {
             id: AppId::generate(),
@@ -88,6 +89,7 @@ impl SessionFixture {
             has_service_auth_policy: false,
             sessions_revoked_at: None,
             broken: false,
+            login: Default::default(),
         };
         let sessions = Sessions::default();
         let who = Authenticated {
@@ -108,8 +110,12 @@ impl SessionFixture {
         self.now
     }
 
-    /// `session::Sessions::verify`: the client id of a valid session.
+    /// `session::Sessions::verify`: the client id of a valid session, or the e-mail address of a
+    /// person's.
     pub fn verify(&self, jwt: &str, now: Timestamp) -> Result<String, Denial> {
-        self.sessions.verify(&self.app, jwt, now).map(|session| session.client_id)
+        self.sessions.verify(&self.app, jwt, now).map(|session| match session.subject {
+            crate::session::Subject::Token(client_id) => client_id,
+            crate::session::Subject::Person(person) => person.email,
+        })
     }
 }

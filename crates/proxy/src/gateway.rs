@@ -3,9 +3,12 @@
 //! also the `ChangeListener` the management API tells about every change.
 
 mod freshness;
+mod login;
 mod maintenance;
 mod probe;
 mod recording;
+
+pub use recording::GATEWAY_TRACE_TARGET;
 mod rehash;
 mod remote;
 mod request;
@@ -25,6 +28,9 @@ use crate::keys::KeyMaterial;
 use crate::session::Sessions;
 use crate::snapshot::{AccessSnapshot, TokenSnapshot, load_account};
 use crate::usage::UsageQueue;
+
+/// How long an identity provider has to answer a token or key request during a login.
+const IDENTITY_PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Tunables of the gateway; [`Default`] gives the documented defaults.
 #[derive(Debug, Clone)]
@@ -60,6 +66,9 @@ pub struct GatewayOptions {
     /// of origin connections, so that a request never leaves the thread that accepted it
     /// (default: the CPUs this process may run on).
     pub workers: usize,
+    /// Open a `gateway request` span (target [`crate::GATEWAY_TRACE_TARGET`]) per request, with
+    /// the decision, reason, application, Ray ID and status (default off: no span is made).
+    pub trace_requests: bool,
 }
 
 impl Default for GatewayOptions {
@@ -77,6 +86,7 @@ impl Default for GatewayOptions {
             failure_limits: crate::limit::FailureLimits::default(),
             header_read_timeout: Duration::from_secs(10),
             workers: std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            trace_requests: false,
         }
     }
 }
@@ -137,6 +147,8 @@ pub enum GatewayError {
     Store(StoreError),
     /// The TLS client for `https://` origins could not be set up.
     OriginTls(String),
+    /// The HTTP client for identity providers could not be set up.
+    IdentityClient(String),
 }
 
 impl std::fmt::Display for GatewayError {
@@ -144,6 +156,7 @@ impl std::fmt::Display for GatewayError {
         match self {
             GatewayError::Store(error) => write!(f, "loading the gateway snapshot: {error}"),
             GatewayError::OriginTls(error) => write!(f, "{error}"),
+            GatewayError::IdentityClient(error) => write!(f, "the identity provider client: {error}"),
         }
     }
 }
@@ -182,6 +195,8 @@ pub struct Gateway {
     tokens_read: std::sync::Mutex<Option<gatehouse_store::TokensFingerprint>>,
     /// Failed authentications per client id and per address (brute-force limiting).
     failures: crate::limit::FailureLimiter,
+    /// Talks to identity providers (token exchange, their keys): never follows redirects.
+    http: reqwest::Client,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -216,6 +231,11 @@ impl Gateway {
         );
         let freshness = freshness::Freshness::new(options.max_staleness, clock.now());
         let failures = crate::limit::FailureLimiter::new(options.failure_limits);
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(IDENTITY_PROVIDER_TIMEOUT)
+            .build()
+            .map_err(|e| GatewayError::IdentityClient(e.to_string()))?;
         let gateway = Arc::new(Gateway {
             store,
             server_key,
@@ -233,6 +253,7 @@ impl Gateway {
             freshness,
             tokens_read: std::sync::Mutex::default(),
             failures,
+            http,
         });
         gateway.reload().await?;
         tokio::spawn(maintenance::run(Arc::downgrade(&gateway), gateway.options.maintenance_interval));

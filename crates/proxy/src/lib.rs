@@ -3,7 +3,9 @@
 //!
 //! A request goes through one module per stage, in this order:
 //! 1. `route`: host + normalized path → application (404 when none, 400 when
-//!    the path cannot be normalized); `/cdn-cgi/access/certs` and `/get-identity` (`certs`).
+//!    the path cannot be normalized); `/cdn-cgi/access/certs` and `/get-identity` (`certs`);
+//!    the login flow of people (`login`: `/cdn-cgi/access/login/…`, `/callback`,
+//!    `/authorized`, `/logout`).
 //! 2. `credentials`: what the request presents — `CF-Access-Client-Id` + `-Secret`, the
 //!    application's single JSON header, or a session JWT (`CF_Authorization` cookie or
 //!    `cf-access-token` header).
@@ -44,6 +46,7 @@ pub mod fuzzing;
 mod gateway;
 mod keys;
 mod limit;
+mod login;
 mod metrics;
 mod route;
 mod serve;
@@ -54,7 +57,7 @@ mod verify;
 
 pub use body::{Body, BoxError};
 pub use deny::{AccessOutcome, Denial, FailureSource};
-pub use gateway::{Connection, Gateway, GatewayError, GatewayOptions};
+pub use gateway::{Connection, GATEWAY_TRACE_TARGET, Gateway, GatewayError, GatewayOptions};
 pub use keys::ensure_signing_keys;
 pub use limit::FailureLimits;
 pub use metrics::{GatewayMetrics, GatewayStats};

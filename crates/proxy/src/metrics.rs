@@ -130,4 +130,8 @@ pub struct GatewayStats {
     pub access_log_queue_depth: u64,
     /// Access-log records dropped because their writer could not keep up.
     pub access_log_dropped: u64,
+    /// Enabled, unexpired tokens that expire within 7 days.
+    pub tokens_expiring_7d: u64,
+    /// Enabled, unexpired tokens that expire within 30 days.
+    pub tokens_expiring_30d: u64,
 }

@@ -3,7 +3,8 @@
 //! is normalized (`gatehouse_domain::access::normalize_path`) so that no spelling of a path
 //! reaches an application other than the one that owns it. Answers: an application, the
 //! gateway's own `/cdn-cgi/access/` endpoints, no application (404, never a pass-through), or a
-//! malformed request (400).
+//! malformed request (400). The login flow's endpoints (`/cdn-cgi/access/login/<host>`,
+//! `/callback`, `/authorized`, `/logout`) answer on any host too.
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use http::Uri;
 use http::header::{HOST, HeaderMap};
 use http::request::Parts;
 
+use crate::login;
 use crate::snapshot::{AccessSnapshot, App};
 
 pub(crate) const CERTS_PATH: &str = "/cdn-cgi/access/certs";
@@ -22,6 +24,11 @@ pub(crate) const IDENTITY_PATH: &str = "/cdn-cgi/access/get-identity";
 pub(crate) enum Target {
     Certs,
     Identity,
+    /// The login flow's endpoints (`login`).
+    Login,
+    Callback,
+    Authorized,
+    Logout,
     App(Arc<App>),
     NoApplication,
     BadRequest,
@@ -34,6 +41,10 @@ pub(crate) fn route(snapshot: &AccessSnapshot, parts: &Parts) -> Target {
     match path.as_str() {
         CERTS_PATH => return Target::Certs,
         IDENTITY_PATH => return Target::Identity,
+        login::CALLBACK_PATH => return Target::Callback,
+        login::AUTHORIZED_PATH => return Target::Authorized,
+        login::LOGOUT_PATH => return Target::Logout,
+        login_path if login_path.starts_with(login::LOGIN_PREFIX) => return Target::Login,
         _ => {}
     }
     match snapshot.routes.lookup(host, &path) {
@@ -101,6 +112,16 @@ mod tests {
         assert!(matches!(route(&snapshot, &parts("/cdn-cgi//access/./certs", &["x"])), Target::Certs));
         assert!(matches!(route(&snapshot, &parts("/cdn-cgi/access/get-identity", &["x"])), Target::Identity));
         assert!(matches!(route(&snapshot, &parts("/anything", &["x.example.com"])), Target::NoApplication));
+        assert!(matches!(
+            route(&snapshot, &parts("/cdn-cgi/access/login/app.example.com?kid=a", &["x"])),
+            Target::Login
+        ));
+        assert!(matches!(
+            route(&snapshot, &parts("/cdn-cgi/access/callback?code=c", &["x"])),
+            Target::Callback
+        ));
+        assert!(matches!(route(&snapshot, &parts("/cdn-cgi/access/authorized", &["x"])), Target::Authorized));
+        assert!(matches!(route(&snapshot, &parts("/cdn-cgi/access/logout", &["x"])), Target::Logout));
         assert!(matches!(route(&snapshot, &parts("/a%2Fb", &["x.example.com"])), Target::BadRequest));
         assert!(matches!(route(&snapshot, &parts("/a", &[])), Target::BadRequest));
     }

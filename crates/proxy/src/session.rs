@@ -1,6 +1,9 @@
 //! Application JWTs (spec §5.6): issued for allowed service-token requests as
-//! `Cf-Access-Jwt-Assertion` and, where sessions count, as the `CF_Authorization` cookie; and
-//! verified when a client presents one back.
+//! `Cf-Access-Jwt-Assertion` and, where sessions count, as the `CF_Authorization` cookie; issued
+//! for a person at the end of a login (`login`) as that cookie; and verified when a client
+//! presents one back. A token's JWT names it by `common_name`; a person's carries `email`,
+//! `sub` (the person's user id), `identity_nonce`, `nbf`, and gatehouse's `idp` claim
+//! (`{"id","type"}` of the identity provider, for `login_method` rules).
 //!
 //! RS256 signing costs about a millisecond, so a JWT is cached per (token, application) and
 //! reused until less than a tenth of its lifetime (at least a minute, at most half of it)
@@ -16,14 +19,14 @@
 use std::collections::{HashMap, HashSet};
 
 use dashmap::DashMap;
-use gatehouse_domain::access::AppId;
+use gatehouse_domain::access::{AppId, IdpId};
 use gatehouse_domain::{Timestamp, TokenId};
 use http::HeaderValue;
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::deny::Denial;
-use crate::snapshot::{App, Authenticated};
+use crate::snapshot::{App, Authenticated, Revocation};
 
 /// Beyond this many cached entries a cache is emptied (a flood of distinct JWTs must not grow
 /// memory without bound); normal traffic never gets near it.
@@ -32,7 +35,7 @@ const MAX_ISSUED: usize = 1_000_000;
 /// Tolerated clock difference between nodes for `iat`.
 const CLOCK_SKEW_SECS: i64 = 60;
 
-/// The claims of an application token for a service token (spec §5.6).
+/// The claims of an application token (spec §5.6), for a service token or a person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct AppClaims {
     #[serde(rename = "type")]
@@ -41,9 +44,37 @@ pub(crate) struct AppClaims {
     pub exp: i64,
     pub iat: i64,
     pub iss: String,
-    /// The token's client id.
-    pub common_name: String,
+    /// The token's client id (service tokens only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub common_name: Option<String>,
+    /// `""` for a service token; the person's user id.
     pub sub: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_nonce: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<IdpClaim>,
+}
+
+/// The identity provider a person logged in with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct IdpClaim {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// Who a person's new session is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PersonLogin {
+    /// Lowercase.
+    pub email: String,
+    pub user_uuid: String,
+    pub identity_nonce: String,
+    pub idp: IdpClaim,
 }
 
 /// A JWT issued and still reusable.
@@ -65,9 +96,32 @@ struct Verified {
 /// A valid session presented by a client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Session {
-    pub client_id: String,
+    pub subject: Subject,
     pub iat: i64,
 }
+
+/// Whose session it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Subject {
+    /// A service token, by client id.
+    Token(String),
+    Person(PersonSession),
+}
+
+/// A person's session, as its JWT says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PersonSession {
+    /// Lowercase.
+    pub email: String,
+    pub user_uuid: String,
+    pub identity_nonce: String,
+    /// `None` when the claim is missing or malformed (then no `login_method` rule matches).
+    pub idp: Option<IdpId>,
+    pub exp: i64,
+}
+
+/// JWTs by their text, with their expiry.
+type JwtExpiries = HashMap<Box<str>, i64>;
 
 /// Issued and verified JWTs.
 #[derive(Debug, Default)]
@@ -77,6 +131,9 @@ pub(crate) struct Sessions {
     /// Per application: the second its sessions were revoked, and the JWTs issued in that second
     /// after the revocation was seen, with their expiry.
     same_second: DashMap<AppId, (i64, HashMap<Box<str>, i64>)>,
+    /// The same for people (by lowercase e-mail address): JWTs issued in the second their
+    /// sessions were revoked, after this gateway saw the revocation.
+    people_same_second: DashMap<Box<str>, (Revocation, JwtExpiries)>,
 }
 
 impl Sessions {
@@ -108,28 +165,90 @@ impl Sessions {
             exp: iat.saturating_add(lifetime - i64::from(revocation_second)),
             iat,
             iss: app.account.issuer.clone(),
-            common_name: who.client_id.clone(),
+            common_name: Some(who.client_id.clone()),
             sub: String::new(),
+            nbf: None,
+            email: None,
+            identity_nonce: None,
+            idp: None,
         };
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(signing.kid.clone());
-        header.typ = Some("JWT".to_owned());
-        let jwt = jsonwebtoken::encode(&header, &claims, &signing.encoding)
-            .map_err(|e| format!("signing a JWT: {e}"))?;
-        let jwt = HeaderValue::try_from(jwt).map_err(|e| format!("a JWT is not a header value: {e}"))?;
+        let jwt = self.sign(app, &claims, revocation_second)?;
         if self.issued.len() >= MAX_ISSUED {
             self.issued.clear();
-        }
-        if revocation_second && let Ok(text) = jwt.to_str() {
-            let mut entry = self.same_second.entry(app.id).or_insert_with(|| (iat, HashMap::new()));
-            if entry.0 != iat {
-                *entry = (iat, HashMap::new());
-            }
-            entry.1.insert(text.into(), claims.exp);
         }
         let issued = Issued { jwt: jwt.clone(), iat, exp: claims.exp, kid: signing.kid.clone() };
         self.issued.insert(key, issued);
         Ok((jwt, claims.exp))
+    }
+
+    /// A new JWT for a person who just logged in to `app`, living `lifetime` seconds, and its
+    /// expiry. Never cached: a login happens once per session.
+    pub fn issue_person(
+        &self,
+        app: &App,
+        person: &PersonLogin,
+        lifetime: u64,
+        now: Timestamp,
+    ) -> Result<(HeaderValue, i64), String> {
+        let lifetime = i64::try_from(lifetime).unwrap_or(i64::MAX / 4);
+        let iat = now.unix();
+        let revocation_second = app.sessions_revoked_at.map(Timestamp::unix) == Some(iat);
+        let claims = AppClaims {
+            kind: "app".to_owned(),
+            aud: vec![app.aud.clone()],
+            exp: iat.saturating_add(lifetime),
+            iat,
+            iss: app.account.issuer.clone(),
+            common_name: None,
+            sub: person.user_uuid.clone(),
+            nbf: Some(iat),
+            email: Some(person.email.clone()),
+            identity_nonce: Some(person.identity_nonce.clone()),
+            idp: Some(person.idp.clone()),
+        };
+        let jwt = self.sign(app, &claims, revocation_second)?;
+        let revocation = app.account.people.revoked.get(&person.email).copied().filter(|r| r.at == iat);
+        if let Some(revocation) = revocation
+            && let Ok(text) = jwt.to_str()
+        {
+            let mut entry = self
+                .people_same_second
+                .entry(person.email.as_str().into())
+                .or_insert_with(|| (revocation, HashMap::new()));
+            if entry.0 != revocation {
+                *entry = (revocation, HashMap::new());
+            }
+            entry.1.insert(text.into(), claims.exp);
+        }
+        Ok((jwt, claims.exp))
+    }
+
+    /// Whether this gateway issued `jwt` for the person with `email` after it saw the
+    /// `revoked` revocation of their sessions (in the same second).
+    pub fn person_issued_after_revocation(&self, email: &str, revoked: Revocation, jwt: &str) -> bool {
+        self.people_same_second
+            .get(email)
+            .is_some_and(|entry| entry.0 == revoked && entry.1.contains_key(jwt))
+    }
+
+    /// Signs `claims` with the account's current key; in the second of a revocation, the JWT is
+    /// remembered as issued after it.
+    fn sign(&self, app: &App, claims: &AppClaims, revocation_second: bool) -> Result<HeaderValue, String> {
+        let signing = &app.account.keys.current;
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(signing.kid.clone());
+        header.typ = Some("JWT".to_owned());
+        let jwt = jsonwebtoken::encode(&header, claims, &signing.encoding)
+            .map_err(|e| format!("signing a JWT: {e}"))?;
+        let jwt = HeaderValue::try_from(jwt).map_err(|e| format!("a JWT is not a header value: {e}"))?;
+        if revocation_second && let Ok(text) = jwt.to_str() {
+            let mut entry = self.same_second.entry(app.id).or_insert_with(|| (claims.iat, HashMap::new()));
+            if entry.0 != claims.iat {
+                *entry = (claims.iat, HashMap::new());
+            }
+            entry.1.insert(text.into(), claims.exp);
+        }
+        Ok(jwt)
     }
 
     /// Checks a JWT presented for `app`: our signature with the account's current or previous
@@ -166,6 +285,10 @@ impl Sessions {
         self.issued.retain(|_, issued| issued.exp > now);
         self.verified.retain(|_, verified| verified.claims.exp > now);
         self.same_second.retain(|_, (_, jwts)| {
+            jwts.retain(|_, exp| *exp > now);
+            !jwts.is_empty()
+        });
+        self.people_same_second.retain(|_, (_, jwts)| {
             jwts.retain(|_, exp| *exp > now);
             !jwts.is_empty()
         });
@@ -211,12 +334,23 @@ fn check_claims(claims: &AppClaims, app: &App, now: i64) -> Result<Session, Deni
         && claims.iss == app.account.issuer
         && claims.aud.contains(&app.aud)
         && claims.exp > now
-        && claims.iat <= now + CLOCK_SKEW_SECS;
-    if valid {
-        Ok(Session { client_id: claims.common_name.clone(), iat: claims.iat })
-    } else {
-        Err(Denial::InvalidSession)
+        && claims.iat <= now + CLOCK_SKEW_SECS
+        && claims.nbf.is_none_or(|nbf| nbf <= now + CLOCK_SKEW_SECS);
+    if !valid {
+        return Err(Denial::InvalidSession);
     }
+    let subject = match (&claims.common_name, &claims.email, &claims.identity_nonce) {
+        (Some(client_id), None, None) => Subject::Token(client_id.clone()),
+        (None, Some(email), Some(nonce)) if !claims.sub.is_empty() => Subject::Person(PersonSession {
+            email: email.clone(),
+            user_uuid: claims.sub.clone(),
+            identity_nonce: nonce.clone(),
+            idp: claims.idp.as_ref().and_then(|idp| IdpId::parse(&idp.id).ok()),
+            exp: claims.exp,
+        }),
+        _ => return Err(Denial::InvalidSession),
+    };
+    Ok(Session { subject, iat: claims.iat })
 }
 
 /// Signature and algorithm only: time and audience are checked against the gateway's clock and

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use gatehouse_domain::access::{
-    AppId, CompiledGroup, CompiledPolicy, DomainPattern, GroupId, PolicyId, RouteTable,
+    AppId, CompiledGroup, CompiledPolicy, DomainPattern, GroupId, IdpId, PolicyId, RouteTable,
 };
 use gatehouse_domain::{AccountId, Timestamp};
 use http::HeaderName;
@@ -22,6 +22,7 @@ pub(crate) use access::load_account;
 pub(crate) use tokens::{Authenticated, Rehash, TokenSnapshot, Use};
 
 use crate::keys::AccountKeys;
+use crate::login::Idp;
 
 /// The access configuration of every account, and the route table over all their applications.
 #[derive(Debug, Default)]
@@ -53,6 +54,31 @@ pub(crate) struct AccountSettings {
     /// Groups that compiled; a missing one counts as unknown and never grants access.
     pub groups: HashMap<GroupId, CompiledGroup>,
     pub keys: AccountKeys,
+    /// Identity providers and revoked people.
+    pub people: People,
+}
+
+/// What the login flow and people's sessions need of an account.
+#[derive(Debug, Default)]
+pub(crate) struct People {
+    /// The identity providers people can log in with (those that compiled), oldest first.
+    pub idps: Vec<Arc<Idp>>,
+    /// Lowercase e-mail address → when the person's sessions were last revoked.
+    pub revoked: HashMap<String, Revocation>,
+}
+
+/// The last revocation of a person's sessions: its second, and the stored revision of the
+/// person's document, which tells two revocations in one second apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Revocation {
+    pub at: i64,
+    pub revision: i64,
+}
+
+impl People {
+    pub fn idp(&self, id: IdpId) -> Option<&Arc<Idp>> {
+        self.idps.iter().find(|idp| idp.id == id)
+    }
 }
 
 /// A routable application (`self_hosted` with an origin), compiled.
@@ -82,6 +108,27 @@ pub(crate) struct App {
     pub sessions_revoked_at: Option<Timestamp>,
     /// A policy failed to compile or a linked policy is missing: every request is refused.
     pub broken: bool,
+    /// How people log in to it.
+    pub login: AppLogin,
+}
+
+/// An application's login settings.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct AppLogin {
+    /// `allowed_idps`; empty: every identity provider of the account.
+    pub allowed_idps: Vec<IdpId>,
+    /// `auto_redirect_to_identity`: with exactly one identity provider, skip the login page.
+    pub auto_redirect: bool,
+}
+
+impl App {
+    /// The identity providers people may log in to this application with.
+    pub fn idps(&self) -> Vec<&Arc<Idp>> {
+        let all = &self.account.people.idps;
+        all.iter()
+            .filter(|idp| self.login.allowed_idps.is_empty() || self.login.allowed_idps.contains(&idp.id))
+            .collect()
+    }
 }
 
 /// Where an application's allowed requests go.
@@ -163,6 +210,7 @@ pub(crate) mod testing {
             strict: false,
             groups: HashMap::new(),
             keys,
+            people: Default::default(),
         });
         App {
             id: gatehouse_domain::access::AppId::generate(),
@@ -184,6 +232,7 @@ pub(crate) mod testing {
             has_service_auth_policy: true,
             sessions_revoked_at: None,
             broken: false,
+            login: Default::default(),
         }
     }
 }

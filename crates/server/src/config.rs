@@ -110,6 +110,8 @@ pub struct Config {
     pub gateway_workers: Option<usize>,
     /// Serve `/metrics` on this listener instead of the management API's.
     pub metrics_listen: Option<SocketAddr>,
+    /// OTLP/HTTP collector base URL the gateway's request spans go to; `None`: no tracing.
+    pub otlp_endpoint: Option<String>,
     /// Several nodes on one PostgreSQL database: resync interval and maximum staleness.
     pub cluster: ClusterConfig,
     /// Retention, queue size and flush interval of the access log.
@@ -152,6 +154,8 @@ pub struct Overrides {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub metrics_listen: Option<SocketAddr>,
+    /// OTLP/HTTP collector base URL (`GATEHOUSE_OTLP_ENDPOINT`).
+    pub otlp_endpoint: Option<String>,
 }
 
 /// The `--config` file. Unknown keys are an error, so typos do not pass silently.
@@ -178,6 +182,8 @@ struct ConfigFile {
     gateway_workers: Option<usize>,
     /// Serve `/metrics` here instead of on the API listener.
     metrics_listen: Option<SocketAddr>,
+    /// OTLP/HTTP collector base URL for the gateway's request spans (default: off).
+    otlp_endpoint: Option<String>,
     /// PostgreSQL only: how often a node reloads its whole snapshot (default 30).
     resync_interval_secs: Option<u64>,
     /// PostgreSQL only: how long the gateway serves without a successful resync before it
@@ -203,10 +209,18 @@ struct ConfigFile {
 /// A configuration that cannot be used; the message says what to change.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read the configuration file {path}: {source}")]
+    #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
     #[error("invalid configuration file {path}: {message}")]
-    Parse { path: PathBuf, message: String },
+    Parse {
+        path: PathBuf,
+        /// The parser's whole report (with the line, column and the offending line).
+        message: String,
+        /// What is wrong, in one line.
+        reason: String,
+        /// Byte range in the file, when the parser knows it.
+        span: Option<std::ops::Range<usize>>,
+    },
     #[error("invalid value: {0}")]
     Invalid(String),
 }
@@ -309,6 +323,10 @@ impl Config {
         if file.gateway_workers.is_some_and(|n| n == 0 || n > MAX_GATEWAY_WORKERS) {
             return Err(ConfigError::Invalid(format!("gateway_workers must be 1 to {MAX_GATEWAY_WORKERS}")));
         }
+        let otlp_endpoint = overrides.otlp_endpoint.or(file.otlp_endpoint);
+        if let Some(endpoint) = &otlp_endpoint {
+            check_otlp_endpoint(endpoint)?;
+        }
         let cluster = ClusterConfig::resolve(file.resync_interval_secs, file.max_staleness_secs)?;
         let access_log = AccessLogSettings::resolve(
             file.access_log_retention_days,
@@ -341,6 +359,7 @@ impl Config {
             origin_timeout_secs,
             gateway_workers: file.gateway_workers,
             metrics_listen: overrides.metrics_listen.or(file.metrics_listen),
+            otlp_endpoint,
             cluster,
             access_log,
             monitoring,
@@ -420,12 +439,313 @@ fn read_file(path: &Path) -> Result<ConfigFile, ConfigError> {
 }
 
 fn parse_file(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
-    toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.to_owned(), message: e.to_string() })
+    toml::from_str(text).map_err(|e| ConfigError::Parse {
+        path: path.to_owned(),
+        message: e.to_string(),
+        reason: e.message().trim().to_owned(),
+        span: e.span(),
+    })
 }
+
+/// A 1-based line and column in a configuration file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Location {
+    /// The line and column of byte `offset` of `text`.
+    fn of(text: &str, offset: usize) -> Location {
+        let before = text.get(..offset.min(text.len())).unwrap_or(text);
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        Location { line: before.matches('\n').count() + 1, column: before[line_start..].chars().count() + 1 }
+    }
+}
+
+impl ConfigError {
+    /// Where in `text`, the configuration file's content, this error is: the parser's span for
+    /// syntax and type errors; for a value that is out of bounds, the first top-level setting
+    /// that the message names. `None` when it is not about a place in the file.
+    pub fn location(&self, text: &str) -> Option<Location> {
+        match self {
+            ConfigError::Parse { span, .. } => span.as_ref().map(|span| Location::of(text, span.start)),
+            ConfigError::Invalid(message) => {
+                let keys: std::collections::BTreeMap<toml::Spanned<String>, serde::de::IgnoredAny> =
+                    toml::from_str(text).ok()?;
+                keys.keys()
+                    .filter_map(|key| message.find(key.get_ref().as_str()).map(|at| (at, key)))
+                    .min_by_key(|(at, key)| (*at, std::cmp::Reverse(key.get_ref().len())))
+                    .map(|(_, key)| Location::of(text, key.span().start))
+            }
+            ConfigError::Read { .. } => None,
+        }
+    }
+
+    /// The message without the file name (which the caller shows with the location).
+    pub fn reason(&self) -> String {
+        match self {
+            ConfigError::Parse { reason, .. } => reason.clone(),
+            ConfigError::Invalid(message) => message.clone(),
+            ConfigError::Read { path, source } => format!("cannot read {}: {source}", path.display()),
+        }
+    }
+}
+
+/// An OTLP/HTTP collector base URL: `http://host[:port][/path]` (the exporter speaks plain HTTP:
+/// a collector or agent beside gatehouse).
+fn check_otlp_endpoint(endpoint: &str) -> Result<(), ConfigError> {
+    let invalid = |why: &str| ConfigError::Invalid(format!("otlp_endpoint {endpoint:?}: {why}"));
+    let uri: http::Uri = endpoint.parse().map_err(|_| invalid("not a URL"))?;
+    if uri.scheme_str() != Some("http") {
+        return Err(invalid("must be an http:// URL (a collector on this host or network)"));
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(invalid("has no host"));
+    }
+    if uri.query().is_some() {
+        return Err(invalid("must have no query"));
+    }
+    Ok(())
+}
+
+/// One setting of the `--config` file, as the configuration reference shows it.
+#[derive(Debug, Clone, Copy)]
+pub struct FileSetting {
+    /// The key, as written in the file.
+    pub name: &'static str,
+    /// An example value in TOML syntax (a valid value of the setting).
+    pub example: &'static str,
+    /// The default, in words.
+    pub default: &'static str,
+    pub description: &'static str,
+}
+
+/// Every setting of the `--config` file, in the order of the reference (`docs/configuration.md`,
+/// generated by `gatehouse config reference`; a test keeps this list equal to the file format).
+pub const FILE_SETTINGS: &[FileSetting] = &[
+    FileSetting {
+        name: "data_dir",
+        example: "\"/var/lib/gatehouse\"",
+        default: "`./gatehouse-data`",
+        description: "Where the SQLite database and the server key live.",
+    },
+    FileSetting {
+        name: "api_listen",
+        example: "\"127.0.0.1:8787\"",
+        default: "`127.0.0.1:8787`",
+        description: "Management API, dashboard, `/healthz`, `/readyz` (and `/metrics` unless `metrics_listen`); port 0 picks a free port.",
+    },
+    FileSetting {
+        name: "gateway_listen",
+        example: "\"0.0.0.0:8080\"",
+        default: "`127.0.0.1:8080`",
+        description: "The gateway in front of the applications; port 0 picks a free port.",
+    },
+    FileSetting {
+        name: "database_url",
+        example: "\"postgres://gatehouse@db.example.com/gatehouse?sslmode=require\"",
+        default: "SQLite in the data directory",
+        description: "`postgres://user:pass@host/db` for PostgreSQL (add `?sslmode=require` for TLS); several nodes may share one ([operations.md](operations.md)). Prefer the environment for a URL with a password.",
+    },
+    FileSetting {
+        name: "database_url_file",
+        example: "\"/run/secrets/gatehouse-database-url\"",
+        default: "none",
+        description: "A file holding the database URL, instead of `database_url` (give one of the two): keeps a password out of the file and the environment.",
+    },
+    FileSetting {
+        name: "secret_key_file",
+        example: "\"/etc/gatehouse/secret.key\"",
+        default: "`<data_dir>/secret.key` (created 0600 at first start)",
+        description: "The server key in hex, that every secret is hashed with: back it up with the database.",
+    },
+    FileSetting {
+        name: "secret_format",
+        example: "\"prefixed\"",
+        default: "`prefixed`",
+        description: "New client secrets as `gatehouse_st_…` (`prefixed`) or as 64 hex characters (`legacy_hex`, Cloudflare's format).",
+    },
+    FileSetting {
+        name: "log_format",
+        example: "\"json\"",
+        default: "`human`",
+        description: "Logs on stderr, `human` or `json`.",
+    },
+    FileSetting {
+        name: "body_limit_bytes",
+        example: "1048576",
+        default: "`1048576`",
+        description: "Largest management API request body.",
+    },
+    FileSetting {
+        name: "shutdown_grace_secs",
+        example: "10",
+        default: "`10`",
+        description: "After SIGTERM or SIGINT, how long in-flight requests may take to finish.",
+    },
+    FileSetting {
+        name: "tls_cert",
+        example: "\"/etc/gatehouse/tls/cert.pem\"",
+        default: "plain HTTP",
+        description: "PEM certificate chain: the gateway serves TLS (HTTP/2 and HTTP/1.1); with `tls_key`.",
+    },
+    FileSetting {
+        name: "tls_key",
+        example: "\"/etc/gatehouse/tls/key.pem\"",
+        default: "plain HTTP",
+        description: "PEM private key of `tls_cert`.",
+    },
+    FileSetting {
+        name: "origin_timeout_secs",
+        example: "30",
+        default: "`30`",
+        description: "How long an origin has to answer with its response head before the gateway sends 504.",
+    },
+    FileSetting {
+        name: "gateway_workers",
+        example: "4",
+        default: "one per CPU the process may use",
+        description: "Threads serving gateway connections (1 to 1024).",
+    },
+    FileSetting {
+        name: "metrics_listen",
+        example: "\"127.0.0.1:9100\"",
+        default: "`/metrics` on the API listener",
+        description: "Serve Prometheus `/metrics` on its own listener ([audit-and-metrics.md](audit-and-metrics.md)).",
+    },
+    FileSetting {
+        name: "otlp_endpoint",
+        example: "\"http://127.0.0.1:4318\"",
+        default: "off",
+        description: "Send OpenTelemetry traces, one span per gateway request, to this OTLP/HTTP (protobuf) collector; `/v1/traces` is appended. Also `--otlp-endpoint` / `GATEHOUSE_OTLP_ENDPOINT` ([audit-and-metrics.md](audit-and-metrics.md)).",
+    },
+    FileSetting {
+        name: "resync_interval_secs",
+        example: "30",
+        default: "`30`",
+        description: "PostgreSQL only: how often a node resyncs its snapshot with the database ([operations.md](operations.md)).",
+    },
+    FileSetting {
+        name: "max_staleness_secs",
+        example: "300",
+        default: "`300`",
+        description: "PostgreSQL only: how long the gateway serves from its snapshot while the database is unreachable before it fails closed (503); greater than `resync_interval_secs`.",
+    },
+    FileSetting {
+        name: "access_log_retention_days",
+        example: "30",
+        default: "`30`",
+        description: "Access-log records older than this are deleted by an hourly task; `0` keeps them forever ([api.md](api.md#access-logs)).",
+    },
+    FileSetting {
+        name: "access_log_queue_capacity",
+        example: "65536",
+        default: "`65536`",
+        description: "Records that may wait for the access-log writer; beyond, they are dropped and counted in `gatehouse_access_log_dropped_total`.",
+    },
+    FileSetting {
+        name: "access_log_flush_ms",
+        example: "1000",
+        default: "`1000`",
+        description: "How often the access-log writer writes at the latest, in milliseconds.",
+    },
+    FileSetting {
+        name: "monitor_interval_secs",
+        example: "3600",
+        default: "`3600`",
+        description: "How often expiry alerts and inactivity enforcement run ([monitoring.md](monitoring.md)).",
+    },
+    FileSetting {
+        name: "expiry_lead_days",
+        example: "[30, 7, 1]",
+        default: "`[30, 7, 1]`",
+        description: "Days before a token expires that an alert is sent.",
+    },
+    FileSetting {
+        name: "webhooks",
+        example: "[{ url = \"https://alerts.example.com/gatehouse\", secret_file = \"/run/secrets/gatehouse-webhook\" }]",
+        default: "none",
+        description: "`[[webhooks]]` tables: `url`, `secret` or `secret_file`, optional `events`; signed JSON alerts ([monitoring.md](monitoring.md)).",
+    },
+    FileSetting {
+        name: "auth_failures_per_minute_per_client_id",
+        example: "10",
+        default: "`10`",
+        description: "Failed authentications per minute naming one client id before further failing requests get 429 with `Retry-After`; valid credentials are never limited; `0` disables ([gateway.md](gateway.md#brute-force-limiting)).",
+    },
+    FileSetting {
+        name: "auth_failures_per_minute_per_address",
+        example: "30",
+        default: "`30`",
+        description: "The same, per client address.",
+    },
+];
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The keys the file format accepts, from serde's answer to an unknown key.
+    fn accepted_keys() -> Vec<String> {
+        let error = toml::from_str::<ConfigFile>("no_such_setting = 1\n").unwrap_err();
+        let message = error.message().to_owned();
+        let (_, list) = message.split_once("expected one of").expect("serde lists the fields");
+        list.split('`').skip(1).step_by(2).map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn the_reference_lists_exactly_the_settings_of_the_file() {
+        let accepted = accepted_keys();
+        assert!(accepted.len() > 20, "{accepted:?}");
+        let documented: Vec<&str> = FILE_SETTINGS.iter().map(|s| s.name).collect();
+        for key in &accepted {
+            assert!(
+                documented.contains(&key.as_str()),
+                "the file setting `{key}` is missing from FILE_SETTINGS (and so from docs/configuration.md)"
+            );
+        }
+        for name in &documented {
+            assert!(
+                accepted.iter().any(|k| k == name),
+                "FILE_SETTINGS documents `{name}`, which the file refuses"
+            );
+        }
+        // Every example is a valid value of its setting.
+        for setting in FILE_SETTINGS {
+            let text = format!("{} = {}\n", setting.name, setting.example);
+            parse_file(&text, Path::new("example.toml")).unwrap_or_else(|e| panic!("{text}: {e}"));
+        }
+    }
+
+    #[test]
+    fn errors_point_at_their_line_and_column() {
+        let path = Path::new("gatehouse.toml");
+        let at = |text: &str| {
+            let error = Config::resolve_text(
+                text,
+                Overrides { config_file: Some(path.into()), ..Overrides::default() },
+            )
+            .unwrap_err();
+            (error.location(text), error.reason())
+        };
+        // A syntax error.
+        let (location, reason) = at("api_listen = \"127.0.0.1:9000\"\ngateway_listen = \n");
+        assert_eq!(location, Some(Location { line: 2, column: 18 }), "{reason}");
+        // An unknown key.
+        let (location, reason) = at("# comment\n\napi_lisen = \"127.0.0.1:9000\"\n");
+        assert_eq!(location, Some(Location { line: 3, column: 1 }));
+        assert!(reason.contains("api_lisen"), "{reason}");
+        // A value of the wrong type.
+        let (location, reason) = at("data_dir = \"/x\"\n  gateway_workers = \"four\"\n");
+        assert_eq!(location.map(|l| l.line), Some(2), "{reason}");
+        // A value out of bounds: the line of the setting the message names.
+        let (location, reason) = at("data_dir = \"/x\"\n\ngateway_workers = 0\n");
+        assert_eq!(location, Some(Location { line: 3, column: 1 }), "{reason}");
+        assert!(reason.contains("gateway_workers must be 1 to 1024"), "{reason}");
+        let (location, reason) = at("max_staleness_secs = 10\nresync_interval_secs = 30\n");
+        assert!(location.is_some_and(|l| l.line <= 2), "{reason}");
+    }
 
     #[test]
     fn database_urls_never_show_their_password() {
@@ -560,6 +880,39 @@ mod tests {
         assert_eq!(config.gateway_listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.key_file(), PathBuf::from("./gatehouse-data/secret.key"));
         assert_eq!(config.failure_limits, FailureLimits { per_client_id: 10, per_address: 30 });
+    }
+
+    #[test]
+    fn the_otlp_endpoint_is_off_by_default_and_must_be_an_http_url() {
+        assert_eq!(Config::resolve(Overrides::default()).unwrap().otlp_endpoint, None);
+        let path = Path::new("gatehouse.toml");
+        let with = |text: &str, flag: Option<&str>| {
+            Config::resolve_text(
+                text,
+                Overrides {
+                    config_file: Some(path.into()),
+                    otlp_endpoint: flag.map(str::to_owned),
+                    ..Overrides::default()
+                },
+            )
+        };
+        let file = "otlp_endpoint = \"http://127.0.0.1:4318\"\n";
+        assert_eq!(with(file, None).unwrap().otlp_endpoint.as_deref(), Some("http://127.0.0.1:4318"));
+        // The flag (or GATEHOUSE_OTLP_ENDPOINT) wins over the file.
+        let flagged = with(file, Some("http://collector:4318/otlp")).unwrap();
+        assert_eq!(flagged.otlp_endpoint.as_deref(), Some("http://collector:4318/otlp"));
+        for (bad, why) in [
+            ("https://collector:4318", "http://"),
+            ("collector:4318", "http://"),
+            ("http://", "not a URL"),
+            ("http://collector:4318/?a=b", "no query"),
+            ("not a url", "not a URL"),
+        ] {
+            let text = format!("data_dir = \"/x\"\notlp_endpoint = {bad:?}\n");
+            let error = with(&text, None).unwrap_err();
+            assert!(error.reason().contains(why), "{bad}: {}", error.reason());
+            assert_eq!(error.location(&text).map(|l| l.line), Some(2), "{bad}");
+        }
     }
 
     #[test]

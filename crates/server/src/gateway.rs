@@ -38,6 +38,7 @@ pub async fn start(
         max_staleness,
         metrics,
         failure_limits: config.failure_limits,
+        trace_requests: config.otlp_endpoint.is_some(),
         ..GatewayOptions::default()
     };
     let options = match config.gateway_workers {

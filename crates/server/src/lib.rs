@@ -17,6 +17,7 @@ mod clock;
 mod cluster;
 pub mod config;
 mod gateway;
+pub mod health;
 pub mod jobs;
 mod key_check;
 pub mod key_rotation;
@@ -26,6 +27,10 @@ mod serve;
 mod store;
 
 pub use clock::SystemClock;
-pub use config::{Config, ConfigError, DatabaseUrl, LogFormat, Overrides, TlsFiles, secret_setting};
+pub use config::{
+    Config, ConfigError, DatabaseUrl, FILE_SETTINGS, FileSetting, Location, LogFormat, Overrides, TlsFiles,
+    secret_setting,
+};
+pub use gatehouse_proxy::GATEWAY_TRACE_TARGET;
 pub use serve::{Ready, Server, ServerError};
 pub use store::{Backend, open_backend, open_store};

@@ -46,6 +46,9 @@ struct Gauges {
     usage_dropped: Counter,
     access_log_depth: Gauge,
     access_log_dropped: Counter,
+    expiring_7d: Gauge,
+    expiring_30d: Gauge,
+    database_up: Gauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -63,6 +66,10 @@ impl Metrics {
         let handle = recorder.handle();
         let gauge = |name: &'static str| recorder.register_gauge(&Key::from_static_name(name), &METADATA);
         let counter = |name: &'static str| recorder.register_counter(&Key::from_static_name(name), &METADATA);
+        let expiring = |days: &'static str| {
+            let labels = vec![Label::new("within_days", days)];
+            recorder.register_gauge(&Key::from_parts("gatehouse_service_tokens_expiring", labels), &METADATA)
+        };
         let gauges = Gauges {
             snapshot_tokens: gauge("gatehouse_snapshot_tokens"),
             snapshot_age: gauge("gatehouse_snapshot_age_seconds"),
@@ -70,6 +77,9 @@ impl Metrics {
             usage_dropped: counter("gatehouse_usage_dropped_total"),
             access_log_depth: gauge("gatehouse_access_log_queue_depth"),
             access_log_dropped: counter("gatehouse_access_log_dropped_total"),
+            expiring_7d: expiring("7"),
+            expiring_30d: expiring("30"),
+            database_up: gauge("gatehouse_database_up"),
         };
         let shared: Arc<dyn Recorder + Send + Sync> = recorder.clone();
         Arc::new(Metrics {
@@ -99,6 +109,11 @@ impl Metrics {
         });
     }
 
+    /// `gatehouse_database_up`: whether the last database check answered (see `health`).
+    pub fn set_database_up(&self, up: bool) {
+        self.gauges.database_up.set(if up { 1.0 } else { 0.0 });
+    }
+
     /// The gateway's handles (`GatewayOptions::metrics`).
     pub fn gateway(&self) -> Arc<GatewayMetrics> {
         self.gateway.clone()
@@ -114,6 +129,8 @@ impl Metrics {
         g.usage_dropped.absolute(stats.usage_dropped);
         g.access_log_depth.set(stats.access_log_queue_depth as f64);
         g.access_log_dropped.absolute(stats.access_log_dropped);
+        g.expiring_7d.set(stats.tokens_expiring_7d as f64);
+        g.expiring_30d.set(stats.tokens_expiring_30d as f64);
         self.handle.render()
     }
 

@@ -21,6 +21,7 @@ use crate::bootstrap::{self, BootstrapOptions};
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::gateway::{self, TlsError};
+use crate::health;
 use crate::jobs::Monitoring;
 use crate::keys::{self, KeyError};
 use crate::metrics::{self, Metrics};
@@ -187,7 +188,9 @@ impl Server {
         let (stop_tx, stop_rx) = watch::channel(false);
         // The dashboard shares the API's listener and state; its routes all live under /dash/.
         let dashboard = gatehouse_dashboard::router(self.state.clone(), self.dashboard);
-        let api_app = gatehouse_api::router(self.state.clone()).merge(dashboard);
+        let api_app = gatehouse_api::router(self.state.clone())
+            .merge(dashboard)
+            .merge(health::router(self.state.store.clone(), self.proxy.clone()));
         let api_app =
             metrics::api_service(api_app, &self.metrics, &self.proxy, self.metrics_listener.is_some());
         let api = axum::serve(self.api, api_app).with_graceful_shutdown(stopped(stop_rx.clone()));
@@ -209,6 +212,7 @@ impl Server {
         ));
 
         self.metrics.start_upkeep(METRICS_UPKEEP, stop_rx.clone());
+        health::watch_database(self.state.store.clone(), self.metrics.clone(), stop_rx.clone());
         // Stops by itself at the stop signal (a run in progress finishes its current action).
         let _monitoring = self.monitoring.start(self.state.clock.clone(), stop_rx.clone());
         let _pruning = access_log::start_pruning(

@@ -190,16 +190,20 @@ pub enum ResourceKind {
     SigningKeys,
     /// An identity provider people log in with (its client secret sealed under the server key).
     IdentityProvider,
+    /// A person known to the account (logged in, or had their sessions revoked); its id is the
+    /// person's user id, derived from the account and the e-mail address.
+    User,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 6] = [
+    pub const ALL: [ResourceKind; 7] = [
         ResourceKind::Application,
         ResourceKind::Policy,
         ResourceKind::Group,
         ResourceKind::Organization,
         ResourceKind::SigningKeys,
         ResourceKind::IdentityProvider,
+        ResourceKind::User,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -210,6 +214,7 @@ impl ResourceKind {
             ResourceKind::Organization => "organization",
             ResourceKind::SigningKeys => "signing_keys",
             ResourceKind::IdentityProvider => "identity_provider",
+            ResourceKind::User => "user",
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Explaining a request (`POST …/apps/{app_id}/explain`): the gateway's own steps, from the
 //! stored configuration — routing through the account's route table, the token's standing
-//! (the secret is taken as right), and the decision by `gatehouse_domain::access::decide`, the
+//! (the secret is taken as right) or the person (the session is taken as valid), and the decision by `gatehouse_domain::access::decide`, the
 //! function the gateway calls, here with a tracer. The configuration is compiled by the same
 //! domain functions as the gateway's snapshot (`AppRules::compile`, `compile_groups`,
 //! `route_patterns`), so the explanation is the gateway's decision, not a second opinion.
@@ -14,9 +14,9 @@ use std::net::IpAddr;
 
 use gatehouse_api_types::{AuthenticationTrace, ExplainBody, ExplainRequest, PolicyTraceBody, RoutingTrace};
 use gatehouse_domain::access::{
-    AppId, AppPolicies, AppRules, Application, Authentication, CompiledGroup, Decided, Facts, Group, GroupId,
-    Organization, Policy, PolicyId, PolicyTrace, PolicyTracer, RouteTable, Verdict, compile_groups, decide,
-    decided_by, normalize_path, route_patterns,
+    AppId, AppPolicies, AppRules, Application, CompiledGroup, Decided, Group, GroupId, Organization, Policy,
+    PolicyId, PolicyTrace, PolicyTracer, Refusal, RouteTable, Verdict, compile_groups, decide, decided_by,
+    normalize_path, route_patterns, rule,
 };
 use gatehouse_domain::{AccountId, Timestamp};
 
@@ -95,24 +95,15 @@ pub struct Judged {
     pub reason: Option<&'static str>,
 }
 
-/// The gateway's request path from verification on: [`decide`], then the refusal's reason as
-/// the gateway's request path names it.
+/// The gateway's request path from verification on: [`decide`], then [`rule`], which names the
+/// refusal as the gateway does (`failure` is the recorded or found credentials' failure).
 pub fn judge(decided: Decided, failure: Option<&'static str>) -> Judged {
-    let refused = |reason| Judged { allowed: false, verdict: None, reason: Some(reason) };
-    match decided {
-        Decided::Unauthenticated => refused(failure.unwrap_or("malformed_credentials")),
-        Decided::Misconfigured => refused("misconfigured"),
-        Decided::Verdict(verdict @ Verdict::Deny { policy }) => Judged {
-            allowed: false,
-            verdict: Some(verdict),
-            reason: Some(match (policy, failure) {
-                (Some(_), _) => "denied_by_policy",
-                (None, Some(failure)) => failure,
-                (None, None) => "no_matching_policy",
-            }),
-        },
-        Decided::Verdict(verdict) => Judged { allowed: true, verdict: Some(verdict), reason: None },
-    }
+    let verdict = match decided {
+        Decided::Verdict(verdict) => Some(verdict),
+        Decided::Unauthenticated | Decided::Misconfigured => None,
+    };
+    let reason = rule(decided, failure).err().map(Refusal::reason);
+    Judged { allowed: reason.is_none(), verdict, reason }
 }
 
 pub async fn explain(
@@ -142,12 +133,9 @@ pub fn explained(
     routing: RoutingTrace,
 ) -> Result<ExplainBody, ApiError> {
     let rules = config.rules(app);
-    let token = match found.authentication {
-        Authentication::Token(id) => Some(id),
-        Authentication::None | Authentication::Failed => None,
-    };
-    let mut tracer = PolicyTracer::new(Facts { token, client_ip: ip });
-    let decided = decide(config.decision_inputs(&rules), found.authentication, ip, &mut tracer);
+    let authentication = found.authentication();
+    let mut tracer = PolicyTracer::new(authentication.facts(ip));
+    let decided = decide(config.decision_inputs(&rules), authentication, ip, &mut tracer);
     let judged = judge(decided, found.failure);
     let traced = match decided {
         Decided::Verdict(verdict) => tracer.finish(verdict),
@@ -179,11 +167,13 @@ struct Input {
 
 impl Input {
     fn parse(request: &ExplainRequest, app: &Application, now: Timestamp) -> Result<Self, ApiError> {
-        if request.email.is_some() {
+        if request.email.is_some() && (request.token_id.is_some() || request.client_id.is_some()) {
             return Err(ApiError::invalid(
-                "'email': explaining a user's request is not supported yet; describe a service token \
-                 (token_id or client_id) or no credentials",
+                "give either a person ('email') or a service token ('token_id' or 'client_id'), not both",
             ));
+        }
+        if request.identity_provider_id.is_some() && request.email.is_none() {
+            return Err(ApiError::invalid("'identity_provider_id' needs the person's 'email'"));
         }
         if request.token_id.is_some() && request.client_id.is_some() {
             return Err(ApiError::invalid("give either 'token_id' or 'client_id', not both"));

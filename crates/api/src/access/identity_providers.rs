@@ -11,7 +11,6 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use gatehouse_domain::AccountId;
 use gatehouse_domain::access::{IdpId, Organization};
 use gatehouse_store::ResourceKind;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::document::{Document, load, load_all};
@@ -45,31 +44,10 @@ const KNOWN_UNSUPPORTED: [&str; 13] = [
 const MAX_NAME_LEN: usize = 350;
 const MAX_SECRET_LEN: usize = 4096;
 
-/// An identity provider as stored. `config` never holds the client secret; that is in
-/// `sealed_client_secret` (AES-256-GCM under the server key, base64).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct IdentityProvider {
-    pub name: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub config: Map<String, Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sealed_client_secret: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scim_config: Option<Value>,
-}
+pub use gatehouse_domain::access::IdentityProvider;
 
 impl Document for IdentityProvider {
     const KIND: ResourceKind = ResourceKind::IdentityProvider;
-}
-
-impl IdentityProvider {
-    /// The client secret in clear, when one is stored and opens under the server key ring.
-    pub fn client_secret(&self, state: &AppState) -> Option<String> {
-        let sealed = BASE64.decode(self.sealed_client_secret.as_deref()?).ok()?;
-        let opened = state.key.open(&sealed)?;
-        String::from_utf8(opened.to_vec()).ok()
-    }
 }
 
 pub async fn create(state: &AppState, account: &AccountId, body: Value) -> Result<Value, ApiError> {

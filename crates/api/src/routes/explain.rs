@@ -9,6 +9,9 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use gatehouse_api_types::{Envelope, ExplainBody, ExplainRequest, WhatIfBody, WhatIfRequest};
+use gatehouse_domain::AccountId;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::path_params;
 use crate::access::{explain, what_if};
@@ -32,10 +35,8 @@ pub async fn explain(
     path: Result<Path<(String, String)>, PathRejection>,
     body: RawBody,
 ) -> Result<Response, ApiError> {
-    let (account, app) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Write)?;
-    let explained = explain::explain(&state, &account, &app, body.json()?).await?;
-    Ok((StatusCode::OK, Json(Envelope::ok(explained))).into_response())
+    let (account, app, request) = app_post(&caller, &uri, path, &body)?;
+    answer(explain::explain(&state, &account, &app, request).await?)
 }
 
 #[utoipa::path(
@@ -53,8 +54,23 @@ pub async fn what_if(
     path: Result<Path<(String, String)>, PathRejection>,
     body: RawBody,
 ) -> Result<Response, ApiError> {
-    let (account, app) = path_params(path, &uri)?;
+    let (account, app, request) = app_post(&caller, &uri, path, &body)?;
+    answer(what_if::what_if(&state, &account, &app, request).await?)
+}
+
+/// What both handlers read first: the account and application of the path, a caller that may
+/// write to the account, the JSON body.
+fn app_post<T: DeserializeOwned>(
+    caller: &Caller,
+    uri: &Uri,
+    path: Result<Path<(String, String)>, PathRejection>,
+    body: &RawBody,
+) -> Result<(AccountId, String, T), ApiError> {
+    let (account, app) = path_params(path, uri)?;
     let account = caller.authorize(&account, Access::Write)?;
-    let changes = what_if::what_if(&state, &account, &app, body.json()?).await?;
-    Ok((StatusCode::OK, Json(Envelope::ok(changes))).into_response())
+    Ok((account, app, body.json()?))
+}
+
+fn answer<T: Serialize>(result: T) -> Result<Response, ApiError> {
+    Ok((StatusCode::OK, Json(Envelope::ok(result))).into_response())
 }

@@ -1,13 +1,14 @@
-//! `/accounts/{account_id}/access/organizations`: GET, and PUT or PATCH (both partial).
+//! `/accounts/{account_id}/access/organizations`: GET, and PUT or PATCH (both partial);
+//! `POST …/organizations/revoke_user`.
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
-use gatehouse_api_types::{Envelope, OrganizationBody, OrganizationRequest};
+use gatehouse_api_types::{Envelope, OrganizationBody, OrganizationRequest, RevokeUserRequest};
 
 use super::{path_params, single};
-use crate::access::organization;
+use crate::access::{organization, users};
 use crate::audit::{self, Change};
 use crate::auth::{Access, Caller};
 use crate::body::RawBody;
@@ -56,4 +57,25 @@ pub async fn update(
         Change::new("update", "organization", account.as_str()).before(old).after(Some(organization.clone()));
     audit::record(&state, &caller, &account, change).await;
     Ok(single(StatusCode::OK, organization))
+}
+
+#[utoipa::path(
+    post,
+    path = "/client/v4/accounts/{account_id}/access/organizations/revoke_user",
+    tag = "organization",
+    params(crate::openapi::AccountPath),
+    request_body(content = RevokeUserRequest, content_type = "application/json"),
+    responses((status = 200, description = "Every session of the person issued up to now is refused; result is true", body = Envelope<bool>))
+)]
+pub async fn revoke_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+    path: AccountPath,
+    body: RawBody,
+) -> Result<Response, ApiError> {
+    let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
+    users::revoke(&state, &account, body.json()?).await?;
+    tracing::info!("a person's sessions revoked");
+    Ok(single(StatusCode::OK, serde_json::Value::Bool(true)))
 }

@@ -162,6 +162,9 @@ fn valid_body(operation: &Operation) -> Option<Value> {
         json!({"key_rotation_interval_days": 30})
     } else if t.ends_with("/organizations") {
         json!({"name": "renamed"})
+    } else if t.ends_with("/organizations/revoke_user") {
+        // A revocation is only seen in the audit log, which the snapshot counts.
+        json!({"email": "someone@example.com"})
     } else {
         panic!("no valid body known for {}", operation.label())
     })

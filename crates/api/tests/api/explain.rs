@@ -145,14 +145,36 @@ async fn explain_the_any_token_and_the_users_and_services_policies() {
     let result = world.explain(app, json!({"client_id": other, "ip": "10.0.0.1"})).await.result().clone();
     assert_eq!(result["allowed"], false);
     let include = &result["policies"][0]["include"];
-    // The developers group holds only an email selector, which gatehouse does not evaluate.
+    // The developers group holds only a people selector, which a token never matches.
     assert_eq!(include[0]["outcome"], "not_matched", "{include}");
     assert_eq!(include[0]["group"]["include"][0]["selector"], "email_domain");
-    assert!(include[0]["group"]["include"][0]["reason"].as_str().unwrap().contains("does not evaluate"));
+    assert_eq!(include[0]["group"]["include"][0]["reason"], "no person logged in", "{include}");
     let cicd = world.cicd["client_id"].as_str().unwrap();
     let result = world.explain(app, json!({"client_id": cicd, "ip": "10.0.0.1"})).await.result().clone();
     assert_eq!(result["allowed"], true, "{result}");
     assert_eq!(result["decision"], "allow");
+
+    // A person: the developers group (e-mail domain example.com) admits one and not another.
+    let (_, policy) = world.app("Users and Services");
+    let result =
+        world.explain(app, json!({"email": "Dev@Example.com", "ip": "10.0.0.1"})).await.result().clone();
+    assert_eq!((result["allowed"].clone(), result["policy_id"].clone()), (json!(true), json!(policy)));
+    assert_eq!(result["authentication"]["outcome"], "person", "{result}");
+    let group = &result["policies"][0]["include"][0]["group"]["include"][0];
+    assert_eq!(group["reason"], "dev@example.com is in the domain example.com", "{result}");
+    let result =
+        world.explain(app, json!({"email": "eve@example.org", "ip": "10.0.0.1"})).await.result().clone();
+    assert_eq!(
+        (result["allowed"].clone(), result["reason"].clone()),
+        (json!(false), json!("no_matching_policy"))
+    );
+    let group = &result["policies"][0]["include"][0]["group"]["include"][0];
+    assert_eq!(group["reason"], "eve@example.org is not in the domain example.com", "{result}");
+    // A service-token-only policy never admits a person.
+    let (app, _) = world.app("API-Only Access");
+    let result =
+        world.explain(app, json!({"email": "dev@example.com", "ip": "10.0.0.1"})).await.result().clone();
+    assert_eq!(result["allowed"], false, "{result}");
 }
 
 #[tokio::test]
@@ -194,7 +216,10 @@ async fn explain_refuses_unclear_requests_in_the_envelope() {
         json!({"ip": "not an address"}),
         json!({"ip": "10.0.0.1", "time": "yesterday"}),
         json!({"ip": "10.0.0.1", "token_id": token, "client_id": "x.access"}),
-        json!({"ip": "10.0.0.1", "email": "dev@example.com"}),
+        json!({"ip": "10.0.0.1", "email": "dev@example.com", "token_id": token}),
+        json!({"ip": "10.0.0.1", "email": "not an address"}),
+        json!({"ip": "10.0.0.1", "email": "dev@example.com", "identity_provider_id": "nope"}),
+        json!({"ip": "10.0.0.1", "identity_provider_id": "6f1c2a3e-0000-4000-8000-000000000000"}),
         json!({"ip": "10.0.0.1", "path": "/a%2Fb"}),
         json!({"ip": "10.0.0.1", "client_id": " "}),
     ];

@@ -21,4 +21,5 @@ mod openapi;
 mod organizations;
 mod policies;
 mod service_tokens;
+mod users;
 mod what_if;

@@ -29,6 +29,8 @@ pub struct TestApi {
     pub clock: Arc<ManualClock>,
     pub account: AccountId,
     pub other_account: AccountId,
+    /// The store under the router, to look at what the API wrote.
+    pub store: Arc<SqliteStore>,
     pub dir: TempDir,
 }
 
@@ -99,15 +101,16 @@ impl TestApi {
             .insert_api_token(&token("other", &other_account, OTHER, Permission::Edit, ApiTokenKind::Bearer))
             .await
             .unwrap();
+        let store = Arc::new(store);
         let state = AppState {
-            store: Arc::new(store),
+            store: store.clone(),
             clock: clock.clone(),
             key: Arc::new(key),
             secret_format: SecretFormat::Prefixed,
             body_limit: 64 * 1024,
             changes: Arc::new(gatehouse_store::IgnoreChanges),
         };
-        TestApi { router: gatehouse_api::router(state), clock, account, other_account, dir }
+        TestApi { router: gatehouse_api::router(state), clock, account, other_account, store, dir }
     }
 
     pub fn tokens_path(&self) -> String {

@@ -5,8 +5,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
 
+mod apps;
+mod bench;
+mod explain;
+
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -14,8 +17,8 @@ use axum::http::{Method, Request, StatusCode, header};
 use gatehouse_api::AppState;
 use gatehouse_dashboard::SessionSettings;
 use gatehouse_domain::{
-    AccountId, ApiToken, ApiTokenKind, ClientId, Clock, HashPurpose, ManualClock, NewServiceToken,
-    Permission, Secret, SecretFormat, ServerKey, ServiceToken, Timestamp, TokenDuration, TokenId,
+    AccountId, ApiToken, ApiTokenKind, HashPurpose, ManualClock, Permission, Secret, SecretFormat, ServerKey,
+    Timestamp,
 };
 use gatehouse_store::{Account, AccountStore, ApiTokenStore};
 use gatehouse_store_sqlite::SqliteStore;
@@ -27,22 +30,24 @@ const START: i64 = 1_800_000_000;
 const ADMIN: &str = "gatehouse_at_dashboard-admin-token-for-tests-0000";
 const READER: &str = "gatehouse_at_dashboard-reader-token-for-tests-000";
 
-struct Dash {
+#[derive(Debug)]
+pub struct Dash {
     router: Router,
-    state: AppState,
-    clock: Arc<ManualClock>,
-    account: AccountId,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    pub account: AccountId,
     _dir: TempDir,
 }
 
-struct Page {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
+#[derive(Debug)]
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
 }
 
 impl Dash {
-    async fn new() -> Self {
+    pub async fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("gatehouse.db")).await.unwrap();
         let key = ServerKey::generate();
@@ -79,7 +84,7 @@ impl Dash {
         Dash { router, state, clock, account, _dir: dir }
     }
 
-    async fn send(&self, method: Method, path: &str, headers: &[(&str, &str)], body: &str) -> Page {
+    pub async fn send(&self, method: Method, path: &str, headers: &[(&str, &str)], body: &str) -> Page {
         let mut request = Request::builder().method(method).uri(path).header(header::HOST, "127.0.0.1:8787");
         for (name, value) in headers {
             request = request.header(*name, *value);
@@ -92,8 +97,20 @@ impl Dash {
         Page { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
+    /// A form POST from the dashboard's own pages.
+    pub async fn post(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> Page {
+        let body =
+            form.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
+        let headers = [
+            ("cookie", cookie),
+            ("sec-fetch-site", "same-origin"),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ];
+        self.send(Method::POST, path, &headers, &body).await
+    }
+
     /// Logs in with `token` and returns the `Cookie` header value of the session.
-    async fn login(&self, token: &str) -> String {
+    pub async fn login(&self, token: &str) -> String {
         let form = format!("token={token}");
         let page = self
             .send(
@@ -108,9 +125,19 @@ impl Dash {
         cookie.split(';').next().unwrap().to_owned()
     }
 
-    async fn get(&self, path: &str, cookie: &str) -> Page {
+    pub async fn get(&self, path: &str, cookie: &str) -> Page {
         self.send(Method::GET, path, &[("cookie", cookie)], "").await
     }
+}
+
+/// Form encoding of one key or value.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -180,70 +207,4 @@ async fn sessions_time_out_and_end_at_logout() {
     let out = dash.send(Method::POST, "/dash/logout", &headers, "").await;
     assert!(out.headers[header::SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
     assert_eq!(dash.get("/dash/tokens", &cookie).await.status, StatusCode::SEE_OTHER, "logged out");
-}
-
-/// Inserts `n` tokens: a tenth expire within 30 days, two thirds were never used.
-async fn fill(dash: &Dash, n: u64) {
-    let store = &dash.state.store;
-    let now = dash.clock.now();
-    for i in 0..n {
-        let duration = if i % 10 == 0 { "240h" } else { "8760h" };
-        let mut token = ServiceToken::create(
-            TokenId::generate(),
-            NewServiceToken {
-                account_id: dash.account.clone(),
-                name: format!("token-{i:06}"),
-                client_id: ClientId::generate(),
-                duration: TokenDuration::parse(duration).unwrap(),
-                enabled: true,
-                secret_hash: dash
-                    .state
-                    .key
-                    .hash(HashPurpose::ServiceTokenSecret, &Secret::new(format!("s{i}"))),
-                secret_version: 1,
-            },
-            now,
-        );
-        if i % 3 == 0 {
-            token.last_seen_at = Some(Timestamp::from_unix(now.unix() - 3_600));
-        }
-        store.insert_service_token(&token).await.unwrap();
-    }
-}
-
-/// The benchmark of docs/benchmarks.md: the first page of the tokens list at 100,000 tokens,
-/// unfiltered and with the "expire within 30 days" and "unused for 90 days" filters.
-#[tokio::test]
-#[ignore = "a benchmark: fills 100,000 tokens (run it with --ignored, see docs/benchmarks.md)"]
-async fn tokens_list_first_page_at_100k_tokens() {
-    const TOKENS: u64 = 100_000;
-    const ROUNDS: usize = 21;
-    let dash = Dash::new().await;
-    let filling = Instant::now();
-    fill(&dash, TOKENS).await;
-    println!("filled {TOKENS} tokens in {:.1} s", filling.elapsed().as_secs_f64());
-    let cookie = dash.login(ADMIN).await;
-    for (label, path, expected) in [
-        ("all", "/dash/tokens", "100000 tokens"),
-        ("expiring", "/dash/tokens?show=expiring", "10000 tokens"),
-        ("unused", "/dash/tokens?show=unused", "66666 tokens"),
-    ] {
-        let mut times: Vec<Duration> = Vec::new();
-        for _ in 0..ROUNDS {
-            let start = Instant::now();
-            let page = dash.get(path, &cookie).await;
-            times.push(start.elapsed());
-            assert_eq!(page.status, StatusCode::OK);
-            assert!(page.body.contains(expected), "{label}: {expected}");
-        }
-        times.sort();
-        let median = times[ROUNDS / 2];
-        println!(
-            "tokens list, first page, {label}: median {:.1} ms, min {:.1} ms, max {:.1} ms ({ROUNDS} rounds)",
-            median.as_secs_f64() * 1e3,
-            times[0].as_secs_f64() * 1e3,
-            times[ROUNDS - 1].as_secs_f64() * 1e3
-        );
-        assert!(median < Duration::from_millis(100), "{label}: median {median:?}");
-    }
 }

@@ -7,14 +7,16 @@
 //! - [`compile_groups`]: the account's groups; one that does not compile is left out, which the
 //!   engine treats as unknown;
 //! - [`decide`]: strict mode's refusal of failed credentials, a broken application's refusal,
-//!   else the engine's verdict.
+//!   else the engine's verdict;
+//! - [`rule`]: that decision as the request's fate, let through or refused for a named
+//!   [`Refusal`] (the access log's reason).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use super::engine::{CompiledGroup, CompiledPolicy, Facts, Tracer, Verdict, evaluate_traced};
+use super::engine::{CompiledGroup, CompiledPolicy, Facts, Person, Tracer, Verdict, evaluate_traced};
 use super::ids::{GroupId, PolicyId};
-use super::model::{Application, Group, Policy, PolicyLink};
+use super::model::{Application, Decision, Group, Policy, PolicyLink};
 use super::routing::DomainPattern;
 use super::rule::RuleError;
 use crate::ids::TokenId;
@@ -98,13 +100,28 @@ pub fn route_patterns(app: &Application) -> (Vec<DomainPattern>, Vec<(String, St
 
 /// What the gateway's verification stage found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Authentication {
+pub enum Authentication<'a> {
     /// No credentials were presented.
     None,
     /// A service token authenticated (right secret, enabled, unexpired, this account).
     Token(TokenId),
+    /// A person's session for this application verified (signature, audience, expiry, not
+    /// revoked).
+    Person(Person<'a>),
     /// Credentials were presented and did not authenticate.
     Failed,
+}
+
+impl<'a> Authentication<'a> {
+    /// The facts the policies read, for a request from `client_ip`.
+    pub fn facts(self, client_ip: IpAddr) -> Facts<'a> {
+        let (token, person) = match self {
+            Authentication::Token(id) => (Some(id), None),
+            Authentication::Person(person) => (None, Some(person)),
+            Authentication::None | Authentication::Failed => (None, None),
+        };
+        Facts { token, person, client_ip }
+    }
 }
 
 /// Everything the decision reads about the application and its account.
@@ -133,7 +150,7 @@ pub enum Decided {
 /// The gateway's decision after verification, `tracer` told every policy step.
 pub fn decide<T: Tracer>(
     app: AppPolicies<'_>,
-    authentication: Authentication,
+    authentication: Authentication<'_>,
     client_ip: IpAddr,
     tracer: &mut T,
 ) -> Decided {
@@ -143,12 +160,77 @@ pub fn decide<T: Tracer>(
     if app.broken {
         return Decided::Misconfigured;
     }
-    let token = match authentication {
-        Authentication::Token(id) => Some(id),
-        Authentication::None | Authentication::Failed => None,
-    };
-    let facts = Facts { token, client_ip };
+    let facts = authentication.facts(client_ip);
     Decided::Verdict(evaluate_traced(app.policies, app.groups, &facts, app.strict, tracer))
+}
+
+/// A request the policies let through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admitted {
+    /// By an `allow` or `non_identity` policy.
+    Allow { policy: PolicyId, decision: Decision },
+    /// By a `bypass` policy: no enforcement.
+    Bypass { policy: PolicyId },
+}
+
+/// Why a decided request is refused, as the access log names it. `F` is what the verification
+/// stage found wrong with the credentials (the gateway's denial, or a recorded reason).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal<F> {
+    /// The credentials' own failure: strict mode refused them before the policies, or no policy
+    /// admits a request whose credentials failed.
+    Credentials(F),
+    /// Strict mode refused credentials that failed for no known reason.
+    MalformedCredentials,
+    /// The application's configuration is broken.
+    Misconfigured,
+    /// A `deny` policy matched.
+    DeniedByPolicy(PolicyId),
+    /// The credentials were fine (or absent) and no policy admits the request.
+    NoMatchingPolicy,
+}
+
+impl<F> Refusal<F> {
+    /// The policy that refused, if one did.
+    pub fn policy(&self) -> Option<PolicyId> {
+        match self {
+            Refusal::DeniedByPolicy(policy) => Some(*policy),
+            Refusal::Credentials(_)
+            | Refusal::MalformedCredentials
+            | Refusal::Misconfigured
+            | Refusal::NoMatchingPolicy => None,
+        }
+    }
+}
+
+impl<F: Into<&'static str>> Refusal<F> {
+    /// The access log's `reason`.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Refusal::Credentials(failure) => failure.into(),
+            Refusal::MalformedCredentials => "malformed_credentials",
+            Refusal::Misconfigured => "misconfigured",
+            Refusal::DeniedByPolicy(_) => "denied_by_policy",
+            Refusal::NoMatchingPolicy => "no_matching_policy",
+        }
+    }
+}
+
+/// The fate of a request [`decide`] decided on, `failure` being why its credentials did not
+/// authenticate (`None`: they did, or there were none). The gateway and explanations both name
+/// refusals through this, so their reasons cannot drift apart.
+#[inline]
+pub fn rule<F>(decided: Decided, failure: Option<F>) -> Result<Admitted, Refusal<F>> {
+    match decided {
+        Decided::Unauthenticated => Err(failure.map_or(Refusal::MalformedCredentials, Refusal::Credentials)),
+        Decided::Misconfigured => Err(Refusal::Misconfigured),
+        Decided::Verdict(Verdict::Allow { policy, decision }) => Ok(Admitted::Allow { policy, decision }),
+        Decided::Verdict(Verdict::Bypass { policy }) => Ok(Admitted::Bypass { policy }),
+        Decided::Verdict(Verdict::Deny { policy: Some(policy) }) => Err(Refusal::DeniedByPolicy(policy)),
+        Decided::Verdict(Verdict::Deny { policy: None }) => {
+            Err(failure.map_or(Refusal::NoMatchingPolicy, Refusal::Credentials))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -157,7 +239,6 @@ mod tests {
 
     use super::*;
     use crate::access::engine::NoTrace;
-    use crate::access::model::Decision;
 
     fn policy(include: serde_json::Value) -> Policy {
         Policy {
@@ -190,6 +271,29 @@ mod tests {
         assert!(rules.broken());
         assert_eq!(rules.problems[0], RulesProblem::MissingPolicy(missing));
         assert!(matches!(rules.problems[1], RulesProblem::InvalidPolicy(id, _) if id == bad.id));
+    }
+
+    #[test]
+    fn refusals_name_the_credentials_failure_only_when_no_policy_decided() {
+        let (policy, decision) = (PolicyId::generate(), Decision::NonIdentity);
+        let failed = Some("wrong_secret");
+        let refused = |decided, failure| rule(decided, failure).map_err(Refusal::reason);
+        let deny = |policy| Decided::Verdict(Verdict::Deny { policy });
+        assert_eq!(refused(Decided::Unauthenticated, failed), Err("wrong_secret"));
+        assert_eq!(refused(Decided::Unauthenticated, None), Err("malformed_credentials"));
+        assert_eq!(refused(Decided::Misconfigured, failed), Err("misconfigured"));
+        assert_eq!(refused(deny(Some(policy)), failed), Err("denied_by_policy"));
+        assert_eq!(refused(deny(None), failed), Err("wrong_secret"));
+        assert_eq!(refused(deny(None), None), Err("no_matching_policy"));
+        assert_eq!(rule::<&str>(deny(Some(policy)), None).err().and_then(|r| r.policy()), Some(policy));
+        assert_eq!(
+            refused(Decided::Verdict(Verdict::Allow { policy, decision }), failed),
+            Ok(Admitted::Allow { policy, decision })
+        );
+        assert_eq!(
+            refused(Decided::Verdict(Verdict::Bypass { policy }), None),
+            Ok(Admitted::Bypass { policy })
+        );
     }
 
     #[test]

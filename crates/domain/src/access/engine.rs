@@ -10,7 +10,10 @@
 //! *unknown*: it never grants access. An unknown `include` or `require` does not match, an unknown
 //! `exclude` keeps its policy from matching, and a `deny` policy whose outcome is unknown denies.
 //!
-//! Selectors gatehouse does not evaluate ([`Rule::Other`]: identity, geo, device posture, …) fail
+//! The principal is a service token or a person ([`Person`]), never both: service-token
+//! selectors never match a person and people selectors never match a token.
+//!
+//! Selectors gatehouse does not evaluate ([`Rule::Other`]: `email_list`, `oidc` claims, geo, device posture, …) fail
 //! closed the same way: in `include` such a rule does not match; in `require` it is not satisfied
 //! and in `exclude` it counts as matching — both are *unknown*, so they keep an allow, bypass or
 //! non_identity policy from granting, and make a `deny` policy deny.
@@ -18,7 +21,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use super::ids::{GroupId, PolicyId};
+use super::ids::{GroupId, IdpId, PolicyId};
 use super::model::{Decision, Group, Policy};
 use super::rule::{Rule, RuleError, parse_rules};
 use crate::ids::TokenId;
@@ -82,10 +85,27 @@ impl CompiledGroup {
 
 /// What is known about the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Facts {
+pub struct Facts<'a> {
     /// The service token the request authenticated with (valid, enabled, unexpired), if any.
     pub token: Option<TokenId>,
+    /// The person whose valid session the request presented, if any (never with a token).
+    pub person: Option<Person<'a>>,
     pub client_ip: IpAddr,
+}
+
+/// A person who logged in through an identity provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Person<'a> {
+    /// The e-mail address in lowercase.
+    pub email: &'a str,
+    /// The identity provider the person logged in with.
+    pub idp: Option<IdpId>,
+}
+
+impl Person<'_> {
+    fn email_domain(&self) -> Option<&str> {
+        self.email.rsplit_once('@').map(|(_, domain)| domain)
+    }
 }
 
 /// The outcome of evaluation.
@@ -106,7 +126,7 @@ pub enum Verdict {
 pub fn evaluate(
     policies: &[CompiledPolicy],
     groups: &HashMap<GroupId, CompiledGroup>,
-    facts: &Facts,
+    facts: &Facts<'_>,
     strict: bool,
 ) -> Verdict {
     evaluate_traced(policies, groups, facts, strict, &mut NoTrace)
@@ -122,7 +142,8 @@ pub fn evaluate_traced<T: Tracer>(
     strict: bool,
     tracer: &mut T,
 ) -> Verdict {
-    let mut ctx = Context { groups, facts, budget: GROUP_BUDGET, tracer };
+    let mut ctx =
+        Context { groups, facts, budget: GROUP_BUDGET, tracer, allow_policy: false, negated: false };
     if let Some(policy) = first_deciding(policies, Phase::ServiceAuth, &mut ctx) {
         skip_phase(policies, Phase::AllowBlock, Skip::EarlierPhaseDecided, ctx.tracer);
         return verdict(policy);
@@ -215,9 +236,13 @@ impl Tracer for NoTrace {
 
 struct Context<'a, T> {
     groups: &'a HashMap<GroupId, CompiledGroup>,
-    facts: &'a Facts,
+    facts: &'a Facts<'a>,
     budget: u32,
     tracer: &'a mut T,
+    /// The policy being evaluated is an `allow` policy.
+    allow_policy: bool,
+    /// Inside an odd number of `exclude` lists (a group excluded by a policy, say).
+    negated: bool,
 }
 
 /// Tells the tracer that every policy of `phase` is skipped.
@@ -243,6 +268,7 @@ fn first_deciding<'p, T: Tracer>(
             continue;
         }
         ctx.tracer.policy_start(policy);
+        ctx.allow_policy = policy.decision == Decision::Allow;
         let truth = rules_truth(&policy.include, &policy.require, &policy.exclude, ctx, 0);
         let decides = match truth {
             Truth::Yes => true,
@@ -309,7 +335,9 @@ fn rules_truth<T: Tracer>(
         }
     }
     for (index, rule) in exclude.iter().enumerate() {
+        ctx.negated = !ctx.negated;
         let truth = rule_truth(rule, ctx, depth);
+        ctx.negated = !ctx.negated;
         ctx.tracer.rule(List::Exclude, index, rule, truth);
         match truth {
             Truth::Yes => return Truth::No,
@@ -325,9 +353,21 @@ fn rule_truth<T: Tracer>(rule: &Rule, ctx: &mut Context<'_, T>, depth: u8) -> Tr
     let yes = match rule {
         Rule::ServiceToken(None) | Rule::AnyValidServiceToken => facts.token.is_some(),
         Rule::ServiceToken(Some(id)) => facts.token == Some(*id),
-        Rule::Everyone => true,
+        // Cloudflare's "everyone" in an allow policy is every user who logged in: a request
+        // without valid credentials is not admitted by it (a browser is sent to log in).
+        // Elsewhere — excluded from an allow policy, in a block, bypass or service auth
+        // policy — it is every request.
+        Rule::Everyone => {
+            let grants = ctx.allow_policy && !ctx.negated;
+            !grants || facts.token.is_some() || facts.person.is_some()
+        }
         Rule::Ip(net) => net.contains(&facts.client_ip.to_canonical()),
         Rule::Group(id) => return group_truth(*id, ctx, depth),
+        Rule::Email(email) => facts.person.is_some_and(|p| p.email == email),
+        Rule::EmailDomain(domain) => {
+            facts.person.and_then(|p| p.email_domain().map(|d| d == domain)).unwrap_or(false)
+        }
+        Rule::LoginMethod(id) => facts.person.is_some_and(|p| p.idp == Some(*id)),
         // Not evaluated: unknown, so it never grants (fail closed); `include` skips it earlier.
         Rule::Other(_) => return Truth::Unknown,
     };

@@ -1,14 +1,15 @@
 //! Policy and group rules: the JSON selectors of Cloudflare's catalogue (spec §4.3) parsed into
 //! what the engine evaluates. Parsing validates the selectors gatehouse enforces (service tokens,
-//! IP ranges, groups) and accepts every other selector as [`Rule::Other`], which never matches:
-//! the stored JSON round-trips unchanged, and a rule gatehouse cannot check never grants access.
+//! IP ranges, groups, and the people selectors `email`, `email_domain` and `login_method`) and
+//! accepts every other selector as [`Rule::Other`], which never matches: the stored JSON
+//! round-trips unchanged, and a rule gatehouse cannot check never grants access.
 
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 use serde_json::{Map, Value};
 
-use super::ids::GroupId;
+use super::ids::{GroupId, IdpId};
 use crate::ids::TokenId;
 
 /// One parsed rule of an `include`, `require` or `exclude` list.
@@ -25,6 +26,14 @@ pub enum Rule {
     Ip(IpNet),
     /// `{"group":{"id":…}}`: the access group's own rules decide.
     Group(GroupId),
+    /// `{"email":{"email":…}}`: a person with this e-mail address (kept in lowercase; e-mail
+    /// addresses are compared without regard to case).
+    Email(String),
+    /// `{"email_domain":{"domain":…}}`: a person whose e-mail address is at this domain
+    /// (lowercase, without a leading `@`).
+    EmailDomain(String),
+    /// `{"login_method":{"id":…}}`: a person who logged in through this identity provider.
+    LoginMethod(IdpId),
     /// Any other selector (identity, geo, mTLS, device posture, unknown future keys), by key.
     /// Accepted and stored as sent; never matches.
     Other(String),
@@ -64,6 +73,9 @@ impl Rule {
             "everyone" => Ok(Rule::Everyone),
             "ip" => parse_ip(body),
             "group" => parse_group(body),
+            "email" => parse_email(body),
+            "email_domain" => parse_email_domain(body),
+            "login_method" => parse_login_method(body),
             _ => Ok(Rule::Other(key.clone())),
         }
     }
@@ -112,6 +124,35 @@ fn parse_group(body: &Map<String, Value>) -> Result<Rule, String> {
     GroupId::parse(id)
         .map(Rule::Group)
         .map_err(|_| "group.id must be the access group's id (a UUID)".to_owned())
+}
+
+fn parse_email(body: &Map<String, Value>) -> Result<Rule, String> {
+    match body.get("email").and_then(Value::as_str).map(str::trim) {
+        Some(email) if email.contains('@') && !email.chars().any(char::is_whitespace) => {
+            Ok(Rule::Email(email.to_lowercase()))
+        }
+        _ => Err("email.email must be a string (an e-mail address)".to_owned()),
+    }
+}
+
+fn parse_email_domain(body: &Map<String, Value>) -> Result<Rule, String> {
+    let domain = body.get("domain").and_then(Value::as_str).map(|d| d.trim().trim_start_matches('@'));
+    match domain {
+        Some(domain) if !domain.is_empty() && !domain.chars().any(|c| c.is_whitespace() || c == '@') => {
+            Ok(Rule::EmailDomain(domain.to_lowercase()))
+        }
+        _ => Err("email_domain.domain must be a string (a domain such as example.com)".to_owned()),
+    }
+}
+
+fn parse_login_method(body: &Map<String, Value>) -> Result<Rule, String> {
+    let id = body
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| "login_method.id must be a string (the identity provider's id, a UUID)".to_owned())?;
+    IdpId::parse(id)
+        .map(Rule::LoginMethod)
+        .map_err(|_| "login_method.id must be the identity provider's id (a UUID)".to_owned())
 }
 
 /// The key as it may appear in a message: cut to a bounded length on a character boundary.

@@ -96,8 +96,8 @@ pub fn explain(
 
 /// Records an evaluation (see the module documentation).
 #[derive(Debug)]
-pub struct PolicyTracer {
-    facts: Facts,
+pub struct PolicyTracer<'a> {
+    facts: Facts<'a>,
     policies: Vec<PolicyTrace>,
     /// The rule lists being evaluated: a policy's, then nested groups'.
     stack: Vec<Frame>,
@@ -118,8 +118,8 @@ enum Pending {
     Unresolved(Unresolved),
 }
 
-impl PolicyTracer {
-    pub fn new(facts: Facts) -> Self {
+impl<'a> PolicyTracer<'a> {
+    pub fn new(facts: Facts<'a>) -> Self {
         PolicyTracer { facts, policies: Vec::new(), stack: Vec::new(), pending: None }
     }
 
@@ -147,7 +147,7 @@ impl PolicyTracer {
     }
 }
 
-impl Tracer for PolicyTracer {
+impl Tracer for PolicyTracer<'_> {
     fn policy_start(&mut self, policy: &CompiledPolicy) {
         self.stack.push(Frame::new(&policy.include, &policy.require, &policy.exclude));
     }
@@ -279,6 +279,9 @@ fn selector(rule: &Rule) -> &str {
         Rule::Everyone => "everyone",
         Rule::Ip(_) => "ip",
         Rule::Group(_) => "group",
+        Rule::Email(_) => "email",
+        Rule::EmailDomain(_) => "email_domain",
+        Rule::LoginMethod(_) => "login_method",
         Rule::Other(key) => key,
     }
 }
@@ -303,7 +306,32 @@ fn rule_reason(rule: &Rule, list: List, truth: Truth, facts: &Facts, pending: Op
             Some(token) => format!("a valid service token authenticated ({token})"),
             None => "no valid service token authenticated".to_owned(),
         },
-        Rule::Everyone => "matches every request".to_owned(),
+        Rule::Everyone if yes => "matches every request (in an allow policy: every person or service \
+                                  token that authenticated)"
+            .to_owned(),
+        Rule::Everyone => {
+            "nobody authenticated: in an allow policy 'everyone' means every person or service token \
+             that authenticated"
+                .to_owned()
+        }
+        Rule::Email(email) => match facts.person {
+            Some(_) if yes => format!("the person's e-mail is {email}"),
+            Some(person) => format!("the person's e-mail is {}, not {email}", person.email),
+            None => "no person logged in".to_owned(),
+        },
+        Rule::EmailDomain(domain) => match facts.person {
+            Some(person) if yes => format!("{} is in the domain {domain}", person.email),
+            Some(person) => format!("{} is not in the domain {domain}", person.email),
+            None => "no person logged in".to_owned(),
+        },
+        Rule::LoginMethod(id) => match facts.person {
+            Some(_) if yes => format!("the person logged in with identity provider {id}"),
+            Some(person) => match person.idp {
+                Some(idp) => format!("the person logged in with identity provider {idp}, not {id}"),
+                None => format!("the person did not log in with identity provider {id}"),
+            },
+            None => "no person logged in".to_owned(),
+        },
         Rule::Ip(net) => {
             let ip = facts.client_ip.to_canonical();
             if yes { format!("{ip} is in {net}") } else { format!("{ip} is not in {net}") }

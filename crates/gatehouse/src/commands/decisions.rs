@@ -56,8 +56,14 @@ pub struct ExplainArgs {
     #[arg(long, conflicts_with = "token_id")]
     client_id: Option<String>,
     /// The service token's id (a UUID), instead of its client id.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "email")]
     token_id: Option<String>,
+    /// A person who logged in, by e-mail, instead of a service token (the session is taken as valid).
+    #[arg(long, conflicts_with = "client_id")]
+    email: Option<String>,
+    /// The identity provider the person logged in with (its id), for login_method rules.
+    #[arg(long, requires = "email")]
+    idp: Option<String>,
     /// The host the client addresses (default: the application's domain).
     #[arg(long)]
     host: Option<String>,
@@ -89,7 +95,8 @@ async fn explain(args: ExplainArgs) -> Result<(), Failure> {
         path: args.path,
         ip: args.ip,
         time: args.time,
-        email: None,
+        email: args.email,
+        identity_provider_id: args.idp,
     };
     let client = args.client.connect().await?;
     let answer =

@@ -46,6 +46,10 @@ pub struct ServeArgs {
     /// Issue new client secrets as 64 hex characters (Cloudflare's legacy format).
     #[arg(long)]
     legacy_secret_format: bool,
+    /// Send OpenTelemetry traces (one span per gateway request) to this OTLP/HTTP collector,
+    /// e.g. `http://127.0.0.1:4318` [default: off].
+    #[arg(long, env = "GATEHOUSE_OTLP_ENDPOINT", value_name = "URL")]
+    otlp_endpoint: Option<String>,
     /// Log format on stderr.
     #[arg(long, env = "GATEHOUSE_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormatArg>,
@@ -110,6 +114,7 @@ impl ServeArgs {
             tls_cert: self.tls_cert,
             tls_key: self.tls_key,
             metrics_listen: self.metrics_listen,
+            otlp_endpoint: self.otlp_endpoint,
         }
     }
 }
@@ -122,7 +127,13 @@ pub async fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::from(64);
         }
     };
-    super::init_logging(config.log_format);
+    let telemetry = match super::init_tracing(config.log_format, config.otlp_endpoint.as_deref()) {
+        Ok(telemetry) => telemetry,
+        Err(error) => {
+            eprintln!("gatehouse: {error}");
+            return ExitCode::from(70);
+        }
+    };
     let mut server = match Server::bind(config).await {
         Ok(server) => server,
         Err(error) => {
@@ -138,7 +149,12 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         tracing::warn!("could not write the ready line to stdout");
     }
     drop(stdout);
-    match server.run(stop).await {
+    let result = server.run(stop).await;
+    if let Some(telemetry) = telemetry {
+        // Sends the spans still queued; it blocks until the exporter task has answered.
+        let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("gatehouse: {error}");

@@ -169,6 +169,23 @@ fn parse_version(text: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+    /// The provider warns about exactly the selectors the policy engine does not evaluate.
+    #[test]
+    fn the_provider_knows_which_selectors_the_engine_evaluates() {
+        use gatehouse_domain::access::Rule;
+        use gatehouse_terraform_provider::resources::access_rules::{EVALUATED_SELECTORS, SELECTORS};
+        for selector in SELECTORS {
+            let parsed = Rule::parse(&serde_json::json!({ selector.name: {} }));
+            let evaluated = !matches!(parsed, Ok(Rule::Other(_)));
+            assert_eq!(
+                EVALUATED_SELECTORS.contains(&selector.name),
+                evaluated,
+                "{}: the engine parses it as {parsed:?}",
+                selector.name
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -321,7 +321,7 @@ fn show_token(client: &ClientArgs, answer: &Answer) -> Result<(), Failure> {
 }
 
 /// Reads a secret from a file, or from stdin for `-`; never from a flag, which `ps` would show.
-fn read_secret(path: &Path) -> Result<String, ClientError> {
+pub(crate) fn read_secret(path: &Path) -> Result<String, ClientError> {
     let shown = path.display();
     let text = if path == Path::new("-") {
         let mut text = String::new();

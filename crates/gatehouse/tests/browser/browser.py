@@ -22,5 +22,5 @@ ARGS = [
 ]
 
 
-def launch(playwright: Playwright) -> Browser:
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+def launch(playwright: Playwright, extra_args: tuple[str, ...] = ()) -> Browser:
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS + list(extra_args))

@@ -28,6 +28,9 @@ CSP = "default-src 'none'; script-src 'self'; style-src 'self'"
 # Collected while browsing: console errors, CSP violations, alert()s, GET URLs of dashboard pages.
 problems: list[str] = []
 visited: set[str] = set()
+# HTTP statuses that the current step causes on purpose (a refused form answers 400), which
+# chromium reports on the console.
+expected_statuses: set[int] = set()
 
 
 def step(text: str) -> None:
@@ -46,6 +49,8 @@ def watch(page: Page) -> None:
     def on_console(message):
         # The refused login answers 401 on purpose; chromium reports that status on the console.
         if "status of 401" in message.text:
+            return
+        if any(f"status of {status} " in message.text for status in expected_statuses):
             return
         if message.type == "error" or "Content Security Policy" in message.text:
             problems.append(f"console {message.type}: {message.text}")
@@ -226,10 +231,17 @@ def main() -> None:
         expect(page.get_by_role("heading", name="Service tokens", level=1)).to_be_visible()
         expect(page.get_by_role("link", name="dash-created")).to_have_count(0)
 
-        step("access logs with the denial reason; filters")
+        step("access logs with the denial reason; filters; explain a record")
         page.get_by_role("navigation", name="Sections").get_by_role("link", name="Access logs").click()
         expect(page.get_by_role("cell", name="wrong_secret").first).to_be_visible()
         expect(page.get_by_role("cell", name="missing_credentials")).to_be_visible()
+        allowed_row = page.get_by_role("row").filter(has=page.get_by_text("allowed", exact=True)).first
+        allowed_row.get_by_role("link", name=re.compile(r"^Explain request ")).click()
+        expect(page.get_by_role("heading", name=re.compile(r"^Why request "), level=1)).to_be_visible()
+        expect(page.get_by_role("status")).to_contain_text("by policy 'Service tokens'")
+        expect(page.get_by_role("heading", name=re.compile(r"^Service tokens"), level=4)).to_be_visible()
+        shot(page, "explain")
+        page.go_back()
         page.get_by_label("Decision").select_option("allowed")
         page.get_by_role("button", name="Filter").click()
         expect(page.get_by_text("6 records", exact=True)).to_be_visible()
@@ -240,6 +252,57 @@ def main() -> None:
         page.get_by_role("link", name="dash.example.test").click()
         expect(page.get_by_role("heading", name=re.compile(r"^Service tokens"), level=3)).to_be_visible()
         shot(page, "app")
+
+        step("create an application and a policy with the keyboard; bad input is named")
+        page.get_by_role("navigation", name="Sections").get_by_role("link", name="Applications").click()
+        form = page.get_by_role("form", name="Create an application")
+        tree = form.aria_snapshot()
+        for control in ('textbox "Name"', 'textbox "Domain"', 'combobox "Type"', 'textbox "Session duration"'):
+            assert control in tree, tree
+        form.get_by_label("Name").focus()
+        page.keyboard.type("Payroll")
+        page.keyboard.press("Tab")
+        expect(form.get_by_label("Domain")).to_be_focused()
+        page.keyboard.type("payroll.example.test")
+        form.get_by_label("Session duration").fill("8h")
+        form.get_by_label("Name").press("Enter")
+        expect(page.get_by_role("heading", name="Application Payroll", level=1)).to_be_visible()
+        page.get_by_role("link", name="Add a policy").click()
+        policy_form = page.get_by_role("form", name="A new policy")
+        tree = policy_form.aria_snapshot()
+        for control in ('group "Include"', 'group "Require"', 'group "Exclude"', 'combobox "Decision"',
+                        'textbox "Include: specific service tokens"', 'textbox "Exclude: IP ranges"',
+                        'checkbox "Any valid service token"', 'button "Create policy"'):
+            assert control in tree, tree
+        policy_form.get_by_label("Name", exact=True).fill("Deploy from the office")
+        policy_form.get_by_label("Name", exact=True).press("Tab")
+        expect(policy_form.get_by_label("Decision")).to_be_focused()
+        policy_form.get_by_label("Decision").select_option("non_identity")
+        policy_form.get_by_label("Any valid service token").first.uncheck()
+        policy_form.get_by_label("Include: specific service tokens").fill("ci-deploy")
+        policy_form.get_by_label("Require: IP ranges").fill("10.0.0.300/8")
+        expected_statuses.add(400)
+        policy_form.get_by_role("button", name="Create policy").click()
+        expect(page.get_by_role("alert")).to_contain_text("Require, IP ranges, line 1")
+        expect(page.get_by_label("Include: specific service tokens")).to_have_value("ci-deploy")
+        page.get_by_label("Require: IP ranges").fill("127.0.0.0/8")
+        page.get_by_label("Include: specific service tokens").fill("no-such-token")
+        page.get_by_role("button", name="Create policy").click()
+        expect(page.get_by_role("alert")).to_contain_text("no service token is named 'no-such-token'")
+        page.get_by_label("Include: specific service tokens").fill("ci-deploy")
+        page.get_by_role("button", name="Create policy").click()
+        expect(page.get_by_role("heading", name="Application Payroll", level=1)).to_be_visible()
+        expected_statuses.clear()
+        policy = page.get_by_role("article").filter(
+            has=page.get_by_role("heading", name=re.compile(r"^Deploy from the office"), level=3))
+        expect(policy.get_by_text("service token ci-deploy")).to_be_visible()
+        expect(policy.get_by_text("IP 127.0.0.0/8")).to_be_visible()
+        shot(page, "app-policy")
+        page.get_by_role("navigation", name="Sections").get_by_role("link", name="Applications").click()
+        payroll = page.get_by_role("row").filter(has=page.get_by_role("link", name="Payroll"))
+        expect(payroll.get_by_role("cell", name="payroll.example.test")).to_be_visible()
+        expect(payroll.get_by_role("cell", name="1", exact=True)).to_be_visible()
+        shot(page, "apps")
         page.get_by_role("navigation", name="Sections").get_by_role("link", name="Groups").click()
         expect(page.get_by_role("heading", name="Deployers")).to_be_visible()
         shot(page, "groups")

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::sdk::{install_once, run_checked};
+use crate::sdk::{install_once, run_checked, try_install_once, try_run};
 use crate::support::{Gatehouse, Output, remove_inherited_config, run_with_deadline};
 
 /// Where chromium is expected; `GATEHOUSE_CHROMIUM` overrides it for the scripts.
@@ -52,6 +52,52 @@ pub fn python() -> PathBuf {
         run_checked(pip, scratch, "pip install -r tests/browser/requirements.txt");
     })
     .join("bin/python")
+}
+
+/// Set to `1` (as `.ci/run` does) to fail, instead of skipping, the browser tests that can skip.
+pub const REQUIRE_BROWSER_ENV: &str = "GATEHOUSE_REQUIRE_BROWSER";
+
+/// [`python`] for tests that skip without a browser: `false` (after printing `SKIPPED` and
+/// why) when chromium or the Playwright venv is missing and cannot be installed, unless
+/// `GATEHOUSE_REQUIRE_BROWSER=1`, which makes that a failure.
+pub fn browser_available() -> bool {
+    let missing = if Path::new(CHROMIUM).exists() {
+        let requirements = scripts_dir().join("requirements.txt");
+        let spec = fs::read_to_string(&requirements).expect("read tests/browser/requirements.txt");
+        try_install_once("browser", &spec, |venv, scratch| {
+            let mut create = Command::new("python3");
+            create.args(["-m", "venv"]).arg(venv);
+            try_run(create, scratch, "python3 -m venv")?;
+            let mut pip = Command::new(venv.join("bin/python"));
+            pip.args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--no-input",
+                "--require-hashes",
+            ])
+            .arg("-r")
+            .arg(&requirements);
+            try_run(pip, scratch, "pip install -r tests/browser/requirements.txt").map(drop)
+        })
+        .err()
+    } else {
+        Some(format!(
+            "{CHROMIUM} is missing (`apt-get install chromium chromium-driver`; .ci/run installs it)"
+        ))
+    };
+    let Some(reason) = missing else { return true };
+    if std::env::var(REQUIRE_BROWSER_ENV).is_ok_and(|v| v == "1") {
+        panic!("the real browser cannot be used and {REQUIRE_BROWSER_ENV}=1:\n{reason}");
+    }
+    let line = format!(
+        "SKIPPED: the real browser cannot be used, so this test did not run \
+         ({REQUIRE_BROWSER_ENV}=1 makes this a failure):\n{reason}"
+    );
+    eprintln!("{line}");
+    println!("{line}");
+    false
 }
 
 /// Runs `tests/browser/<script>` with `args` and extra environment, returning what it printed.

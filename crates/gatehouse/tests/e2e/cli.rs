@@ -183,6 +183,109 @@ fn unused_address() -> String {
     listener.local_addr().expect("local address").to_string()
 }
 
+#[test]
+fn identity_providers_and_people_through_the_cli() {
+    let server = Gatehouse::start();
+    let cli = Cli::new(server.api(), server.admin_token(), server.scratch_dir());
+    let secret = "oidc-client-secret-never-shown";
+    let args = [
+        "idp",
+        "create-oidc",
+        "--name",
+        "Okta",
+        "--client-id",
+        "gatehouse",
+        "--client-secret-file",
+        "-",
+        "--auth-url",
+        "https://example.okta.com/oauth2/v1/authorize",
+        "--token-url",
+        "https://example.okta.com/oauth2/v1/token",
+        "--certs-url",
+        "https://example.okta.com/oauth2/v1/keys",
+        "--scope",
+        "openid",
+        "--scope",
+        "email",
+        "--scope",
+        "groups",
+        "--claim",
+        "groups",
+        "--pkce",
+        "--json",
+    ];
+    let created = cli.run_with_stdin(&args, &format!("{secret}\n")).success();
+    assert!(!created.stdout.contains(secret), "the secret is never shown: {}", created.stdout);
+    let created = created.json();
+    let id = text(&created, "id");
+    assert_eq!(created["type"], "oidc");
+    assert_eq!(created["config"]["scopes"], serde_json::json!(["openid", "email", "groups"]));
+    assert!(text(&created["config"], "redirect_url").ends_with("/cdn-cgi/access/callback"), "{created}");
+
+    let got = cli.run(&["idp", "get", &id]).success();
+    assert!(got.stdout.contains("Okta") && !got.stdout.contains(secret), "{}", got.stdout);
+    let listed = cli.run(&["idp", "list", "--json"]).success().json();
+    assert!(ids(&listed).contains(&id), "{listed}");
+
+    // A policy for people, explained for one person and for another.
+    let group = cli
+        .run(&[
+            "group",
+            "create",
+            "--name",
+            "developers",
+            "--include",
+            r#"{"email_domain":{"domain":"example.com"}}"#,
+            "--json",
+        ])
+        .success()
+        .json();
+    let rule = format!(r#"{{"group":{{"id":"{}"}}}}"#, text(&group, "id"));
+    let policy = cli
+        .run(&["policy", "create", "--name", "people", "--decision", "allow", "--include", &rule, "--json"])
+        .success()
+        .json();
+    let app = cli
+        .run(&[
+            "app",
+            "create",
+            "--name",
+            "wiki",
+            "--domain",
+            "wiki.example.com",
+            "--origin",
+            "http://127.0.0.1:9",
+            "--policy",
+            &text(&policy, "id"),
+            "--json",
+        ])
+        .success()
+        .json();
+    let explain = |email: &str| {
+        cli.run(&[
+            "access",
+            "explain",
+            "--app",
+            &text(&app, "id"),
+            "--email",
+            email,
+            "--ip",
+            "192.0.2.1",
+            "--json",
+        ])
+        .success()
+        .json()
+    };
+    assert_eq!(explain("dev@example.com")["allowed"], true);
+    assert_eq!(explain("eve@example.org")["allowed"], false);
+
+    let revoked = cli.run(&["idp", "revoke-user", "--email", "dev@example.com"]).success();
+    assert!(revoked.stdout.contains("dev@example.com"), "{}", revoked.stdout);
+    cli.run(&["idp", "revoke-user", "--email", "not an address"]).fails_with(1);
+    cli.run(&["idp", "delete", &id]).success();
+    cli.run(&["idp", "get", &id]).fails_with(1);
+}
+
 /// The CLI pointed at one API with one token, and nothing else from the environment.
 struct Cli<'a> {
     api_url: String,

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use serde_json::{Value, json};
 
 use crate::scene::{Creds, Scene, Token, echoed, origin_header};
-use crate::sdk::{ScriptCopy, node_sdk, python_sdk};
+use crate::sdk::{SdkScript, python_sdk, sdk_script};
 
 fn clients_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
@@ -68,11 +68,11 @@ fn curl_with_the_two_headers_works_as_the_guide_shows() {
 
 #[test]
 fn the_guides_python_requests_example_works() {
-    let Some(venv) = python_sdk() else { return };
+    let Some(SdkScript { command, copy: _copy }) = sdk_script(&clients_dir().join("seed_requests.py")) else {
+        return;
+    };
     let scene = Scene::start();
     let token = guide_app(&scene);
-    let mut command = Command::new(venv.join("bin/python"));
-    command.arg(clients_dir().join("seed_requests.py"));
     let (status, echo) =
         run_client(command, &token, &format!("http://app.example.com:{}/api/data", port(&scene)));
     assert_eq!(status, "200");
@@ -81,12 +81,11 @@ fn the_guides_python_requests_example_works() {
 
 #[test]
 fn the_guides_node_fetch_example_works() {
-    let Some(project) = node_sdk() else { return };
+    let Some(SdkScript { command, copy: _copy }) = sdk_script(&clients_dir().join("seed_fetch.mjs")) else {
+        return;
+    };
     let scene = Scene::start();
     let token = guide_app(&scene);
-    let script = ScriptCopy::new(&clients_dir().join("seed_fetch.mjs"), &project);
-    let mut command = Command::new("node");
-    command.arg(&script.path);
     let (status, echo) =
         run_client(command, &token, &format!("http://app.example.com:{}/api/data", port(&scene)));
     assert_eq!(status, "200");

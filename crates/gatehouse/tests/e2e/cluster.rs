@@ -323,6 +323,47 @@ fn the_gateway_rides_out_a_database_outage_then_fails_closed_and_recovers() {
     );
 }
 
+#[test]
+fn readyz_is_503_during_a_database_outage_and_200_after() {
+    let server = DedicatedServer::start();
+    let database = ScratchDatabase::create_on(&server.url());
+    let cluster =
+        Cluster::start(1, &database.url(), Some("resync_interval_secs = 1\nmax_staleness_secs = 2\n"));
+    let node = &cluster.nodes[0];
+    let probe = |path: &str| http("GET", &format!("{}{path}", node.api()), None, None);
+    let ready = probe("/readyz");
+    assert_eq!(ready.status, 200, "{}\n{}", ready.body, cluster.logs());
+
+    server.kill();
+    // Unready as soon as the database stops answering, and the reason says which check failed.
+    let down = poll(Duration::from_secs(15), || {
+        let reply = probe("/readyz");
+        (reply.status == 503).then_some(reply)
+    })
+    .expect("/readyz turns 503 when the database is down");
+    assert_eq!(down.json()["checks"]["database"], "unreachable", "{}", down.body);
+    assert_eq!(down.json()["status"], "unavailable", "{}", down.body);
+    // Past max_staleness_secs the snapshot is reported stale too.
+    let stale = poll(Duration::from_secs(15), || {
+        let reply = probe("/readyz");
+        (reply.json()["checks"]["snapshot"] == "stale").then_some(reply)
+    })
+    .expect("the snapshot turns stale during the outage");
+    assert_eq!(stale.status, 503, "{}", stale.body);
+    // The process is alive all along: liveness must not restart it for a database outage.
+    let health = probe("/healthz");
+    assert_eq!(health.status, 200, "{}", health.body);
+
+    server.resume();
+    let back = poll(Duration::from_secs(30), || {
+        let reply = probe("/readyz");
+        (reply.status == 200).then_some(reply)
+    });
+    assert!(back.is_some(), "/readyz did not recover after the database came back\n{}", cluster.logs());
+    let back = back.unwrap();
+    assert_eq!(back.json()["checks"]["snapshot"], "fresh", "{}", back.body);
+}
+
 /// `scripts/test -p gatehouse --run-ignored only -E 'test(revoke_propagation)' --no-capture`:
 /// 100 rounds of create on A → warm on B and C → revoke on A, timing until B and C both refuse.
 #[test]

@@ -1,5 +1,6 @@
 //! Wire compatibility checked by the official Cloudflare SDKs: the Python `cloudflare` 5.9.x and
-//! Node `cloudflare` 7.x packages each run a contract script (`tests/sdk/`) against a fresh server.
+//! Node `cloudflare` 7.x packages each run contract scripts (`tests/sdk/`) against a fresh server,
+//! among them a surface script per SDK that calls every method in gatehouse's scope.
 //!
 //! The SDKs are installed once into `<workspace>/.sdk-clients/{python,node}` (git-ignored), pinned:
 //! pip installs `tests/sdk/python/requirements.txt` with `--require-hashes`, npm runs `npm ci`
@@ -39,71 +40,93 @@ const CONTRACT_TIMEOUT: Duration = Duration::from_secs(300);
 
 #[test]
 fn python_sdk_contract() {
-    let Some(venv) = python_sdk() else { return };
-    let server = Gatehouse::start();
-    let mut command = Command::new(venv.join("bin/python"));
-    command
-        .arg(scripts_dir().join("python_contract.py"))
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PYTHONUNBUFFERED", "1");
-    run_contract(&server, command, "python_contract.py");
+    contract("python_contract.py");
 }
 
 /// Every method of the Python SDK under `zero_trust.access`, `zero_trust.organizations`,
 /// `user.tokens` and `accounts.list` (see the script's docstring).
 #[test]
 fn python_sdk_surface() {
-    let Some(venv) = python_sdk() else { return };
-    let server = Gatehouse::start();
-    let mut command = Command::new(venv.join("bin/python"));
-    command
-        .arg(scripts_dir().join("python_surface.py"))
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PYTHONUNBUFFERED", "1");
-    run_contract(&server, command, "python_surface.py");
+    contract("python_surface.py");
 }
 
 /// The audit log through `client.audit_logs`: Cloudflare's actor types and the `id` filter.
 #[test]
 fn python_sdk_audit_logs() {
-    let Some(venv) = python_sdk() else { return };
-    let server = Gatehouse::start();
-    let mut command = Command::new(venv.join("bin/python"));
-    command
-        .arg(scripts_dir().join("python_audit.py"))
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("PYTHONUNBUFFERED", "1");
-    run_contract(&server, command, "python_audit.py");
+    contract("python_audit.py");
+}
+
+/// Identity providers through `client.zero_trust.identity_providers`: create, get and list
+/// without the client secret, update (keeping or replacing it), a refused config, delete.
+#[test]
+fn python_sdk_identity_providers() {
+    contract("python_identity.py");
 }
 
 #[test]
 fn node_sdk_contract() {
-    let Some(project) = node_sdk() else { return };
-    let server = Gatehouse::start();
-    // ESM resolves `import 'cloudflare'` from the script's own folder, so the script runs from a
-    // copy beside the installed node_modules.
-    let script = ScriptCopy::new(&scripts_dir().join("node_contract.mjs"), &project);
-    let mut command = Command::new("node");
-    command.arg(&script.path);
-    run_contract(&server, command, "node_contract.mjs");
+    contract("node_contract.mjs");
+}
+
+/// Every method of the Node SDK under `zeroTrust.access`, `zeroTrust.organizations`,
+/// `user.tokens` and `accounts.list` (see the script's header).
+#[test]
+fn node_sdk_surface() {
+    contract("node_surface.mjs");
 }
 
 /// The five points of issue 19 through the Node SDK: accounts.list ends, an app update keeps
 /// the origin, Cloudflare's audit actor types, the audit `id` filter, rotation messages.
 #[test]
 fn node_sdk_issue19() {
-    let Some(project) = node_sdk() else { return };
+    contract("node_issue19.mjs");
+}
+
+/// Runs `tests/sdk/<script>` against a fresh server (skipped, saying why, when its SDK cannot be
+/// installed).
+#[track_caller]
+fn contract(script: &str) {
+    let Some(script_command) = sdk_script(&scripts_dir().join(script)) else { return };
     let server = Gatehouse::start();
-    let script = ScriptCopy::new(&scripts_dir().join("node_issue19.mjs"), &project);
-    let mut command = Command::new("node");
-    command.arg(&script.path);
-    run_contract(&server, command, "node_issue19.mjs");
+    run_contract(&server, script_command, script);
+}
+
+/// A script run by its SDK's interpreter: a `.py` file by the venv's Python, a `.mjs` file by
+/// `node` from a copy beside the installed `node_modules` (ESM resolves `import 'cloudflare'`
+/// from the script's own folder). The copy lives as long as this value.
+#[derive(Debug)]
+pub struct SdkScript {
+    pub command: Command,
+    pub copy: Option<ScriptCopy>,
+}
+
+/// The command running `script` with its SDK installed; `None` (after saying why) when the SDK
+/// cannot be installed.
+#[track_caller]
+pub fn sdk_script(script: &Path) -> Option<SdkScript> {
+    match script.extension().and_then(|e| e.to_str()) {
+        Some("py") => {
+            let venv = python_sdk()?;
+            let mut command = Command::new(venv.join("bin/python"));
+            command.arg(script).env("PYTHONDONTWRITEBYTECODE", "1").env("PYTHONUNBUFFERED", "1");
+            Some(SdkScript { command, copy: None })
+        }
+        Some("mjs") => {
+            let project = node_sdk()?;
+            let copy = ScriptCopy::new(script, &project);
+            let mut command = Command::new("node");
+            command.arg(&copy.path);
+            Some(SdkScript { command, copy: Some(copy) })
+        }
+        _ => panic!("{}: an SDK script is a .py or .mjs file", script.display()),
+    }
 }
 
 /// Runs one contract script against `server` and fails with its output (and the server's log)
 /// unless it exits 0.
 #[track_caller]
-fn run_contract(server: &Gatehouse, mut command: Command, name: &str) {
+fn run_contract(server: &Gatehouse, script: SdkScript, name: &str) {
+    let SdkScript { mut command, copy: _copy } = script;
     let read_only = server.mint_api_token(true);
     remove_inherited_config(&mut command);
     // Runs a part of python_surface.py only (see its `main`).
@@ -170,7 +193,7 @@ pub fn python_sdk() -> Option<PathBuf> {
 
 /// The npm project holding the Node SDK (and `jose`), installed on first use with `npm ci` from
 /// `tests/sdk/node/package-lock.json`; `None` (after saying why) when it cannot be.
-pub fn node_sdk() -> Option<PathBuf> {
+fn node_sdk() -> Option<PathBuf> {
     let source = scripts_dir().join("node");
     let manifest = fs::read_to_string(source.join("package.json")).expect("read tests/sdk/node/package.json");
     let lock =
@@ -197,7 +220,7 @@ pub fn node_sdk() -> Option<PathBuf> {
 /// `Some(dir)` when installed; otherwise prints a loud `SKIPPED` line and returns `None`, or
 /// fails when [`REQUIRE_ENV`] asks for the SDKs.
 #[track_caller]
-fn skip_unless_installed(what: &str, installed: Result<PathBuf, String>) -> Option<PathBuf> {
+pub fn skip_unless_installed(what: &str, installed: Result<PathBuf, String>) -> Option<PathBuf> {
     match installed {
         Ok(dir) => Some(dir),
         Err(reason) if std::env::var(REQUIRE_ENV).is_ok_and(|v| v == "1") => {

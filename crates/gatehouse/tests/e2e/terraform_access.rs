@@ -114,7 +114,7 @@ resource "cloudflare_zero_trust_access_policy" "p" {
   name              = "p"
   decision          = "allow"
   approval_required = true
-  include           = [{ email = { email = "a@example.com" } }]
+  include           = [{ geo = { country_code = "US" } }]
 }
 resource "cloudflare_zero_trust_access_group" "g" {
   zone_id = "0123456789abcdef0123456789abcdef"
@@ -271,7 +271,7 @@ fn attributes_gatehouse_does_not_implement_are_refused_by_name() {
         "Unsupported argument: zone_id",
         "sets 2 selectors (everyone, ip)",
         // A selector gatehouse stores but does not evaluate is a warning, not an error.
-        "Selector not evaluated by gatehouse: email",
+        "Selector not evaluated by gatehouse: geo",
     ] {
         assert!(output.text.contains(expected), "{expected:?} in:\n{}", output.text);
     }

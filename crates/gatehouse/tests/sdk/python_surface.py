@@ -413,22 +413,32 @@ def test_organizations():
     expect_error(cloudflare.BadRequestError, 400, lambda: orgs.update(account_id=ACCOUNT, service_token_inactivity={"enabled": True, "inactivity_threshold_days": 1, "action": "disable"}), code=12130)
     covers("zero_trust.organizations.list", "zero_trust.organizations.update")
 
-    step("organizations: create, doh, revoke_users are not supported")
+    step("organizations: revoke_users")
+    revoked = orgs.revoke_users(account_id=ACCOUNT, email="someone@example.com")
+    check(revoked is True, f"revoke_users: {revoked!r}")
+    covers("zero_trust.organizations.revoke_users")
+
+    step("organizations: create, doh are not supported")
     error = expect_error(cloudflare.APIStatusError, 405, lambda: orgs.create(account_id=ACCOUNT, auth_domain="x.example.com", name="x"), code=7001)
     check("zero_trust.organizations.create" in error.errors[0].message, f"405 message: {error.errors[0].message!r}")
     covers("zero_trust.organizations.create")
     not_supported("zero_trust.organizations.doh.get", lambda: orgs.doh.get(account_id=ACCOUNT))
     not_supported("zero_trust.organizations.doh.update", lambda: orgs.doh.update(account_id=ACCOUNT, doh_jwt_duration="800h", service_token_id=str(uuid.uuid4())))
-    not_supported("zero_trust.organizations.revoke_users", lambda: orgs.revoke_users(account_id=ACCOUNT, email="someone@example.com"))
 
 
 def test_users_and_bookmarks():
-    step("users and bookmarks are not supported")
+    step("users: list is served (people who logged in or were revoked); the rest is not")
     users = access.users
     user_id = str(uuid.uuid4())
     names = "zero_trust.access.users"
-    not_supported("zero_trust.access.users.list", lambda: users.list(account_id=ACCOUNT), names)
-    not_supported("zero_trust.access.users.create", lambda: users.create(account_id=ACCOUNT, email="someone@example.com"), names)
+    client.zero_trust.organizations.revoke_users(account_id=ACCOUNT, email="Listed@example.com")
+    listed = list(users.list(account_id=ACCOUNT, email="listed@example.com"))
+    check([u.email for u in listed] == ["listed@example.com"], f"users.list: {listed}")
+    check(all(u.id and u.id == u.uid for u in listed), f"users.list ids: {listed}")
+    covers("zero_trust.access.users.list")
+    error = expect_error(cloudflare.APIStatusError, 405, lambda: users.create(account_id=ACCOUNT, email="someone@example.com"), code=7001)
+    check("zero_trust.access.users.create" in error.errors[0].message, f"405 message: {error.errors[0].message!r}")
+    covers("zero_trust.access.users.create")
     not_supported("zero_trust.access.users.get", lambda: users.get(user_id, account_id=ACCOUNT), names)
     not_supported("zero_trust.access.users.update", lambda: users.update(user_id, account_id=ACCOUNT, email="a@example.com", name="a"), names)
     not_supported("zero_trust.access.users.delete", lambda: users.delete(user_id, account_id=ACCOUNT), names)

@@ -38,6 +38,9 @@ pub(crate) struct Context<'a> {
     pub token_header: Option<&'a HeaderName>,
     /// The application JWT (absent for bypass).
     pub assertion: Option<HeaderValue>,
+    /// A person's e-mail address (`Cf-Access-Authenticated-User-Email`), when a person's
+    /// session was admitted.
+    pub user_email: Option<HeaderValue>,
 }
 
 /// True for `Connection: upgrade` + `Upgrade: websocket`.
@@ -84,6 +87,9 @@ pub(crate) fn prepare_request(headers: &mut HeaderMap, context: Context<'_>, upg
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
     if let Some(assertion) = context.assertion {
         headers.insert(ASSERTION, assertion);
+    }
+    if let Some(email) = context.user_email {
+        headers.insert(USER_EMAIL, email);
     }
 }
 
@@ -173,6 +179,7 @@ mod tests {
             host: Some("app.example.com"),
             token_header,
             assertion: Some(HeaderValue::from_static("the.app.jwt")),
+            user_email: None,
         }
     }
 

@@ -14,6 +14,8 @@ use crate::metrics::GatewayStats;
 impl Gateway {
     /// The snapshot's size and age and the background writers' queues, for the gauges.
     pub fn stats(&self) -> GatewayStats {
+        const DAY: i64 = 86_400;
+        let now = self.clock.now();
         GatewayStats {
             snapshot_tokens: self.tokens.len() as u64,
             snapshot_age_seconds: self
@@ -26,6 +28,8 @@ impl Gateway {
             usage_dropped: self.usage.dropped(),
             access_log_queue_depth: self.access_log.depth(),
             access_log_dropped: self.access_log.dropped(),
+            tokens_expiring_7d: self.tokens.expiring_within(now, 7 * DAY),
+            tokens_expiring_30d: self.tokens.expiring_within(now, 30 * DAY),
         }
     }
 

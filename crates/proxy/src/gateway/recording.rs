@@ -20,6 +20,8 @@ impl Gateway {
     pub async fn handle(&self, request: Request<Incoming>, connection: Connection) -> Response<Body> {
         let method = request.method().clone();
         let started = std::time::Instant::now();
+        // Off (the default), no span is made: one branch on the hot path.
+        let span = if self.options.trace_requests { request_span(&method) } else { tracing::Span::none() };
         let (mut response, outcome) = self.respond(request, connection).await;
         self.observe(&response, outcome.as_ref(), started.elapsed());
         let ray_id = ensure_ray_id(&mut response, outcome.as_ref());
@@ -28,10 +30,18 @@ impl Gateway {
             let status = response.status().as_u16();
             let app = outcome.app;
             match self.access_record(outcome, ray_id, method, &connection, status, now) {
-                Some(record) => self.access_log.push(record),
+                Some(record) => {
+                    if !span.is_none() {
+                        record_decision(&span, &record);
+                    }
+                    self.access_log.push(record);
+                }
                 // The application was deleted between the decision and now.
                 None => tracing::debug!(?app, "no application for an access log record"),
             }
+        } else if !span.is_none() {
+            span.record("gatehouse.ray_id", ray_id.as_str());
+            span.record("http.response.status_code", response.status().as_u16());
         }
         response
     }
@@ -66,6 +76,49 @@ impl Gateway {
             status,
             method,
         })
+    }
+}
+
+/// The target of the gateway's request spans, the only spans sent to an OTLP collector.
+pub const GATEWAY_TRACE_TARGET: &str = "gatehouse::gateway::trace";
+
+/// The span of one request; its fields are recorded once the response is known.
+fn request_span(method: &Method) -> tracing::Span {
+    use tracing::field::Empty;
+    tracing::info_span!(
+        target: GATEWAY_TRACE_TARGET,
+        "gateway request",
+        otel.kind = "server",
+        http.request.method = method.as_str(),
+        http.response.status_code = Empty,
+        gatehouse.ray_id = Empty,
+        gatehouse.decision = Empty,
+        gatehouse.policy_decision = Empty,
+        gatehouse.reason = Empty,
+        gatehouse.app_uid = Empty,
+        gatehouse.app_domain = Empty,
+        gatehouse.account_id = Empty,
+        gatehouse.service_token_id = Empty,
+    )
+}
+
+/// The decision as the access log has it: `allow` or `deny`, the matched policy's decision,
+/// the denial reason, the application and the token (never the client id or secret).
+fn record_decision(span: &tracing::Span, record: &Decision) {
+    span.record("http.response.status_code", record.status);
+    span.record("gatehouse.ray_id", record.ray_id.as_str());
+    span.record("gatehouse.decision", if record.allowed { "allow" } else { "deny" });
+    if let Some(decision) = record.policy_decision() {
+        span.record("gatehouse.policy_decision", decision.as_str());
+    }
+    if let Some(reason) = &record.denial {
+        span.record("gatehouse.reason", reason.as_str());
+    }
+    span.record("gatehouse.app_uid", tracing::field::display(&record.app.id));
+    span.record("gatehouse.app_domain", record.app.domain.as_str());
+    span.record("gatehouse.account_id", tracing::field::display(&record.app.account.id));
+    if let Some(token) = &record.token {
+        span.record("gatehouse.service_token_id", tracing::field::display(token));
     }
 }
 

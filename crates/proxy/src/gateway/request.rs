@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use gatehouse_domain::Timestamp;
-use gatehouse_domain::access::{Authentication, Decided, PolicyId, Verdict};
+use gatehouse_domain::access::{Admitted, Authentication, Person, PolicyId, rule};
 use http::header::{HOST, RETRY_AFTER, SET_COOKIE};
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
@@ -17,37 +17,48 @@ use crate::credentials;
 use crate::deny::{self, AccessOutcome, Denial, FailureSource, wants_json};
 use crate::forward::Context;
 use crate::limit;
+use crate::login;
 use crate::route::{self, Target};
 use crate::session;
 use crate::snapshot::{App, Authenticated};
-use crate::verify::{self, Via};
+use crate::verify::{self, Principal, Via};
 
 impl Gateway {
     /// Answers one request (`handle`, in `recording`, records the decision). Never fails:
     /// every outcome is a response.
     pub(super) async fn respond(&self, request: Request<Incoming>, connection: Connection) -> Answer {
         let now = self.clock.now();
-        let target = {
-            let snapshot = self.access.load();
-            let (parts, body) = request.into_parts();
-            match route::route(&snapshot, &parts) {
-                Target::App(app) => Ok((app, Request::from_parts(parts, body))),
-                Target::Certs => Err(certs::certs(&snapshot, &parts, now)),
-                Target::Identity => Err(certs::identity(
-                    &snapshot,
-                    &self.tokens,
-                    &self.sessions,
-                    &parts,
-                    connection.peer.ip(),
-                    now,
-                )),
-                Target::NoApplication => Err(deny::render(StatusCode::NOT_FOUND, wants_json(&parts.headers))),
-                Target::BadRequest => Err(deny::render(StatusCode::BAD_REQUEST, wants_json(&parts.headers))),
-            }
-        };
+        let (parts, body) = request.into_parts();
+        let target = route::route(&self.access.load(), &parts);
+        let tls = connection.tls;
         match target {
-            Ok((app, request)) => self.handle_app(app, request, connection, now).await,
-            Err(response) => (response, None),
+            Target::App(app) => self.handle_app(app, Request::from_parts(parts, body), connection, now).await,
+            Target::Certs => (certs::certs(&self.access.load(), &parts, now), None),
+            Target::Identity => (self.identity(&parts, connection.peer.ip(), now).await, None),
+            Target::Login => (self.login_page(&parts, tls, now), None),
+            Target::Callback => (self.callback(&parts, tls, now).await, None),
+            Target::Authorized => (self.authorized(&parts, tls, connection.peer.ip(), now), None),
+            Target::Logout => (self.logout(&parts, tls, now).await, None),
+            Target::NoApplication => (deny::render(StatusCode::NOT_FOUND, wants_json(&parts.headers)), None),
+            Target::BadRequest => (deny::render(StatusCode::BAD_REQUEST, wants_json(&parts.headers)), None),
+        }
+    }
+
+    /// `get-identity`: a service token's session (from the snapshot) or a person's (from the
+    /// store: what their latest login established).
+    async fn identity(
+        &self,
+        parts: &http::request::Parts,
+        peer: std::net::IpAddr,
+        now: Timestamp,
+    ) -> Response<Body> {
+        let response = certs::identity(&self.access.load(), &self.tokens, &self.sessions, parts, peer, now);
+        if response.status() != StatusCode::UNAUTHORIZED {
+            return response;
+        }
+        match self.person_identity(parts, peer, now).await {
+            Some(document) => certs::json_response(StatusCode::OK, &document),
+            None => response,
         }
     }
 
@@ -79,11 +90,19 @@ impl Gateway {
         let verified = presented.and_then(|presented| {
             verify::verify(presented, &app, &self.tokens, &self.sessions, &self.server_key, now)
         });
-        let (who, failure) = match verified {
-            Ok(Some((who, via))) => (Some((who, via)), None),
+        let (principal, failure) = match verified {
+            Ok(Some(principal)) => (Some(principal), None),
             Ok(None) => (None, Some(Denial::MissingCredentials)),
             Err(denial) => (None, Some(denial)),
         };
+        let (who, person) = match principal {
+            Some(Principal::Token(who, via)) => (Some((who, via)), None),
+            Some(Principal::Person(person, jwt)) => (None, Some((person, jwt))),
+            None => (None, None),
+        };
+        if person.is_some() {
+            outcome.service_token = false;
+        }
         if let Some((who, Via::Secret(used))) = &who
             && let Some(usage) = self.tokens.record_use(&who.client_id, *used, now)
         {
@@ -109,35 +128,42 @@ impl Gateway {
             answer.0.headers_mut().insert(RETRY_AFTER, HeaderValue::from(wait));
             return answer;
         }
-        let authentication = match (&who, failure) {
-            (Some((who, _)), _) => Authentication::Token(who.id),
-            (None, None | Some(Denial::MissingCredentials)) => Authentication::None,
-            (None, Some(_)) => Authentication::Failed,
+        let authentication = match (&who, &person, failure) {
+            (Some((who, _)), _, _) => Authentication::Token(who.id),
+            (None, Some((person, _)), _) => {
+                Authentication::Person(Person { email: &person.email, idp: person.idp })
+            }
+            (None, None, None | Some(Denial::MissingCredentials)) => Authentication::None,
+            (None, None, Some(_)) => Authentication::Failed,
         };
-        let verdict = match authorize(&app, authentication, connection.peer.ip()) {
-            Decided::Verdict(verdict) => verdict,
-            // Strict mode: credentials that do not authenticate are refused whatever the policies say.
-            Decided::Unauthenticated => {
-                let denial = failure.unwrap_or(Denial::MalformedCredentials);
+        let admitted = match rule(authorize(&app, authentication, connection.peer.ip()), failure) {
+            Ok(admitted) => admitted,
+            Err(refusal) => {
+                outcome.policy = refusal.policy();
+                let denial: Denial = refusal.into();
+                // A browser without a (valid) session goes to log in, where people can.
+                let may_log_in = matches!(denial, Denial::MissingCredentials | Denial::InvalidSession)
+                    && !strict
+                    && app.has_allow_policy
+                    && !app.idps().is_empty()
+                    && login::is_navigation(request.method(), request.headers());
+                if may_log_in {
+                    let (parts, _) = request.into_parts();
+                    if let Some(redirect) = login::redirect_to_login(&app, &parts, connection.tls) {
+                        outcome.denial = Some(denial);
+                        return with_outcome(redirect, outcome);
+                    }
+                    return self.refuse_parts(&app, &parts.headers, denial, outcome);
+                }
                 return self.refuse(&app, &request, denial, outcome);
             }
-            Decided::Misconfigured => return self.refuse(&app, &request, Denial::Misconfigured, outcome),
         };
-        let (assertion, cookie) = match verdict {
-            Verdict::Deny { policy } => {
-                outcome.policy = policy;
-                let denial = match (policy, failure) {
-                    (Some(_), _) => Denial::DeniedByPolicy,
-                    (None, Some(failure)) => failure,
-                    (None, None) => Denial::NoMatchingPolicy,
-                };
-                return self.refuse(&app, &request, denial, outcome);
-            }
-            Verdict::Bypass { policy } => {
+        let (assertion, cookie) = match admitted {
+            Admitted::Bypass { policy } => {
                 outcome.policy = Some(policy);
                 (None, None)
             }
-            Verdict::Allow { policy, .. } => {
+            Admitted::Allow { policy, .. } => {
                 outcome.policy = Some(policy);
                 match &who {
                     Some((who, via)) => {
@@ -156,13 +182,19 @@ impl Gateway {
                             }
                         }
                     }
-                    // Admitted without a token (an IP rule, say): there is no identity to assert.
-                    None => (None, None),
+                    // A person's own session JWT is the assertion.
+                    None => match &person {
+                        Some((_, jwt)) => (HeaderValue::try_from(jwt.as_str()).ok(), None),
+                        // Admitted without a token (an IP rule, say): there is no identity to assert.
+                        None => (None, None),
+                    },
                 }
             }
         };
         outcome.allowed = true;
-        self.forward(app, request, connection, assertion, cookie, outcome).await
+        let user_email = person.as_ref().and_then(|(p, _)| HeaderValue::try_from(p.email.as_str()).ok());
+        let admission = Admission { assertion, cookie, user_email };
+        self.forward(app, request, connection, admission, outcome).await
     }
 
     /// The JWT for the origin, and the session cookie where one is given: non-strict mode, an
@@ -187,10 +219,10 @@ impl Gateway {
         app: Arc<App>,
         request: Request<Incoming>,
         connection: Connection,
-        assertion: Option<HeaderValue>,
-        cookie: Option<HeaderValue>,
+        admission: Admission,
         mut outcome: AccessOutcome,
     ) -> Answer {
+        let Admission { assertion, cookie, user_email } = admission;
         // Copied only when it is not the client's own `Host` header (absolute-form, HTTP/2).
         let host = match route::host(request.uri(), request.headers()) {
             Some(host) if request.headers().get(HOST).is_some_and(|h| h.as_bytes() == host.as_bytes()) => {
@@ -205,6 +237,7 @@ impl Gateway {
             host: host.as_deref(),
             token_header: app.token_header.as_ref(),
             assertion,
+            user_email,
         };
         let origins = &self.origins[connection.worker % self.origins.len()];
         match origins.forward(request, &app.origin, context).await {
@@ -230,6 +263,16 @@ impl Gateway {
         app: &App,
         request: &Request<Incoming>,
         denial: Denial,
+        outcome: AccessOutcome,
+    ) -> Answer {
+        self.refuse_parts(app, request.headers(), denial, outcome)
+    }
+
+    fn refuse_parts(
+        &self,
+        app: &App,
+        headers: &http::HeaderMap,
+        denial: Denial,
         mut outcome: AccessOutcome,
     ) -> Answer {
         tracing::debug!(app = %app.id, app_name = %app.name, denial = denial.as_str(), token = ?outcome.token, "request refused");
@@ -237,13 +280,21 @@ impl Gateway {
         if denial.source() == FailureSource::Internal {
             outcome.failure = Some(FailureSource::Internal);
         }
-        with_outcome(deny::render(deny::status(app, denial), wants_json(request.headers())), outcome)
+        with_outcome(deny::render(deny::status(app, denial), wants_json(headers)), outcome)
     }
 }
 
 /// A response and the decision behind it, for the access log and the metrics. Carried beside
 /// the response, not in its extensions: those cost a map and a box per request.
 pub(super) type Answer = (Response<Body>, Option<AccessOutcome>);
+
+/// What an admitted request carries on: the JWT for the origin, a session cookie for the
+/// client, and a person's e-mail address for the origin.
+struct Admission {
+    assertion: Option<HeaderValue>,
+    cookie: Option<HeaderValue>,
+    user_email: Option<HeaderValue>,
+}
 
 fn with_outcome(response: Response<Body>, outcome: AccessOutcome) -> Answer {
     (response, Some(outcome))

@@ -40,7 +40,8 @@ fn a_jwt_is_reused_until_near_its_expiry_then_renewed() {
     assert_eq!(claims.aud, vec!["aud1".to_owned()]);
     assert_eq!((claims.iat, claims.exp), (1_000, 4_600));
     assert_eq!(claims.iss, "https://team.example.com");
-    assert_eq!(claims.common_name, who.client_id);
+    assert_eq!(claims.common_name.as_deref(), Some(who.client_id.as_str()));
+    assert_eq!((claims.email.as_deref(), claims.nbf), (None, None), "a token's JWT names no person");
     assert_eq!(claims.sub, "");
     let header = jsonwebtoken::decode_header(text(&first)).unwrap();
     assert_eq!(header.kid.as_deref(), Some(app.account.keys.current.kid.as_str()));
@@ -81,7 +82,7 @@ fn verification_checks_signature_audience_issuer_and_time() {
     let who = who();
     let (jwt, _) = sessions.issue(&app, &who, 3600, at(1_000)).unwrap();
     let session = sessions.verify(&app, text(&jwt), at(1_500)).unwrap();
-    assert_eq!(session, Session { client_id: who.client_id.clone(), iat: 1_000 });
+    assert_eq!(session, Session { subject: Subject::Token(who.client_id.clone()), iat: 1_000 });
     assert!(sessions.verify(&app, text(&jwt), at(1_500)).is_ok(), "cached verification");
     assert_eq!(sessions.verify(&app, text(&jwt), at(4_600)).unwrap_err(), Denial::InvalidSession, "expired");
 

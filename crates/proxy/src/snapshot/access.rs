@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use gatehouse_domain::access::{
-    self, AppRules, Application, CompiledGroup, Decision, DomainPattern, Group, Organization, Policy,
-    PolicyId,
+    self, AppRules, Application, CompiledGroup, Decision, DomainPattern, Group, IdentityProvider, IdpId,
+    Organization, Policy, PolicyId, User,
 };
 use gatehouse_domain::{AccountId, Clock, ServerKey, TokenDuration};
 use gatehouse_store::{ResourceKind, Store, StoreError};
@@ -16,8 +16,9 @@ use http::HeaderName;
 use http::uri::{Scheme, Uri};
 use serde::de::DeserializeOwned;
 
-use super::{AccountAccess, AccountSettings, App, Origin};
+use super::{AccountAccess, AccountSettings, App, AppLogin, Origin, People, Revocation};
 use crate::keys::{AccountKeys, KeyMaterial, ensure_signing_keys};
+use crate::login::Idp;
 
 /// The organization gatehouse uses for an account that never configured one (the management
 /// API creates the same defaults on first read).
@@ -40,6 +41,7 @@ pub(crate) async fn load_account(
     let groups: Vec<Group> = documents(store, ResourceKind::Group, account).await?;
     let policies: Vec<Policy> = documents(store, ResourceKind::Policy, account).await?;
     let apps: Vec<Application> = documents(store, ResourceKind::Application, account).await?;
+    let people = load_people(store, server_key, account).await?;
     let (stored_keys, _) = ensure_signing_keys(store, server_key, clock, account, key_bits).await?;
     let keys = AccountKeys::load(&stored_keys, server_key, known)
         .map_err(|e| StoreError::Corrupt(format!("signing keys of account {account}: {e}")))?;
@@ -53,6 +55,7 @@ pub(crate) async fn load_account(
         strict: organization.as_ref().is_some_and(|o| o.strict_service_token_auth),
         groups: compile_groups(&groups),
         keys,
+        people,
     });
     let policies: HashMap<PolicyId, &Policy> = policies.iter().map(|p| (p.id, p)).collect();
     let mut routes = Vec::new();
@@ -64,6 +67,53 @@ pub(crate) async fn load_account(
         }
     }
     Ok(AccountAccess { settings, routes })
+}
+
+/// The account's identity providers (one that cannot be used is logged and left out) and the
+/// people whose sessions were revoked.
+async fn load_people(
+    store: &dyn Store,
+    server_key: &ServerKey,
+    account: &AccountId,
+) -> Result<People, StoreError> {
+    let mut idps = Vec::new();
+    for resource in store.list_resources(ResourceKind::IdentityProvider, account).await? {
+        let compiled = serde_json::from_str::<IdentityProvider>(&resource.body)
+            .map_err(|e| e.to_string())
+            .and_then(|doc| Idp::compile(&resource.id, &doc, server_key));
+        match compiled {
+            Ok(idp) => idps.push(Arc::new(idp)),
+            Err(error) => {
+                tracing::error!(idp = %resource.id, %error, "an identity provider cannot be used; nobody can log in with it");
+            }
+        }
+    }
+    let mut revoked = HashMap::new();
+    for resource in store.list_resources(ResourceKind::User, account).await? {
+        match serde_json::from_str::<User>(&resource.body) {
+            Ok(user) => {
+                if let Some(at) = user.sessions_revoked_at {
+                    revoked.insert(user.email, Revocation { at: at.unix(), revision: resource.revision });
+                }
+            }
+            // Fail closed would lock nobody out here; log it, as for other documents.
+            Err(error) => tracing::error!(user = %resource.id, %error, "a stored person does not decode"),
+        }
+    }
+    Ok(People { idps, revoked })
+}
+
+/// `allowed_idps` and `auto_redirect_to_identity`, kept by the API among the fields it does not
+/// interpret; ids that do not parse are left out.
+fn app_login(app: &Application) -> AppLogin {
+    let allowed_idps = app
+        .extra
+        .get("allowed_idps")
+        .and_then(|v| v.as_array())
+        .map(|ids| ids.iter().filter_map(|id| id.as_str()).filter_map(|id| IdpId::parse(id).ok()).collect())
+        .unwrap_or_default();
+    let auto_redirect = app.extra.get("auto_redirect_to_identity").and_then(|v| v.as_bool()).unwrap_or(false);
+    AppLogin { allowed_idps, auto_redirect }
 }
 
 /// Every document of `kind`; one that does not decode is logged and left out.
@@ -145,6 +195,7 @@ fn compile_app(
         token_header,
         sessions_revoked_at: app.sessions_revoked_at,
         broken,
+        login: app_login(app),
     })
 }
 

@@ -150,6 +150,15 @@ impl TokenSnapshot {
         self.by_client.len()
     }
 
+    /// Enabled tokens that are still valid at `now` but expire within `seconds` of it.
+    pub fn expiring_within(&self, now: Timestamp, seconds: i64) -> u64 {
+        let (now, until) = (now.unix(), now.unix().saturating_add(seconds));
+        self.by_client
+            .iter()
+            .filter(|entry| entry.enabled && (now..until).contains(&entry.expires_at.unix()))
+            .count() as u64
+    }
+
     /// Adds or replaces a token. A notification older than what is held is ignored; a graceful
     /// rotation that this node already ended (the new secret was used, the database not yet
     /// told) stays ended.

@@ -1,5 +1,5 @@
-//! Policy semantics at the gateway: selectors gatehouse stores but does not evaluate (identity,
-//! geo, device posture, …) fail closed — not matching in `include`, not satisfied in `require`,
+//! Policy semantics at the gateway: selectors gatehouse stores but does not evaluate (e-mail
+//! lists, OIDC claims, geo, device posture, …) fail closed — not matching in `include`, not satisfied in `require`,
 //! matching in `exclude` — so they can never admit a request.
 
 use serde_json::{Value, json};
@@ -7,8 +7,9 @@ use serde_json::{Value, json};
 use crate::origin;
 use crate::support::{Scene, Token, token_rule};
 
+/// A selector gatehouse stores but does not evaluate.
 fn email() -> Value {
-    json!({"email": {"email": "admin@example.com"}})
+    json!({"email_list": {"id": "6a1f0c2e-5b3d-4e8f-9a7c-1d2e3f4a5b6c"}})
 }
 
 /// The status `token` gets from an app on `host` guarded by one policy of `decision` and `rules`.
@@ -56,4 +57,15 @@ async fn a_deny_with_an_unevaluated_exclude_still_denies() {
     let admit = scene.policy("allow", vec![token_rule(&token)]).await;
     scene.app("deny.example.com", origin::start().await, &[deny, admit], json!({})).await;
     assert_eq!(scene.get_as("deny.example.com", "/", &token).send().await.unwrap().status(), 403);
+}
+
+#[tokio::test]
+async fn people_selectors_are_evaluated_and_never_match_a_token() {
+    let scene = Scene::start().await;
+    let token = scene.token("8760h").await;
+    let person = json!({"email": {"email": "admin@example.com"}});
+    let excluded = json!({"include": [token_rule(&token)], "exclude": [person.clone()]});
+    assert_eq!(status(&scene, "people-exclude.example.com", &token, "allow", excluded).await, 200);
+    let only = json!({"include": [person, {"email_domain": {"domain": "example.com"}}]});
+    assert_eq!(status(&scene, "people-only.example.com", &token, "allow", only).await, 403);
 }

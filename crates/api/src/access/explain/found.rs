@@ -1,9 +1,9 @@
 //! What the gateway's verification stage finds for a described token: none, a token of the
-//! account in good standing at the given time (its secret taken as right), or a failure named
-//! as the access log names it.
+//! account in good standing at the given time (its secret taken as right), a person (their
+//! session taken as valid), or a failure named as the access log names it.
 
 use gatehouse_api_types::{AuthenticationTrace, ExplainRequest};
-use gatehouse_domain::access::Authentication;
+use gatehouse_domain::access::{Authentication, IdpId, Person, normalize_email};
 use gatehouse_domain::{AccountId, AuthFailure, ClientId, ServiceToken, Timestamp, TokenId};
 
 use crate::error::ApiError;
@@ -12,7 +12,10 @@ use crate::state::AppState;
 /// What verification finds, and the access log's name for a failure.
 #[derive(Debug, Clone)]
 pub struct Found {
-    pub authentication: Authentication,
+    /// For a token, none or a failure; a person is [`Found::person`].
+    pub authentication: Authentication<'static>,
+    /// The person's e-mail (lowercase) and identity provider, when a person is described.
+    pub person: Option<(String, Option<IdpId>)>,
     /// `missing_credentials`, `unknown_client_id`, `expired`, `disabled`, …; `None` when a token
     /// authenticated.
     pub failure: Option<&'static str>,
@@ -24,6 +27,7 @@ impl Found {
     pub fn nothing() -> Self {
         Found {
             authentication: Authentication::None,
+            person: None,
             failure: Some("missing_credentials"),
             trace: AuthenticationTrace {
                 outcome: "none".to_owned(),
@@ -31,6 +35,37 @@ impl Found {
                 client_id: None,
                 reason: "no credentials: only rules that need no token can match".to_owned(),
             },
+        }
+    }
+
+    /// A person with a valid session, who logged in with `idp` (if given).
+    pub fn person(email: &str, idp: Option<IdpId>) -> Self {
+        let email = normalize_email(email);
+        let via = match idp {
+            Some(idp) => format!(" through identity provider {idp}"),
+            None => String::new(),
+        };
+        Found {
+            authentication: Authentication::None,
+            failure: None,
+            trace: AuthenticationTrace {
+                outcome: "person".to_owned(),
+                token_id: None,
+                client_id: None,
+                reason: format!(
+                    "{email} logged in{via} (the session is taken as valid): the people selectors are \
+                     evaluated for them"
+                ),
+            },
+            person: Some((email, idp)),
+        }
+    }
+
+    /// What verification found, as the decision reads it.
+    pub fn authentication(&self) -> Authentication<'_> {
+        match &self.person {
+            Some((email, idp)) => Authentication::Person(Person { email, idp: *idp }),
+            None => self.authentication,
         }
     }
 
@@ -43,6 +78,7 @@ impl Found {
     ) -> Self {
         Found {
             authentication: Authentication::Failed,
+            person: None,
             failure: Some(outcome),
             trace: AuthenticationTrace {
                 outcome: outcome.to_owned(),
@@ -59,6 +95,7 @@ impl Found {
         match token.standing(at) {
             Ok(()) => Found {
                 authentication: Authentication::Token(token.id),
+                person: None,
                 failure: None,
                 trace: AuthenticationTrace {
                     outcome: "authenticated".to_owned(),
@@ -129,7 +166,24 @@ pub async fn authenticate(
                 }
             }
         }
-        (None, None) => return Ok(Found::nothing()),
+        (None, None) => match &request.email {
+            Some(email) => {
+                let email = email.trim();
+                if email.is_empty() || !email.contains('@') {
+                    return Err(ApiError::invalid("invalid 'email': must be an e-mail address"));
+                }
+                let idp = match request.identity_provider_id.as_deref() {
+                    Some(id) => Some(IdpId::parse(id.trim()).map_err(|_| {
+                        ApiError::invalid(
+                            "invalid 'identity_provider_id': must be an identity provider's id (a UUID)",
+                        )
+                    })?),
+                    None => None,
+                };
+                return Ok(Found::person(email, idp));
+            }
+            None => return Ok(Found::nothing()),
+        },
     };
     Ok(Found::standing(&token, at))
 }

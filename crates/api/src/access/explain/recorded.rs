@@ -30,7 +30,9 @@ const FAILURES: [&str; 7] = [
 /// What verification found for a recorded request, and the failure's name: `None` when the
 /// record cannot be replayed (refused by the failure limits, before any policy, or an address
 /// that does not parse).
-pub fn recorded_authentication(record: &AccessLogRecord) -> Option<(Authentication, Option<&'static str>)> {
+pub fn recorded_authentication(
+    record: &AccessLogRecord,
+) -> Option<(Authentication<'static>, Option<&'static str>)> {
     if record.reason.as_deref() == Some("rate_limited") {
         return None;
     }

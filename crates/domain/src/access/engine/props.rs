@@ -26,7 +26,9 @@ fn base_rule() -> impl Strategy<Value = Rule> {
         Just(Rule::Everyone),
         prop_oneof![Just("10.0.0.0/8"), Just("10.1.0.0/16"), Just("2001:db8::/32")]
             .prop_map(|net| Rule::Ip(net.parse().unwrap())),
-        Just(Rule::Other("email".into())),
+        Just(Rule::Other("email_list".into())),
+        prop_oneof![Just("dev@example.com"), Just("eve@example.org")].prop_map(|e| Rule::Email(e.into())),
+        Just(Rule::EmailDomain("example.com".into())),
     ]
 }
 
@@ -82,7 +84,7 @@ fn groups() -> impl Strategy<Value = HashMap<GroupId, CompiledGroup>> {
     })
 }
 
-fn facts() -> impl Strategy<Value = Facts> {
+fn facts() -> impl Strategy<Value = Facts<'static>> {
     let ip = prop_oneof![
         Just("10.1.2.3"),
         Just("10.9.9.9"),
@@ -90,8 +92,13 @@ fn facts() -> impl Strategy<Value = Facts> {
         Just("2001:db8::1"),
         Just("192.0.2.1"),
     ];
-    (prop::option::of(0..4u8), ip)
-        .prop_map(|(token, ip)| Facts { token: token.map(token_id), client_ip: ip.parse().unwrap() })
+    // A token, a person, or neither (never both).
+    let person = prop::option::of(prop_oneof![Just("dev@example.com"), Just("eve@example.org")]);
+    (prop::option::of(0..4u8), person, ip).prop_map(|(token, email, ip)| Facts {
+        token: token.map(token_id),
+        person: email.filter(|_| token.is_none()).map(|email| Person { email, idp: None }),
+        client_ip: ip.parse().unwrap(),
+    })
 }
 
 /// The reference: sort stably by (phase, precedence) and take the first policy that decides.
@@ -110,32 +117,42 @@ fn reference(
         .collect();
     let phase = |p: &CompiledPolicy| matches!(p.decision, Decision::Allow | Decision::Deny);
     ordered.sort_by_key(|p| (phase(p), p.precedence));
-    let base = |r: &Rule, in_include: bool| match r {
+    // `everyone` where it grants (not excluded, in an allow policy): whoever authenticated;
+    // elsewhere every request (`negated`: inside an odd number of exclude lists).
+    let authenticated = facts.token.is_some() || facts.person.is_some();
+    let base = |r: &Rule, in_include: bool, allow_policy: bool, negated: bool| match r {
         Rule::Other(_) if in_include => Some(false),
         Rule::Other(_) => None,
+        Rule::Everyone => Some(!allow_policy || negated || authenticated),
         other => Some(rule_truth_plain(other, facts)),
     };
-    let lists =
-        |include: &[Rule], require: &[Rule], exclude: &[Rule], rule: &dyn Fn(&Rule, bool) -> Option<bool>| {
-            let included = kleene_any(include.iter().map(|r| rule(r, true)));
-            let required = kleene_all(require.iter().map(|r| rule(r, false)));
-            let excluded = kleene_any(exclude.iter().map(|r| rule(r, false))).map(|b| !b);
-            kleene_all([included, required, excluded])
-        };
-    let matches_rule = |rule: &Rule, in_include: bool| -> Option<bool> {
+    type RuleFn<'r> = dyn Fn(&Rule, bool, bool, bool) -> Option<bool> + 'r;
+    let lists = |include: &[Rule],
+                 require: &[Rule],
+                 exclude: &[Rule],
+                 allow_policy: bool,
+                 negated: bool,
+                 rule: &RuleFn| {
+        let included = kleene_any(include.iter().map(|r| rule(r, true, allow_policy, negated)));
+        let required = kleene_all(require.iter().map(|r| rule(r, false, allow_policy, negated)));
+        let excluded = kleene_any(exclude.iter().map(|r| rule(r, false, allow_policy, !negated))).map(|b| !b);
+        kleene_all([included, required, excluded])
+    };
+    let matches_rule = |rule: &Rule, in_include: bool, allow_policy: bool, negated: bool| -> Option<bool> {
         match rule {
             Rule::Group(id) => match groups.get(id) {
-                Some(g) => lists(&g.include, &g.require, &g.exclude, &base),
+                Some(g) => lists(&g.include, &g.require, &g.exclude, allow_policy, negated, &base),
                 None => None,
             },
-            other => base(other, in_include),
+            other => base(other, in_include, allow_policy, negated),
         }
     };
-    let decided =
-        ordered.into_iter().find(|p| match lists(&p.include, &p.require, &p.exclude, &matches_rule) {
+    let decided = ordered.into_iter().find(|p| {
+        match lists(&p.include, &p.require, &p.exclude, p.decision == Decision::Allow, false, &matches_rule) {
             Some(matched) => matched,
             None => p.decision == Decision::Deny,
-        });
+        }
+    });
     decided.map_or(Verdict::Deny { policy: None }, verdict)
 }
 
@@ -167,8 +184,14 @@ fn rule_truth_plain(rule: &Rule, facts: &Facts) -> bool {
     match rule {
         Rule::ServiceToken(None) | Rule::AnyValidServiceToken => facts.token.is_some(),
         Rule::ServiceToken(Some(id)) => facts.token == Some(*id),
+        // May match (the reference decides it by phase and polarity before asking here).
         Rule::Everyone => true,
         Rule::Ip(net) => net.contains(&facts.client_ip.to_canonical()),
+        Rule::Email(email) => facts.person.is_some_and(|p| p.email == email),
+        Rule::EmailDomain(domain) => {
+            facts.person.is_some_and(|p| p.email.rsplit_once('@').is_some_and(|(_, d)| d == domain))
+        }
+        Rule::LoginMethod(id) => facts.person.is_some_and(|p| p.idp == Some(*id)),
         Rule::Group(_) | Rule::Other(_) => false,
     }
 }

@@ -44,8 +44,12 @@ fn group(include: Vec<Rule>, exclude: Vec<Rule>) -> CompiledGroup {
     CompiledGroup { include, require: vec![], exclude }
 }
 
-fn facts(token: Option<TokenId>) -> Facts {
-    Facts { token, client_ip: "198.51.100.7".parse().unwrap() }
+fn facts(token: Option<TokenId>) -> Facts<'static> {
+    Facts { token, person: None, client_ip: "198.51.100.7".parse().unwrap() }
+}
+
+fn person(email: &'static str, idp: Option<IdpId>) -> Facts<'static> {
+    Facts { token: None, person: Some(Person { email, idp }), client_ip: "198.51.100.7".parse().unwrap() }
 }
 
 fn no_groups() -> HashMap<GroupId, CompiledGroup> {
@@ -133,7 +137,8 @@ fn equal_precedence_keeps_input_order() {
     let second = compiled(Decision::Allow, 3, vec![Rule::Everyone]);
     let verdict = evaluate(&[first.clone(), second.clone()], &no_groups(), &facts(None), false);
     assert_eq!(verdict, Verdict::Deny { policy: Some(first.id) });
-    let verdict = evaluate(&[second.clone(), first], &no_groups(), &facts(None), false);
+    let someone = person("dev@example.com", None);
+    let verdict = evaluate(&[second.clone(), first], &no_groups(), &someone, false);
     assert_eq!(verdict, Verdict::Allow { policy: second.id, decision: Decision::Allow });
 }
 
@@ -143,7 +148,7 @@ fn ip_rules_match_ipv4_mapped_clients_and_ipv6() {
     let v6 = compiled(Decision::NonIdentity, 2, vec![Rule::Ip("2001:db8::/32".parse().unwrap())]);
     let policies = [v4.clone(), v6.clone()];
     let decide = |ip: &str| {
-        let facts = Facts { token: None, client_ip: ip.parse().unwrap() };
+        let facts = Facts { token: None, person: None, client_ip: ip.parse().unwrap() };
         match evaluate(&policies, &no_groups(), &facts, false) {
             Verdict::Allow { policy, .. } => Some(policy),
             _ => None,
@@ -210,4 +215,132 @@ fn a_fan_out_of_groups_is_bounded_by_the_budget() {
         .collect();
     let policy = compiled(Decision::Allow, 1, vec![Rule::Group(group_id(0))]);
     assert_eq!(evaluate(&[policy], &groups, &facts(None), false), DENY);
+}
+
+const IDP: &str = "9d2b6a3e-1c4f-4e8a-9b7d-2f6e5a4c3b21";
+
+#[test]
+fn people_selectors_match_people_only() {
+    let idp = IdpId::parse(IDP).unwrap();
+    let cases = [
+        (json!({"email": {"email": "Alice@Example.com"}}), "alice@example.com", true),
+        (json!({"email": {"email": "alice@example.com"}}), "bob@example.com", false),
+        (json!({"email_domain": {"domain": "EXAMPLE.com"}}), "bob@example.com", true),
+        (json!({"email_domain": {"domain": "example.com"}}), "bob@sub.example.com", false),
+        (json!({"email_domain": {"domain": "example.com"}}), "eve@example.com.evil", false),
+        (json!({"login_method": {"id": IDP}}), "bob@example.com", true),
+        (json!({"everyone": {}}), "anyone@example.org", true),
+    ];
+    for (rule, email, expected) in cases {
+        let policy = policy_json(Decision::Allow, json!([rule.clone()]));
+        let compiled = [CompiledPolicy::compile(&policy, 1).unwrap()];
+        let allowed = Verdict::Allow { policy: policy.id, decision: Decision::Allow };
+        let verdict = evaluate(&compiled, &no_groups(), &person(email, Some(idp)), false);
+        assert_eq!(verdict == allowed, expected, "{rule} for {email}");
+        if rule.get("everyone").is_none() {
+            // A service token is never a person.
+            assert_eq!(evaluate(&compiled, &no_groups(), &facts(Some(token(CICD))), false), DENY, "{rule}");
+        }
+    }
+    let other_idp = person("bob@example.com", Some(IdpId::generate()));
+    let policy = policy_json(Decision::Allow, json!([{"login_method": {"id": IDP}}]));
+    assert_eq!(
+        evaluate(&[CompiledPolicy::compile(&policy, 1).unwrap()], &no_groups(), &other_idp, false),
+        DENY
+    );
+}
+
+#[test]
+fn service_token_selectors_never_match_a_person() {
+    for rule in [
+        json!({"service_token": {}}),
+        json!({"any_valid_service_token": {}}),
+        json!({"service_token": {"token_id": CICD}}),
+    ] {
+        let policy = policy_json(Decision::Allow, json!([rule]));
+        let compiled = [CompiledPolicy::compile(&policy, 1).unwrap()];
+        assert_eq!(evaluate(&compiled, &no_groups(), &person("alice@example.com", None), false), DENY);
+    }
+}
+
+/// The guide's "Allow Both Users and Service Tokens": a group of developers (by e-mail domain
+/// and one named address) or the CI token, in one allow policy.
+#[test]
+fn users_and_service_tokens_admits_a_developer_and_the_token_only() {
+    let developers = GroupId::parse(DEVELOPERS).unwrap();
+    let group_doc = Group {
+        id: developers,
+        name: "developers".into(),
+        include: vec![
+            json!({"email_domain": {"domain": "dev.example.com"}}),
+            json!({"email": {"email": "lead@example.com"}}),
+        ],
+        require: vec![],
+        exclude: vec![json!({"email": {"email": "intern@dev.example.com"}})],
+        extra: Map::new(),
+    };
+    let groups = HashMap::from([(developers, CompiledGroup::compile(&group_doc).unwrap())]);
+    let policy = policy_json(
+        Decision::Allow,
+        json!([{"group": {"id": DEVELOPERS}}, {"service_token": {"token_id": CICD}}]),
+    );
+    let compiled = [CompiledPolicy::compile(&policy, 1).unwrap()];
+    let allowed = Verdict::Allow { policy: policy.id, decision: Decision::Allow };
+    for (facts, expected) in [
+        (person("alice@dev.example.com", None), allowed),
+        (person("lead@example.com", None), allowed),
+        (person("intern@dev.example.com", None), DENY),
+        (person("mallory@example.com", None), DENY),
+        (facts(Some(token(CICD))), allowed),
+        (facts(Some(token(OTHER_TOKEN))), DENY),
+        (facts(None), DENY),
+    ] {
+        assert_eq!(evaluate(&compiled, &groups, &facts, false), expected, "{facts:?}");
+    }
+}
+
+#[test]
+fn unevaluated_people_selectors_still_fail_closed_for_a_person() {
+    let mut policy = policy_json(Decision::Allow, json!([{"everyone": {}}]));
+    policy.require =
+        vec![json!({"oidc": {"claim_name": "groups", "claim_value": "x", "identity_provider_id": IDP}})];
+    let compiled = [CompiledPolicy::compile(&policy, 1).unwrap()];
+    assert_eq!(evaluate(&compiled, &no_groups(), &person("alice@example.com", None), false), DENY);
+}
+
+#[test]
+fn everyone_in_an_allow_policy_is_every_person_or_token_that_authenticated() {
+    let everyone = compiled(Decision::Allow, 1, vec![Rule::Everyone]);
+    let admits = |facts: &Facts| evaluate(std::slice::from_ref(&everyone), &no_groups(), facts, false);
+    let allowed = Verdict::Allow { policy: everyone.id, decision: Decision::Allow };
+    assert_eq!(admits(&facts(None)), DENY, "no credentials: not admitted (sent to log in)");
+    assert_eq!(admits(&person("dev@example.com", None)), allowed);
+    assert_eq!(admits(&facts(Some(TokenId::generate()))), allowed);
+    // The same through a group, and in require.
+    let groups = HashMap::from([(group_id(0), group(vec![Rule::Everyone], vec![]))]);
+    let via_group = compiled(Decision::Allow, 1, vec![Rule::Group(group_id(0))]);
+    assert_eq!(evaluate(std::slice::from_ref(&via_group), &groups, &facts(None), false), DENY);
+    let mut required = compiled(Decision::Allow, 1, vec![Rule::Ip("0.0.0.0/0".parse().unwrap())]);
+    required.require = vec![Rule::Everyone];
+    assert_eq!(evaluate(std::slice::from_ref(&required), &no_groups(), &facts(None), false), DENY);
+}
+
+#[test]
+fn everyone_still_means_every_request_where_it_bypasses_or_excludes() {
+    let bypass = compiled(Decision::Bypass, 1, vec![Rule::Everyone]);
+    assert_eq!(
+        evaluate(std::slice::from_ref(&bypass), &no_groups(), &facts(None), false),
+        Verdict::Bypass { policy: bypass.id }
+    );
+    // Excluding everyone excludes an unauthenticated request too, directly or through a group.
+    let mut open = compiled(Decision::Allow, 1, vec![Rule::Ip("0.0.0.0/0".parse().unwrap())]);
+    open.exclude = vec![Rule::Everyone];
+    assert_eq!(evaluate(std::slice::from_ref(&open), &no_groups(), &facts(None), false), DENY);
+    let groups = HashMap::from([(group_id(0), group(vec![Rule::Everyone], vec![]))]);
+    open.exclude = vec![Rule::Group(group_id(0))];
+    assert_eq!(evaluate(std::slice::from_ref(&open), &groups, &facts(None), false), DENY);
+    // A block policy blocks every request.
+    let block = compiled(Decision::Deny, 1, vec![Rule::Everyone]);
+    let blocked = Verdict::Deny { policy: Some(block.id) };
+    assert_eq!(evaluate(std::slice::from_ref(&block), &no_groups(), &facts(None), false), blocked);
 }

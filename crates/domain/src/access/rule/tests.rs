@@ -70,8 +70,8 @@ fn parses_ip_ranges_and_bare_addresses() {
 #[test]
 fn accepts_the_rest_of_the_catalogue_as_other() {
     let rules = [
-        json!({"email": {"email": "user@example.com"}}),
-        json!({"email_domain": {"domain": "example.com"}}),
+        json!({"email_list": {"id": "6a1f0c2e-5b3d-4e8f-9a7c-1d2e3f4a5b6c"}}),
+        json!({"oidc": {"claim_name": "groups", "claim_value": "x"}}),
         json!({"geo": {"country_code": "US"}}),
         json!({"azureAD": {"id": "x", "identity_provider_id": "y"}}),
         json!({"github-organization": {"name": "acme"}}),
@@ -108,4 +108,23 @@ fn error_names_the_list_and_index_without_echoing_the_value() {
     assert!(text.starts_with("invalid 'require[1]' configuration: "), "{text}");
     assert!(!text.contains(&secret_looking), "the whole key is echoed");
     assert_eq!(parse_rules("include", &rules[..1]), Ok(vec![Rule::Everyone]));
+}
+
+#[test]
+fn parses_people_selectors_and_refuses_malformed_ones() {
+    assert_eq!(
+        parsed(json!({"email": {"email": " Alice@Example.COM "}})),
+        Rule::Email("alice@example.com".into())
+    );
+    assert_eq!(
+        parsed(json!({"email_domain": {"domain": "@Example.com"}})),
+        Rule::EmailDomain("example.com".into())
+    );
+    let idp = "9d2b6a3e-1c4f-4e8a-9b7d-2f6e5a4c3b21";
+    assert_eq!(parsed(json!({"login_method": {"id": idp}})), Rule::LoginMethod(IdpId::parse(idp).unwrap()));
+    refused(json!({"email": {"email": "not an address"}}));
+    refused(json!({"email": {"email": 3}}));
+    refused(json!({"email_domain": {}}));
+    refused(json!({"login_method": {"id": "okta"}}));
+    assert_eq!(parsed(json!({"email_list": {"id": idp}})), Rule::Other("email_list".into()));
 }

@@ -27,8 +27,8 @@ fn policy(n: u32, decision: Decision, include: Vec<Rule>) -> CompiledPolicy {
     }
 }
 
-fn facts(token: Option<TokenId>, ip: &str) -> Facts {
-    Facts { token, client_ip: ip.parse().unwrap() }
+fn facts(token: Option<TokenId>, ip: &str) -> Facts<'static> {
+    Facts { token, person: None, client_ip: ip.parse().unwrap() }
 }
 
 fn no_groups() -> HashMap<GroupId, CompiledGroup> {

@@ -1,0 +1,84 @@
+//! An identity provider as the login flow uses it: its `oidc` config checked and its client
+//! secret unsealed once, when the snapshot is built.
+
+use gatehouse_domain::access::{IdentityProvider, IdpId};
+use gatehouse_domain::{Secret, ServerKey};
+
+/// Scopes asked for when the config names none.
+const DEFAULT_SCOPES: [&str; 3] = ["openid", "email", "profile"];
+
+/// One identity provider, ready for logins.
+pub(crate) struct Idp {
+    pub id: IdpId,
+    pub name: String,
+    /// `oidc`.
+    pub kind: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub auth_url: String,
+    pub token_url: String,
+    pub certs_url: String,
+    /// Always holds `openid`.
+    pub scopes: Vec<String>,
+    /// Claims copied into the identity's `oidc_fields`.
+    pub claims: Vec<String>,
+    /// The claim holding the e-mail address (default `email`).
+    pub email_claim: String,
+    /// gatehouse extension: when set, the ID token's `iss` must equal it.
+    pub issuer: Option<String>,
+}
+
+impl std::fmt::Debug for Idp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Idp").field("id", &self.id).field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+impl Idp {
+    pub fn compile(id: &str, doc: &IdentityProvider, server_key: &ServerKey) -> Result<Idp, String> {
+        let id = IdpId::parse(id).map_err(|e| e.to_string())?;
+        if doc.kind != "oidc" {
+            return Err(format!("type '{}' is not supported", doc.kind));
+        }
+        let text = |field: &str| {
+            doc.config_str(field)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .ok_or_else(|| format!("config.{field} is missing"))
+        };
+        let list = |field: &str| -> Vec<String> {
+            doc.config
+                .get(field)
+                .and_then(|v| v.as_array())
+                .map(|items| items.iter().filter_map(|v| v.as_str()).map(str::to_owned).collect())
+                .unwrap_or_default()
+        };
+        let mut scopes = list("scopes");
+        if scopes.is_empty() {
+            scopes = DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect();
+        }
+        if !scopes.iter().any(|s| s == "openid") {
+            scopes.insert(0, "openid".to_owned());
+        }
+        let client_secret =
+            doc.client_secret(server_key).ok_or("the client secret does not open under the server key")?;
+        Ok(Idp {
+            id,
+            name: doc.name.clone(),
+            kind: doc.kind.clone(),
+            client_id: text("client_id")?,
+            client_secret,
+            auth_url: text("auth_url")?,
+            token_url: text("token_url")?,
+            certs_url: text("certs_url")?,
+            scopes,
+            claims: list("claims"),
+            email_claim: doc
+                .config_str("email_claim_name")
+                .filter(|c| !c.is_empty())
+                .unwrap_or("email")
+                .to_owned(),
+            issuer: doc.config_str("issuer").filter(|i| !i.is_empty()).map(str::to_owned),
+        })
+    }
+}
