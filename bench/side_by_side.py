@@ -5,13 +5,17 @@ load generator, interleaved rounds.
   A  the origin hit directly (nginx, one worker, `return 200 "ok"`): the physical limit
   B  nginx, one worker, plain reverse proxy to A (HTTP/1.1, upstream keep-alive)
   D  nginx `auth_request` to a separate auth endpoint, then proxy to A (forward-auth shape)
+  F  the floor of gatehouse's engine: a bare hyper reverse proxy (`gatehouse-floor bare`, one
+     thread, mimalloc, the same origin pool policy as gatehouse)
+  W  the same with gatehouse's visible work imitated (`gatehouse-floor work`: a 10,000-entry
+     lookup, HMAC of the secret, 2 headers stripped, a 750-byte JWT header, Cf-Ray)
   G  gatehouse doing the full job: 10,000 tokens in its store, an application with a
      `non_identity` policy, credentials checked, the secret stripped, the JWT header added
 
 The proxy under test is pinned to one core, the load generator (wrk) and the origin to the other.
 For each configuration and connection count it reports the median and min–max over rounds of
 requests/s, p50 and p99 latency, and the proxy's CPU microseconds per request (from /proc), then
-G's ratios to B and A. Everything it starts, it stops.
+G's ratios to B, A, D and W (its engine's floor). Everything it starts, it stops.
 
 Usage: bench/run [--rounds N] [--duration SECONDS] [--connections 64,256]
 """
@@ -221,7 +225,8 @@ def main():
     parser.add_argument("--connections", default="64,256")
     parser.add_argument("--tokens", type=int, default=10000)
     parser.add_argument("--binary", default=os.path.join(ROOT, "target/release/gatehouse"))
-    parser.add_argument("--configs", default="A,B,D,G", help="which configurations to run, e.g. B,G")
+    parser.add_argument("--floor", help="the gatehouse-floor binary (configurations F and W)")
+    parser.add_argument("--configs", default="A,B,D,F,W,G", help="which configurations to run, e.g. B,G")
     parser.add_argument("--compare", metavar="BINARY",
                         help="also run another gatehouse binary (config H, set up like G), e.g. a "
                              "build before a change, for a before/after figure in the same session")
@@ -239,8 +244,21 @@ def main():
         proxy_d = stack.nginx("forward_auth", PROXY.format(port=ports["D"], origin=ports["A"], auth="auth_request /_auth;"), PROXY_CPU)
         for port in ports.values():
             wait_port(port)
-        gatehouse, ports["G"], headers = start_gatehouse(stack, args.binary, ports["A"], args.tokens)
         origin_pids = [p.pid for p in stack.procs[:1]]
+        wanted = args.configs.split(",")
+        floors = {}
+        for name, mode in (("F", "bare"), ("W", "work")):
+            if name in wanted:
+                if not args.floor:
+                    raise SystemExit(f"configuration {name} needs --floor")
+                proc = stack.spawn([args.floor, mode, "--origin", f"127.0.0.1:{ports['A']}",
+                                    "--tokens", str(args.tokens)], PROXY_CPU, stdout=subprocess.PIPE)
+                ready = json.loads(proc.stdout.readline())
+                ports[name] = int(ready["listen"].rsplit(":", 1)[1])
+                hdrs = [] if mode == "bare" else [f"CF-Access-Client-Id: {ready['client_id']}",
+                                                  f"CF-Access-Client-Secret: {ready['client_secret']}"]
+                floors[name] = (proc, hdrs)
+        gatehouse, ports["G"], headers = start_gatehouse(stack, args.binary, ports["A"], args.tokens)
         other = None
         if args.compare:
             other, ports["H"], other_headers = start_gatehouse(stack, args.compare, ports["A"], args.tokens, "other")
@@ -248,11 +266,15 @@ def main():
             "A": lambda: origin_pids + [c for p in origin_pids for c in children(p)],
             "B": lambda: [c for c in children(proxy_b.pid)] or [proxy_b.pid],
             "D": lambda: [c for c in children(proxy_d.pid)] or [proxy_d.pid],
+            "F": lambda: [floors["F"][0].pid],
+            "W": lambda: [floors["W"][0].pid],
             "G": lambda: [gatehouse.pid],
             "H": lambda: [other.pid],
         }
-        configs = {"A": [], "B": [], "D": [], "G": headers}
-        configs = {name: hdrs for name, hdrs in configs.items() if name in args.configs.split(",")}
+        configs = {"A": [], "B": [], "D": []}
+        configs.update({name: hdrs for name, (_, hdrs) in floors.items()})
+        configs["G"] = headers
+        configs = {name: hdrs for name, hdrs in configs.items() if name in wanted}
         if other:
             configs["H"] = other_headers
         results = {(name, c): [] for name in configs for c in connections}
@@ -283,7 +305,7 @@ def print_table(results, connections, args):
     print("| config | conns | req/s | p50 ms | p99 ms | proxy CPU µs/req |")
     print("|---|---|---|---|---|---|")
     for c in connections:
-        for name in "ABDGH":
+        for name in "ABDFWGH":
             rows = results.get((name, c))
             if not rows:
                 continue
@@ -295,11 +317,14 @@ def print_table(results, connections, args):
     print()
     for c in connections:
         median = {name: statistics.median(r["rps"] for r in results[(name, c)])
-                  for name in "ABDGH" if results.get((name, c))}
+                  for name in "ABDFWGH" if results.get((name, c))}
         cpu = {name: statistics.median(r["cpu_us"] for r in results[(name, c)])
-               for name in "ABDGH" if results.get((name, c))}
-        ratios = [f"G/{name} = {median['G'] / median[name]:.2f}" for name in "BADH" if name in median and "G" in median]
+               for name in "ABDFWGH" if results.get((name, c))}
+        ratios = [f"G/{name} = {median['G'] / median[name]:.2f}" for name in "BADFWH" if name in median and "G" in median]
+        ratios += [f"{name}/B = {median[name] / median['B']:.2f}" for name in "FW" if name in median and "B" in median]
         line = ", ".join(ratios)
+        if "W" in cpu and "G" in cpu:
+            line += f"; CPU µs/req G − W = {cpu['G'] - cpu['W']:.1f}"
         if "H" in cpu and "G" in cpu:
             line += f"; CPU µs/req G/H = {cpu['G'] / cpu['H']:.2f}"
         print(f"c={c}: {line}")

@@ -13,8 +13,65 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use gatehouse_domain::access::PolicyId;
+use gatehouse_domain::{Timestamp, TokenId};
 use gatehouse_store::{AccessLogRecord, Store};
+use http::Method;
 use tokio::sync::{Notify, oneshot};
+
+use crate::deny::{Denial, RayId};
+use crate::gateway::PeerText;
+use crate::snapshot::App;
+
+/// A decision as the request path queues it: what the record needs, held without allocating
+/// (the application shared, the Ray ID and peer address inline, the client id moved in). The
+/// writer turns it into an [`AccessLogRecord`], off the request path.
+#[derive(Debug)]
+pub(crate) struct Decision {
+    /// The application as it decided, for its account, id, domain and the policy's decision.
+    pub app: Arc<App>,
+    pub policy: Option<PolicyId>,
+    pub ray_id: RayId,
+    pub created_at: Timestamp,
+    pub allowed: bool,
+    pub peer: PeerText,
+    pub is_service_token: bool,
+    pub token: Option<TokenId>,
+    pub client_id: Option<String>,
+    pub denial: Option<Denial>,
+    pub status: u16,
+    pub method: Method,
+}
+
+impl Decision {
+    /// The matched policy's decision (`allow`, `deny`, `non_identity`, `bypass`), if a policy matched.
+    pub fn policy_decision(&self) -> Option<gatehouse_domain::access::Decision> {
+        let id = self.policy?;
+        self.app.policies.iter().find(|p| p.id == id).map(|p| p.decision)
+    }
+
+    fn into_record(self) -> AccessLogRecord {
+        let decision = self.policy_decision().map(|d| d.as_str().to_owned());
+        let app = &self.app;
+        AccessLogRecord {
+            account_id: app.account.id.clone(),
+            ray_id: self.ray_id.as_str().to_owned(),
+            created_at: self.created_at,
+            allowed: self.allowed,
+            app_uid: app.id,
+            app_domain: app.domain.clone(),
+            ip_address: self.peer.as_str().to_owned(),
+            is_service_token: self.is_service_token,
+            service_token_id: self.token,
+            client_id: self.client_id,
+            policy_id: self.policy,
+            decision,
+            reason: self.denial.map(|d| d.as_str().to_owned()),
+            status: self.status,
+            method: self.method.as_str().to_owned(),
+        }
+    }
+}
 
 /// A batch this large is written without waiting for the tick.
 const MAX_BATCH: usize = 1_000;
@@ -25,7 +82,7 @@ const MAX_PENDING: usize = 100_000;
 #[derive(Debug)]
 struct Shared {
     /// Records not yet taken by the writer.
-    buffer: Mutex<Vec<AccessLogRecord>>,
+    buffer: Mutex<Vec<Decision>>,
     /// Callers of [`AccessLogQueue::flush`] waiting for what was queued before them.
     flushes: Mutex<Vec<oneshot::Sender<()>>>,
     capacity: usize,
@@ -69,7 +126,7 @@ impl AccessLogQueue {
     }
 
     /// Queues a record without waiting; a full queue drops it.
-    pub fn push(&self, record: AccessLogRecord) {
+    pub fn push(&self, record: Decision) {
         let waiting = {
             let mut buffer = self.shared.buffer.lock().unwrap_or_else(PoisonError::into_inner);
             if buffer.len() >= self.shared.capacity {
@@ -126,14 +183,14 @@ async fn run(store: Arc<dyn Store>, shared: Arc<Shared>, interval: Duration) {
         // Flush requests first: every record queued before one was asked for is in the buffer.
         let flushes = std::mem::take(&mut *shared.flushes.lock().unwrap_or_else(PoisonError::into_inner));
         let taken = std::mem::take(&mut *shared.buffer.lock().unwrap_or_else(PoisonError::into_inner));
-        pending.extend(taken);
+        pending.extend(taken.into_iter().map(Decision::into_record));
         write(store.as_ref(), &mut pending, &shared.dropped).await;
         for done in flushes {
             let _ = done.send(());
         }
         if shared.closed.load(Ordering::Acquire) {
             let rest = std::mem::take(&mut *shared.buffer.lock().unwrap_or_else(PoisonError::into_inner));
-            pending.extend(rest);
+            pending.extend(rest.into_iter().map(Decision::into_record));
             write(store.as_ref(), &mut pending, &shared.dropped).await;
             return;
         }

@@ -17,6 +17,9 @@ use gatehouse_domain::access::{AppId, PolicyId, Refusal};
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
 
+/// A constant name: a `&str` name is parsed again at every insert.
+pub(crate) const CF_RAY: header::HeaderName = header::HeaderName::from_static("cf-ray");
+
 use crate::body::{self, Body};
 use crate::snapshot::App;
 
@@ -160,20 +163,18 @@ pub(crate) fn render(status: StatusCode, wants_json: bool) -> Response<Body> {
             "errors": [{"code": code, "message": reason}],
             "messages": [],
             "result": null,
-            "ray_id": ray_id,
+            "ray_id": ray_id.as_str(),
         });
         ("application/json", value.to_string())
     } else {
-        ("text/html; charset=utf-8", page(status, reason, &ray_id))
+        ("text/html; charset=utf-8", page(status, reason, ray_id.as_str()))
     };
     let mut response = Response::new(body::full(text));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(value) = HeaderValue::from_str(&ray_id) {
-        headers.insert("cf-ray", value);
-    }
+    headers.insert(CF_RAY, ray_id.header());
     match status {
         StatusCode::FORBIDDEN => {
             headers.insert("cf-access-error", HeaderValue::from_static("access.denied"));
@@ -215,7 +216,7 @@ fn page(status: StatusCode, reason: &str, ray_id: &str) -> String {
 ///   never repeat within a second and tell nothing about the ids in between without the key.
 ///
 /// Taking one costs an atomic increment, a monotonic clock read and four short SipHash calls.
-pub(crate) fn ray_id() -> String {
+pub(crate) fn ray_id() -> RayId {
     let n = ray_number();
     // Sixteen lowercase hex digits, written directly (a per-char `collect` cost more than the
     // rest of the id's bookkeeping together).
@@ -224,7 +225,35 @@ pub(crate) fn ray_id() -> String {
     for (i, digit) in text.iter_mut().enumerate() {
         *digit = DIGITS[((n >> (60 - 4 * i)) & 0xf) as usize];
     }
-    std::str::from_utf8(&text).unwrap_or_default().to_owned()
+    RayId(text)
+}
+
+/// A Ray ID held inline: taken, put in a header and queued for the access log without an
+/// allocation of its own.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RayId([u8; 16]);
+
+impl RayId {
+    pub(crate) fn as_str(&self) -> &str {
+        // Always ASCII hex (see `ray_id`).
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// A Ray ID as `ray_id` writes it (sixteen lowercase hex digits), from a header.
+    pub(crate) fn parse(text: &[u8]) -> Option<RayId> {
+        let bytes: [u8; 16] = text.try_into().ok()?;
+        bytes.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')).then_some(RayId(bytes))
+    }
+
+    pub(crate) fn header(&self) -> HeaderValue {
+        HeaderValue::from_bytes(&self.0).unwrap_or_else(|_| HeaderValue::from_static("0000000000000000"))
+    }
+}
+
+impl std::fmt::Debug for RayId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What makes this process's Ray IDs: the permutation's key, the counter, and the clock origin.
@@ -287,7 +316,7 @@ mod tests {
 
     #[test]
     fn ray_ids_are_sixteen_hex_digits_and_never_repeat_in_a_process() {
-        let ids: Vec<String> = (0..1_000).map(|_| ray_id()).collect();
+        let ids: Vec<String> = (0..1_000).map(|_| ray_id().as_str().to_owned()).collect();
         assert!(ids.iter().all(|id| id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit())));
         // Zero-padded lowercase hex of a 64-bit number, digit for digit.
         for id in &ids {

@@ -8,18 +8,29 @@ use gatehouse_domain::access::{AppId, PolicyId};
 use gatehouse_domain::{AccountId, Timestamp, TokenId};
 use gatehouse_store::{
     AccessLogQuery, AccessLogRecord, AccessLogStore, ActivityCount, ActivityQuery, Direction, Page,
-    StoreError, insert_chunks,
+    StoreError,
 };
-use sqlx::{Postgres, QueryBuilder};
 
 use crate::error::{corrupt, from_sqlx};
 use crate::{PostgresStore, storable};
 
-/// Rows per `INSERT` statement: 15 columns each stays far below PostgreSQL's 65535 parameters.
-const ROWS_PER_INSERT: usize = 1000;
+/// Rows per `INSERT`: the batch goes as one array per column, so the statement text is fixed
+/// (prepared once per connection, whatever the batch size) and there is no parameter limit.
+const ROWS_PER_INSERT: usize = 10_000;
 
-const COLUMNS: &str = "account_id, ray_id, created_at, allowed, app_uid, app_domain, ip_address, \
-    is_service_token, service_token_id, client_id, policy_id, decision, reason, status, method";
+/// The rows in array order (`WITH ORDINALITY`), so that `seq` follows the batch's order.
+const INSERT: &str = "INSERT INTO access_logs (account_id, ray_id, created_at, allowed, app_uid, \
+    app_domain, ip_address, is_service_token, service_token_id, client_id, policy_id, decision, \
+    reason, status, method) \
+    SELECT account_id, ray_id, created_at, allowed, app_uid, app_domain, ip_address, \
+        is_service_token, service_token_id, client_id, policy_id, decision, reason, status, method \
+    FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::boolean[], $5::text[], $6::text[], \
+        $7::text[], $8::boolean[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], \
+        $14::integer[], $15::text[]) WITH ORDINALITY \
+        AS batch (account_id, ray_id, created_at, allowed, app_uid, app_domain, ip_address, \
+            is_service_token, service_token_id, client_id, policy_id, decision, reason, status, \
+            method, position) \
+    ORDER BY position";
 
 /// `$1` account, `$2` since, `$3` until, `$4` allowed, `$5` is_service_token, `$6` app_uid and
 /// `$7` whether to negate it, `$8` ray_id and `$9` whether to negate it, `$10` token id,
@@ -176,27 +187,31 @@ impl AccessLogStore for PostgresStore {
             return Ok(());
         }
         let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
-        for chunk in insert_chunks(records, ROWS_PER_INSERT) {
-            let mut insert = QueryBuilder::<Postgres>::new(format!("INSERT INTO access_logs ({COLUMNS}) "));
-            insert.push_values(chunk, |mut row, r| {
-                // Borrowed, not copied: the records outlive the statement.
-                row.push_bind(r.account_id.as_str())
-                    .push_bind(r.ray_id.as_str())
-                    .push_bind(r.created_at.unix())
-                    .push_bind(r.allowed)
-                    .push_bind(r.app_uid.to_string())
-                    .push_bind(r.app_domain.as_str())
-                    .push_bind(r.ip_address.as_str())
-                    .push_bind(r.is_service_token)
-                    .push_bind(r.service_token_id.map(|id| id.to_string()))
-                    .push_bind(r.client_id.as_deref())
-                    .push_bind(r.policy_id.map(|id| id.to_string()))
-                    .push_bind(r.decision.as_deref())
-                    .push_bind(r.reason.as_deref())
-                    .push_bind(i32::from(r.status))
-                    .push_bind(r.method.as_str());
-            });
-            insert.build().execute(&mut *tx).await.map_err(from_sqlx)?;
+        for chunk in records.chunks(ROWS_PER_INSERT) {
+            // One array per column, borrowed from the records where they hold the text.
+            let column = |f: fn(&AccessLogRecord) -> &str| chunk.iter().map(f).collect::<Vec<&str>>();
+            let optional =
+                |f: fn(&AccessLogRecord) -> Option<&str>| chunk.iter().map(f).collect::<Vec<Option<&str>>>();
+            let ids = |f: fn(&AccessLogRecord) -> Option<String>| chunk.iter().map(f).collect::<Vec<_>>();
+            sqlx::query(INSERT)
+                .bind(column(|r| r.account_id.as_str()))
+                .bind(column(|r| r.ray_id.as_str()))
+                .bind(chunk.iter().map(|r| r.created_at.unix()).collect::<Vec<i64>>())
+                .bind(chunk.iter().map(|r| r.allowed).collect::<Vec<bool>>())
+                .bind(chunk.iter().map(|r| r.app_uid.to_string()).collect::<Vec<String>>())
+                .bind(column(|r| r.app_domain.as_str()))
+                .bind(column(|r| r.ip_address.as_str()))
+                .bind(chunk.iter().map(|r| r.is_service_token).collect::<Vec<bool>>())
+                .bind(ids(|r| r.service_token_id.map(|id| id.to_string())))
+                .bind(optional(|r| r.client_id.as_deref()))
+                .bind(ids(|r| r.policy_id.map(|id| id.to_string())))
+                .bind(optional(|r| r.decision.as_deref()))
+                .bind(optional(|r| r.reason.as_deref()))
+                .bind(chunk.iter().map(|r| i32::from(r.status)).collect::<Vec<i32>>())
+                .bind(column(|r| r.method.as_str()))
+                .execute(&mut *tx)
+                .await
+                .map_err(from_sqlx)?;
         }
         tx.commit().await.map_err(from_sqlx)
     }

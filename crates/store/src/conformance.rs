@@ -103,6 +103,7 @@ macro_rules! store_conformance_tests {
             audited_writes_store_the_change_and_its_record_or_neither,
             // The access log.
             access_logs_round_trip_newest_first,
+            access_log_batches_of_any_size_keep_every_record_in_order,
             access_logs_of_another_account_are_invisible,
             access_log_filters_apply_and_negate,
             access_logs_page_through_offset_and_limit,

@@ -31,8 +31,9 @@ pub(crate) struct Context<'a> {
     /// The TCP peer's address as text (IPv4-mapped IPv6 addresses as IPv4).
     pub peer: &'a str,
     pub tls: bool,
-    /// The host the client addressed (its `Host`, or `:authority` for HTTP/2).
-    pub host: &'a str,
+    /// The host the client addressed (its `Host`, or `:authority` for HTTP/2); `None` when it
+    /// is the request's own `Host` header, as it usually is (nothing to copy then).
+    pub host: Option<&'a str>,
     /// The application's single-header credential, to strip.
     pub token_header: Option<&'a HeaderName>,
     /// The application JWT (absent for bypass).
@@ -66,8 +67,10 @@ pub(crate) fn prepare_request(headers: &mut HeaderMap, context: Context<'_>, upg
     // The host routing judged the request by, not a `Host` header an absolute-form target or
     // HTTP/2 `:authority` overrode: the origin must not serve another host's content. Usually
     // it is the client's own `Host`, kept as it is.
-    let kept = headers.get(HOST).filter(|h| h.as_bytes() == context.host.as_bytes()).cloned();
-    match kept.map_or_else(|| HeaderValue::from_str(context.host), Ok) {
+    let routed = context.host;
+    let kept =
+        headers.get(HOST).filter(|h| routed.is_none_or(|host| h.as_bytes() == host.as_bytes())).cloned();
+    match kept.map_or_else(|| HeaderValue::from_str(routed.unwrap_or_default()), Ok) {
         Ok(host) => {
             headers.insert(HOST, host.clone());
             headers.insert(X_FORWARDED_HOST, host);
@@ -173,7 +176,7 @@ mod tests {
         Context {
             peer: "10.0.0.9",
             tls: true,
-            host: "app.example.com",
+            host: Some("app.example.com"),
             token_header,
             assertion: Some(HeaderValue::from_static("the.app.jwt")),
             user_email: None,
@@ -276,6 +279,15 @@ mod tests {
         let mut headers = map(&[("host", "private.example.com")]);
         prepare_request(&mut headers, context(None), false);
         assert_eq!(headers.get_all("host").iter().collect::<Vec<_>>(), ["app.example.com"]);
+    }
+
+    #[test]
+    fn a_request_routed_on_its_own_host_header_keeps_it() {
+        let mut headers = map(&[("host", "app.example.com:8443")]);
+        let context = Context { host: None, ..context(None) };
+        prepare_request(&mut headers, context, false);
+        assert_eq!(headers.get_all("host").iter().collect::<Vec<_>>(), ["app.example.com:8443"]);
+        assert_eq!(headers["x-forwarded-host"], "app.example.com:8443");
     }
 
     #[test]

@@ -34,9 +34,13 @@ impl Gateway {
     }
 
     /// Records `response` in the gateway's series, when metrics are on.
-    pub(super) fn observe(&self, response: &Response<Body>, elapsed: Duration) {
+    pub(super) fn observe(
+        &self,
+        response: &Response<Body>,
+        outcome: Option<&AccessOutcome>,
+        elapsed: Duration,
+    ) {
         if let Some(metrics) = &self.options.metrics {
-            let outcome = response.extensions().get::<AccessOutcome>();
             let origin_error = response.extensions().get::<OriginError>().copied();
             metrics.observe(outcome, response.status(), origin_error, elapsed);
         }

@@ -7,16 +7,13 @@
 //! carry a `Cf-Ray` id all the same, and appear in the server's debug log.
 
 use gatehouse_domain::Timestamp;
-use gatehouse_store::AccessLogRecord;
-use http::{HeaderName, HeaderValue, Method, Request, Response};
+use http::{Method, Request, Response};
 use hyper::body::Incoming;
 
 use super::{Connection, Gateway};
+use crate::access_log::Decision;
 use crate::body::Body;
-use crate::deny::{self, AccessOutcome};
-
-/// A constant name: a `&str` name is parsed again at every lookup.
-const CF_RAY: HeaderName = HeaderName::from_static("cf-ray");
+use crate::deny::{self, AccessOutcome, CF_RAY, RayId};
 
 impl Gateway {
     /// Answers one request and records the decision. Never fails: every outcome is a response.
@@ -25,15 +22,14 @@ impl Gateway {
         let started = std::time::Instant::now();
         // Off (the default), no span is made: one branch on the hot path.
         let span = if self.options.trace_requests { request_span(&method) } else { tracing::Span::none() };
-        let mut response = self.respond(request, connection).await;
-        self.observe(&response, started.elapsed());
-        // Taken, not copied: nothing reads it past this point.
-        let outcome = response.extensions_mut().remove::<AccessOutcome>();
+        let (mut response, outcome) = self.respond(request, connection).await;
+        self.observe(&response, outcome.as_ref(), started.elapsed());
         let ray_id = ensure_ray_id(&mut response, outcome.as_ref());
         if let Some(outcome) = outcome {
             let now = self.clock.now();
             let status = response.status().as_u16();
-            match self.access_record(&outcome, ray_id, &method, &connection, status, now) {
+            let app = outcome.app;
+            match self.access_record(outcome, ray_id, method, &connection, status, now) {
                 Some(record) => {
                     if !span.is_none() {
                         record_decision(&span, &record);
@@ -41,7 +37,7 @@ impl Gateway {
                     self.access_log.push(record);
                 }
                 // The application was deleted between the decision and now.
-                None => tracing::debug!(app = ?outcome.app, "no application for an access log record"),
+                None => tracing::debug!(?app, "no application for an access log record"),
             }
         } else if !span.is_none() {
             span.record("gatehouse.ray_id", ray_id.as_str());
@@ -58,35 +54,27 @@ impl Gateway {
 
     fn access_record(
         &self,
-        outcome: &AccessOutcome,
-        ray_id: String,
-        method: &Method,
+        outcome: AccessOutcome,
+        ray_id: RayId,
+        method: Method,
         connection: &Connection,
         status: u16,
         now: Timestamp,
-    ) -> Option<AccessLogRecord> {
-        let snapshot = self.access.load();
-        let app = snapshot.apps.get(&outcome.app?)?;
-        let decision = outcome
-            .policy
-            .and_then(|id| app.policies.iter().find(|p| p.id == id))
-            .map(|p| p.decision.as_str().to_owned());
-        Some(AccessLogRecord {
-            account_id: app.account.id.clone(),
+    ) -> Option<Decision> {
+        let app = self.access.load().apps.get(&outcome.app?)?.clone();
+        Some(Decision {
+            app,
+            policy: outcome.policy,
             ray_id,
             created_at: now,
             allowed: outcome.allowed,
-            app_uid: app.id,
-            app_domain: app.domain.clone(),
-            ip_address: connection.peer_text.as_str().to_owned(),
+            peer: connection.peer_text,
             is_service_token: outcome.service_token,
-            service_token_id: outcome.token,
-            client_id: outcome.client_id.clone(),
-            policy_id: outcome.policy,
-            decision,
-            reason: outcome.denial.map(|d| d.as_str().to_owned()),
+            token: outcome.token,
+            client_id: outcome.client_id,
+            denial: outcome.denial,
             status,
-            method: method.as_str().to_owned(),
+            method,
         })
     }
 }
@@ -116,34 +104,34 @@ fn request_span(method: &Method) -> tracing::Span {
 
 /// The decision as the access log has it: `allow` or `deny`, the matched policy's decision,
 /// the denial reason, the application and the token (never the client id or secret).
-fn record_decision(span: &tracing::Span, record: &AccessLogRecord) {
+fn record_decision(span: &tracing::Span, record: &Decision) {
     span.record("http.response.status_code", record.status);
     span.record("gatehouse.ray_id", record.ray_id.as_str());
     span.record("gatehouse.decision", if record.allowed { "allow" } else { "deny" });
-    if let Some(decision) = &record.decision {
+    if let Some(decision) = record.policy_decision() {
         span.record("gatehouse.policy_decision", decision.as_str());
     }
-    if let Some(reason) = &record.reason {
+    if let Some(reason) = &record.denial {
         span.record("gatehouse.reason", reason.as_str());
     }
-    span.record("gatehouse.app_uid", tracing::field::display(&record.app_uid));
-    span.record("gatehouse.app_domain", record.app_domain.as_str());
-    span.record("gatehouse.account_id", tracing::field::display(&record.account_id));
-    if let Some(token) = &record.service_token_id {
+    span.record("gatehouse.app_uid", tracing::field::display(&record.app.id));
+    span.record("gatehouse.app_domain", record.app.domain.as_str());
+    span.record("gatehouse.account_id", tracing::field::display(&record.app.account.id));
+    if let Some(token) = &record.token {
         span.record("gatehouse.service_token_id", tracing::field::display(token));
     }
 }
 
 /// The response's Ray ID, set when missing. A response from the origin gets a new one even when
 /// the origin sent its own: the id names this gateway's decision.
-fn ensure_ray_id(response: &mut Response<Body>, outcome: Option<&AccessOutcome>) -> String {
+fn ensure_ray_id(response: &mut Response<Body>, outcome: Option<&AccessOutcome>) -> RayId {
     let from_origin = outcome.is_some_and(|o| o.allowed && o.failure.is_none());
-    if !from_origin && let Some(held) = response.headers().get(&CF_RAY).and_then(|v| v.to_str().ok()) {
-        return held.to_owned();
+    if !from_origin
+        && let Some(held) = response.headers().get(&CF_RAY).and_then(|v| RayId::parse(v.as_bytes()))
+    {
+        return held;
     }
     let id = deny::ray_id();
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(CF_RAY, value);
-    }
+    response.headers_mut().insert(CF_RAY, id.header());
     id
 }

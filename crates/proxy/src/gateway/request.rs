@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use gatehouse_domain::Timestamp;
 use gatehouse_domain::access::{Admitted, Authentication, Person, PolicyId, rule};
-use http::header::{RETRY_AFTER, SET_COOKIE};
+use http::header::{HOST, RETRY_AFTER, SET_COOKIE};
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
 
@@ -26,21 +26,21 @@ use crate::verify::{self, Principal, Via};
 impl Gateway {
     /// Answers one request (`handle`, in `recording`, records the decision). Never fails:
     /// every outcome is a response.
-    pub(super) async fn respond(&self, request: Request<Incoming>, connection: Connection) -> Response<Body> {
+    pub(super) async fn respond(&self, request: Request<Incoming>, connection: Connection) -> Answer {
         let now = self.clock.now();
         let (parts, body) = request.into_parts();
         let target = route::route(&self.access.load(), &parts);
         let tls = connection.tls;
         match target {
             Target::App(app) => self.handle_app(app, Request::from_parts(parts, body), connection, now).await,
-            Target::Certs => certs::certs(&self.access.load(), &parts, now),
-            Target::Identity => self.identity(&parts, connection.peer.ip(), now).await,
-            Target::Login => self.login_page(&parts, tls, now),
-            Target::Callback => self.callback(&parts, tls, now).await,
-            Target::Authorized => self.authorized(&parts, tls, connection.peer.ip(), now),
-            Target::Logout => self.logout(&parts, tls, now).await,
-            Target::NoApplication => deny::render(StatusCode::NOT_FOUND, wants_json(&parts.headers)),
-            Target::BadRequest => deny::render(StatusCode::BAD_REQUEST, wants_json(&parts.headers)),
+            Target::Certs => (certs::certs(&self.access.load(), &parts, now), None),
+            Target::Identity => (self.identity(&parts, connection.peer.ip(), now).await, None),
+            Target::Login => (self.login_page(&parts, tls, now), None),
+            Target::Callback => (self.callback(&parts, tls, now).await, None),
+            Target::Authorized => (self.authorized(&parts, tls, connection.peer.ip(), now), None),
+            Target::Logout => (self.logout(&parts, tls, now).await, None),
+            Target::NoApplication => (deny::render(StatusCode::NOT_FOUND, wants_json(&parts.headers)), None),
+            Target::BadRequest => (deny::render(StatusCode::BAD_REQUEST, wants_json(&parts.headers)), None),
         }
     }
 
@@ -68,10 +68,10 @@ impl Gateway {
         request: Request<Incoming>,
         connection: Connection,
         now: Timestamp,
-    ) -> Response<Body> {
+    ) -> Answer {
         // Past the maximum staleness, no token is honoured: it may have been revoked elsewhere.
         if let Some(refused) = self.fail_closed(now, wants_json(request.headers())) {
-            return refused;
+            return (refused, None);
         }
         let mut outcome = AccessOutcome {
             app: Some(app.id),
@@ -124,9 +124,9 @@ impl Gateway {
                 self.failures.check_failure(connection.peer.ip(), outcome.client_id.as_deref(), now)
         {
             tracing::debug!(app = %app.id, peer = %connection.peer, failed = denial.as_str(), "failed authentications over the limit");
-            let mut response = self.refuse(&app, &request, Denial::RateLimited, outcome);
-            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(wait));
-            return response;
+            let mut answer = self.refuse(&app, &request, Denial::RateLimited, outcome);
+            answer.0.headers_mut().insert(RETRY_AFTER, HeaderValue::from(wait));
+            return answer;
         }
         let authentication = match (&who, &person, failure) {
             (Some((who, _)), _, _) => Authentication::Token(who.id),
@@ -221,14 +221,20 @@ impl Gateway {
         connection: Connection,
         admission: Admission,
         mut outcome: AccessOutcome,
-    ) -> Response<Body> {
+    ) -> Answer {
         let Admission { assertion, cookie, user_email } = admission;
-        let host = route::host(request.uri(), request.headers()).unwrap_or_default().to_owned();
+        // Copied only when it is not the client's own `Host` header (absolute-form, HTTP/2).
+        let host = match route::host(request.uri(), request.headers()) {
+            Some(host) if request.headers().get(HOST).is_some_and(|h| h.as_bytes() == host.as_bytes()) => {
+                None
+            }
+            other => Some(other.unwrap_or_default().to_owned()),
+        };
         let json = wants_json(request.headers());
         let context = Context {
             peer: connection.peer_text.as_str(),
             tls: connection.tls,
-            host: &host,
+            host: host.as_deref(),
             token_header: app.token_header.as_ref(),
             assertion,
             user_email,
@@ -258,7 +264,7 @@ impl Gateway {
         request: &Request<Incoming>,
         denial: Denial,
         outcome: AccessOutcome,
-    ) -> Response<Body> {
+    ) -> Answer {
         self.refuse_parts(app, request.headers(), denial, outcome)
     }
 
@@ -268,7 +274,7 @@ impl Gateway {
         headers: &http::HeaderMap,
         denial: Denial,
         mut outcome: AccessOutcome,
-    ) -> Response<Body> {
+    ) -> Answer {
         tracing::debug!(app = %app.id, app_name = %app.name, denial = denial.as_str(), token = ?outcome.token, "request refused");
         outcome.denial = Some(denial);
         if denial.source() == FailureSource::Internal {
@@ -278,6 +284,10 @@ impl Gateway {
     }
 }
 
+/// A response and the decision behind it, for the access log and the metrics. Carried beside
+/// the response, not in its extensions: those cost a map and a box per request.
+pub(super) type Answer = (Response<Body>, Option<AccessOutcome>);
+
 /// What an admitted request carries on: the JWT for the origin, a session cookie for the
 /// client, and a person's e-mail address for the origin.
 struct Admission {
@@ -286,7 +296,6 @@ struct Admission {
     user_email: Option<HeaderValue>,
 }
 
-fn with_outcome(mut response: Response<Body>, outcome: AccessOutcome) -> Response<Body> {
-    response.extensions_mut().insert(outcome);
-    response
+fn with_outcome(response: Response<Body>, outcome: AccessOutcome) -> Answer {
+    (response, Some(outcome))
 }

@@ -79,6 +79,30 @@ pub async fn access_logs_round_trip_newest_first(store: &dyn Store) {
     assert_eq!(store.list_access_logs(&account, &ascending).await.unwrap().items, batch);
 }
 
+/// A batch the size of several statements (the gateway writes up to 1,000 at a time, and more
+/// after an outage): every record stored once, in the batch's order.
+pub async fn access_log_batches_of_any_size_keep_every_record_in_order(store: &dyn Store) {
+    let account = bootstrapped(store).await;
+    let token = TokenId::generate();
+    let batch: Vec<AccessLogRecord> = (0..1_234)
+        .map(|i| {
+            let ray = format!("{i:016x}");
+            if i % 3 == 0 { allowed(&account, &ray, 5, token) } else { record(&account, &ray, 5) }
+        })
+        .collect();
+    store.insert_access_logs(&batch).await.unwrap();
+    store.insert_access_logs(&batch[..7]).await.unwrap();
+    let all = AccessLogQuery {
+        direction: Direction::Asc,
+        page: PageRequest { offset: 0, limit: 5_000 },
+        ..AccessLogQuery::default()
+    };
+    let page = store.list_access_logs(&account, &all).await.unwrap();
+    assert_eq!(page.total, 1_241);
+    assert_eq!(page.items[..1_234], batch[..], "every record, in order, read back exactly");
+    assert_eq!(page.items[1_234..], batch[..7]);
+}
+
 pub async fn access_logs_of_another_account_are_invisible(store: &dyn Store) {
     let first = bootstrapped(store).await;
     let second = another_account(store, "Second").await;
