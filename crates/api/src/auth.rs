@@ -4,15 +4,12 @@
 //! [`Caller::authorize`] then checks the account in the path and whether the credential may
 //! write.
 
-use std::sync::Arc;
-
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use gatehouse_api_types::Message;
 use gatehouse_domain::{AccountId, ApiToken, ApiTokenKind, HashPurpose, Secret};
 
-use crate::audit::ScopeGuard;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
@@ -22,8 +19,6 @@ pub struct Caller {
     pub token: ApiToken,
     /// The TCP peer, when the server passes it (`ConnectInfo`), for the audit log.
     pub ip: Option<std::net::IpAddr>,
-    /// The request's audit scope, open while the caller lives (see [`crate::audit`]).
-    pub audit_scope: Option<Arc<ScopeGuard>>,
 }
 
 /// Whether a route reads or changes state.
@@ -35,11 +30,14 @@ pub enum Access {
 
 impl Caller {
     /// A caller acting with `token` (already authenticated, by [`authenticate_bearer`] or a
-    /// dashboard session), with its audit scope opened for the current task as the extractor does.
+    /// dashboard session).
     pub fn acting(token: ApiToken, ip: Option<std::net::IpAddr>) -> Caller {
-        let mut caller = Caller { token, ip, audit_scope: None };
-        caller.audit_scope = ScopeGuard::open(&caller);
-        caller
+        Caller { token, ip }
+    }
+
+    /// Who acts, as the audit log records it (every change an operation makes carries it).
+    pub fn actor(&self) -> gatehouse_domain::AuditActor {
+        crate::audit::actor(self)
     }
 
     /// Checks that the credential belongs to the account in the path and may do `access`.
@@ -86,9 +84,7 @@ impl FromRequestParts<AppState> for Caller {
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|axum::extract::ConnectInfo(peer)| peer.ip());
-        let mut caller = Caller { token, ip, audit_scope: None };
-        caller.audit_scope = ScopeGuard::open(&caller);
-        Ok(caller)
+        Ok(Caller { token, ip })
     }
 }
 
