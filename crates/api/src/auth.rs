@@ -4,15 +4,12 @@
 //! [`Caller::authorize`] then checks the account in the path and whether the credential may
 //! write.
 
-use std::sync::Arc;
-
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use gatehouse_api_types::Message;
 use gatehouse_domain::{AccountId, ApiToken, ApiTokenKind, HashPurpose, Permission, Secret};
 
-use crate::audit::ScopeGuard;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
@@ -26,8 +23,6 @@ pub struct Caller {
     pub acting_as: ActingAs,
     /// The TCP peer, when the server passes it (`ConnectInfo`), for the audit log.
     pub ip: Option<std::net::IpAddr>,
-    /// The request's audit scope, open while the caller lives (see [`crate::audit`]).
-    pub audit_scope: Option<Arc<ScopeGuard>>,
 }
 
 /// The credential or person behind a [`Caller`], as the audit log names it.
@@ -53,9 +48,9 @@ pub enum Access {
 
 impl Caller {
     /// A caller acting with `token` (already authenticated, by [`authenticate_bearer`] or a
-    /// dashboard session), with its audit scope opened for the current task as the extractor does.
+    /// dashboard session).
     pub fn acting(token: ApiToken, ip: Option<std::net::IpAddr>) -> Caller {
-        Caller::with_scope(token.account_id.clone(), token.permission, ActingAs::ApiToken(token), ip)
+        Caller::new(token.account_id.clone(), token.permission, ActingAs::ApiToken(token), ip)
     }
 
     /// A person of `account` acting with `permission`, already authenticated by an identity
@@ -67,18 +62,21 @@ impl Caller {
         idp: String,
         ip: Option<std::net::IpAddr>,
     ) -> Caller {
-        Caller::with_scope(account, permission, ActingAs::Person { email, idp }, ip)
+        Caller::new(account, permission, ActingAs::Person { email, idp }, ip)
     }
 
-    fn with_scope(
+    fn new(
         account_id: AccountId,
         permission: Permission,
         acting_as: ActingAs,
         ip: Option<std::net::IpAddr>,
     ) -> Caller {
-        let mut caller = Caller { account_id, permission, acting_as, ip, audit_scope: None };
-        caller.audit_scope = ScopeGuard::open(&caller);
-        caller
+        Caller { account_id, permission, acting_as, ip }
+    }
+
+    /// Who acts, as the audit log records it (every change an operation makes carries it).
+    pub fn actor(&self) -> gatehouse_domain::AuditActor {
+        crate::audit::actor(self)
     }
 
     /// Checks that the credential belongs to the account in the path and may do `access`.

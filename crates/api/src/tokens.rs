@@ -7,8 +7,8 @@ use gatehouse_api_types::{
     CreateServiceTokenRequest, RotateServiceTokenRequest, ServiceTokenBody, UpdateServiceTokenRequest,
 };
 use gatehouse_domain::{
-    AccountId, ClientId, HashPurpose, NewServiceToken, Secret, ServiceToken, Timestamp, TokenChanges,
-    TokenDuration, TokenId,
+    AccountId, AuditActor, ClientId, HashPurpose, NewServiceToken, Secret, ServiceToken, Timestamp,
+    TokenChanges, TokenDuration, TokenId,
 };
 use gatehouse_store::{AuditedChange, AuditedOutcome, Page, StoreError, TokenFilter};
 
@@ -39,6 +39,7 @@ impl Shown {
 
 pub async fn create(
     state: &AppState,
+    actor: &AuditActor,
     account: AccountId,
     request: CreateServiceTokenRequest,
 ) -> Result<Shown, ApiError> {
@@ -74,15 +75,15 @@ pub async fn create(
     let token = ServiceToken::create(TokenId::generate(), new, state.clock.now());
     let change = token_change("create", None, &token);
     let account = token.account_id.clone();
-    audit::write(state, &account, AuditedChange::InsertToken(&token), change).await.map_err(|error| {
-        match error {
+    audit::write(state, actor, &account, AuditedChange::InsertToken(&token), change).await.map_err(
+        |error| match error {
             StoreError::Conflict(_) => ApiError::new(
                 crate::ErrorCode::Conflict,
                 "access.api.error.conflict: a service token with this client_id exists",
             ),
             other => other.into(),
-        }
-    })?;
+        },
+    )?;
     state.changes.token_changed(&token).await;
     Ok(Shown { token, secret: Some(secret) })
 }
@@ -103,6 +104,7 @@ pub async fn list(
 
 pub async fn update(
     state: &AppState,
+    actor: &AuditActor,
     account: &AccountId,
     id: &str,
     request: UpdateServiceTokenRequest,
@@ -118,7 +120,7 @@ pub async fn update(
     // Generated once, so every retry stores the secret this response shows.
     let new_secret = version.map(|_| Secret::generate_client_secret(state.secret_format));
     let mut rotated = false;
-    let token = modify(state, account, id, "update", |token, now| {
+    let token = modify(state, actor, account, id, "update", |token, now| {
         let bump = version.filter(|v| *v > token.credentials.version());
         rotated = bump.is_some();
         let rotate_to = bump
@@ -139,6 +141,7 @@ pub async fn update(
 
 pub async fn rotate(
     state: &AppState,
+    actor: &AuditActor,
     account: &AccountId,
     id: &str,
     request: RotateServiceTokenRequest,
@@ -150,16 +153,27 @@ pub async fn rotate(
         .transpose()?;
     let secret = Secret::generate_client_secret(state.secret_format);
     let hash = state.key.hash(HashPurpose::ServiceTokenSecret, &secret);
-    let token = modify(state, account, id, "rotate", |token, now| token.rotate(hash, deadline, now)).await?;
+    let token =
+        modify(state, actor, account, id, "rotate", |token, now| token.rotate(hash, deadline, now)).await?;
     Ok(Shown { token, secret: Some(secret) })
 }
 
-pub async fn refresh(state: &AppState, account: &AccountId, id: &str) -> Result<ServiceToken, ApiError> {
-    modify(state, account, id, "refresh", |token, now| token.refresh(now)).await
+pub async fn refresh(
+    state: &AppState,
+    actor: &AuditActor,
+    account: &AccountId,
+    id: &str,
+) -> Result<ServiceToken, ApiError> {
+    modify(state, actor, account, id, "refresh", |token, now| token.refresh(now)).await
 }
 
 /// Deletes a token that no policy or group rule names (12139 otherwise, as Cloudflare does).
-pub async fn delete(state: &AppState, account: &AccountId, id: &str) -> Result<ServiceToken, ApiError> {
+pub async fn delete(
+    state: &AppState,
+    actor: &AuditActor,
+    account: &AccountId,
+    id: &str,
+) -> Result<ServiceToken, ApiError> {
     let id = parse_id(id)?;
     let before = state.store.get_service_token(account, &id).await?.ok_or_else(ApiError::token_not_found)?;
     if token_is_referenced(state, account, id).await? {
@@ -167,10 +181,11 @@ pub async fn delete(state: &AppState, account: &AccountId, id: &str) -> Result<S
     }
     let mut change = token_change("delete", Some(&before), &before);
     change.new = None;
-    let token = match audit::write(state, account, AuditedChange::DeleteToken(account, &id), change).await? {
-        AuditedOutcome::Deleted(token) => *token,
-        AuditedOutcome::Written | AuditedOutcome::Missing => return Err(ApiError::token_not_found()),
-    };
+    let token =
+        match audit::write(state, actor, account, AuditedChange::DeleteToken(account, &id), change).await? {
+            AuditedOutcome::Deleted(token) => *token,
+            AuditedOutcome::Written | AuditedOutcome::Missing => return Err(ApiError::token_not_found()),
+        };
     state.changes.token_deleted(&token).await;
     Ok(token)
 }
@@ -179,6 +194,7 @@ pub async fn delete(state: &AppState, account: &AccountId, id: &str) -> Result<S
 /// `action` names the change in the audit log; its record is written with it (see [`audit`]).
 async fn modify(
     state: &AppState,
+    actor: &AuditActor,
     account: &AccountId,
     id: &str,
     action: &'static str,
@@ -191,7 +207,7 @@ async fn modify(
         let before = token.clone();
         change(&mut token, state.clock.now());
         let record = token_change(action, Some(&before), &token);
-        match audit::write(state, account, AuditedChange::UpdateToken(&token), record).await {
+        match audit::write(state, actor, account, AuditedChange::UpdateToken(&token), record).await {
             Ok(AuditedOutcome::Written | AuditedOutcome::Deleted(_)) => {
                 state.changes.token_changed(&token).await;
                 return Ok(token);

@@ -17,6 +17,7 @@ use crate::audit::{self, Change};
 use crate::error::ApiError;
 use crate::pagination::Pagination;
 use crate::state::AppState;
+use gatehouse_domain::AuditActor;
 
 pub async fn list(
     state: &AppState,
@@ -46,6 +47,7 @@ pub async fn get(state: &AppState, account: &AccountId, app: &str, id: &str) -> 
 
 pub async fn create(
     state: &AppState,
+    actor: &AuditActor,
     account: &AccountId,
     app: &str,
     input: PolicyInput,
@@ -65,7 +67,7 @@ pub async fn create(
         link(&mut app.doc, PolicyLink { id: stored.doc.id, precedence });
         let body = output::policy(&stored, None, None);
         let change = Change::new("create", "policy", &stored.id).after(Some(body.clone()));
-        if audit::commit(state, account, &[stored.insert()?, app.update(now)?], change).await? {
+        if audit::commit(state, actor, account, &[stored.insert()?, app.update(now)?], change).await? {
             return Ok(body);
         }
     }
@@ -75,6 +77,7 @@ pub async fn create(
 /// Replaces an app-scoped policy; its precedence stays unless the body gives one.
 pub async fn update(
     state: &AppState,
+    actor: &AuditActor,
     account: &AccountId,
     app: &str,
     id: &str,
@@ -97,7 +100,7 @@ pub async fn update(
         }
         let body = output::policy(&stored, None, None);
         let change = Change::new("update", "policy", id).before(Some(old)).after(Some(body.clone()));
-        if audit::commit(state, account, &changes, change).await? {
+        if audit::commit(state, actor, account, &changes, change).await? {
             return Ok(body);
         }
     }
@@ -105,7 +108,13 @@ pub async fn update(
 }
 
 /// Deletes an app-scoped policy and its link, together.
-pub async fn delete(state: &AppState, account: &AccountId, app: &str, id: &str) -> Result<Value, ApiError> {
+pub async fn delete(
+    state: &AppState,
+    actor: &AuditActor,
+    account: &AccountId,
+    app: &str,
+    id: &str,
+) -> Result<Value, ApiError> {
     for _ in 0..MAX_ATTEMPTS {
         let now = state.clock.now();
         let (mut app, old_link, stored) = load_linked(state, account, app, id).await?;
@@ -118,7 +127,7 @@ pub async fn delete(state: &AppState, account: &AccountId, app: &str, id: &str) 
         app.doc.policies.retain(|l| l.id != old_link.id);
         let mut changes = vec![app.update(now)?];
         changes.extend(stored.delete()?);
-        if audit::commit(state, account, &changes, change).await? {
+        if audit::commit(state, actor, account, &changes, change).await? {
             return Ok(output::deleted(id));
         }
     }
@@ -128,6 +137,7 @@ pub async fn delete(state: &AppState, account: &AccountId, app: &str, id: &str) 
 /// Makes the policy reusable; the application keeps its link (and precedence).
 pub async fn make_reusable(
     state: &AppState,
+    actor: &AuditActor,
     account: &AccountId,
     app: &str,
     id: &str,
@@ -143,7 +153,7 @@ pub async fn make_reusable(
         let write = stored.update(state.clock.now())?;
         let body = output::policy(&stored, Some(link.precedence), None);
         let change = Change::new("make_reusable", "policy", id).before(Some(old)).after(Some(body.clone()));
-        if audit::commit(state, account, &[write], change).await? {
+        if audit::commit(state, actor, account, &[write], change).await? {
             return Ok(body);
         }
     }

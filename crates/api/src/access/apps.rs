@@ -15,6 +15,7 @@ use crate::audit::{self, Change};
 use crate::error::ApiError;
 use crate::pagination::Pagination;
 use crate::state::AppState;
+use gatehouse_domain::AuditActor;
 
 /// The filters of the application list.
 #[derive(Debug, Clone, Default)]
@@ -48,7 +49,12 @@ impl AppFilter {
     }
 }
 
-pub async fn create(state: &AppState, account: &AccountId, input: AppInput) -> Result<Value, ApiError> {
+pub async fn create(
+    state: &AppState,
+    actor: &AuditActor,
+    account: &AccountId,
+    input: AppInput,
+) -> Result<Value, ApiError> {
     let (fields, policies) = input.validate()?;
     let id = AppId::generate();
     let items = app_links::parse(policies.unwrap_or_default(), id)?;
@@ -62,7 +68,7 @@ pub async fn create(state: &AppState, account: &AccountId, input: AppInput) -> R
         changes.insert(0, stored.insert()?);
         let body = output::application(&stored, &by_id(&linked));
         let change = Change::new("create", "application", &stored.id).after(Some(body.clone()));
-        if audit::commit(state, account, &changes, change).await? {
+        if audit::commit(state, actor, account, &changes, change).await? {
             return Ok(body);
         }
     }
@@ -92,6 +98,7 @@ pub async fn list(
 /// with them, they are replaced, and app-scoped policies no longer listed are deleted.
 pub async fn update(
     state: &AppState,
+    actor: &AuditActor,
     account: &AccountId,
     id: &str,
     input: AppInput,
@@ -112,7 +119,7 @@ pub async fn update(
         changes.insert(0, stored.update(now)?);
         let body = output::application(&stored, &by_id(&linked));
         let change = Change::new("update", "application", id).before(Some(old)).after(Some(body.clone()));
-        if audit::commit(state, account, &changes, change).await? {
+        if audit::commit(state, actor, account, &changes, change).await? {
             return Ok(body);
         }
     }
@@ -120,7 +127,12 @@ pub async fn update(
 }
 
 /// Deletes the application and, in the same batch, its app-scoped policies.
-pub async fn delete(state: &AppState, account: &AccountId, id: &str) -> Result<Value, ApiError> {
+pub async fn delete(
+    state: &AppState,
+    actor: &AuditActor,
+    account: &AccountId,
+    id: &str,
+) -> Result<Value, ApiError> {
     for _ in 0..MAX_ATTEMPTS {
         let app = load_app(state, account, id).await?;
         let app_id = app.doc.id;
@@ -131,7 +143,7 @@ pub async fn delete(state: &AppState, account: &AccountId, id: &str) -> Result<V
         for scoped in policies.into_iter().filter(|p| p.doc.app_id == Some(app_id)) {
             changes.extend(scoped.delete()?);
         }
-        if audit::commit(state, account, &changes, change).await? {
+        if audit::commit(state, actor, account, &changes, change).await? {
             return Ok(output::deleted(id));
         }
     }
@@ -139,13 +151,18 @@ pub async fn delete(state: &AppState, account: &AccountId, id: &str) -> Result<V
 }
 
 /// Sessions (cookies, application JWTs) issued for the application before now stop working.
-pub async fn revoke_tokens(state: &AppState, account: &AccountId, id: &str) -> Result<(), ApiError> {
+pub async fn revoke_tokens(
+    state: &AppState,
+    actor: &AuditActor,
+    account: &AccountId,
+    id: &str,
+) -> Result<(), ApiError> {
     for _ in 0..MAX_ATTEMPTS {
         let now = state.clock.now();
         let mut app = load_app(state, account, id).await?;
         app.doc.sessions_revoked_at = Some(now);
         let change = Change::new("revoke_tokens", "application", id);
-        if audit::commit(state, account, &[app.update(now)?], change).await? {
+        if audit::commit(state, actor, account, &[app.update(now)?], change).await? {
             return Ok(());
         }
     }

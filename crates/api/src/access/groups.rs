@@ -13,13 +13,19 @@ use crate::audit::{self, Change};
 use crate::error::ApiError;
 use crate::pagination::Pagination;
 use crate::state::AppState;
+use gatehouse_domain::AuditActor;
 
-pub async fn create(state: &AppState, account: &AccountId, input: GroupInput) -> Result<Value, ApiError> {
+pub async fn create(
+    state: &AppState,
+    actor: &AuditActor,
+    account: &AccountId,
+    input: GroupInput,
+) -> Result<Value, ApiError> {
     let id = GroupId::generate();
     let stored = Stored::new(input.into_group(id)?, id.to_string(), account, state.clock.now());
     let body = output::group(&stored);
     let change = Change::new("create", "group", &stored.id).after(Some(body.clone()));
-    if !audit::commit(state, account, &[stored.insert()?], change).await? {
+    if !audit::commit(state, actor, account, &[stored.insert()?], change).await? {
         return Err(gave_up());
     }
     Ok(body)
@@ -44,6 +50,7 @@ pub async fn list(
 /// Replaces every client-settable field (a PUT).
 pub async fn update(
     state: &AppState,
+    actor: &AuditActor,
     account: &AccountId,
     id: &str,
     input: GroupInput,
@@ -57,7 +64,7 @@ pub async fn update(
         let write = stored.update(state.clock.now())?;
         let body = output::group(&stored);
         let change = Change::new("update", "group", id).before(Some(old)).after(Some(body.clone()));
-        if audit::commit(state, account, &[write], change).await? {
+        if audit::commit(state, actor, account, &[write], change).await? {
             return Ok(body);
         }
     }
@@ -65,7 +72,12 @@ pub async fn update(
 }
 
 /// Deletes a group that no policy or group rule uses (409 otherwise).
-pub async fn delete(state: &AppState, account: &AccountId, id: &str) -> Result<Value, ApiError> {
+pub async fn delete(
+    state: &AppState,
+    actor: &AuditActor,
+    account: &AccountId,
+    id: &str,
+) -> Result<Value, ApiError> {
     for _ in 0..MAX_ATTEMPTS {
         let stored = load_group(state, account, id).await?;
         let policies = load_all::<Policy>(state, account).await?;
@@ -74,7 +86,7 @@ pub async fn delete(state: &AppState, account: &AccountId, id: &str) -> Result<V
             return Err(group_in_use());
         }
         let change = Change::new("delete", "group", id).before(Some(output::group(&stored)));
-        if audit::commit(state, account, &stored.delete()?, change).await? {
+        if audit::commit(state, actor, account, &stored.delete()?, change).await? {
             return Ok(output::deleted(id));
         }
     }

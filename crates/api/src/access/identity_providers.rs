@@ -20,6 +20,7 @@ use crate::audit::{self, Change};
 use crate::error::ApiError;
 use crate::pagination::Pagination;
 use crate::state::AppState;
+use gatehouse_domain::AuditActor;
 
 /// The path of the callback every identity provider redirects to, on the auth domain.
 pub const CALLBACK_PATH: &str = "/cdn-cgi/access/callback";
@@ -50,13 +51,18 @@ impl Document for IdentityProvider {
     const KIND: ResourceKind = ResourceKind::IdentityProvider;
 }
 
-pub async fn create(state: &AppState, account: &AccountId, body: Value) -> Result<Value, ApiError> {
+pub async fn create(
+    state: &AppState,
+    actor: &AuditActor,
+    account: &AccountId,
+    body: Value,
+) -> Result<Value, ApiError> {
     let idp = parse(state, body, None)?;
     let id = IdpId::generate().to_string();
     let stored = Stored::new(idp, id, account, state.clock.now());
     let out = output(&stored, &auth_domain(state, account).await?);
     let change = Change::new("create", "identity_provider", &stored.id).after(Some(out.clone()));
-    if !audit::commit(state, account, &[stored.insert()?], change).await? {
+    if !audit::commit(state, actor, account, &[stored.insert()?], change).await? {
         return Err(gave_up());
     }
     Ok(out)
@@ -82,7 +88,13 @@ pub async fn list(
 
 /// Replaces the provider (a PUT). A config without `client_secret` keeps the stored one, so a
 /// client that read the provider (which never shows the secret) can write it back unchanged.
-pub async fn update(state: &AppState, account: &AccountId, id: &str, body: Value) -> Result<Value, ApiError> {
+pub async fn update(
+    state: &AppState,
+    actor: &AuditActor,
+    account: &AccountId,
+    id: &str,
+    body: Value,
+) -> Result<Value, ApiError> {
     let domain = auth_domain(state, account).await?;
     for _ in 0..MAX_ATTEMPTS {
         let mut stored = load_idp(state, account, id).await?;
@@ -92,19 +104,24 @@ pub async fn update(state: &AppState, account: &AccountId, id: &str, body: Value
         let out = output(&stored, &domain);
         let change =
             Change::new("update", "identity_provider", id).before(Some(old)).after(Some(out.clone()));
-        if audit::commit(state, account, &[write], change).await? {
+        if audit::commit(state, actor, account, &[write], change).await? {
             return Ok(out);
         }
     }
     Err(gave_up())
 }
 
-pub async fn delete(state: &AppState, account: &AccountId, id: &str) -> Result<Value, ApiError> {
+pub async fn delete(
+    state: &AppState,
+    actor: &AuditActor,
+    account: &AccountId,
+    id: &str,
+) -> Result<Value, ApiError> {
     let domain = auth_domain(state, account).await?;
     for _ in 0..MAX_ATTEMPTS {
         let stored = load_idp(state, account, id).await?;
         let change = Change::new("delete", "identity_provider", id).before(Some(output(&stored, &domain)));
-        if audit::commit(state, account, &stored.delete()?, change).await? {
+        if audit::commit(state, actor, account, &stored.delete()?, change).await? {
             return Ok(json!({ "id": id }));
         }
     }

@@ -16,6 +16,7 @@ use super::{MAX_ATTEMPTS, Stored, commit, gave_up, output};
 use crate::audit::{self, Change};
 use crate::error::ApiError;
 use crate::state::AppState;
+use gatehouse_domain::AuditActor;
 
 pub const DEFAULT_NAME: &str = "gatehouse";
 /// The JWT issuer is `https://<auth_domain>`.
@@ -43,6 +44,7 @@ pub async fn peek(state: &AppState, account: &AccountId) -> Result<Option<Value>
 /// Changes the given fields; `service_token_inactivity: null` removes that setting.
 pub async fn update(
     state: &AppState,
+    actor: &AuditActor,
     account: &AccountId,
     changes: Map<String, Value>,
 ) -> Result<Value, ApiError> {
@@ -56,7 +58,7 @@ pub async fn update(
         let body = output::organization(&stored);
         let record =
             Change::new("update", "organization", account.as_str()).before(old).after(Some(body.clone()));
-        if audit::commit(state, account, &[write], record).await? {
+        if audit::commit(state, actor, account, &[write], record).await? {
             return Ok(body);
         }
     }

@@ -13,14 +13,20 @@ use crate::audit::{self, Change};
 use crate::error::ApiError;
 use crate::pagination::Pagination;
 use crate::state::AppState;
+use gatehouse_domain::AuditActor;
 
-pub async fn create(state: &AppState, account: &AccountId, input: PolicyInput) -> Result<Value, ApiError> {
+pub async fn create(
+    state: &AppState,
+    actor: &AuditActor,
+    account: &AccountId,
+    input: PolicyInput,
+) -> Result<Value, ApiError> {
     let id = PolicyId::generate();
     let policy = input.into_policy(id, None, "")?;
     let stored = Stored::new(policy, id.to_string(), account, state.clock.now());
     let body = output::policy(&stored, None, Some(0));
     let change = Change::new("create", "policy", &stored.id).after(Some(body.clone()));
-    if !audit::commit(state, account, &[stored.insert()?], change).await? {
+    if !audit::commit(state, actor, account, &[stored.insert()?], change).await? {
         return Err(gave_up());
     }
     Ok(body)
@@ -50,6 +56,7 @@ pub async fn list(
 /// Replaces every client-settable field (a PUT).
 pub async fn update(
     state: &AppState,
+    actor: &AuditActor,
     account: &AccountId,
     id: &str,
     input: PolicyInput,
@@ -65,7 +72,7 @@ pub async fn update(
         let write = stored.update(state.clock.now())?;
         let body = output::policy(&stored, None, count);
         let change = Change::new("update", "policy", id).before(Some(old)).after(Some(body.clone()));
-        if audit::commit(state, account, &[write], change).await? {
+        if audit::commit(state, actor, account, &[write], change).await? {
             return Ok(body);
         }
     }
@@ -73,7 +80,12 @@ pub async fn update(
 }
 
 /// Deletes a policy that no application links (409 otherwise).
-pub async fn delete(state: &AppState, account: &AccountId, id: &str) -> Result<Value, ApiError> {
+pub async fn delete(
+    state: &AppState,
+    actor: &AuditActor,
+    account: &AccountId,
+    id: &str,
+) -> Result<Value, ApiError> {
     for _ in 0..MAX_ATTEMPTS {
         let stored = load_reusable(state, account, id).await?;
         let apps = load_all::<Application>(state, account).await?;
@@ -83,7 +95,7 @@ pub async fn delete(state: &AppState, account: &AccountId, id: &str) -> Result<V
         }
         let change =
             Change::new("delete", "policy", id).before(Some(output::policy(&stored, None, Some(count))));
-        if audit::commit(state, account, &stored.delete()?, change).await? {
+        if audit::commit(state, actor, account, &stored.delete()?, change).await? {
             return Ok(output::deleted(id));
         }
     }

@@ -16,6 +16,7 @@ use crate::audit::{self, Change};
 use crate::error::ApiError;
 use crate::pagination::Pagination;
 use crate::state::AppState;
+use gatehouse_domain::AuditActor;
 
 /// RFC 5321's limit on an address.
 const MAX_EMAIL_LEN: usize = 254;
@@ -82,7 +83,12 @@ fn output(stored: &Stored<User>) -> UserBody {
 }
 
 /// `POST …/access/organizations/revoke_user {"email"}`.
-pub async fn revoke(state: &AppState, account: &AccountId, body: Value) -> Result<(), ApiError> {
+pub async fn revoke(
+    state: &AppState,
+    actor: &AuditActor,
+    account: &AccountId,
+    body: Value,
+) -> Result<(), ApiError> {
     let email = match body.get("email") {
         Some(Value::String(email)) if is_email(email) => normalize_email(email),
         Some(_) => return Err(ApiError::invalid("invalid 'email': expected an e-mail address")),
@@ -99,7 +105,7 @@ pub async fn revoke(state: &AppState, account: &AccountId, body: Value) -> Resul
         let write = if exists { stored.update(now)? } else { stored.insert()? };
         let change = Change::new("revoke_user", "user", &id)
             .after(Some(json!({"email": email, "sessions_revoked_at": now.to_string()})));
-        if audit::commit(state, account, &[write], change).await? {
+        if audit::commit(state, actor, account, &[write], change).await? {
             return Ok(());
         }
     }

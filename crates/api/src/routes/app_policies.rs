@@ -10,7 +10,6 @@ use serde_json::Value;
 use super::groups::NameParams;
 use super::{page, path_params, query_params, single};
 use crate::access::{PolicyInput, app_policies};
-use crate::audit::{self, Change};
 use crate::auth::{Access, Caller};
 use crate::body::RawBody;
 use crate::error::ApiError;
@@ -57,15 +56,8 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let (account, app) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
-    let policy = app_policies::create(&state, &account, &app, body.json()?).await?;
+    let policy = app_policies::create(&state, &caller.actor(), &account, &app, body.json()?).await?;
     tracing::info!(app_id = %app, policy_id = %policy["id"], "app-scoped policy created");
-    audit::record(
-        &state,
-        &caller,
-        &account,
-        Change::new("create", "policy", audit::id_of(&policy)).after(Some(policy.clone())),
-    )
-    .await;
     Ok(single(StatusCode::CREATED, policy))
 }
 
@@ -104,16 +96,8 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let (account, app, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
-    let old = app_policies::get(&state, &account, &app, &id).await.ok();
-    let policy = app_policies::update(&state, &account, &app, &id, body.json()?).await?;
+    let policy = app_policies::update(&state, &caller.actor(), &account, &app, &id, body.json()?).await?;
     tracing::info!(app_id = %app, policy_id = %id, "app-scoped policy updated");
-    audit::record(
-        &state,
-        &caller,
-        &account,
-        Change::new("update", "policy", &id).before(old).after(Some(policy.clone())),
-    )
-    .await;
     Ok(single(StatusCode::OK, policy))
 }
 
@@ -134,10 +118,8 @@ pub async fn delete(
     let (account, app, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<Value>()?;
-    let old = app_policies::get(&state, &account, &app, &id).await.ok();
-    let deleted = app_policies::delete(&state, &account, &app, &id).await?;
+    let deleted = app_policies::delete(&state, &caller.actor(), &account, &app, &id).await?;
     tracing::info!(app_id = %app, policy_id = %id, "app-scoped policy deleted");
-    audit::record(&state, &caller, &account, Change::new("delete", "policy", &id).before(old)).await;
     Ok(single(StatusCode::OK, deleted))
 }
 
@@ -158,15 +140,7 @@ pub async fn make_reusable(
     let (account, app, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<Value>()?;
-    let old = app_policies::get(&state, &account, &app, &id).await.ok();
-    let policy = app_policies::make_reusable(&state, &account, &app, &id).await?;
+    let policy = app_policies::make_reusable(&state, &caller.actor(), &account, &app, &id).await?;
     tracing::info!(app_id = %app, policy_id = %id, "policy made reusable");
-    audit::record(
-        &state,
-        &caller,
-        &account,
-        Change::new("make_reusable", "policy", &id).before(old).after(Some(policy.clone())),
-    )
-    .await;
     Ok(single(StatusCode::OK, policy))
 }

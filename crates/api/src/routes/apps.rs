@@ -12,7 +12,6 @@ use utoipa::IntoParams;
 use super::{page, path_params, query_params, single};
 use crate::access::AppInput;
 use crate::access::apps::{self, AppFilter};
-use crate::audit::{self, Change};
 use crate::auth::{Access, Caller};
 use crate::body::RawBody;
 use crate::error::{ApiError, ErrorCode};
@@ -102,15 +101,8 @@ pub async fn create(
     body: RawBody,
 ) -> Result<Response, ApiError> {
     let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
-    let app = apps::create(&state, &account, body.json()?).await?;
+    let app = apps::create(&state, &caller.actor(), &account, body.json()?).await?;
     tracing::info!(app_id = %app["id"], "application created");
-    audit::record(
-        &state,
-        &caller,
-        &account,
-        Change::new("create", "application", audit::id_of(&app)).after(Some(app.clone())),
-    )
-    .await;
     Ok(single(StatusCode::CREATED, app))
 }
 
@@ -153,16 +145,8 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
-    let old = apps::get(&state, &account, &id).await.ok();
-    let app = apps::update(&state, &account, &id, body.json()?).await?;
+    let app = apps::update(&state, &caller.actor(), &account, &id, body.json()?).await?;
     tracing::info!(app_id = %id, "application updated");
-    audit::record(
-        &state,
-        &caller,
-        &account,
-        Change::new("update", "application", &id).before(old).after(Some(app.clone())),
-    )
-    .await;
     Ok(single(StatusCode::OK, app))
 }
 
@@ -183,10 +167,8 @@ pub async fn delete(
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<Value>()?;
-    let old = apps::get(&state, &account, &id).await.ok();
-    let deleted = apps::delete(&state, &account, &id).await?;
+    let deleted = apps::delete(&state, &caller.actor(), &account, &id).await?;
     tracing::info!(app_id = %id, "application deleted");
-    audit::record(&state, &caller, &account, Change::new("delete", "application", &id).before(old)).await;
     Ok(single(StatusCode::OK, deleted))
 }
 
@@ -207,8 +189,7 @@ pub async fn revoke_tokens(
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<Value>()?;
-    apps::revoke_tokens(&state, &account, &id).await?;
+    apps::revoke_tokens(&state, &caller.actor(), &account, &id).await?;
     tracing::info!(app_id = %id, "application sessions revoked");
-    audit::record(&state, &caller, &account, Change::new("revoke_tokens", "application", &id)).await;
     Ok(single(StatusCode::OK, Value::Null))
 }

@@ -11,7 +11,6 @@ use utoipa::IntoParams;
 
 use super::{page, path_params, query_params, single};
 use crate::access::{GroupInput, NameFilter, groups};
-use crate::audit::{self, Change};
 use crate::auth::{Access, Caller};
 use crate::body::RawBody;
 use crate::error::ApiError;
@@ -84,15 +83,8 @@ pub async fn create(
     body: RawBody,
 ) -> Result<Response, ApiError> {
     let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
-    let group = groups::create(&state, &account, body.json()?).await?;
+    let group = groups::create(&state, &caller.actor(), &account, body.json()?).await?;
     tracing::info!(group_id = %group["id"], "access group created");
-    audit::record(
-        &state,
-        &caller,
-        &account,
-        Change::new("create", "group", audit::id_of(&group)).after(Some(group.clone())),
-    )
-    .await;
     Ok(single(StatusCode::CREATED, group))
 }
 
@@ -131,16 +123,8 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
-    let old = groups::get(&state, &account, &id).await.ok();
-    let group = groups::update(&state, &account, &id, body.json()?).await?;
+    let group = groups::update(&state, &caller.actor(), &account, &id, body.json()?).await?;
     tracing::info!(group_id = %id, "access group updated");
-    audit::record(
-        &state,
-        &caller,
-        &account,
-        Change::new("update", "group", &id).before(old).after(Some(group.clone())),
-    )
-    .await;
     Ok(single(StatusCode::OK, group))
 }
 
@@ -161,9 +145,7 @@ pub async fn delete(
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<Value>()?;
-    let old = groups::get(&state, &account, &id).await.ok();
-    let deleted = groups::delete(&state, &account, &id).await?;
+    let deleted = groups::delete(&state, &caller.actor(), &account, &id).await?;
     tracing::info!(group_id = %id, "access group deleted");
-    audit::record(&state, &caller, &account, Change::new("delete", "group", &id).before(old)).await;
     Ok(single(StatusCode::OK, deleted))
 }

@@ -10,7 +10,6 @@ use serde_json::Value;
 use super::groups::NameParams;
 use super::{page, path_params, query_params, single};
 use crate::access::identity_providers;
-use crate::audit::{self, Change};
 use crate::auth::{Access, Caller};
 use crate::body::RawBody;
 use crate::error::ApiError;
@@ -55,15 +54,8 @@ pub async fn create(
     body: RawBody,
 ) -> Result<Response, ApiError> {
     let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
-    let idp = identity_providers::create(&state, &account, body.json()?).await?;
+    let idp = identity_providers::create(&state, &caller.actor(), &account, body.json()?).await?;
     tracing::info!(identity_provider_id = %idp["id"], "identity provider created");
-    audit::record(
-        &state,
-        &caller,
-        &account,
-        Change::new("create", "identity_provider", audit::id_of(&idp)).after(Some(idp.clone())),
-    )
-    .await;
     Ok(single(StatusCode::CREATED, idp))
 }
 
@@ -102,16 +94,8 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
-    let old = identity_providers::get(&state, &account, &id).await.ok();
-    let idp = identity_providers::update(&state, &account, &id, body.json()?).await?;
+    let idp = identity_providers::update(&state, &caller.actor(), &account, &id, body.json()?).await?;
     tracing::info!(identity_provider_id = %id, "identity provider updated");
-    audit::record(
-        &state,
-        &caller,
-        &account,
-        Change::new("update", "identity_provider", &id).before(old).after(Some(idp.clone())),
-    )
-    .await;
     Ok(single(StatusCode::OK, idp))
 }
 
@@ -132,10 +116,7 @@ pub async fn delete(
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<Value>()?;
-    let old = identity_providers::get(&state, &account, &id).await.ok();
-    let deleted = identity_providers::delete(&state, &account, &id).await?;
+    let deleted = identity_providers::delete(&state, &caller.actor(), &account, &id).await?;
     tracing::info!(identity_provider_id = %id, "identity provider deleted");
-    audit::record(&state, &caller, &account, Change::new("delete", "identity_provider", &id).before(old))
-        .await;
     Ok(single(StatusCode::OK, deleted))
 }

@@ -10,7 +10,7 @@ use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use gatehouse_api_types::{Envelope, SigningKeysBody, UpdateKeysRequest};
 use gatehouse_domain::signing::{DEFAULT_KEY_BITS, SigningError, SigningKeys};
-use gatehouse_domain::{AccountId, Timestamp};
+use gatehouse_domain::{AccountId, AuditActor, Timestamp};
 use gatehouse_store::{Resource, ResourceChange, ResourceKind, StoreError};
 
 use super::path_params;
@@ -60,13 +60,12 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
     let request: UpdateKeysRequest = body.json()?;
-    let old = read(&state, &account).await.ok().flatten().map(|(keys, _)| summary(&keys));
     let days = request.key_rotation_interval_days;
-    let keys =
-        modify(&state, &account, move |keys, _| keys.set_rotation_interval(days).map_err(invalid)).await?;
+    let keys = modify(&state, &caller.actor(), &account, "update", move |keys, _| {
+        keys.set_rotation_interval(days).map_err(invalid)
+    })
+    .await?;
     tracing::info!(%account, days, "signing key rotation interval changed");
-    let change = Change::new("update", "keys", account.as_str()).before(old).after(Some(summary(&keys)));
-    audit::record(&state, &caller, &account, change).await;
     Ok(respond(&state, &keys))
 }
 
@@ -86,14 +85,12 @@ pub async fn rotate(
 ) -> Result<Response, ApiError> {
     let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
     body.json_or_default::<serde_json::Value>()?;
-    let old = read(&state, &account).await.ok().flatten().map(|(keys, _)| summary(&keys));
     let key = state.key.clone();
-    let keys =
-        modify(&state, &account, move |keys, now| keys.rotate(&key, now, DEFAULT_KEY_BITS).map_err(internal))
-            .await?;
+    let keys = modify(&state, &caller.actor(), &account, "rotate", move |keys, now| {
+        keys.rotate(&key, now, DEFAULT_KEY_BITS).map_err(internal)
+    })
+    .await?;
     tracing::info!(%account, kid = %keys.current.kid, "signing keys rotated");
-    let change = Change::new("rotate", "keys", account.as_str()).before(old).after(Some(summary(&keys)));
-    audit::record(&state, &caller, &account, change).await;
     Ok(respond(&state, &keys))
 }
 
@@ -142,11 +139,14 @@ async fn read(state: &AppState, account: &AccountId) -> Result<Option<(SigningKe
 /// Reads, changes and writes the keys, re-applying the change when a concurrent writer won.
 async fn modify(
     state: &AppState,
+    actor: &AuditActor,
     account: &AccountId,
+    action: &'static str,
     change: impl Fn(&mut SigningKeys, Timestamp) -> Result<(), ApiError> + Send + Clone + 'static,
 ) -> Result<SigningKeys, ApiError> {
     for _ in 0..MAX_ATTEMPTS {
         let (mut keys, revision) = load_or_create(state, account).await?;
+        let old = summary(&keys);
         let now = state.clock.now();
         let apply = change.clone();
         // Rotation generates an RSA key: keep it off the async workers.
@@ -155,13 +155,10 @@ async fn modify(
             .map_err(|_| internal("the key change was interrupted"))??;
         let created_at = now; // ignored by updates: the store keeps the original
         let updated = resource(account, &keys, created_at, now, revision + 1)?;
-        match state.store.apply(&[ResourceChange::Update(updated)]).await {
-            Ok(()) => {
-                state.changes.access_changed(account).await;
-                return Ok(keys);
-            }
-            Err(StoreError::Stale) => continue,
-            Err(other) => return Err(other.into()),
+        let record =
+            Change::new(action, "keys", account.as_str()).before(Some(old)).after(Some(summary(&keys)));
+        if audit::commit(state, actor, account, &[ResourceChange::Update(updated)], record).await? {
+            return Ok(keys);
         }
     }
     Err(StoreError::Stale.into())

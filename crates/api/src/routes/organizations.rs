@@ -9,7 +9,6 @@ use gatehouse_api_types::{Envelope, OrganizationBody, OrganizationRequest, Revok
 
 use super::{path_params, single};
 use crate::access::{organization, users};
-use crate::audit::{self, Change};
 use crate::auth::{Access, Caller};
 use crate::body::RawBody;
 use crate::error::ApiError;
@@ -50,12 +49,8 @@ pub async fn update(
     body: RawBody,
 ) -> Result<Response, ApiError> {
     let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
-    let old = organization::peek(&state, &account).await.ok().flatten();
-    let organization = organization::update(&state, &account, body.json()?).await?;
+    let organization = organization::update(&state, &caller.actor(), &account, body.json()?).await?;
     tracing::info!("access organization updated");
-    let change =
-        Change::new("update", "organization", account.as_str()).before(old).after(Some(organization.clone()));
-    audit::record(&state, &caller, &account, change).await;
     Ok(single(StatusCode::OK, organization))
 }
 
@@ -75,7 +70,7 @@ pub async fn revoke_user(
     body: RawBody,
 ) -> Result<Response, ApiError> {
     let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
-    users::revoke(&state, &account, body.json()?).await?;
+    users::revoke(&state, &caller.actor(), &account, body.json()?).await?;
     tracing::info!("a person's sessions revoked");
     Ok(single(StatusCode::OK, serde_json::Value::Bool(true)))
 }

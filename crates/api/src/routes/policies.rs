@@ -10,7 +10,6 @@ use serde_json::Value;
 use super::groups::NameParams;
 use super::{page, path_params, query_params, single};
 use crate::access::{PolicyInput, policies};
-use crate::audit::{self, Change};
 use crate::auth::{Access, Caller};
 use crate::body::RawBody;
 use crate::error::ApiError;
@@ -55,15 +54,8 @@ pub async fn create(
     body: RawBody,
 ) -> Result<Response, ApiError> {
     let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
-    let policy = policies::create(&state, &account, body.json()?).await?;
+    let policy = policies::create(&state, &caller.actor(), &account, body.json()?).await?;
     tracing::info!(policy_id = %policy["id"], "reusable policy created");
-    audit::record(
-        &state,
-        &caller,
-        &account,
-        Change::new("create", "policy", audit::id_of(&policy)).after(Some(policy.clone())),
-    )
-    .await;
     Ok(single(StatusCode::CREATED, policy))
 }
 
@@ -102,16 +94,8 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
-    let old = policies::get(&state, &account, &id).await.ok();
-    let policy = policies::update(&state, &account, &id, body.json()?).await?;
+    let policy = policies::update(&state, &caller.actor(), &account, &id, body.json()?).await?;
     tracing::info!(policy_id = %id, "reusable policy updated");
-    audit::record(
-        &state,
-        &caller,
-        &account,
-        Change::new("update", "policy", &id).before(old).after(Some(policy.clone())),
-    )
-    .await;
     Ok(single(StatusCode::OK, policy))
 }
 
@@ -132,9 +116,7 @@ pub async fn delete(
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<Value>()?;
-    let old = policies::get(&state, &account, &id).await.ok();
-    let deleted = policies::delete(&state, &account, &id).await?;
+    let deleted = policies::delete(&state, &caller.actor(), &account, &id).await?;
     tracing::info!(policy_id = %id, "reusable policy deleted");
-    audit::record(&state, &caller, &account, Change::new("delete", "policy", &id).before(old)).await;
     Ok(single(StatusCode::OK, deleted))
 }

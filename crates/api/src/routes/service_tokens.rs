@@ -9,13 +9,12 @@ use gatehouse_api_types::{
     CreateServiceTokenRequest, Envelope, Message, ResultInfo, RotateServiceTokenRequest, ServiceTokenBody,
     UpdateServiceTokenRequest,
 };
-use gatehouse_domain::{AccountId, ServiceToken};
+use gatehouse_domain::ServiceToken;
 use gatehouse_store::TokenFilter;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::path_params;
-use crate::audit::{self, Change};
 use crate::auth::{Access, Caller};
 use crate::body::RawBody;
 use crate::error::{ApiError, ErrorCode};
@@ -90,9 +89,8 @@ pub async fn create(
     body: RawBody,
 ) -> Result<Response, ApiError> {
     let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
-    let shown = tokens::create(&state, account.clone(), body.json()?).await?;
+    let shown = tokens::create(&state, &caller.actor(), account.clone(), body.json()?).await?;
     tracing::info!(token_id = %shown.token.id, client_id = %shown.token.client_id, "service token created");
-    audit_token(&state, &caller, &account, "create", None, &shown.token).await;
     Ok(token_response(StatusCode::CREATED, shown.body()))
 }
 
@@ -132,9 +130,7 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
-    let old = before(&state, &account, &id).await;
-    let shown = tokens::update(&state, &account, &id, body.json()?).await?;
-    audit_token(&state, &caller, &account, "update", old, &shown.token).await;
+    let shown = tokens::update(&state, &caller.actor(), &account, &id, body.json()?).await?;
     tracing::info!(token_id = %shown.token.id, rotated = shown.secret.is_some(), "service token updated");
     let messages = if shown.secret.is_some() { rotation_messages(&shown.token) } else { Vec::new() };
     Ok(token_response_with(StatusCode::OK, shown.body(), messages))
@@ -157,16 +153,8 @@ pub async fn delete(
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<serde_json::Value>()?;
-    let token = tokens::delete(&state, &account, &id).await?;
+    let token = tokens::delete(&state, &caller.actor(), &account, &id).await?;
     tracing::info!(token_id = %token.id, "service token deleted");
-    let change = Change {
-        action: "delete",
-        resource_type: "service_token",
-        resource_id: token.id.to_string(),
-        old: audit::public(&tokens::body(&token, None)),
-        new: None,
-    };
-    audit::record(&state, &caller, &account, change).await;
     Ok(token_response(StatusCode::OK, tokens::body(&token, None)))
 }
 
@@ -187,9 +175,7 @@ pub async fn rotate(
 ) -> Result<Response, ApiError> {
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
-    let old = before(&state, &account, &id).await;
-    let shown = tokens::rotate(&state, &account, &id, body.json_or_default()?).await?;
-    audit_token(&state, &caller, &account, "rotate", old, &shown.token).await;
+    let shown = tokens::rotate(&state, &caller.actor(), &account, &id, body.json_or_default()?).await?;
     tracing::info!(token_id = %shown.token.id, version = shown.token.credentials.version(), "service token rotated");
     let messages = rotation_messages(&shown.token);
     Ok(token_response_with(StatusCode::OK, shown.body(), messages))
@@ -212,9 +198,7 @@ pub async fn refresh(
     let (account, id) = path_params(path, &uri)?;
     let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<serde_json::Value>()?;
-    let old = before(&state, &account, &id).await;
-    let token = tokens::refresh(&state, &account, &id).await?;
-    audit_token(&state, &caller, &account, "refresh", old, &token).await;
+    let token = tokens::refresh(&state, &caller.actor(), &account, &id).await?;
     tracing::info!(token_id = %token.id, expires_at = %token.expires_at, "service token refreshed");
     Ok(token_response(StatusCode::OK, tokens::body(&token, None)))
 }
@@ -257,30 +241,4 @@ fn rotation_messages(token: &ServiceToken) -> Vec<Message> {
          because no previous_client_secret_expires_at was given; send one to set a deadline \
          (a time in the past ends the previous secret now).",
     )]
-}
-
-/// The token's public body before a change, for the audit log (`None` when it cannot be read:
-/// the change itself will then answer why).
-async fn before(state: &AppState, account: &AccountId, id: &str) -> Option<serde_json::Value> {
-    let token = tokens::get(state, account, id).await.ok()?;
-    audit::public(&tokens::body(&token, None))
-}
-
-/// Records a change of `token`; its new value is the public body, never the secret.
-async fn audit_token(
-    state: &AppState,
-    caller: &Caller,
-    account: &AccountId,
-    action: &'static str,
-    old: Option<serde_json::Value>,
-    token: &ServiceToken,
-) {
-    let change = Change {
-        action,
-        resource_type: "service_token",
-        resource_id: token.id.to_string(),
-        old,
-        new: audit::public(&tokens::body(token, None)),
-    };
-    audit::record(state, caller, account, change).await;
 }

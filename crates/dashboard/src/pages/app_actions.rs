@@ -9,7 +9,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use gatehouse_api::ApiError;
 use gatehouse_api::access::{AppInput, apps};
-use gatehouse_api::audit::{self, Change};
 use gatehouse_api::auth::Access;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -38,7 +37,7 @@ pub async fn create(
     body.insert("type".into(), form.app_type.clone().into());
     optional(&mut body, "session_duration", &form.session_duration);
     optional(&mut body, "origin", &form.origin);
-    let created = match created(&dash, &account, Value::Object(body)).await {
+    let created = match created(&dash, &caller.actor(), &account, Value::Object(body)).await {
         Ok(app) => app,
         Err(error) if is_input_error(&error) => {
             return list_page(&dash, &operator, form, Some(form_message(&error))).await;
@@ -47,14 +46,17 @@ pub async fn create(
     };
     let id = text(&created, "id");
     tracing::info!(app_id = %id, "dashboard: application created");
-    let change = Change::new("create", "application", &id).after(Some(created));
-    audit::record(&dash.api, &caller, &account, change).await;
     Ok(Redirect::to(&format!("/dash/apps/{id}")).into_response())
 }
 
-async fn created(dash: &Dash, account: &gatehouse_domain::AccountId, body: Value) -> Result<Value, ApiError> {
+async fn created(
+    dash: &Dash,
+    actor: &gatehouse_domain::AuditActor,
+    account: &gatehouse_domain::AccountId,
+    body: Value,
+) -> Result<Value, ApiError> {
     let input: AppInput = api_input(&body)?;
-    apps::create(&dash.api, account, input).await
+    apps::create(&dash.api, actor, account, input).await
 }
 
 /// Saves the edit form: the application as the API returns it, with the form's fields put in,
@@ -69,19 +71,17 @@ pub async fn update(
     let old = apps::get(&dash.api, &account, &id).await?;
     let body = edited(&old, &form);
     let result = match api_input::<AppInput>(&body) {
-        Ok(input) => apps::update(&dash.api, &account, &id, input).await,
+        Ok(input) => apps::update(&dash.api, &caller.actor(), &account, &id, input).await,
         Err(error) => Err(error),
     };
-    let app = match result {
-        Ok(app) => app,
+    match result {
+        Ok(_) => {}
         Err(error) if is_input_error(&error) => {
             return app_page(&dash, &operator, &id, Some((form, form_message(&error)))).await;
         }
         Err(error) => return Err(error.into()),
-    };
+    }
     tracing::info!(app_id = %id, "dashboard: application updated");
-    let change = Change::new("update", "application", &id).before(Some(old)).after(Some(app));
-    audit::record(&dash.api, &caller, &account, change).await;
     Ok(Redirect::to(&format!("/dash/apps/{id}")).into_response())
 }
 
@@ -99,10 +99,8 @@ pub async fn delete(
             "The name typed to confirm does not match the application's name; nothing was deleted.",
         ));
     }
-    apps::delete(&dash.api, &account, &id).await?;
+    apps::delete(&dash.api, &caller.actor(), &account, &id).await?;
     tracing::info!(app_id = %id, "dashboard: application deleted");
-    audit::record(&dash.api, &caller, &account, Change::new("delete", "application", &id).before(Some(old)))
-        .await;
     Ok(Redirect::to("/dash/apps").into_response())
 }
 

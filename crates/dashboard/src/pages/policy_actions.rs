@@ -10,7 +10,6 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use gatehouse_api::access::{PolicyInput, app_policies};
-use gatehouse_api::audit::{self, Change};
 use gatehouse_api::auth::Access;
 use gatehouse_api::pagination::Pagination;
 use gatehouse_api::{ApiError, tokens};
@@ -55,7 +54,7 @@ pub async fn create(
     let form = PolicyForm::from_pairs(&pairs);
     let saved = async {
         let input: PolicyInput = api_input(&body(&dash, &account, &form).await?)?;
-        Ok::<_, Refusal>(app_policies::create(&dash.api, &account, &app, input).await?)
+        Ok::<_, Refusal>(app_policies::create(&dash.api, &caller.actor(), &account, &app, input).await?)
     }
     .await;
     let policy = match saved {
@@ -64,8 +63,6 @@ pub async fn create(
     };
     let id = text(&policy, "id");
     tracing::info!(app_id = %app, policy_id = %id, "dashboard: app-scoped policy created");
-    audit::record(&dash.api, &caller, &account, Change::new("create", "policy", &id).after(Some(policy)))
-        .await;
     Ok(Redirect::to(&format!("/dash/apps/{app}")).into_response())
 }
 
@@ -76,20 +73,16 @@ pub async fn update(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, Failure> {
     let (caller, account) = operator.caller(Access::Write)?;
-    let old = app_policies::get(&dash.api, &account, &app, &id).await?;
     let form = PolicyForm::from_pairs(&pairs);
     let saved = async {
         let input: PolicyInput = api_input(&body(&dash, &account, &form).await?)?;
-        Ok::<_, Refusal>(app_policies::update(&dash.api, &account, &app, &id, input).await?)
+        Ok::<_, Refusal>(app_policies::update(&dash.api, &caller.actor(), &account, &app, &id, input).await?)
     }
     .await;
-    let policy = match saved {
-        Ok(policy) => policy,
-        Err(refusal) => return refused(&dash, &operator, &app, Target::Existing(&id), form, refusal).await,
-    };
+    if let Err(refusal) = saved {
+        return refused(&dash, &operator, &app, Target::Existing(&id), form, refusal).await;
+    }
     tracing::info!(app_id = %app, policy_id = %id, "dashboard: app-scoped policy updated");
-    let change = Change::new("update", "policy", &id).before(Some(old)).after(Some(policy));
-    audit::record(&dash.api, &caller, &account, change).await;
     Ok(Redirect::to(&format!("/dash/apps/{app}")).into_response())
 }
 
@@ -99,10 +92,8 @@ pub async fn delete(
     Path((app, id)): Path<(String, String)>,
 ) -> Result<Response, Failure> {
     let (caller, account) = operator.caller(Access::Write)?;
-    let old = app_policies::get(&dash.api, &account, &app, &id).await?;
-    app_policies::delete(&dash.api, &account, &app, &id).await?;
+    app_policies::delete(&dash.api, &caller.actor(), &account, &app, &id).await?;
     tracing::info!(app_id = %app, policy_id = %id, "dashboard: app-scoped policy deleted");
-    audit::record(&dash.api, &caller, &account, Change::new("delete", "policy", &id).before(Some(old))).await;
     Ok(Redirect::to(&format!("/dash/apps/{app}")).into_response())
 }
 

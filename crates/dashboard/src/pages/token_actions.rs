@@ -72,13 +72,13 @@ pub async fn create(
     headers: HeaderMap,
     Form(form): Form<CreateForm>,
 ) -> Result<Response, Failure> {
-    let (_caller, account) = operator.caller(Access::Write)?;
+    let (caller, account) = operator.caller(Access::Write)?;
     let request = CreateServiceTokenRequest {
         name: form.name,
         duration: Some(form.duration).filter(|d| !d.trim().is_empty()),
         ..CreateServiceTokenRequest::default()
     };
-    let shown = tokens::create(&dash.api, account, request).await?;
+    let shown = tokens::create(&dash.api, &caller.actor(), account, request).await?;
     tracing::info!(token_id = %shown.token.id, "dashboard: service token created");
     secret_response(&operator, &headers, "created", &shown)
 }
@@ -90,7 +90,7 @@ pub async fn rotate(
     Path(id): Path<String>,
     Form(form): Form<RotateForm>,
 ) -> Result<Response, Failure> {
-    let (_caller, account) = operator.caller(Access::Write)?;
+    let (caller, account) = operator.caller(Access::Write)?;
     let deadline = match form.grace_hours.trim() {
         "" => None,
         hours => {
@@ -101,7 +101,7 @@ pub async fn rotate(
         }
     };
     let request = RotateServiceTokenRequest { previous_client_secret_expires_at: deadline };
-    let shown = tokens::rotate(&dash.api, &account, &id, request).await?;
+    let shown = tokens::rotate(&dash.api, &caller.actor(), &account, &id, request).await?;
     tracing::info!(token_id = %shown.token.id, "dashboard: service token rotated");
     secret_response(&operator, &headers, "rotated", &shown)
 }
@@ -111,8 +111,8 @@ pub async fn refresh(
     operator: Operator,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let (_caller, account) = operator.caller(Access::Write)?;
-    let token = tokens::refresh(&dash.api, &account, &id).await?;
+    let (caller, account) = operator.caller(Access::Write)?;
+    let token = tokens::refresh(&dash.api, &caller.actor(), &account, &id).await?;
     Ok(Redirect::to(&format!("/dash/tokens/{}", token.id)).into_response())
 }
 
@@ -122,9 +122,9 @@ pub async fn set_enabled(
     Path(id): Path<String>,
     Form(form): Form<EnabledForm>,
 ) -> Result<Response, Failure> {
-    let (_caller, account) = operator.caller(Access::Write)?;
+    let (caller, account) = operator.caller(Access::Write)?;
     let request = UpdateServiceTokenRequest { enabled: Some(form.enabled == "true"), ..Default::default() };
-    let shown = tokens::update(&dash.api, &account, &id, request).await?;
+    let shown = tokens::update(&dash.api, &caller.actor(), &account, &id, request).await?;
     Ok(Redirect::to(&format!("/dash/tokens/{}", shown.token.id)).into_response())
 }
 
@@ -134,7 +134,7 @@ pub async fn delete(
     Path(id): Path<String>,
     Form(form): Form<DeleteForm>,
 ) -> Result<Response, Failure> {
-    let (_caller, account) = operator.caller(Access::Write)?;
+    let (caller, account) = operator.caller(Access::Write)?;
     let token = tokens::get(&dash.api, &account, &id).await?;
     if form.confirm.trim() != token.name {
         return Err(Failure::page(
@@ -142,7 +142,7 @@ pub async fn delete(
             "The name typed to confirm does not match the token's name; nothing was deleted.",
         ));
     }
-    tokens::delete(&dash.api, &account, &id).await?;
+    tokens::delete(&dash.api, &caller.actor(), &account, &id).await?;
     tracing::info!(token_id = %token.id, "dashboard: service token deleted");
     Ok(Redirect::to("/dash/tokens").into_response())
 }

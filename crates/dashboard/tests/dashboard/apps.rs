@@ -168,8 +168,15 @@ async fn policies_are_written_by_the_apis_operations_and_bad_rules_are_named() {
     let backup = token(&dash, "nightly-backup").await;
     token(&dash, "twin").await;
     token(&dash, "twin").await;
+    let setup = gatehouse_domain::AuditActor {
+        id: "setup".into(),
+        name: "test setup".into(),
+        kind: "token".into(),
+        ip: None,
+    };
     let group: Value = groups::create(
         &dash.state,
+        &setup,
         &dash.account,
         serde_json::from_value(json!({"name": "Deployers", "include": [{"any_valid_service_token": {}}]}))
             .unwrap(),

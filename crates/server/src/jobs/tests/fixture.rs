@@ -7,9 +7,9 @@ use async_trait::async_trait;
 use gatehouse_api::AppState;
 use gatehouse_api::access::{GroupInput, PolicyInput};
 use gatehouse_domain::{
-    AccountId, ApiToken, ApiTokenKind, ClientId, HashPurpose, ManualClock, NewServiceToken, Permission,
-    Secret, SecretFormat, SecretHash, SecretMatch, ServerKey, ServiceToken, Timestamp, TokenDuration,
-    TokenId,
+    AccountId, ApiToken, ApiTokenKind, AuditActor, ClientId, HashPurpose, ManualClock, NewServiceToken,
+    Permission, Secret, SecretFormat, SecretHash, SecretMatch, ServerKey, ServiceToken, Timestamp,
+    TokenDuration, TokenId,
 };
 use gatehouse_store::{Account, AccountStore, ChangeListener, Store, TokenUsage};
 use gatehouse_store_sqlite::SqliteStore;
@@ -20,6 +20,11 @@ use crate::jobs::Monitor;
 
 pub const T0: Timestamp = Timestamp::from_unix(1_800_000_000);
 pub const DAY: i64 = 86_400;
+
+/// The operator the fixture's API calls act as (every change carries its actor).
+pub fn operator() -> AuditActor {
+    AuditActor { id: "fixture".into(), name: "jobs test operator".into(), kind: "token".into(), ip: None }
+}
 
 pub fn day(n: i64) -> Timestamp {
     Timestamp::from_unix(T0.unix() + n * DAY)
@@ -128,7 +133,9 @@ impl Fixture {
             "service_token_inactivity".into(),
             json!({"enabled": true, "inactivity_threshold_days": days, "action": action}),
         );
-        gatehouse_api::access::organization::update(&self.state, &self.account, changes).await.unwrap();
+        gatehouse_api::access::organization::update(&self.state, &operator(), &self.account, changes)
+            .await
+            .unwrap();
     }
 
     /// A reusable policy whose rule names `token`.
@@ -139,7 +146,9 @@ impl Fixture {
             "include": [{"service_token": {"token_id": token.id.to_string()}}],
         }))
         .unwrap();
-        gatehouse_api::access::policies::create(&self.state, &self.account, input).await.unwrap();
+        gatehouse_api::access::policies::create(&self.state, &operator(), &self.account, input)
+            .await
+            .unwrap();
     }
 
     /// A group whose rule names `token`.
@@ -149,7 +158,7 @@ impl Fixture {
             "include": [{"service_token": {"token_id": token.id.to_string()}}],
         }))
         .unwrap();
-        gatehouse_api::access::groups::create(&self.state, &self.account, input).await.unwrap();
+        gatehouse_api::access::groups::create(&self.state, &operator(), &self.account, input).await.unwrap();
     }
 }
 

@@ -88,7 +88,9 @@ async fn nothing_happens_without_an_enabled_setting() {
         "service_token_inactivity".into(),
         serde_json::json!({"enabled": false, "inactivity_threshold_days": 30, "action": "delete"}),
     );
-    gatehouse_api::access::organization::update(&f.state, &f.account, changes).await.unwrap();
+    gatehouse_api::access::organization::update(&f.state, &super::fixture::operator(), &f.account, changes)
+        .await
+        .unwrap();
     assert!(f.monitor().run_once(day(400)).await.unwrap().is_empty(), "disabled setting");
     assert!(f.reload(&idle).await.unwrap().enabled);
 }
