@@ -4,26 +4,28 @@
 //! index serves them. Mirrors the SQLite adapter's `access_logs.rs`.
 
 use async_trait::async_trait;
-use gatehouse_domain::access::{AppId, PolicyId};
+use gatehouse_domain::access::{AppId, IdpId, PolicyId};
 use gatehouse_domain::{AccountId, Timestamp, TokenId};
 use gatehouse_store::{
     AccessLogQuery, AccessLogRecord, AccessLogStore, ActivityCount, ActivityQuery, Direction, Page,
-    StoreError, insert_chunks,
+    RecordedPerson, StoreError, insert_chunks,
 };
 use sqlx::{Postgres, QueryBuilder};
 
 use crate::error::{corrupt, from_sqlx};
 use crate::{PostgresStore, storable};
 
-/// Rows per `INSERT` statement: 15 columns each stays far below PostgreSQL's 65535 parameters.
+/// Rows per `INSERT` statement: 18 columns each stays far below PostgreSQL's 65535 parameters.
 const ROWS_PER_INSERT: usize = 1000;
 
 const COLUMNS: &str = "account_id, ray_id, created_at, allowed, app_uid, app_domain, ip_address, \
-    is_service_token, service_token_id, client_id, policy_id, decision, reason, status, method";
+    is_service_token, service_token_id, client_id, policy_id, decision, reason, status, method, \
+    user_email, idp_id, idp_type";
 
 /// `$1` account, `$2` since, `$3` until, `$4` allowed, `$5` is_service_token, `$6` app_uid and
 /// `$7` whether to negate it, `$8` ray_id and `$9` whether to negate it, `$10` token id,
-/// `$11` client id.
+/// `$11` client id, `$12` the e-mail filter's value (lowercase) and `$13` its operator (`eq`,
+/// `neq`, `contains`; a record without a person has the e-mail address `""`).
 macro_rules! filtered {
     ($select:literal, $tail:literal) => {
         concat!(
@@ -37,7 +39,11 @@ macro_rules! filtered {
                 AND ($6::text IS NULL OR (app_uid = $6) <> $7) \
                 AND ($8::text IS NULL OR (ray_id = $8) <> $9) \
                 AND ($10::text IS NULL OR service_token_id = $10) \
-                AND ($11::text IS NULL OR client_id = $11)",
+                AND ($11::text IS NULL OR client_id = $11) \
+                AND ($12::text IS NULL OR CASE $13::text \
+                    WHEN 'eq' THEN COALESCE(user_email, '') = $12 \
+                    WHEN 'neq' THEN COALESCE(user_email, '') <> $12 \
+                    ELSE strpos(COALESCE(user_email, ''), $12) > 0 END)",
             $tail
         )
     };
@@ -46,13 +52,15 @@ macro_rules! filtered {
 const COUNT: &str = filtered!("SELECT COUNT(*)", "");
 const PAGE_DESC: &str = filtered!(
     "SELECT account_id, ray_id, created_at, allowed, app_uid, app_domain, ip_address, is_service_token, \
-        service_token_id, client_id, policy_id, decision, reason, status::bigint AS status, method",
-    " ORDER BY created_at DESC, seq DESC LIMIT $12 OFFSET $13"
+        service_token_id, client_id, policy_id, decision, reason, status::bigint AS status, method, \
+        user_email, idp_id, idp_type",
+    " ORDER BY created_at DESC, seq DESC LIMIT $14 OFFSET $15"
 );
 const PAGE_ASC: &str = filtered!(
     "SELECT account_id, ray_id, created_at, allowed, app_uid, app_domain, ip_address, is_service_token, \
-        service_token_id, client_id, policy_id, decision, reason, status::bigint AS status, method",
-    " ORDER BY created_at, seq LIMIT $12 OFFSET $13"
+        service_token_id, client_id, policy_id, decision, reason, status::bigint AS status, method, \
+        user_email, idp_id, idp_type",
+    " ORDER BY created_at, seq LIMIT $14 OFFSET $15"
 );
 
 /// Both statements in one snapshot, so the total and the page agree.
@@ -86,6 +94,9 @@ struct Row {
     reason: Option<String>,
     status: i64,
     method: String,
+    user_email: Option<String>,
+    idp_id: Option<String>,
+    idp_type: Option<String>,
 }
 
 impl TryFrom<Row> for AccessLogRecord {
@@ -114,6 +125,16 @@ impl TryFrom<Row> for AccessLogRecord {
             reason: row.reason,
             status: u16::try_from(row.status).map_err(|_| corrupt("an access log status"))?,
             method: row.method,
+            person: row
+                .user_email
+                .map(|email| -> Result<RecordedPerson, StoreError> {
+                    let idp_id = row
+                        .idp_id
+                        .map(|id| IdpId::parse(&id).map_err(|_| corrupt("an access log idp id")))
+                        .transpose()?;
+                    Ok(RecordedPerson { email, idp_id, idp_type: row.idp_type })
+                })
+                .transpose()?,
         })
     }
 }
@@ -123,7 +144,7 @@ impl TryFrom<Row> for AccessLogRecord {
 /// `access_logs_by_account`; nothing is counted).
 const REPLAY: &str = "SELECT seq, account_id, ray_id, created_at, allowed, app_uid, app_domain, ip_address, \
         is_service_token, service_token_id, client_id, policy_id, decision, reason, status::bigint AS status, \
-        method FROM access_logs \
+        method, user_email, idp_id, idp_type FROM access_logs \
       WHERE account_id = $1 AND app_uid = $2 AND created_at >= $3 \
         AND (created_at, seq) < ($4, $5) \
       ORDER BY created_at DESC, seq DESC LIMIT $6";
@@ -194,7 +215,10 @@ impl AccessLogStore for PostgresStore {
                     .push_bind(r.decision.as_deref())
                     .push_bind(r.reason.as_deref())
                     .push_bind(i32::from(r.status))
-                    .push_bind(r.method.as_str());
+                    .push_bind(r.method.as_str())
+                    .push_bind(r.person.as_ref().map(|p| p.email.as_str()))
+                    .push_bind(r.person.as_ref().and_then(|p| p.idp_id).map(|id| id.to_string()))
+                    .push_bind(r.person.as_ref().and_then(|p| p.idp_type.as_deref()));
             });
             insert.build().execute(&mut *tx).await.map_err(from_sqlx)?;
         }
@@ -209,6 +233,7 @@ impl AccessLogStore for PostgresStore {
         let app = query.app_uid.as_ref().map(|m| m.parts());
         let ray = query.ray_id.as_ref().map(|m| m.parts());
         let token = query.service_token_id.map(|id| id.to_string());
+        let email = query.user_email.as_ref().map(|m| m.parts());
         let statement = match query.direction {
             Direction::Desc => PAGE_DESC,
             Direction::Asc => PAGE_ASC,
@@ -226,6 +251,8 @@ impl AccessLogStore for PostgresStore {
                     .bind(ray.is_some_and(|(_, negate)| negate))
                     .bind(token.as_deref())
                     .bind(query.client_id.as_deref())
+                    .bind(email.map(|(value, _)| value.to_lowercase()))
+                    .bind(email.map(|(_, op)| op))
             };
         }
         let texts = [query.client_id.as_deref(), ray.map(|(id, _)| id.as_str())];

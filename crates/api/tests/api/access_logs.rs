@@ -33,6 +33,7 @@ fn record(account: &AccountId, ray: &str, seconds: i64, app: AppId) -> AccessLog
         reason: Some("unknown_client_id".to_owned()),
         status: 403,
         method: "GET".to_owned(),
+        person: None,
     }
 }
 

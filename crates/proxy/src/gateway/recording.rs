@@ -87,6 +87,7 @@ impl Gateway {
             reason: outcome.denial.map(|d| d.as_str().to_owned()),
             status,
             method: method.as_str().to_owned(),
+            person: outcome.person.clone(),
         })
     }
 }
