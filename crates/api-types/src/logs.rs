@@ -62,12 +62,16 @@ pub struct AccessLogEntry {
     pub allowed: Option<bool>,
     pub app_domain: Option<String>,
     pub app_uid: Option<String>,
-    /// `service_token` or `none`.
+    /// A person's identity provider type (`oidc`, …), `service_token`, or `none`.
     pub connection: Option<String>,
     pub created_at: Option<String>,
     pub ip_address: Option<String>,
     pub ray_id: Option<String>,
+    /// The person whose session authenticated (`""` for others).
     pub user_email: Option<String>,
+    /// The identity provider of that person's login (gatehouse's extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp_id: Option<String>,
     pub is_service_token: Option<bool>,
     pub service_token_id: Option<String>,
     pub client_id: Option<String>,

@@ -61,6 +61,9 @@ pub struct WhatIfGroup {
     pub token_id: Option<String>,
     /// The client id presented, if any.
     pub client_id: Option<String>,
+    /// The person whose session authenticated, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_email: Option<String>,
     /// The application's domain as recorded (the access log does not keep request paths).
     pub app_domain: String,
     pub now: WhatIfOutcome,

@@ -209,6 +209,7 @@ async fn setup(records: u64) -> Setup {
                     reason: if who.is_some() { None } else { Some("missing_credentials".to_owned()) },
                     status: if who.is_some() { 200 } else { 403 },
                     method: "GET".to_owned(),
+                    person: None,
                 }
             })
             .collect();

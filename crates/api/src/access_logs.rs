@@ -3,18 +3,21 @@
 //! `service_token_id` and `client_id`) turned into an [`AccessLogQuery`], and each record
 //! rendered as Cloudflare's access request object with gatehouse's extensions.
 //!
-//! Choices where Cloudflare's API does not fit a gateway without user logins:
-//! - every record is a service-token (non-identity) event: `action` is always `"login"`,
-//!   `user_email` is `""`, `connection` is `"service_token"` when service-token credentials
-//!   were presented and `"none"` otherwise;
-//! - `non_identity` filters on `is_service_token`; `email` filters match the empty
-//!   `user_email` (so `email=x` finds nothing and `emailOp=neq` everything);
+//! Choices where Cloudflare's API is silent or does not fit a gateway that also serves service
+//! tokens:
+//! - every request is recorded, a person's and a service token's alike: `action` is always
+//!   `"login"`; a person's request has their `user_email`, `is_service_token: false` and the
+//!   type of their identity provider as `connection` (`oidc`, …); a service token's request has
+//!   `user_email: ""` and `connection: "service_token"`; a request with neither `"none"`;
+//! - `non_identity` filters on `is_service_token`; `email` filters compare `user_email` without
+//!   regard to case (`""` for records without a person), by substring unless `email_exact=true`
+//!   or `emailOp=eq`/`neq` says otherwise;
 //! - `app_type`, `country_code`, `idp` and `user_id` (and their operators) are accepted and
 //!   ignored.
 
 use gatehouse_domain::access::AppId;
 use gatehouse_domain::{Timestamp, TokenId};
-use gatehouse_store::{AccessLogQuery, AccessLogRecord, Direction, Match, PageRequest};
+use gatehouse_store::{AccessLogQuery, AccessLogRecord, Direction, Match, PageRequest, TextMatch};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::IntoParams;
@@ -75,7 +78,7 @@ pub struct AccessLogParams {
 #[derive(Debug)]
 pub struct AccessLogRequest {
     pub pagination: Pagination,
-    /// `None` when the filters exclude every record (an `email` no record has).
+    /// What to ask the store (an `Option` for callers that find nothing can match).
     pub query: Option<AccessLogQuery>,
     /// The `fields` projection, if any.
     pub fields: Option<Vec<String>>,
@@ -138,17 +141,17 @@ impl AccessLogParams {
                 })
                 .transpose()?,
             client_id: self.client_id.map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()),
+            user_email: email_filter(
+                self.email.as_deref(),
+                self.email_exact.as_deref(),
+                self.email_op.as_deref(),
+            )?,
             page: PageRequest { offset: (page - 1).saturating_mul(per_page), limit: per_page },
         };
-        let email_matches = email_matches_empty(
-            self.email.as_deref(),
-            self.email_exact.as_deref(),
-            self.email_op.as_deref(),
-        )?;
         let fields = self.fields.map(|fields| {
             fields.split(',').map(str::trim).filter(|f| !f.is_empty()).map(str::to_owned).collect()
         });
-        Ok(AccessLogRequest { pagination, query: email_matches.then_some(query), fields })
+        Ok(AccessLogRequest { pagination, query: Some(query), fields })
     }
 }
 
@@ -159,11 +162,12 @@ pub fn body(record: &AccessLogRecord) -> Value {
         "allowed": record.allowed,
         "app_domain": record.app_domain,
         "app_uid": record.app_uid.to_string(),
-        "connection": if record.is_service_token { "service_token" } else { "none" },
+        "connection": connection(record),
         "created_at": record.created_at.to_string(),
         "ip_address": record.ip_address,
         "ray_id": record.ray_id,
-        "user_email": "",
+        "user_email": record.person.as_ref().map_or("", |p| p.email.as_str()),
+        "idp_id": record.person.as_ref().and_then(|p| p.idp_id).map(|id| id.to_string()),
         "is_service_token": record.is_service_token,
         "service_token_id": record.service_token_id.map(|id| id.to_string()),
         "client_id": record.client_id,
@@ -173,6 +177,16 @@ pub fn body(record: &AccessLogRecord) -> Value {
         "status": record.status,
         "method": record.method,
     })
+}
+
+/// Cloudflare's `connection`: the identity provider's type for a person, `service_token` when
+/// service-token credentials were presented, else `none`.
+fn connection(record: &AccessLogRecord) -> &str {
+    match &record.person {
+        Some(person) => person.idp_type.as_deref().unwrap_or("unknown"),
+        None if record.is_service_token => "service_token",
+        None => "none",
+    }
 }
 
 /// Keeps only the named fields (unknown names are ignored).
@@ -234,17 +248,27 @@ fn flag(name: &str, value: Option<&str>, op: Option<&str>) -> Result<Option<bool
     value.map(|v| boolean(name, v).map(|v| v != negate)).transpose()
 }
 
-/// Whether a record's `user_email` (always `""`) passes the email filters.
-fn email_matches_empty(email: Option<&str>, exact: Option<&str>, op: Option<&str>) -> Result<bool, ApiError> {
+/// The `email` filter: by substring (the default), or `eq` / `neq`; `email_exact=true` wins over
+/// the operator (an equality); no filter for an empty or missing `email`.
+fn email_filter(
+    email: Option<&str>,
+    exact: Option<&str>,
+    op: Option<&str>,
+) -> Result<Option<TextMatch>, ApiError> {
     let exact = exact.map(|e| boolean("email_exact", e)).transpose()?.unwrap_or(false);
     let op = match op.map(str::trim) {
         None | Some("") => "contains",
         Some(op @ ("eq" | "neq" | "contains")) => op,
         Some(_) => return Err(invalid("emailOp", "must be eq, neq or contains")),
     };
-    let Some(email) = email.filter(|e| !e.is_empty()) else { return Ok(true) };
-    // An empty `user_email` contains or equals only the empty string.
-    Ok(op == "neq" && !exact && !email.is_empty())
+    let Some(email) = email.map(str::trim).filter(|e| !e.is_empty()) else { return Ok(None) };
+    let email = email.to_lowercase();
+    Ok(Some(match op {
+        _ if exact => TextMatch::Eq(email),
+        "neq" => TextMatch::Neq(email),
+        "eq" => TextMatch::Eq(email),
+        _ => TextMatch::Contains(email),
+    }))
 }
 
 #[cfg(test)]
@@ -294,12 +318,22 @@ mod tests {
     }
 
     #[test]
-    fn email_filters_match_the_empty_user_email() {
-        assert!(parse(&[("email", "a@example.com")]).unwrap().query.is_none());
-        assert!(parse(&[("email", "a@example.com"), ("emailOp", "neq")]).unwrap().query.is_some());
-        assert!(
-            parse(&[("email", "a"), ("emailOp", "neq"), ("email_exact", "true")]).unwrap().query.is_none()
+    fn email_filters_are_substrings_unless_exact_or_an_operator_says_so() {
+        let filter = |pairs: &[(&str, &str)]| parse(pairs).unwrap().query.unwrap().user_email;
+        assert_eq!(filter(&[("email", "Alice@")]), Some(TextMatch::Contains("alice@".into())));
+        assert_eq!(
+            filter(&[("email", "a@example.com"), ("email_exact", "true")]),
+            Some(TextMatch::Eq("a@example.com".into()))
         );
+        assert_eq!(filter(&[("email", "a"), ("emailOp", "eq")]), Some(TextMatch::Eq("a".into())));
+        assert_eq!(filter(&[("email", "a"), ("emailOp", "neq")]), Some(TextMatch::Neq("a".into())));
+        assert_eq!(
+            filter(&[("email", "a"), ("emailOp", "neq"), ("email_exact", "true")]),
+            Some(TextMatch::Eq("a".into())),
+            "email_exact wins"
+        );
+        assert_eq!(filter(&[("email", " ")]), None);
+        assert_eq!(filter(&[]), None);
     }
 
     #[test]

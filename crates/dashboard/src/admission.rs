@@ -53,7 +53,7 @@ pub async fn admit(
             continue;
         };
         let rules = config.rules(app);
-        let person = Authentication::Person(Person { email: &email, idp: Some(idp) });
+        let person = Authentication::Person(Person::new(&email, Some(idp)));
         let decided = decide(config.decision_inputs(&rules), person, ip, &mut NoTrace);
         if judge(decided, None).allowed {
             return Ok(Some(permission));

@@ -41,6 +41,8 @@ pub(crate) struct Decision {
     pub denial: Option<Denial>,
     pub status: u16,
     pub method: Method,
+    /// The person whose session the request carried, if any.
+    pub person: Option<gatehouse_store::RecordedPerson>,
 }
 
 impl Decision {
@@ -69,6 +71,7 @@ impl Decision {
             reason: self.denial.map(|d| d.as_str().to_owned()),
             status: self.status,
             method: self.method.as_str().to_owned(),
+            person: self.person,
         }
     }
 }

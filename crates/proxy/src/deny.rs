@@ -130,6 +130,8 @@ pub struct AccessOutcome {
     pub service_token: bool,
     /// The client id presented or authenticated (public; never the secret).
     pub client_id: Option<String>,
+    /// The person whose session authenticated, if one did.
+    pub person: Option<gatehouse_store::RecordedPerson>,
 }
 
 /// The status of a refusal at `app`. Strict mode (spec §5.4): 401 when authentication failed,

@@ -12,7 +12,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use gatehouse_domain::access::{
-    AppId, CompiledGroup, CompiledPolicy, DomainPattern, GroupId, IdpId, PolicyId, RouteTable,
+    AppId, CompiledGroup, CompiledPolicy, DomainPattern, GroupId, Identity, IdpId, Person, PolicyId,
+    RouteTable,
 };
 use gatehouse_domain::{AccountId, Timestamp};
 use http::HeaderName;
@@ -65,6 +66,9 @@ pub(crate) struct People {
     pub idps: Vec<Arc<Idp>>,
     /// Lowercase e-mail address → when the person's sessions were last revoked.
     pub revoked: HashMap<String, Revocation>,
+    /// Lowercase e-mail address → what the person's latest login established (claims, `amr`),
+    /// which `oidc` and `auth_method` rules read on every request.
+    pub identities: HashMap<String, Identity>,
 }
 
 /// The last revocation of a person's sessions: its second, and the stored revision of the
@@ -78,6 +82,12 @@ pub(crate) struct Revocation {
 impl People {
     pub fn idp(&self, id: IdpId) -> Option<&Arc<Idp>> {
         self.idps.iter().find(|idp| idp.id == id)
+    }
+
+    /// The person of a session as the policies see them: with their stored identity when it
+    /// comes from the session's identity provider.
+    pub fn person<'a>(&'a self, email: &'a str, idp: Option<IdpId>) -> Person<'a> {
+        Person::new(email, idp).with_identity(self.identities.get(email))
     }
 }
 

@@ -4,11 +4,11 @@
 //! index serves them. Mirrors the SQLite adapter's `access_logs.rs`.
 
 use async_trait::async_trait;
-use gatehouse_domain::access::{AppId, PolicyId};
+use gatehouse_domain::access::{AppId, IdpId, PolicyId};
 use gatehouse_domain::{AccountId, Timestamp, TokenId};
 use gatehouse_store::{
     AccessLogQuery, AccessLogRecord, AccessLogStore, ActivityCount, ActivityQuery, Direction, Page,
-    StoreError,
+    RecordedPerson, StoreError,
 };
 
 use crate::error::{corrupt, from_sqlx};
@@ -21,20 +21,22 @@ const ROWS_PER_INSERT: usize = 10_000;
 /// The rows in array order (`WITH ORDINALITY`), so that `seq` follows the batch's order.
 const INSERT: &str = "INSERT INTO access_logs (account_id, ray_id, created_at, allowed, app_uid, \
     app_domain, ip_address, is_service_token, service_token_id, client_id, policy_id, decision, \
-    reason, status, method) \
+    reason, status, method, user_email, idp_id, idp_type) \
     SELECT account_id, ray_id, created_at, allowed, app_uid, app_domain, ip_address, \
-        is_service_token, service_token_id, client_id, policy_id, decision, reason, status, method \
+        is_service_token, service_token_id, client_id, policy_id, decision, reason, status, method, \
+        user_email, idp_id, idp_type \
     FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::boolean[], $5::text[], $6::text[], \
         $7::text[], $8::boolean[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], \
-        $14::integer[], $15::text[]) WITH ORDINALITY \
+        $14::integer[], $15::text[], $16::text[], $17::text[], $18::text[]) WITH ORDINALITY \
         AS batch (account_id, ray_id, created_at, allowed, app_uid, app_domain, ip_address, \
             is_service_token, service_token_id, client_id, policy_id, decision, reason, status, \
-            method, position) \
+            method, user_email, idp_id, idp_type, position) \
     ORDER BY position";
 
 /// `$1` account, `$2` since, `$3` until, `$4` allowed, `$5` is_service_token, `$6` app_uid and
 /// `$7` whether to negate it, `$8` ray_id and `$9` whether to negate it, `$10` token id,
-/// `$11` client id.
+/// `$11` client id, `$12` the e-mail filter's value (lowercase) and `$13` its operator (`eq`,
+/// `neq`, `contains`; a record without a person has the e-mail address `""`).
 macro_rules! filtered {
     ($select:literal, $tail:literal) => {
         concat!(
@@ -48,7 +50,11 @@ macro_rules! filtered {
                 AND ($6::text IS NULL OR (app_uid = $6) <> $7) \
                 AND ($8::text IS NULL OR (ray_id = $8) <> $9) \
                 AND ($10::text IS NULL OR service_token_id = $10) \
-                AND ($11::text IS NULL OR client_id = $11)",
+                AND ($11::text IS NULL OR client_id = $11) \
+                AND ($12::text IS NULL OR CASE $13::text \
+                    WHEN 'eq' THEN COALESCE(user_email, '') = $12 \
+                    WHEN 'neq' THEN COALESCE(user_email, '') <> $12 \
+                    ELSE strpos(COALESCE(user_email, ''), $12) > 0 END)",
             $tail
         )
     };
@@ -57,13 +63,15 @@ macro_rules! filtered {
 const COUNT: &str = filtered!("SELECT COUNT(*)", "");
 const PAGE_DESC: &str = filtered!(
     "SELECT account_id, ray_id, created_at, allowed, app_uid, app_domain, ip_address, is_service_token, \
-        service_token_id, client_id, policy_id, decision, reason, status::bigint AS status, method",
-    " ORDER BY created_at DESC, seq DESC LIMIT $12 OFFSET $13"
+        service_token_id, client_id, policy_id, decision, reason, status::bigint AS status, method, \
+        user_email, idp_id, idp_type",
+    " ORDER BY created_at DESC, seq DESC LIMIT $14 OFFSET $15"
 );
 const PAGE_ASC: &str = filtered!(
     "SELECT account_id, ray_id, created_at, allowed, app_uid, app_domain, ip_address, is_service_token, \
-        service_token_id, client_id, policy_id, decision, reason, status::bigint AS status, method",
-    " ORDER BY created_at, seq LIMIT $12 OFFSET $13"
+        service_token_id, client_id, policy_id, decision, reason, status::bigint AS status, method, \
+        user_email, idp_id, idp_type",
+    " ORDER BY created_at, seq LIMIT $14 OFFSET $15"
 );
 
 /// Both statements in one snapshot, so the total and the page agree.
@@ -97,6 +105,9 @@ struct Row {
     reason: Option<String>,
     status: i64,
     method: String,
+    user_email: Option<String>,
+    idp_id: Option<String>,
+    idp_type: Option<String>,
 }
 
 impl TryFrom<Row> for AccessLogRecord {
@@ -125,6 +136,16 @@ impl TryFrom<Row> for AccessLogRecord {
             reason: row.reason,
             status: u16::try_from(row.status).map_err(|_| corrupt("an access log status"))?,
             method: row.method,
+            person: row
+                .user_email
+                .map(|email| -> Result<RecordedPerson, StoreError> {
+                    let idp_id = row
+                        .idp_id
+                        .map(|id| IdpId::parse(&id).map_err(|_| corrupt("an access log idp id")))
+                        .transpose()?;
+                    Ok(RecordedPerson { email, idp_id, idp_type: row.idp_type })
+                })
+                .transpose()?,
         })
     }
 }
@@ -134,7 +155,7 @@ impl TryFrom<Row> for AccessLogRecord {
 /// `access_logs_by_account`; nothing is counted).
 const REPLAY: &str = "SELECT seq, account_id, ray_id, created_at, allowed, app_uid, app_domain, ip_address, \
         is_service_token, service_token_id, client_id, policy_id, decision, reason, status::bigint AS status, \
-        method FROM access_logs \
+        method, user_email, idp_id, idp_type FROM access_logs \
       WHERE account_id = $1 AND app_uid = $2 AND created_at >= $3 \
         AND (created_at, seq) < ($4, $5) \
       ORDER BY created_at DESC, seq DESC LIMIT $6";
@@ -209,6 +230,9 @@ impl AccessLogStore for PostgresStore {
                 .bind(optional(|r| r.reason.as_deref()))
                 .bind(chunk.iter().map(|r| i32::from(r.status)).collect::<Vec<i32>>())
                 .bind(column(|r| r.method.as_str()))
+                .bind(optional(|r| r.person.as_ref().map(|p| p.email.as_str())))
+                .bind(ids(|r| r.person.as_ref().and_then(|p| p.idp_id).map(|id| id.to_string())))
+                .bind(optional(|r| r.person.as_ref().and_then(|p| p.idp_type.as_deref())))
                 .execute(&mut *tx)
                 .await
                 .map_err(from_sqlx)?;
@@ -224,6 +248,7 @@ impl AccessLogStore for PostgresStore {
         let app = query.app_uid.as_ref().map(|m| m.parts());
         let ray = query.ray_id.as_ref().map(|m| m.parts());
         let token = query.service_token_id.map(|id| id.to_string());
+        let email = query.user_email.as_ref().map(|m| m.parts());
         let statement = match query.direction {
             Direction::Desc => PAGE_DESC,
             Direction::Asc => PAGE_ASC,
@@ -241,6 +266,8 @@ impl AccessLogStore for PostgresStore {
                     .bind(ray.is_some_and(|(_, negate)| negate))
                     .bind(token.as_deref())
                     .bind(query.client_id.as_deref())
+                    .bind(email.map(|(value, _)| value.to_lowercase()))
+                    .bind(email.map(|(_, op)| op))
             };
         }
         let texts = [query.client_id.as_deref(), ray.map(|(id, _)| id.as_str())];

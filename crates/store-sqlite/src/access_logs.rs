@@ -7,11 +7,11 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
-use gatehouse_domain::access::{AppId, PolicyId};
+use gatehouse_domain::access::{AppId, IdpId, PolicyId};
 use gatehouse_domain::{AccountId, Timestamp, TokenId};
 use gatehouse_store::{
     AccessLogQuery, AccessLogRecord, AccessLogStore, ActivityCount, ActivityQuery, Direction, Page,
-    StoreError, insert_chunks,
+    RecordedPerson, StoreError, insert_chunks,
 };
 
 use sqlx::Arguments;
@@ -61,18 +61,23 @@ fn bind_record<'q>(arguments: &mut SqliteArguments<'q>, r: &'q AccessLogRecord) 
     arguments.add(r.decision.as_deref())?;
     arguments.add(r.reason.as_deref())?;
     arguments.add(i64::from(r.status))?;
-    arguments.add(r.method.as_str())
+    arguments.add(r.method.as_str())?;
+    arguments.add(r.person.as_ref().map(|p| p.email.as_str()))?;
+    arguments.add(r.person.as_ref().and_then(|p| p.idp_id).map(|id| id.to_string()))?;
+    arguments.add(r.person.as_ref().and_then(|p| p.idp_type.as_deref()))
 }
 
 /// The columns in [`COLUMNS`], each bound once per row.
-const COLUMN_COUNT: usize = 15;
+const COLUMN_COUNT: usize = 18;
 
 const COLUMNS: &str = "account_id, ray_id, created_at, allowed, app_uid, app_domain, ip_address, \
-    is_service_token, service_token_id, client_id, policy_id, decision, reason, status, method";
+    is_service_token, service_token_id, client_id, policy_id, decision, reason, status, method, \
+    user_email, idp_id, idp_type";
 
 /// `?1` account, `?2` since, `?3` until, `?4` allowed, `?5` is_service_token, `?6` app_uid and
 /// `?7` whether to negate it, `?8` ray_id and `?9` whether to negate it, `?10` token id,
-/// `?11` client id.
+/// `?11` client id, `?12` the e-mail filter's value (lowercase) and `?13` its operator (`eq`,
+/// `neq`, `contains`; a record without a person has the e-mail address `""`).
 macro_rules! filtered {
     ($select:literal, $tail:literal) => {
         concat!(
@@ -86,15 +91,19 @@ macro_rules! filtered {
                 AND (?6 IS NULL OR (app_uid = ?6) <> ?7) \
                 AND (?8 IS NULL OR (ray_id = ?8) <> ?9) \
                 AND (?10 IS NULL OR service_token_id = ?10) \
-                AND (?11 IS NULL OR client_id = ?11)",
+                AND (?11 IS NULL OR client_id = ?11) \
+                AND (?12 IS NULL OR CASE ?13 \
+                    WHEN 'eq' THEN COALESCE(user_email, '') = ?12 \
+                    WHEN 'neq' THEN COALESCE(user_email, '') <> ?12 \
+                    ELSE instr(COALESCE(user_email, ''), ?12) > 0 END)",
             $tail
         )
     };
 }
 
 const COUNT: &str = filtered!("SELECT COUNT(*)", "");
-const PAGE_DESC: &str = filtered!("SELECT *", " ORDER BY created_at DESC, seq DESC LIMIT ?12 OFFSET ?13");
-const PAGE_ASC: &str = filtered!("SELECT *", " ORDER BY created_at, seq LIMIT ?12 OFFSET ?13");
+const PAGE_DESC: &str = filtered!("SELECT *", " ORDER BY created_at DESC, seq DESC LIMIT ?14 OFFSET ?15");
+const PAGE_ASC: &str = filtered!("SELECT *", " ORDER BY created_at, seq LIMIT ?14 OFFSET ?15");
 
 /// `?1` account, `?2` since, `?3` the client ids as a JSON array or NULL, `?4` bucket seconds,
 /// `?5` whether to split by reason. With client ids, the `(client_id, created_at)` index serves it.
@@ -132,6 +141,9 @@ struct Row {
     reason: Option<String>,
     status: i64,
     method: String,
+    user_email: Option<String>,
+    idp_id: Option<String>,
+    idp_type: Option<String>,
 }
 
 /// `values` as a JSON array of strings, for `json_each`.
@@ -194,6 +206,16 @@ impl TryFrom<Row> for AccessLogRecord {
             reason: row.reason,
             status: u16::try_from(row.status).map_err(|_| corrupt("an access log status"))?,
             method: row.method,
+            person: row
+                .user_email
+                .map(|email| -> Result<RecordedPerson, StoreError> {
+                    let idp_id = row
+                        .idp_id
+                        .map(|id| IdpId::parse(&id).map_err(|_| corrupt("an access log idp id")))
+                        .transpose()?;
+                    Ok(RecordedPerson { email, idp_id, idp_type: row.idp_type })
+                })
+                .transpose()?,
         })
     }
 }
@@ -269,6 +291,7 @@ impl AccessLogStore for SqliteStore {
         let app = query.app_uid.as_ref().map(|m| m.parts());
         let ray = query.ray_id.as_ref().map(|m| m.parts());
         let token = query.service_token_id.map(|id| id.to_string());
+        let email = query.user_email.as_ref().map(|m| m.parts());
         let statement = match query.direction {
             Direction::Desc => PAGE_DESC,
             Direction::Asc => PAGE_ASC,
@@ -286,6 +309,8 @@ impl AccessLogStore for SqliteStore {
                     .bind(ray.is_some_and(|(_, negate)| negate))
                     .bind(token.as_deref())
                     .bind(query.client_id.as_deref())
+                    .bind(email.map(|(value, _)| value.to_lowercase()))
+                    .bind(email.map(|(_, op)| op))
             };
         }
         // One read transaction, so the total and the page come from the same snapshot.

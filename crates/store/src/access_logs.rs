@@ -6,7 +6,7 @@
 //! (clients paste secrets into URLs); `app_domain` is the application's configured domain.
 
 use async_trait::async_trait;
-use gatehouse_domain::access::{AppId, PolicyId};
+use gatehouse_domain::access::{AppId, IdpId, PolicyId};
 use gatehouse_domain::{AccountId, Timestamp, TokenId};
 
 use crate::{Page, PageRequest, StoreError};
@@ -63,6 +63,40 @@ pub struct AccessLogRecord {
     /// The HTTP status the client got.
     pub status: u16,
     pub method: String,
+    /// The person whose session authenticated, if one did (never with a service token).
+    pub person: Option<RecordedPerson>,
+}
+
+/// Who a person's request came from: what the access log keeps to show them (`user_email`,
+/// `connection`) and to replay their request as them (their stored identity is found by e-mail
+/// address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedPerson {
+    /// In lowercase.
+    pub email: String,
+    /// The identity provider of the person's login.
+    pub idp_id: Option<IdpId>,
+    /// Its type (`oidc`, `onetimepin`, `github`, …): Cloudflare's `connection`.
+    pub idp_type: Option<String>,
+}
+
+/// How a text field is compared: equal, not equal, or containing the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextMatch {
+    Eq(String),
+    Neq(String),
+    Contains(String),
+}
+
+impl TextMatch {
+    /// The value, and the operator's name as the stores bind it (`eq`, `neq`, `contains`).
+    pub fn parts(&self) -> (&str, &'static str) {
+        match self {
+            TextMatch::Eq(value) => (value, "eq"),
+            TextMatch::Neq(value) => (value, "neq"),
+            TextMatch::Contains(value) => (value, "contains"),
+        }
+    }
 }
 
 /// Newest first (the default) or oldest first.
@@ -104,6 +138,8 @@ pub struct AccessLogQuery {
     pub ray_id: Option<Match<String>>,
     pub service_token_id: Option<TokenId>,
     pub client_id: Option<String>,
+    /// The recorded `user_email` (`""` for records without a person), compared in lowercase.
+    pub user_email: Option<TextMatch>,
     pub page: PageRequest,
 }
 
@@ -119,6 +155,7 @@ impl Default for AccessLogQuery {
             ray_id: None,
             service_token_id: None,
             client_id: None,
+            user_email: None,
             page: PageRequest { offset: 0, limit: 25 },
         }
     }

@@ -106,6 +106,7 @@ macro_rules! store_conformance_tests {
             access_log_batches_of_any_size_keep_every_record_in_order,
             access_logs_of_another_account_are_invisible,
             access_log_filters_apply_and_negate,
+            access_logs_keep_people_and_filter_by_email,
             access_logs_page_through_offset_and_limit,
             prune_removes_only_older_access_logs,
             replay_hands_an_apps_records_newest_first_across_batches,

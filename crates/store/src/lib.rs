@@ -23,7 +23,7 @@ pub use settings::SettingsStore;
 
 pub use access_logs::{
     AccessLogQuery, AccessLogRecord, AccessLogStore, ActivityCount, ActivityQuery, Direction, Match,
-    REPLAY_BATCH, insert_chunks,
+    REPLAY_BATCH, RecordedPerson, TextMatch, insert_chunks,
 };
 pub use audit::{AUDIT_APPEND_ATTEMPTS, AuditFilter, AuditStore, AuditedChange, AuditedOutcome};
 mod notifications;

@@ -14,9 +14,9 @@ use std::net::IpAddr;
 
 use gatehouse_api_types::{AuthenticationTrace, ExplainBody, ExplainRequest, PolicyTraceBody, RoutingTrace};
 use gatehouse_domain::access::{
-    AppId, AppPolicies, AppRules, Application, CompiledGroup, Decided, Group, GroupId, Organization, Policy,
-    PolicyId, PolicyTrace, PolicyTracer, Refusal, RouteTable, Verdict, compile_groups, decide, decided_by,
-    normalize_path, route_patterns, rule,
+    AppId, AppPolicies, AppRules, Application, CompiledGroup, Decided, Group, GroupId, Identity,
+    Organization, Policy, PolicyId, PolicyTrace, PolicyTracer, Refusal, RouteTable, User, Verdict,
+    compile_groups, decide, decided_by, normalize_path, route_patterns, rule,
 };
 use gatehouse_domain::{AccountId, Timestamp};
 
@@ -42,6 +42,9 @@ pub struct Configuration {
     pub policies: HashMap<PolicyId, Policy>,
     pub groups: HashMap<GroupId, CompiledGroup>,
     pub strict: bool,
+    /// Lowercase e-mail address → what the person's latest login established, as the gateway's
+    /// snapshot keeps it for `oidc` and `auth_method` rules.
+    pub identities: HashMap<String, Identity>,
     /// The routable applications (`self_hosted` with an origin), by their patterns.
     routes: RouteTable<(AppId, String)>,
 }
@@ -52,6 +55,11 @@ impl Configuration {
         let policies: Vec<Policy> = docs(state, account).await?;
         let groups: Vec<Group> = docs(state, account).await?;
         let organization: Option<Organization> = docs(state, account).await?.into_iter().next();
+        let users: Vec<User> = docs(state, account).await?;
+        let identities = users
+            .into_iter()
+            .filter_map(|user| Some((user.email, user.identity?)))
+            .collect::<HashMap<_, _>>();
         let mut routes = RouteTable::new();
         for app in apps.iter().filter(|app| app.app_type == "self_hosted" && app.origin.is_some()) {
             for pattern in route_patterns(app).0 {
@@ -64,6 +72,7 @@ impl Configuration {
             policies: policies.into_iter().map(|p| (p.id, p)).collect(),
             groups: compile_groups(&groups).0,
             strict: organization.is_some_and(|o| o.strict_service_token_auth),
+            identities,
             routes,
         })
     }
@@ -133,7 +142,7 @@ pub fn explained(
     routing: RoutingTrace,
 ) -> Result<ExplainBody, ApiError> {
     let rules = config.rules(app);
-    let authentication = found.authentication();
+    let authentication = found.authentication(&config.identities);
     let mut tracer = PolicyTracer::new(authentication.facts(ip));
     let decided = decide(config.decision_inputs(&rules), authentication, ip, &mut tracer);
     let judged = judge(decided, found.failure);

@@ -1,7 +1,7 @@
 //! What-if (`POST …/apps/{app_id}/what-if`): a draft policy set for an application, not saved,
 //! and the application's recorded requests replayed against both it and the current policies
 //! with the gateway's `decide` (no tracer): how many decisions would change, grouped by token,
-//! application domain and outcome, with examples. Each record is replayed with the
+//! application domain, person and outcome, with examples. Each record is replayed with the
 //! authentication outcome it recorded, so only the policies differ between the two runs.
 
 use std::collections::HashMap;
@@ -54,6 +54,7 @@ pub async fn what_if(
     let current = config.rules(&app);
     let draft = draft_rules(&request.policies, &config, app.id)?;
     let mut replay = Replay {
+        identities: &config.identities,
         now: config.decision_inputs(&current),
         draft: config.decision_inputs(&draft),
         examples: examples as usize,
@@ -118,6 +119,8 @@ fn draft_rules(entries: &[Value], config: &Configuration, app: AppId) -> Result<
 }
 
 struct Replay<'a> {
+    /// People are replayed with their stored identity, as the gateway decides for them.
+    identities: &'a std::collections::HashMap<String, gatehouse_domain::access::Identity>,
     now: AppPolicies<'a>,
     draft: AppPolicies<'a>,
     examples: usize,
@@ -127,7 +130,7 @@ struct Replay<'a> {
 impl Replay<'_> {
     fn record(&mut self, record: AccessLogRecord) {
         let (Some((authentication, failure)), Ok(ip)) =
-            (recorded_authentication(&record), record.ip_address.parse::<IpAddr>())
+            (recorded_authentication(&record, self.identities), record.ip_address.parse::<IpAddr>())
         else {
             self.tally.skipped += 1;
             return;
@@ -152,6 +155,7 @@ impl Replay<'_> {
         let key = Key {
             token: record.service_token_id,
             client_id: record.client_id,
+            user_email: record.person.map(|p| p.email),
             app_domain: record.app_domain,
             now: outcome(&now),
             draft: outcome(&draft),
@@ -172,6 +176,7 @@ impl Replay<'_> {
 struct Key {
     token: Option<TokenId>,
     client_id: Option<String>,
+    user_email: Option<String>,
     app_domain: String,
     now: Outcome,
     draft: Outcome,
@@ -232,6 +237,7 @@ impl Tally {
                 .map(|(key, group)| WhatIfGroup {
                     token_id: key.token.map(|id| id.to_string()),
                     client_id: key.client_id,
+                    user_email: key.user_email,
                     app_domain: key.app_domain,
                     now: wire(key.now),
                     draft: wire(key.draft),

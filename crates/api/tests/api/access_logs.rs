@@ -2,9 +2,9 @@
 //! gateway writes them, read back through the API with Cloudflare's query parameters.
 
 use axum::http::{Method, StatusCode};
-use gatehouse_domain::access::{AppId, PolicyId};
+use gatehouse_domain::access::{AppId, IdpId, PolicyId};
 use gatehouse_domain::{AccountId, Timestamp, TokenId};
-use gatehouse_store::{AccessLogRecord, AccessLogStore};
+use gatehouse_store::{AccessLogRecord, AccessLogStore, RecordedPerson};
 use gatehouse_store_sqlite::SqliteStore;
 use serde_json::Value;
 
@@ -33,6 +33,7 @@ fn record(account: &AccountId, ray: &str, seconds: i64, app: AppId) -> AccessLog
         reason: Some("unknown_client_id".to_owned()),
         status: 403,
         method: "GET".to_owned(),
+        person: None,
     }
 }
 
@@ -99,7 +100,7 @@ async fn lists_newest_first_in_cloudflare_shape_with_read_permission() {
     let expected = serde_json::json!({
         "action": "login", "allowed": true, "app_domain": "app.example.com", "app_uid": app.to_string(),
         "connection": "service_token", "created_at": Timestamp::from_unix(START + 20).to_string(),
-        "ip_address": "127.0.0.1", "ray_id": "00000000000000b2", "user_email": "", "is_service_token": true,
+        "ip_address": "127.0.0.1", "ray_id": "00000000000000b2", "user_email": "", "idp_id": null, "is_service_token": true,
         "service_token_id": token.to_string(), "client_id": "0123456789abcdef0123456789abcdef.access",
         "policy_id": allowed["policy_id"], "decision": "non_identity", "reason": null, "status": 200, "method": "GET",
     });
@@ -177,4 +178,43 @@ async fn bad_values_are_400_12091() {
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}: {}", reply.json);
         assert_eq!(reply.code(), 12091, "{query}");
     }
+}
+
+/// A person's request: their address, `is_service_token: false`, the provider's type as
+/// `connection`; the e-mail filters find it (by substring, exactly, or not).
+#[tokio::test]
+async fn a_persons_request_carries_their_email_and_the_email_filters_find_it() {
+    let api = TestApi::new().await;
+    let store = SqliteStore::open(&api.dir.path().join("gatehouse.db")).await.unwrap();
+    let app = AppId::generate();
+    let idp = IdpId::generate();
+    let person = AccessLogRecord {
+        allowed: true,
+        is_service_token: false,
+        client_id: None,
+        reason: None,
+        status: 200,
+        decision: Some("allow".to_owned()),
+        policy_id: Some(PolicyId::generate()),
+        person: Some(RecordedPerson {
+            email: "dev-alice@example.com".to_owned(),
+            idp_id: Some(idp),
+            idp_type: Some("oidc".to_owned()),
+        }),
+        ..record(&api.account, "00000000000000e1", 10, app)
+    };
+    store.insert_access_logs(&[person, record(&api.account, "00000000000000e2", 20, app)]).await.unwrap();
+    store.close().await;
+    let reply = api.call_as(READER, Method::GET, &path(&api, "?direction=asc"), None).await;
+    let result = reply.result().as_array().unwrap();
+    assert_eq!(result[0]["user_email"], "dev-alice@example.com");
+    assert_eq!(result[0]["is_service_token"], false);
+    assert_eq!(result[0]["connection"], "oidc");
+    assert_eq!(result[0]["idp_id"], idp.to_string());
+    assert_eq!(result[1]["user_email"], "");
+    assert_eq!(rays(&api, "?email=ALICE").await, ["00000000000000e1"]);
+    assert_eq!(rays(&api, "?email=alice&email_exact=true").await, Vec::<String>::new());
+    assert_eq!(rays(&api, "?email=dev-alice@example.com&emailOp=eq").await, ["00000000000000e1"]);
+    assert_eq!(rays(&api, "?email=dev-alice@example.com&emailOp=neq").await, ["00000000000000e2"]);
+    assert_eq!(rays(&api, "?non_identity=false").await, ["00000000000000e1"]);
 }

@@ -251,6 +251,7 @@ fn record(world: &World, ray: &str, app: &str, token: Option<&Value>, ip: &str) 
         reason: None,
         status: 200,
         method: "GET".to_owned(),
+        person: None,
     }
 }
 

@@ -32,6 +32,7 @@ fn record(
         reason: if policy.is_some() { None } else { Some("missing_credentials".to_owned()) },
         status: if policy.is_some() { 200 } else { 403 },
         method: "GET".to_owned(),
+        person: None,
     }
 }
 

@@ -245,6 +245,10 @@ impl Names {
             Ok(Rule::Email(email)) => format!("e-mail {email}"),
             Ok(Rule::EmailDomain(domain)) => format!("e-mail domain {domain}"),
             Ok(Rule::LoginMethod(id)) => format!("login method {id}"),
+            Ok(Rule::Oidc { claim_name, claim_value, idp }) => {
+                format!("OIDC claim {claim_name} = {claim_value} (identity provider {idp})")
+            }
+            Ok(Rule::AuthMethod(method)) => format!("authentication method {method}"),
             Ok(Rule::Other(key)) => format!("{key}: {rule} (stored, not evaluated by gatehouse)"),
             Err(message) => format!("{rule} ({message})"),
         }

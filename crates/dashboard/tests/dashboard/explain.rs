@@ -34,6 +34,7 @@ fn record(
         reason: None,
         status: 200,
         method: "GET".to_owned(),
+        person: None,
     }
 }
 

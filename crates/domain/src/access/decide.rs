@@ -99,7 +99,7 @@ pub fn route_patterns(app: &Application) -> (Vec<DomainPattern>, Vec<(String, St
 }
 
 /// What the gateway's verification stage found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Authentication<'a> {
     /// No credentials were presented.
     None,

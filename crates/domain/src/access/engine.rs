@@ -13,7 +13,7 @@
 //! The principal is a service token or a person ([`Person`]), never both: service-token
 //! selectors never match a person and people selectors never match a token.
 //!
-//! Selectors gatehouse does not evaluate ([`Rule::Other`]: `email_list`, `oidc` claims, geo, device posture, …) fail
+//! Selectors gatehouse does not evaluate ([`Rule::Other`]: `email_list`, geo, device posture, …) fail
 //! closed the same way: in `include` such a rule does not match; in `require` it is not satisfied
 //! and in `exclude` it counts as matching — both are *unknown*, so they keep an allow, bypass or
 //! non_identity policy from granting, and make a `deny` policy deny.
@@ -23,6 +23,7 @@ use std::net::IpAddr;
 
 use super::ids::{GroupId, IdpId, PolicyId};
 use super::model::{Decision, Group, Policy};
+use super::people::Identity;
 use super::rule::{Rule, RuleError, parse_rules};
 use crate::ids::TokenId;
 
@@ -84,7 +85,7 @@ impl CompiledGroup {
 }
 
 /// What is known about the request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Facts<'a> {
     /// The service token the request authenticated with (valid, enabled, unexpired), if any.
     pub token: Option<TokenId>,
@@ -94,12 +95,34 @@ pub struct Facts<'a> {
 }
 
 /// A person who logged in through an identity provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Person<'a> {
     /// The e-mail address in lowercase.
     pub email: &'a str,
     /// The identity provider the person logged in with.
     pub idp: Option<IdpId>,
+    /// What the person's latest login through `idp` established, as stored (claims, `amr`):
+    /// read on every request, so a claim the provider no longer sends stops matching at the
+    /// next login. `None` when nothing is stored for that provider: no `oidc` or
+    /// `auth_method` rule matches.
+    pub identity: Option<&'a Identity>,
+}
+
+impl<'a> Person<'a> {
+    /// A person known by e-mail address and provider only (no stored identity).
+    pub fn new(email: &'a str, idp: Option<IdpId>) -> Self {
+        Person { email, idp, identity: None }
+    }
+
+    /// The person with `identity`, kept only when it comes from the provider of this session.
+    pub fn with_identity(self, identity: Option<&'a Identity>) -> Self {
+        let identity = identity.filter(|i| self.idp.is_some() && IdpId::parse(&i.idp_id).ok() == self.idp);
+        Person { identity, ..self }
+    }
+
+    fn identity_from(&self, idp: IdpId) -> Option<&'a Identity> {
+        self.identity.filter(|_| self.idp == Some(idp))
+    }
 }
 
 impl Person<'_> {
@@ -368,6 +391,14 @@ fn rule_truth<T: Tracer>(rule: &Rule, ctx: &mut Context<'_, T>, depth: u8) -> Tr
             facts.person.and_then(|p| p.email_domain().map(|d| d == domain)).unwrap_or(false)
         }
         Rule::LoginMethod(id) => facts.person.is_some_and(|p| p.idp == Some(*id)),
+        Rule::Oidc { claim_name, claim_value, idp } => facts
+            .person
+            .and_then(|p| p.identity_from(*idp))
+            .is_some_and(|identity| identity.claim_is(claim_name, claim_value)),
+        Rule::AuthMethod(method) => facts
+            .person
+            .and_then(|p| p.identity)
+            .is_some_and(|identity| identity.amr.iter().any(|m| m == method)),
         // Not evaluated: unknown, so it never grants (fail closed); `include` skips it earlier.
         Rule::Other(_) => return Truth::Unknown,
     };

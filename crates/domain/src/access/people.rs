@@ -57,6 +57,33 @@ pub struct User {
     pub sessions_revoked_at: Option<Timestamp>,
 }
 
+impl Identity {
+    /// Whether the claim `name` the provider sent (and the provider's `claims` kept) is `value`,
+    /// or, for a list (such as `groups`), holds it. Strings compare exactly; numbers and booleans
+    /// by their JSON text (`42`, `true`).
+    pub fn claim_is(&self, name: &str, value: &str) -> bool {
+        fn is(claim: &Value, value: &str) -> bool {
+            match claim {
+                Value::String(text) => text == value,
+                Value::Number(number) => number.to_string() == value,
+                Value::Bool(flag) => {
+                    if *flag {
+                        value == "true"
+                    } else {
+                        value == "false"
+                    }
+                }
+                Value::Null | Value::Array(_) | Value::Object(_) => false,
+            }
+        }
+        match self.oidc_fields.get(name) {
+            Some(Value::Array(items)) => items.iter().any(|item| is(item, value)),
+            Some(claim) => is(claim, value),
+            None => false,
+        }
+    }
+}
+
 impl User {
     pub fn new(account: &AccountId, email: &str) -> Self {
         User {
@@ -80,9 +107,14 @@ pub struct Identity {
     /// The provider's `groups` claim, when it sent one.
     #[serde(default)]
     pub groups: Vec<String>,
-    /// The claims named in the provider's `config.claims`, as the provider sent them.
+    /// The claims named in the provider's `config.claims`, as the provider sent them: what
+    /// `oidc` rules compare.
     #[serde(default)]
     pub oidc_fields: Map<String, Value>,
+    /// The ID token's `amr` (RFC 8176 authentication methods, such as `pwd`, `mfa`, `otp`):
+    /// what `auth_method` rules compare. Empty when the provider sent none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
     /// When the person logged in.
     pub iat: Timestamp,
 }
@@ -134,5 +166,29 @@ mod tests {
         };
         assert_eq!(idp.client_secret(&key).unwrap().expose(), "s3cret");
         assert!(idp.client_secret(&ServerKey::generate()).is_none());
+    }
+
+    #[test]
+    fn claims_match_exactly_or_as_a_member_of_a_list() {
+        let fields = serde_json::json!({"department": "eng", "groups": ["developers", "ops"],
+            "level": 3, "admin": true, "profile": {"team": "x"}});
+        let identity = Identity {
+            identity_nonce: "n".into(),
+            name: String::new(),
+            idp_id: "i".into(),
+            idp_type: "oidc".into(),
+            groups: vec![],
+            oidc_fields: fields.as_object().cloned().unwrap(),
+            amr: vec![],
+            iat: Timestamp::EPOCH,
+        };
+        assert!(identity.claim_is("department", "eng"));
+        assert!(!identity.claim_is("department", "Eng"), "case matters");
+        assert!(identity.claim_is("groups", "ops"));
+        assert!(!identity.claim_is("groups", "developers,ops"));
+        assert!(identity.claim_is("level", "3") && identity.claim_is("admin", "true"));
+        assert!(!identity.claim_is("admin", "false"));
+        assert!(!identity.claim_is("profile", "x"), "objects are not compared");
+        assert!(!identity.claim_is("missing", ""));
     }
 }

@@ -1,6 +1,7 @@
 //! Policy and group rules: the JSON selectors of Cloudflare's catalogue (spec §4.3) parsed into
 //! what the engine evaluates. Parsing validates the selectors gatehouse enforces (service tokens,
-//! IP ranges, groups, and the people selectors `email`, `email_domain` and `login_method`) and
+//! IP ranges, groups, and the people selectors `email`, `email_domain`, `login_method`, `oidc`
+//! and `auth_method`) and
 //! accepts every other selector as [`Rule::Other`], which never matches: the stored JSON
 //! round-trips unchanged, and a rule gatehouse cannot check never grants access.
 
@@ -34,6 +35,14 @@ pub enum Rule {
     EmailDomain(String),
     /// `{"login_method":{"id":…}}`: a person who logged in through this identity provider.
     LoginMethod(IdpId),
+    /// `{"oidc":{"claim_name":…,"claim_value":…,"identity_provider_id":…}}`: a person who logged
+    /// in through this identity provider, whose stored identity has this claim with this value
+    /// (or, for a list claim such as `groups`, holding it). Only the claims the provider's
+    /// `config.claims` names are kept, so only those can match.
+    Oidc { claim_name: String, claim_value: String, idp: IdpId },
+    /// `{"auth_method":{"auth_method":…}}`: a person whose login's `amr` (RFC 8176: `mfa`, `pwd`,
+    /// `otp`, `hwk`, …) holds this method.
+    AuthMethod(String),
     /// Any other selector (identity, geo, mTLS, device posture, unknown future keys), by key.
     /// Accepted and stored as sent; never matches.
     Other(String),
@@ -76,6 +85,8 @@ impl Rule {
             "email" => parse_email(body),
             "email_domain" => parse_email_domain(body),
             "login_method" => parse_login_method(body),
+            "oidc" => parse_oidc(body),
+            "auth_method" => parse_auth_method(body),
             _ => Ok(Rule::Other(key.clone())),
         }
     }
@@ -153,6 +164,33 @@ fn parse_login_method(body: &Map<String, Value>) -> Result<Rule, String> {
     IdpId::parse(id)
         .map(Rule::LoginMethod)
         .map_err(|_| "login_method.id must be the identity provider's id (a UUID)".to_owned())
+}
+
+fn parse_oidc(body: &Map<String, Value>) -> Result<Rule, String> {
+    let text = |field: &str| body.get(field).and_then(Value::as_str).filter(|t| !t.is_empty());
+    let claim_name = text("claim_name").ok_or_else(|| {
+        "oidc.claim_name must be a non-empty string (the name of a claim the identity provider keeps)"
+            .to_owned()
+    })?;
+    let claim_value = body
+        .get("claim_value")
+        .and_then(Value::as_str)
+        .ok_or_else(|| "oidc.claim_value must be a string (the value the claim must have)".to_owned())?;
+    let idp = text("identity_provider_id").ok_or_else(|| {
+        "oidc.identity_provider_id must be a string (the identity provider's id, a UUID)".to_owned()
+    })?;
+    let idp = IdpId::parse(idp)
+        .map_err(|_| "oidc.identity_provider_id must be the identity provider's id (a UUID)".to_owned())?;
+    Ok(Rule::Oidc { claim_name: claim_name.to_owned(), claim_value: claim_value.to_owned(), idp })
+}
+
+fn parse_auth_method(body: &Map<String, Value>) -> Result<Rule, String> {
+    match body.get("auth_method").and_then(Value::as_str).map(str::trim) {
+        Some(method) if !method.is_empty() && !method.chars().any(char::is_whitespace) => {
+            Ok(Rule::AuthMethod(method.to_owned()))
+        }
+        _ => Err("auth_method.auth_method must be a string (an RFC 8176 method such as mfa)".to_owned()),
+    }
 }
 
 /// The key as it may appear in a message: cut to a bounded length on a character boundary.

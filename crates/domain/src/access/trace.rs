@@ -282,6 +282,8 @@ fn selector(rule: &Rule) -> &str {
         Rule::Email(_) => "email",
         Rule::EmailDomain(_) => "email_domain",
         Rule::LoginMethod(_) => "login_method",
+        Rule::Oidc { .. } => "oidc",
+        Rule::AuthMethod(_) => "auth_method",
         Rule::Other(key) => key,
     }
 }
@@ -330,6 +332,33 @@ fn rule_reason(rule: &Rule, list: List, truth: Truth, facts: &Facts, pending: Op
                 Some(idp) => format!("the person logged in with identity provider {idp}, not {id}"),
                 None => format!("the person did not log in with identity provider {id}"),
             },
+            None => "no person logged in".to_owned(),
+        },
+        Rule::Oidc { claim_name, claim_value, idp } => match facts.person {
+            Some(_) if yes => format!(
+                "the person's claim '{claim_name}' from identity provider {idp} is (or holds) '{claim_value}'"
+            ),
+            Some(person) if person.idp != Some(*idp) => {
+                format!("the person did not log in with identity provider {idp}")
+            }
+            Some(person) if person.identity.is_none() => {
+                "no identity of the person's login is stored: no claim can match".to_owned()
+            }
+            Some(_) => format!(
+                "the person's claim '{claim_name}' is not (and does not hold) '{claim_value}' (only the claims \
+                 the identity provider's config.claims names are kept)"
+            ),
+            None => "no person logged in".to_owned(),
+        },
+        Rule::AuthMethod(method) => match facts.person.map(|p| p.identity) {
+            Some(_) if yes => format!("the person's login used the method '{method}' (amr)"),
+            Some(Some(identity)) if identity.amr.is_empty() => {
+                format!("the identity provider sent no authentication methods (amr), so not '{method}'")
+            }
+            Some(Some(identity)) => {
+                format!("the person's login used {} (amr), not '{method}'", identity.amr.join(", "))
+            }
+            Some(None) => "no identity of the person's login is stored: no method can match".to_owned(),
             None => "no person logged in".to_owned(),
         },
         Rule::Ip(net) => {

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use gatehouse_domain::access::{
-    Authentication, Decided, Identity, Person, User, Verdict, normalize_email, user_uuid,
+    Authentication, Decided, Identity, User, Verdict, normalize_email, user_uuid,
 };
 use gatehouse_domain::{AccountId, Timestamp};
 use gatehouse_store::{Resource, ResourceChange, ResourceKind, StoreError};
@@ -187,6 +187,7 @@ impl Gateway {
                 .iter()
                 .filter_map(|name| claims.all.get(name).map(|value| (name.clone(), value.clone())))
                 .collect::<Map<String, Value>>(),
+            amr: claims.amr,
             iat: now,
         };
         let handoff = Handoff {
@@ -206,6 +207,9 @@ impl Gateway {
             tracing::error!(%error, "could not store a person's identity");
             return page(StatusCode::SERVICE_UNAVAILABLE, "Login failed", "Please try again in a moment.");
         }
+        // The policies read the stored identity (claims, amr): the application's step that
+        // follows, on this node or another, must see this login's.
+        self.rebuild(&account.id).await;
         let Some(token) = sealed::seal(&self.server_key, "handoff", now.unix() + HANDOFF_SECS, &handoff)
         else {
             return failed("the hand-off could not be sealed");
@@ -263,7 +267,7 @@ impl Gateway {
             return failed("the person's sessions were revoked or the identity provider is gone");
         }
         let clear_binding = login::clear_cookie(APP_SESSION_COOKIE, "/", tls);
-        let who = Authentication::Person(Person { email: &person.email, idp: person.idp });
+        let who = Authentication::Person(app.account.people.person(&person.email, person.idp));
         let policy = match authorize(&app, who, peer) {
             Decided::Verdict(Verdict::Allow { policy, .. }) => Some(policy),
             Decided::Verdict(Verdict::Bypass { .. }) => None,
@@ -346,7 +350,7 @@ impl Gateway {
             "identity_nonce": person.identity_nonce,
             "iat": identity.iat.unix(),
             "ip": peer.to_canonical().to_string(),
-            "amr": [],
+            "amr": identity.amr,
             "service_token_status": false,
             "is_warp": false,
             "is_gateway": false,

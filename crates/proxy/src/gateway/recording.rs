@@ -75,6 +75,7 @@ impl Gateway {
             denial: outcome.denial,
             status,
             method,
+            person: outcome.person,
         })
     }
 }

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use gatehouse_domain::Timestamp;
-use gatehouse_domain::access::{Admitted, Authentication, Person, PolicyId, rule};
+use gatehouse_domain::access::{Admitted, Authentication, PolicyId, rule};
+use gatehouse_store::RecordedPerson;
 use http::header::{HOST, RETRY_AFTER, SET_COOKIE};
 use http::{HeaderValue, Request, Response, StatusCode};
 use hyper::body::Incoming;
@@ -82,6 +83,7 @@ impl Gateway {
             failure: None,
             service_token: false,
             client_id: None,
+            person: None,
         };
         let strict = app.account.strict;
         let sessions_count = !strict && app.has_allow_policy;
@@ -100,8 +102,13 @@ impl Gateway {
             Some(Principal::Person(person, jwt)) => (None, Some((person, jwt))),
             None => (None, None),
         };
-        if person.is_some() {
+        if let Some((person, _)) = &person {
             outcome.service_token = false;
+            outcome.person = Some(RecordedPerson {
+                email: person.email.clone(),
+                idp_id: person.idp,
+                idp_type: person.idp.and_then(|id| app.account.people.idp(id)).map(|idp| idp.kind.clone()),
+            });
         }
         if let Some((who, Via::Secret(used))) = &who
             && let Some(usage) = self.tokens.record_use(&who.client_id, *used, now)
@@ -131,7 +138,7 @@ impl Gateway {
         let authentication = match (&who, &person, failure) {
             (Some((who, _)), _, _) => Authentication::Token(who.id),
             (None, Some((person, _)), _) => {
-                Authentication::Person(Person { email: &person.email, idp: person.idp })
+                Authentication::Person(app.account.people.person(&person.email, person.idp))
             }
             (None, None, None | Some(Denial::MissingCredentials)) => Authentication::None,
             (None, None, Some(_)) => Authentication::Failed,

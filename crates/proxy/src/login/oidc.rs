@@ -36,6 +36,8 @@ pub(crate) struct Claims {
     pub email_verified: Option<bool>,
     pub name: String,
     pub groups: Vec<String>,
+    /// `amr`: how the person authenticated (RFC 8176), when the provider says.
+    pub amr: Vec<String>,
     /// Every claim of the ID token.
     pub all: Map<String, Value>,
 }
@@ -108,6 +110,11 @@ pub(crate) async fn finish(
         Some(Value::String(one)) => vec![one.clone()],
         _ => Vec::new(),
     };
+    let amr = match all.get("amr") {
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        Some(Value::String(one)) => vec![one.clone()],
+        _ => Vec::new(),
+    };
     let email_verified = match all.get("email_verified") {
         Some(Value::Bool(verified)) => Some(*verified),
         Some(Value::String(text)) => Some(text == "true"),
@@ -118,6 +125,7 @@ pub(crate) async fn finish(
         email_verified,
         name: text("name").unwrap_or_default(),
         groups,
+        amr,
         all,
     })
 }

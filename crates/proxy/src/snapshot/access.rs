@@ -69,8 +69,8 @@ pub(crate) async fn load_account(
     Ok(AccountAccess { settings, routes })
 }
 
-/// The account's identity providers (one that cannot be used is logged and left out) and the
-/// people whose sessions were revoked.
+/// The account's identity providers (one that cannot be used is logged and left out), the
+/// people whose sessions were revoked, and what each person's latest login established.
 async fn load_people(
     store: &dyn Store,
     server_key: &ServerKey,
@@ -89,18 +89,25 @@ async fn load_people(
         }
     }
     let mut revoked = HashMap::new();
+    let mut identities = HashMap::new();
     for resource in store.list_resources(ResourceKind::User, account).await? {
         match serde_json::from_str::<User>(&resource.body) {
             Ok(user) => {
                 if let Some(at) = user.sessions_revoked_at {
-                    revoked.insert(user.email, Revocation { at: at.unix(), revision: resource.revision });
+                    revoked.insert(
+                        user.email.clone(),
+                        Revocation { at: at.unix(), revision: resource.revision },
+                    );
+                }
+                if let Some(identity) = user.identity {
+                    identities.insert(user.email, identity);
                 }
             }
             // Fail closed would lock nobody out here; log it, as for other documents.
             Err(error) => tracing::error!(user = %resource.id, %error, "a stored person does not decode"),
         }
     }
-    Ok(People { idps, revoked })
+    Ok(People { idps, revoked, identities })
 }
 
 /// `allowed_idps` and `auto_redirect_to_identity`, kept by the API among the fields it does not

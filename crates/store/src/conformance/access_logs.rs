@@ -2,11 +2,13 @@
 //! order, every filter (and its negation), pagination with a complete total, accounts kept
 //! apart, and pruning by age.
 
-use gatehouse_domain::access::{AppId, PolicyId};
+use gatehouse_domain::access::{AppId, IdpId, PolicyId};
 use gatehouse_domain::{AccountId, Timestamp, TokenId};
 
 use super::fixtures::{another_account, at, bootstrapped};
-use crate::{AccessLogQuery, AccessLogRecord, Direction, Match, PageRequest, Store};
+use crate::{
+    AccessLogQuery, AccessLogRecord, Direction, Match, PageRequest, RecordedPerson, Store, TextMatch,
+};
 
 /// A denied anonymous request at `T0 + seconds` with this Ray ID.
 fn record(account: &AccountId, ray: &str, seconds: i64) -> AccessLogRecord {
@@ -26,6 +28,7 @@ fn record(account: &AccountId, ray: &str, seconds: i64) -> AccessLogRecord {
         reason: Some("missing_credentials".to_owned()),
         status: 403,
         method: "GET".to_owned(),
+        person: None,
     }
 }
 
@@ -168,6 +171,69 @@ pub async fn access_log_filters_apply_and_negate(store: &dyn Store) {
         assert_eq!(found, strings(expected), "{query:?}");
         assert_eq!(total, expected.len() as u64, "{query:?}");
     }
+}
+
+/// A request admitted by a person's session.
+fn by_person(account: &AccountId, ray: &str, seconds: i64, email: &str) -> AccessLogRecord {
+    AccessLogRecord {
+        allowed: true,
+        policy_id: Some(PolicyId::generate()),
+        decision: Some("allow".to_owned()),
+        reason: None,
+        status: 200,
+        person: Some(RecordedPerson {
+            email: email.to_owned(),
+            idp_id: Some(IdpId::generate()),
+            idp_type: Some("oidc".to_owned()),
+        }),
+        ..record(account, ray, seconds)
+    }
+}
+
+pub async fn access_logs_keep_people_and_filter_by_email(store: &dyn Store) {
+    let account = bootstrapped(store).await;
+    let alice = by_person(&account, "00000000000000e1", 10, "alice@example.com");
+    let bob = by_person(&account, "00000000000000e2", 20, "bob@example.org");
+    let bob_without_idp = AccessLogRecord {
+        person: Some(RecordedPerson { email: "bob@example.org".into(), idp_id: None, idp_type: None }),
+        ..by_person(&account, "00000000000000e3", 25, "")
+    };
+    let anonymous = record(&account, "00000000000000e4", 30);
+    let batch = [alice.clone(), bob.clone(), bob_without_idp.clone(), anonymous.clone()];
+    store.insert_access_logs(&batch).await.unwrap();
+    let asc = AccessLogQuery { direction: Direction::Asc, ..query() };
+    let page = store.list_access_logs(&account, &asc).await.unwrap();
+    assert_eq!(page.items, batch, "the person, their provider and its type read back exactly");
+    let email = |m: TextMatch| AccessLogQuery { user_email: Some(m), ..asc.clone() };
+    let cases: Vec<(AccessLogQuery, &[&str])> = vec![
+        (email(TextMatch::Eq("alice@example.com".into())), &["00000000000000e1"]),
+        (email(TextMatch::Eq("ALICE@Example.com".into())), &["00000000000000e1"]),
+        (email(TextMatch::Eq("alice".into())), &[]),
+        (email(TextMatch::Contains("example.org".into())), &["00000000000000e2", "00000000000000e3"]),
+        (
+            email(TextMatch::Contains("EXAMPLE".into())),
+            &["00000000000000e1", "00000000000000e2", "00000000000000e3"],
+        ),
+        (email(TextMatch::Neq("bob@example.org".into())), &["00000000000000e1", "00000000000000e4"]),
+        // A record without a person has the e-mail address "".
+        (email(TextMatch::Eq(String::new())), &["00000000000000e4"]),
+        (
+            AccessLogQuery {
+                is_service_token: Some(false),
+                allowed: Some(true),
+                ..email(TextMatch::Contains("@".into()))
+            },
+            &["00000000000000e1", "00000000000000e2", "00000000000000e3"],
+        ),
+    ];
+    for (query, expected) in cases {
+        let (found, total) = rays(store, &account, &query).await;
+        assert_eq!(found, strings(expected), "{query:?}");
+        assert_eq!(total, expected.len() as u64, "{query:?}");
+    }
+    let mut replayed = Vec::new();
+    store.replay_access_logs(&account, &alice.app_uid, at(0), 10, &mut |r| replayed.push(r)).await.unwrap();
+    assert_eq!(replayed, [alice], "a replay hands the person too");
 }
 
 pub async fn access_logs_page_through_offset_and_limit(store: &dyn Store) {

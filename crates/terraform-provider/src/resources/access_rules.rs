@@ -13,7 +13,7 @@ use crate::value::{Ty, Value};
 /// never matches (it fails closed: an `include` rule never grants, a `require` or `exclude` rule
 /// keeps the policy from granting), so a configuration using one gets a warning. A test in the
 /// gatehouse crate keeps this list equal to what the policy engine parses.
-pub const EVALUATED_SELECTORS: [&str; 8] = [
+pub const EVALUATED_SELECTORS: [&str; 10] = [
     "service_token",
     "any_valid_service_token",
     "everyone",
@@ -22,6 +22,8 @@ pub const EVALUATED_SELECTORS: [&str; 8] = [
     "email",
     "email_domain",
     "login_method",
+    "oidc",
+    "auth_method",
 ];
 
 /// Why `zone_id` is refused.

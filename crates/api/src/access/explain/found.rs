@@ -3,7 +3,9 @@
 //! session taken as valid), or a failure named as the access log names it.
 
 use gatehouse_api_types::{AuthenticationTrace, ExplainRequest};
-use gatehouse_domain::access::{Authentication, IdpId, Person, normalize_email};
+use std::collections::HashMap;
+
+use gatehouse_domain::access::{Authentication, Identity, IdpId, Person, normalize_email};
 use gatehouse_domain::{AccountId, AuthFailure, ClientId, ServiceToken, Timestamp, TokenId};
 
 use crate::error::ApiError;
@@ -40,9 +42,17 @@ impl Found {
 
     /// A person with a valid session, who logged in with `idp` (if given).
     pub fn person(email: &str, idp: Option<IdpId>) -> Self {
+        Found::person_as(email, idp, "")
+    }
+
+    /// [`Found::person`], the trace's reason starting with `prefix` (`recorded: `, say).
+    pub fn person_as(email: &str, idp: Option<IdpId>, prefix: &str) -> Self {
         let email = normalize_email(email);
         let via = match idp {
-            Some(idp) => format!(" through identity provider {idp}"),
+            Some(idp) => format!(
+                " through identity provider {idp} (claims and authentication methods: their latest \
+                 login's, as stored)"
+            ),
             None => String::new(),
         };
         Found {
@@ -53,18 +63,21 @@ impl Found {
                 token_id: None,
                 client_id: None,
                 reason: format!(
-                    "{email} logged in{via} (the session is taken as valid): the people selectors are \
-                     evaluated for them"
+                    "{prefix}{email} logged in{via} (the session is taken as valid): the people \
+                     selectors are evaluated for them"
                 ),
             },
             person: Some((email, idp)),
         }
     }
 
-    /// What verification found, as the decision reads it.
-    pub fn authentication(&self) -> Authentication<'_> {
+    /// What verification found, as the decision reads it: a person with their stored identity
+    /// (from `identities`, by e-mail address), as the gateway sees them.
+    pub fn authentication<'a>(&'a self, identities: &'a HashMap<String, Identity>) -> Authentication<'a> {
         match &self.person {
-            Some((email, idp)) => Authentication::Person(Person { email, idp: *idp }),
+            Some((email, idp)) => {
+                Authentication::Person(Person::new(email, *idp).with_identity(identities.get(email)))
+            }
             None => self.authentication,
         }
     }

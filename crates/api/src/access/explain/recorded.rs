@@ -1,14 +1,17 @@
 //! Recorded requests replayed: what an access-log record says verification found then, and
 //! `GET …/logs/access_requests/{ray_id}/explain`, the recorded decision beside the same request
 //! decided now. A record keeps the application, the client address, the token (or the client id
-//! and why it failed) — not the host, the path or the secret — so a replay starts after routing,
-//! with the recorded authentication outcome.
+//! and why it failed) or the person — not the host, the path or the secret — so a replay starts
+//! after routing, with the recorded authentication outcome. A person's request is replayed as
+//! that person: their e-mail address and identity provider as recorded, their claims and
+//! authentication methods as their latest login stored them.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use gatehouse_api_types::{AccessLogEntry, RecordExplainBody, RecordedDecision, RoutingTrace};
 use gatehouse_domain::AccountId;
-use gatehouse_domain::access::Authentication;
+use gatehouse_domain::access::{Authentication, Identity, Person};
 use gatehouse_store::{AccessLogQuery, AccessLogRecord, Match, PageRequest};
 
 use super::found::{self, Found};
@@ -29,15 +32,20 @@ const FAILURES: [&str; 7] = [
 
 /// What verification found for a recorded request, and the failure's name: `None` when the
 /// record cannot be replayed (refused by the failure limits, before any policy, or an address
-/// that does not parse).
-pub fn recorded_authentication(
-    record: &AccessLogRecord,
-) -> Option<(Authentication<'static>, Option<&'static str>)> {
+/// that does not parse). A person is found with their stored identity in `identities`.
+pub fn recorded_authentication<'a>(
+    record: &'a AccessLogRecord,
+    identities: &'a HashMap<String, Identity>,
+) -> Option<(Authentication<'a>, Option<&'static str>)> {
     if record.reason.as_deref() == Some("rate_limited") {
         return None;
     }
     if let Some(id) = record.service_token_id {
         return Some((Authentication::Token(id), None));
+    }
+    if let Some(person) = &record.person {
+        let found = Person::new(&person.email, person.idp_id).with_identity(identities.get(&person.email));
+        return Some((Authentication::Person(found), None));
     }
     if !record.is_service_token {
         return Some((Authentication::None, Some("missing_credentials")));
@@ -73,9 +81,12 @@ pub async fn explain_record(
         })?;
     let config = Configuration::load(state, account).await?;
     let now = state.clock.now();
-    let (found, ip) = match (recorded_authentication(&record), record.ip_address.parse::<IpAddr>()) {
-        (Some(_), Ok(ip)) => (found_now(state, account, &record).await?, ip),
-        (None, _) => return Ok(unreplayable(entry, then, "refused by the failure limits before any policy")),
+    let replayable = recorded_authentication(&record, &config.identities).is_some();
+    let (found, ip) = match (replayable, record.ip_address.parse::<IpAddr>()) {
+        (true, Ok(ip)) => (found_now(state, account, &record).await?, ip),
+        (false, _) => {
+            return Ok(unreplayable(entry, then, "refused by the failure limits before any policy"));
+        }
         (_, Err(_)) => return Ok(unreplayable(entry, then, "the recorded client address does not parse")),
     };
     let Some(app) = config.apps.get(&record.app_uid) else {
@@ -99,7 +110,8 @@ pub async fn explain_record(
         now: Some(explained),
         changed,
         note: "'then' is the decision recorded (the policies of that time are not kept); 'now' is the \
-               same request against the current policies and the token's current standing"
+               same request against the current policies and the token's current standing, or the \
+               person's latest stored identity"
             .to_owned(),
     })
 }
@@ -143,7 +155,10 @@ async fn found_now(
             None => Found::failed("unknown_client_id", Some(id), client_id, "the token was deleted since"),
         });
     }
-    match recorded_authentication(record) {
+    if let Some(person) = &record.person {
+        return Ok(Found::person_as(&person.email, person.idp_id, "recorded: "));
+    }
+    match recorded_authentication(record, &HashMap::new()) {
         Some((Authentication::Failed, Some(failure @ ("expired" | "disabled")))) => {
             let token = match &client_id {
                 Some(client_id) => found::by_client_id(state, account, client_id).await?,

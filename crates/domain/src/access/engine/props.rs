@@ -96,7 +96,7 @@ fn facts() -> impl Strategy<Value = Facts<'static>> {
     let person = prop::option::of(prop_oneof![Just("dev@example.com"), Just("eve@example.org")]);
     (prop::option::of(0..4u8), person, ip).prop_map(|(token, email, ip)| Facts {
         token: token.map(token_id),
-        person: email.filter(|_| token.is_none()).map(|email| Person { email, idp: None }),
+        person: email.filter(|_| token.is_none()).map(|email| Person::new(email, None)),
         client_ip: ip.parse().unwrap(),
     })
 }
@@ -192,6 +192,8 @@ fn rule_truth_plain(rule: &Rule, facts: &Facts) -> bool {
             facts.person.is_some_and(|p| p.email.rsplit_once('@').is_some_and(|(_, d)| d == domain))
         }
         Rule::LoginMethod(id) => facts.person.is_some_and(|p| p.idp == Some(*id)),
+        // The generated people carry no stored identity: no claim or method to match.
+        Rule::Oidc { .. } | Rule::AuthMethod(_) => false,
         Rule::Group(_) | Rule::Other(_) => false,
     }
 }

@@ -49,7 +49,7 @@ fn facts(token: Option<TokenId>) -> Facts<'static> {
 }
 
 fn person(email: &'static str, idp: Option<IdpId>) -> Facts<'static> {
-    Facts { token: None, person: Some(Person { email, idp }), client_ip: "198.51.100.7".parse().unwrap() }
+    Facts { token: None, person: Some(Person::new(email, idp)), client_ip: "198.51.100.7".parse().unwrap() }
 }
 
 fn no_groups() -> HashMap<GroupId, CompiledGroup> {
@@ -302,10 +302,108 @@ fn users_and_service_tokens_admits_a_developer_and_the_token_only() {
 #[test]
 fn unevaluated_people_selectors_still_fail_closed_for_a_person() {
     let mut policy = policy_json(Decision::Allow, json!([{"everyone": {}}]));
-    policy.require =
-        vec![json!({"oidc": {"claim_name": "groups", "claim_value": "x", "identity_provider_id": IDP}})];
+    policy.require = vec![json!({"geo": {"country_code": "US"}})];
     let compiled = [CompiledPolicy::compile(&policy, 1).unwrap()];
     assert_eq!(evaluate(&compiled, &no_groups(), &person("alice@example.com", None), false), DENY);
+}
+
+fn stored_identity(idp: IdpId, fields: Value, amr: &[&str]) -> Identity {
+    Identity {
+        identity_nonce: "nonce".into(),
+        name: "Alice".into(),
+        idp_id: idp.to_string(),
+        idp_type: "oidc".into(),
+        groups: vec![],
+        oidc_fields: fields.as_object().cloned().unwrap(),
+        amr: amr.iter().map(|m| (*m).to_owned()).collect(),
+        iat: crate::Timestamp::EPOCH,
+    }
+}
+
+fn with_identity<'a>(idp: IdpId, identity: &'a Identity) -> Facts<'a> {
+    let alice = Person::new("alice@example.com", Some(idp)).with_identity(Some(identity));
+    Facts { token: None, person: Some(alice), client_ip: "198.51.100.7".parse().unwrap() }
+}
+
+#[test]
+fn oidc_claims_and_auth_methods_are_read_from_the_stored_identity() {
+    let idp = IdpId::parse(IDP).unwrap();
+    let identity =
+        stored_identity(idp, json!({"groups": ["developers"], "department": "eng"}), &["pwd", "mfa"]);
+    let alice = with_identity(idp, &identity);
+    let oidc = |name: &str, value: &str, idp: &str| json!({"oidc": {"claim_name": name, "claim_value": value, "identity_provider_id": idp}});
+    let other_idp = IdpId::generate().to_string();
+    let cases = [
+        (oidc("groups", "developers", IDP), true),
+        (oidc("groups", "ops", IDP), false),
+        (oidc("department", "eng", IDP), true),
+        // Another provider's claim of the same name is not this login's.
+        (oidc("department", "eng", &other_idp), false),
+        // A claim the provider's config.claims did not keep.
+        (oidc("email", "alice@example.com", IDP), false),
+        (json!({"auth_method": {"auth_method": "mfa"}}), true),
+        (json!({"auth_method": {"auth_method": "hwk"}}), false),
+    ];
+    for (rule, expected) in cases {
+        let policy = policy_json(Decision::Allow, json!([rule.clone()]));
+        let compiled = [CompiledPolicy::compile(&policy, 1).unwrap()];
+        let allowed = Verdict::Allow { policy: policy.id, decision: Decision::Allow };
+        assert_eq!(evaluate(&compiled, &no_groups(), &alice, false) == allowed, expected, "{rule}");
+        // Without a stored identity (or for a service token) nothing matches.
+        let bare = person("alice@example.com", Some(idp));
+        assert_eq!(evaluate(&compiled, &no_groups(), &bare, false), DENY, "{rule} without identity");
+        assert_eq!(evaluate(&compiled, &no_groups(), &facts(Some(token(CICD))), false), DENY, "{rule}");
+    }
+    // An identity stored for another provider than the session's is not used.
+    let elsewhere = stored_identity(IdpId::generate(), json!({"department": "eng"}), &["mfa"]);
+    let policy = policy_json(Decision::Allow, json!([{"auth_method": {"auth_method": "mfa"}}]));
+    let compiled = [CompiledPolicy::compile(&policy, 1).unwrap()];
+    assert_eq!(evaluate(&compiled, &no_groups(), &with_identity(idp, &elsewhere), false), DENY);
+}
+
+#[test]
+fn oidc_and_auth_method_rules_require_exclude_and_sit_in_groups() {
+    let idp = IdpId::parse(IDP).unwrap();
+    let developers = GroupId::parse(DEVELOPERS).unwrap();
+    let group_doc = Group {
+        id: developers,
+        name: "developers".into(),
+        include: vec![
+            json!({"oidc": {"claim_name": "groups", "claim_value": "developers", "identity_provider_id": IDP}}),
+        ],
+        require: vec![],
+        exclude: vec![
+            json!({"oidc": {"claim_name": "contractor", "claim_value": "true", "identity_provider_id": IDP}}),
+        ],
+        extra: Map::new(),
+    };
+    let groups = HashMap::from([(developers, CompiledGroup::compile(&group_doc).unwrap())]);
+    let mut policy = policy_json(Decision::Allow, json!([{"group": {"id": DEVELOPERS}}]));
+    policy.require = vec![json!({"auth_method": {"auth_method": "mfa"}})];
+    policy.exclude = vec![
+        json!({"oidc": {"claim_name": "department", "claim_value": "sales", "identity_provider_id": IDP}}),
+    ];
+    let compiled = [CompiledPolicy::compile(&policy, 1).unwrap()];
+    let allowed = Verdict::Allow { policy: policy.id, decision: Decision::Allow };
+    let cases = [
+        (json!({"groups": ["developers"]}), vec!["mfa"], allowed),
+        // require: a login without MFA.
+        (json!({"groups": ["developers"]}), vec!["pwd"], DENY),
+        // the group's exclude.
+        (json!({"groups": ["developers"], "contractor": true}), vec!["mfa"], DENY),
+        // the policy's exclude.
+        (json!({"groups": ["developers"], "department": "sales"}), vec!["mfa"], DENY),
+        // not in the group.
+        (json!({"groups": ["ops"]}), vec!["mfa"], DENY),
+    ];
+    for (fields, amr, expected) in cases {
+        let identity = stored_identity(idp, fields.clone(), &amr);
+        assert_eq!(
+            evaluate(&compiled, &groups, &with_identity(idp, &identity), false),
+            expected,
+            "{fields} {amr:?}"
+        );
+    }
 }
 
 #[test]

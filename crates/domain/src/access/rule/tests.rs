@@ -71,7 +71,6 @@ fn parses_ip_ranges_and_bare_addresses() {
 fn accepts_the_rest_of_the_catalogue_as_other() {
     let rules = [
         json!({"email_list": {"id": "6a1f0c2e-5b3d-4e8f-9a7c-1d2e3f4a5b6c"}}),
-        json!({"oidc": {"claim_name": "groups", "claim_value": "x"}}),
         json!({"geo": {"country_code": "US"}}),
         json!({"azureAD": {"id": "x", "identity_provider_id": "y"}}),
         json!({"github-organization": {"name": "acme"}}),
@@ -127,4 +126,38 @@ fn parses_people_selectors_and_refuses_malformed_ones() {
     refused(json!({"email_domain": {}}));
     refused(json!({"login_method": {"id": "okta"}}));
     assert_eq!(parsed(json!({"email_list": {"id": idp}})), Rule::Other("email_list".into()));
+}
+
+#[test]
+fn parses_oidc_claims_and_auth_methods() {
+    let idp = "9d2b6a3e-1c4f-4e8a-9b7d-2f6e5a4c3b21";
+    assert_eq!(
+        parsed(
+            json!({"oidc": {"claim_name": "groups", "claim_value": "developers", "identity_provider_id": idp}})
+        ),
+        Rule::Oidc {
+            claim_name: "groups".into(),
+            claim_value: "developers".into(),
+            idp: IdpId::parse(idp).unwrap()
+        }
+    );
+    // An empty value is a value (a claim sent as "").
+    assert!(matches!(
+        parsed(json!({"oidc": {"claim_name": "team", "claim_value": "", "identity_provider_id": idp}})),
+        Rule::Oidc { claim_value, .. } if claim_value.is_empty()
+    ));
+    for wrong in [
+        json!({"claim_name": "groups", "claim_value": "x"}),
+        json!({"claim_name": "groups", "claim_value": "x", "identity_provider_id": "okta"}),
+        json!({"claim_name": "", "claim_value": "x", "identity_provider_id": idp}),
+        json!({"claim_name": "groups", "claim_value": 3, "identity_provider_id": idp}),
+        json!({"claim_value": "x", "identity_provider_id": idp}),
+    ] {
+        let message = refused(json!({"oidc": wrong}));
+        assert!(message.starts_with("oidc."), "{message}");
+    }
+    assert_eq!(parsed(json!({"auth_method": {"auth_method": "mfa"}})), Rule::AuthMethod("mfa".into()));
+    refused(json!({"auth_method": {}}));
+    refused(json!({"auth_method": {"auth_method": "two words"}}));
+    refused(json!({"auth_method": {"auth_method": ["mfa"]}}));
 }
