@@ -83,6 +83,9 @@ pub struct Identity {
     /// The claims named in the provider's `config.claims`, as the provider sent them.
     #[serde(default)]
     pub oidc_fields: Map<String, Value>,
+    /// How the person authenticated (RFC 8176 values; `["otp"]` for a one-time PIN).
+    #[serde(default)]
+    pub amr: Vec<String>,
     /// When the person logged in.
     pub iat: Timestamp,
 }

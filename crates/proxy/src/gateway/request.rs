@@ -39,6 +39,8 @@ impl Gateway {
             Target::Callback => self.callback(&parts, tls, now).await,
             Target::Authorized => self.authorized(&parts, tls, connection.peer.ip(), now),
             Target::Logout => self.logout(&parts, tls, now).await,
+            Target::PinSend => self.pin_send(&parts, body, tls, connection.peer.ip(), now).await,
+            Target::PinVerify => self.pin_verify(&parts, body, tls, connection.peer.ip(), now).await,
             Target::NoApplication => deny::render(StatusCode::NOT_FOUND, wants_json(&parts.headers)),
             Target::BadRequest => deny::render(StatusCode::BAD_REQUEST, wants_json(&parts.headers)),
         }
