@@ -9,6 +9,7 @@ mod decide;
 mod engine;
 mod ids;
 mod model;
+pub mod one_time_pin;
 mod people;
 mod routing;
 mod rule;

@@ -132,6 +132,8 @@ fn checksum(body: &str) -> String {
 pub enum HashPurpose {
     ServiceTokenSecret,
     ApiToken,
+    /// A one-time PIN mailed to a person, hashed with its challenge id.
+    LoginCode,
 }
 
 impl HashPurpose {
@@ -139,6 +141,7 @@ impl HashPurpose {
         match self {
             HashPurpose::ServiceTokenSecret => b"gatehouse service token secret v1\0",
             HashPurpose::ApiToken => b"gatehouse api token v1\0",
+            HashPurpose::LoginCode => b"gatehouse login code v1\0",
         }
     }
 }

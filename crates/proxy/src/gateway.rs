@@ -5,6 +5,7 @@
 mod freshness;
 mod login;
 mod maintenance;
+mod pin;
 mod probe;
 mod recording;
 
@@ -69,6 +70,8 @@ pub struct GatewayOptions {
     /// Open a `gateway request` span (target [`crate::GATEWAY_TRACE_TARGET`]) per request, with
     /// the decision, reason, application, Ray ID and status (default off: no span is made).
     pub trace_requests: bool,
+    /// Sends one-time PIN mails; `None` (default): `onetimepin` logins answer 503.
+    pub mailer: Option<Arc<crate::login::mail::Mailer>>,
 }
 
 impl Default for GatewayOptions {
@@ -87,6 +90,7 @@ impl Default for GatewayOptions {
             header_read_timeout: Duration::from_secs(10),
             workers: std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
             trace_requests: false,
+            mailer: None,
         }
     }
 }
@@ -197,6 +201,8 @@ pub struct Gateway {
     failures: crate::limit::FailureLimiter,
     /// Talks to identity providers (token exchange, their keys): never follows redirects.
     http: reqwest::Client,
+    /// Limits of one-time PIN requests.
+    pins: crate::login::pin::PinLimiter,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -254,6 +260,7 @@ impl Gateway {
             tokens_read: std::sync::Mutex::default(),
             failures,
             http,
+            pins: crate::login::pin::PinLimiter::default(),
         });
         gateway.reload().await?;
         tokio::spawn(maintenance::run(Arc::downgrade(&gateway), gateway.options.maintenance_interval));

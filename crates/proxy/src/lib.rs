@@ -60,5 +60,6 @@ pub use deny::{AccessOutcome, Denial, FailureSource};
 pub use gateway::{Connection, GATEWAY_TRACE_TARGET, Gateway, GatewayError, GatewayOptions};
 pub use keys::ensure_signing_keys;
 pub use limit::FailureLimits;
+pub use login::mail::{Mailer, SmtpSecurity, SmtpServer};
 pub use metrics::{GatewayMetrics, GatewayStats};
 pub use serve::serve;

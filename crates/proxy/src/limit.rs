@@ -116,15 +116,17 @@ struct Window {
 }
 
 impl Window {
-    fn ends(self) -> i64 {
-        self.opened.saturating_add(WINDOW_SECS)
+    fn ends(self, length: i64) -> i64 {
+        self.opened.saturating_add(length)
     }
 }
 
-/// One limit's windows, by key.
+/// One limit's windows, by key: at most `limit` events per window of `window` seconds opened by
+/// a key's first event (see the module's design notes).
 #[derive(Debug)]
-struct Counter<K: Hash + Eq> {
+pub(crate) struct Counter<K: Hash + Eq> {
     limit: u32,
+    window: i64,
     windows: DashMap<K, Window>,
     /// When expired windows were last dropped because the map was full.
     last_sweep: AtomicI64,
@@ -132,11 +134,16 @@ struct Counter<K: Hash + Eq> {
 
 impl<K: Hash + Eq> Counter<K> {
     fn new(limit: u32) -> Self {
-        Counter { limit, windows: DashMap::new(), last_sweep: AtomicI64::new(i64::MIN) }
+        Self::with_window(limit, WINDOW_SECS)
+    }
+
+    /// `limit` events per `window` seconds; a limit of 0 never blocks.
+    pub(crate) fn with_window(limit: u32, window: i64) -> Self {
+        Counter { limit, window, windows: DashMap::new(), last_sweep: AtomicI64::new(i64::MIN) }
     }
 
     /// Seconds until `key` may fail again, when it is at its limit.
-    fn blocked<Q>(&self, key: &Q, now: i64) -> Option<u64>
+    pub(crate) fn blocked<Q>(&self, key: &Q, now: i64) -> Option<u64>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
@@ -145,11 +152,11 @@ impl<K: Hash + Eq> Counter<K> {
             return None;
         }
         let window = *self.windows.get(key)?;
-        let left = window.ends().saturating_sub(now);
+        let left = window.ends(self.window).saturating_sub(now);
         (window.failures >= self.limit && left > 0).then(|| u64::try_from(left).unwrap_or(1))
     }
 
-    fn record(&self, key: K, now: i64) {
+    pub(crate) fn record(&self, key: K, now: i64) {
         if self.limit == 0 {
             return;
         }
@@ -162,14 +169,15 @@ impl<K: Hash + Eq> Counter<K> {
             }
         }
         let mut window = self.windows.entry(key).or_insert(Window { opened: now, failures: 0 });
-        if now >= window.ends() {
+        if now >= window.ends(self.window) {
             *window = Window { opened: now, failures: 0 };
         }
         window.failures = window.failures.saturating_add(1);
     }
 
-    fn sweep(&self, now: i64) {
-        self.windows.retain(|_, window| now < window.ends());
+    pub(crate) fn sweep(&self, now: i64) {
+        let length = self.window;
+        self.windows.retain(|_, window| now < window.ends(length));
     }
 }
 

@@ -25,8 +25,10 @@
 
 mod cookies;
 mod idp;
+pub mod mail;
 pub(crate) mod oidc;
 pub(crate) mod pages;
+pub(crate) mod pin;
 pub(crate) mod sealed;
 
 use base64::Engine as _;
@@ -38,8 +40,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub(crate) use cookies::{clear as clear_cookie, get as cookie, set as set_cookie};
-pub(crate) use idp::Idp;
+pub(crate) use idp::{Idp, Protocol};
 pub(crate) use pages::page;
+pub(crate) use pin::PinLogin;
 
 use crate::body::{self, Body};
 use crate::route::{bare_host, host};
@@ -66,6 +69,18 @@ pub(crate) struct LoginState {
     pub nonce: String,
     pub verifier: String,
     pub idp: String,
+    pub aud: String,
+    /// The application host, without port.
+    pub host: String,
+    pub redirect_url: String,
+    /// SHA-256 (hex) of the `CF_AppSession` cookie.
+    pub binding: String,
+}
+
+/// Where a login goes once the person is known: the application and the page they asked for,
+/// bound to the browser that started it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct LoginTarget {
     pub aud: String,
     /// The application host, without port.
     pub host: String,

@@ -29,6 +29,9 @@ pub(crate) enum Target {
     Callback,
     Authorized,
     Logout,
+    /// The one-time PIN forms (`login::pin`).
+    PinSend,
+    PinVerify,
     App(Arc<App>),
     NoApplication,
     BadRequest,
@@ -44,6 +47,8 @@ pub(crate) fn route(snapshot: &AccessSnapshot, parts: &Parts) -> Target {
         login::CALLBACK_PATH => return Target::Callback,
         login::AUTHORIZED_PATH => return Target::Authorized,
         login::LOGOUT_PATH => return Target::Logout,
+        login::pin::SEND_PATH => return Target::PinSend,
+        login::pin::VERIFY_PATH => return Target::PinVerify,
         login_path if login_path.starts_with(login::LOGIN_PREFIX) => return Target::Login,
         _ => {}
     }

@@ -121,6 +121,8 @@ pub struct Config {
     /// Failed authentications per minute, per client id and per address, before the gateway
     /// answers further failing requests with 429 (`0` disables a limit).
     pub failure_limits: FailureLimits,
+    /// Sends one-time PIN mails (`[smtp]`); `None`: `onetimepin` logins are unavailable.
+    pub mailer: Option<std::sync::Arc<gatehouse_proxy::Mailer>>,
 }
 
 /// The PEM files the gateway listener terminates TLS with.
@@ -204,6 +206,8 @@ struct ConfigFile {
     auth_failures_per_minute_per_client_id: Option<u32>,
     /// Failed authentications per minute from one address before 429 (default 30; 0: off).
     auth_failures_per_minute_per_address: Option<u32>,
+    /// How one-time PINs are mailed (an SMTP server or an outbox directory).
+    smtp: Option<crate::mail::SmtpFile>,
 }
 
 /// A configuration that cannot be used; the message says what to change.
@@ -335,6 +339,7 @@ impl Config {
         )?;
         let monitoring =
             MonitoringConfig::resolve(file.monitor_interval_secs, file.expiry_lead_days, file.webhooks)?;
+        let mailer = file.smtp.map(crate::mail::SmtpFile::resolve).transpose()?;
         Ok(Config {
             data_dir: overrides.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
             api_listen: overrides
@@ -371,6 +376,7 @@ impl Config {
                     .auth_failures_per_minute_per_address
                     .unwrap_or(FailureLimits::default().per_address),
             },
+            mailer,
         })
     }
 
@@ -679,6 +685,12 @@ pub const FILE_SETTINGS: &[FileSetting] = &[
         example: "30",
         default: "`30`",
         description: "The same, per client address.",
+    },
+    FileSetting {
+        name: "smtp",
+        example: "{ host = \"smtp.example.com\", port = 587, security = \"starttls\", username = \"gatehouse\", password_file = \"/run/secrets/smtp-password\", from = \"Gatehouse <login@example.com>\" }",
+        default: "none (`onetimepin` logins answer 503)",
+        description: "`[smtp]`: how one-time PINs are mailed. `host`, `port` (default 587, 465 with `security = \"tls\"`), `security` (`starttls` default, `tls`, or `none` for a relay on this host), `username` with `password_file`, and `from`; or `outbox_dir` (each message an `.eml` file there, for tests and air-gapped trials) with `from` ([identity.md](identity.md#one-time-pin)).",
     },
 ];
 

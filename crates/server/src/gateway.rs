@@ -39,6 +39,7 @@ pub async fn start(
         metrics,
         failure_limits: config.failure_limits,
         trace_requests: config.otlp_endpoint.is_some(),
+        mailer: config.mailer.clone(),
         ..GatewayOptions::default()
     };
     let options = match config.gateway_workers {

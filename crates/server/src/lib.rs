@@ -22,6 +22,7 @@ pub mod jobs;
 mod key_check;
 pub mod key_rotation;
 pub mod keys;
+mod mail;
 pub mod metrics;
 mod serve;
 mod store;

@@ -208,10 +208,13 @@ pub enum ResourceKind {
     /// A person known to the account (logged in, or had their sessions revoked); its id is the
     /// person's user id, derived from the account and the e-mail address.
     User,
+    /// A one-time PIN asked for by a person logging in (only its MAC); its id is the random
+    /// challenge id. Short-lived: dropped when used, dead or expired.
+    LoginCode,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 7] = [
+    pub const ALL: [ResourceKind; 8] = [
         ResourceKind::Application,
         ResourceKind::Policy,
         ResourceKind::Group,
@@ -219,6 +222,7 @@ impl ResourceKind {
         ResourceKind::SigningKeys,
         ResourceKind::IdentityProvider,
         ResourceKind::User,
+        ResourceKind::LoginCode,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -230,6 +234,7 @@ impl ResourceKind {
             ResourceKind::SigningKeys => "signing_keys",
             ResourceKind::IdentityProvider => "identity_provider",
             ResourceKind::User => "user",
+            ResourceKind::LoginCode => "login_code",
         }
     }
 }

@@ -3,8 +3,9 @@
 //! server key on write and never returned; reads return `config.redirect_url`, the one callback
 //! every provider is registered with (`https://<auth_domain>/cdn-cgi/access/callback`).
 //!
-//! Type `oidc` is supported. `onetimepin`, `github` and the other Cloudflare types are refused
-//! with a 400 naming the type, so a configuration never looks accepted when logins cannot work.
+//! Types `oidc` and `onetimepin` (a code mailed to the person; its config is empty and it has
+//! no secret) are supported. `github` and the other Cloudflare types are refused with a 400
+//! naming the type, so a configuration never looks accepted when logins cannot work.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -25,10 +26,9 @@ use gatehouse_domain::AuditActor;
 /// The path of the callback every identity provider redirects to, on the auth domain.
 pub const CALLBACK_PATH: &str = "/cdn-cgi/access/callback";
 /// The identity provider types gatehouse can log people in with.
-pub const SUPPORTED_TYPES: [&str; 1] = ["oidc"];
+pub const SUPPORTED_TYPES: [&str; 2] = ["oidc", "onetimepin"];
 /// Types Cloudflare has that gatehouse does not implement (yet).
-const KNOWN_UNSUPPORTED: [&str; 13] = [
-    "onetimepin",
+const KNOWN_UNSUPPORTED: [&str; 12] = [
     "github",
     "google",
     "google-apps",
@@ -186,10 +186,10 @@ fn parse(
         Some(Value::String(kind)) if SUPPORTED_TYPES.contains(&kind.as_str()) => kind,
         Some(Value::String(kind)) if KNOWN_UNSUPPORTED.contains(&kind.as_str()) => {
             return Err(ApiError::invalid(format!(
-                "identity provider type '{kind}' is not supported by gatehouse; supported: oidc"
+                "identity provider type '{kind}' is not supported by gatehouse; supported: oidc, onetimepin"
             )));
         }
-        Some(_) => return Err(ApiError::invalid("invalid 'type': expected \"oidc\"")),
+        Some(_) => return Err(ApiError::invalid("invalid 'type': expected \"oidc\" or \"onetimepin\"")),
         None => return Err(ApiError::invalid("'type' is required")),
     };
     if previous.is_some_and(|old| old.kind != kind) {
@@ -202,6 +202,13 @@ fn parse(
     };
     // Server-made: a body read back from the API may carry it.
     config.remove("redirect_url");
+    if kind == "onetimepin" {
+        if config.contains_key("client_secret") {
+            return Err(ApiError::invalid("a onetimepin identity provider has no 'config.client_secret'"));
+        }
+        let scim_config = scim(&mut body)?;
+        return Ok(IdentityProvider { name, kind, config, sealed_client_secret: None, scim_config });
+    }
     let sealed_client_secret = match config.remove("client_secret") {
         Some(Value::String(secret)) if !secret.is_empty() && secret.len() <= MAX_SECRET_LEN => {
             Some(BASE64.encode(state.key.seal(secret.as_bytes())))
@@ -217,12 +224,16 @@ fn parse(
         },
     };
     check_oidc(&config)?;
-    let scim_config = match body.remove("scim_config") {
-        None | Some(Value::Null) => None,
-        Some(scim @ Value::Object(_)) => Some(scim),
-        Some(_) => return Err(ApiError::invalid("invalid 'scim_config': expected an object")),
-    };
+    let scim_config = scim(&mut body)?;
     Ok(IdentityProvider { name, kind, config, sealed_client_secret, scim_config })
+}
+
+fn scim(body: &mut Map<String, Value>) -> Result<Option<Value>, ApiError> {
+    match body.remove("scim_config") {
+        None | Some(Value::Null) => Ok(None),
+        Some(scim @ Value::Object(_)) => Ok(Some(scim)),
+        Some(_) => Err(ApiError::invalid("invalid 'scim_config': expected an object")),
+    }
 }
 
 /// The fields of an `oidc` config that gatehouse uses; unknown ones are kept as written.

@@ -92,6 +92,23 @@ async fn create_get_list_update_delete_without_returning_the_secret() {
 }
 
 #[tokio::test]
+async fn a_one_time_pin_provider_has_an_empty_config_and_no_secret() {
+    let api = TestApi::new().await;
+    let made =
+        created(&api, "identity_providers", json!({"name": "PIN", "type": "onetimepin", "config": {}})).await;
+    assert_eq!(made["type"], "onetimepin");
+    assert_eq!(made["config"], json!({"redirect_url": "https://gatehouse.local/cdn-cgi/access/callback"}));
+    let path = access(&api, &format!("identity_providers/{}", id(&made)));
+    let renamed = api
+        .call(Method::PUT, &path, Some(json!({"name": "Codes", "type": "onetimepin", "config": {}})))
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.json);
+    assert_eq!(renamed.result()["name"], "Codes");
+    let retyped = api.call(Method::PUT, &path, Some(oidc("x"))).await;
+    assert_eq!(retyped.status, StatusCode::BAD_REQUEST, "{}", retyped.json);
+}
+
+#[tokio::test]
 async fn bad_and_unsupported_providers_are_400_naming_the_field() {
     let api = TestApi::new().await;
     let mut cases = vec![
@@ -101,7 +118,11 @@ async fn bad_and_unsupported_providers_are_400_naming_the_field() {
         (json!({"name": "x", "type": "oidc", "config": []}), "invalid 'config'".to_owned()),
         (json!({"name": "x", "type": "kerberos", "config": {}}), "invalid 'type'".to_owned()),
     ];
-    for kind in ["onetimepin", "github", "saml"] {
+    cases.push((
+        json!({"name": "x", "type": "onetimepin", "config": {"client_secret": "s"}}),
+        "a onetimepin identity provider has no 'config.client_secret'".to_owned(),
+    ));
+    for kind in ["github", "saml"] {
         cases.push((
             json!({"name": "x", "type": kind, "config": {}}),
             format!("identity provider type '{kind}' is not supported by gatehouse"),

@@ -20,7 +20,7 @@ use crate::body::Body;
 use crate::credentials::{self, Presented, SESSION_COOKIE};
 use crate::login::{
     self, APP_SESSION_COOKIE, AUTHORIZED_PATH, CALLBACK_PATH, HANDOFF_SECS, Handoff, LOGIN_PREFIX,
-    LOGIN_SECS, LoginState, oidc, page, sealed,
+    LOGIN_SECS, LoginState, LoginTarget, PinLogin, Protocol, oidc, page, sealed,
 };
 use crate::route::{bare_host, host};
 use crate::session::{self, AppClaims, IdpClaim, PersonLogin, PersonSession, Subject};
@@ -73,9 +73,24 @@ impl Gateway {
                 idps.iter().map(|idp| (idp.name.clone(), format!("{here}&idp={}", idp.id))).collect();
             return login::pages::choose(&app.name, &choices);
         };
+        let oidc = match &idp.protocol {
+            Protocol::Oidc(oidc) => oidc,
+            Protocol::OneTimePin => {
+                let login = PinLogin {
+                    idp: idp.id.to_string(),
+                    aud: app.aud.clone(),
+                    host: app_host,
+                    redirect_url,
+                    binding,
+                    challenge: None,
+                    email: None,
+                };
+                return self.pin_email_form(&app.name, &login, tls, now);
+            }
+        };
         let redirect_uri =
             format!("{}{CALLBACK_PATH}", login::origin_for(tls, request_host, &account.auth_domain));
-        let started = match oidc::start(idp, &redirect_uri) {
+        let started = match oidc::start(oidc, &redirect_uri) {
             Ok(started) => started,
             Err(error) => {
                 tracing::error!(idp = %idp.id, %error, "cannot start a login with the identity provider");
@@ -146,6 +161,9 @@ impl Gateway {
         else {
             return failed("the identity provider is gone");
         };
+        let Protocol::Oidc(oidc) = &idp.protocol else {
+            return failed("the identity provider is not an OpenID Connect provider");
+        };
         let Some(app) =
             snapshot.app_by_aud(&login_state.aud).filter(|app| app.account.id == account.id).cloned()
         else {
@@ -155,7 +173,7 @@ impl Gateway {
             format!("{}{CALLBACK_PATH}", login::origin_for(tls, request_host, &account.auth_domain));
         let claims = match oidc::finish(
             &self.http,
-            &idp,
+            oidc,
             &redirect_uri,
             &code,
             &login_state.verifier,
@@ -182,7 +200,7 @@ impl Gateway {
             idp_id: idp.id.to_string(),
             idp_type: idp.kind.clone(),
             groups: claims.groups,
-            oidc_fields: idp
+            oidc_fields: oidc
                 .claims
                 .iter()
                 .filter_map(|name| claims.all.get(name).map(|value| (name.clone(), value.clone())))
@@ -190,33 +208,65 @@ impl Gateway {
             amr: claims.amr,
             iat: now,
         };
-        let handoff = Handoff {
+        let target = LoginTarget {
             aud: app.aud.clone(),
             host: login_state.host,
             redirect_url: login_state.redirect_url,
             binding: login_state.binding,
-            email: email.clone(),
+        };
+        let clear = login::clear_cookie(&cookie_name, CALLBACK_PATH, tls);
+        self.complete_login(&account.id, target, &email, identity, request_host, tls, now, clear).await
+    }
+
+    /// The end of every login at the auth domain: stores what the login established about the
+    /// person and sends the browser to the application's `authorized` step with a sealed
+    /// hand-off (clearing the login's own cookie, `clear`).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn complete_login(
+        &self,
+        account: &AccountId,
+        target: LoginTarget,
+        email: &str,
+        identity: Identity,
+        request_host: &str,
+        tls: bool,
+        now: Timestamp,
+        clear: Option<http::HeaderValue>,
+    ) -> Response<Body> {
+        let failed = |why: &str| {
+            tracing::info!(reason = why, "a login could not be completed");
+            page(
+                StatusCode::UNAUTHORIZED,
+                "Login failed",
+                "The login could not be completed. Please try again.",
+            )
+        };
+        let handoff = Handoff {
+            aud: target.aud,
+            host: target.host,
+            redirect_url: target.redirect_url,
+            binding: target.binding,
+            email: email.to_owned(),
             identity_nonce: identity.identity_nonce.clone(),
-            idp: idp.id.to_string(),
-            idp_type: idp.kind.clone(),
+            idp: identity.idp_id.clone(),
+            idp_type: identity.idp_type.clone(),
             iat: now.unix(),
         };
         let stored =
-            self.update_user(&account.id, &email, now, |user| user.identity = Some(identity.clone())).await;
+            self.update_user(account, email, now, |user| user.identity = Some(identity.clone())).await;
         if let Err(error) = stored {
             tracing::error!(%error, "could not store a person's identity");
             return page(StatusCode::SERVICE_UNAVAILABLE, "Login failed", "Please try again in a moment.");
         }
         // The policies read the stored identity (claims, amr): the application's step that
         // follows, on this node or another, must see this login's.
-        self.rebuild(&account.id).await;
+        self.rebuild(account).await;
         let Some(token) = sealed::seal(&self.server_key, "handoff", now.unix() + HANDOFF_SECS, &handoff)
         else {
             return failed("the hand-off could not be sealed");
         };
         let location =
             format!("{}{AUTHORIZED_PATH}?token={token}", login::origin_for(tls, request_host, &handoff.host));
-        let clear = login::clear_cookie(&cookie_name, CALLBACK_PATH, tls);
         login::redirect(&location, clear).unwrap_or_else(|| failed("the redirect could not be made"))
     }
 
@@ -371,7 +421,7 @@ impl Gateway {
     }
 
     /// Reads, changes and writes the person's document, creating it when missing.
-    async fn update_user(
+    pub(super) async fn update_user(
         &self,
         account: &AccountId,
         email: &str,

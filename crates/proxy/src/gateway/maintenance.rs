@@ -26,6 +26,7 @@ impl Gateway {
         let now = self.clock.now();
         self.sessions.sweep(now);
         self.failures.sweep(now);
+        self.pins.sweep(now);
         for account in self.take_dirty() {
             self.rebuild(&account).await;
         }

@@ -40,6 +40,8 @@ impl Gateway {
             Target::Callback => (self.callback(&parts, tls, now).await, None),
             Target::Authorized => (self.authorized(&parts, tls, connection.peer.ip(), now), None),
             Target::Logout => (self.logout(&parts, tls, now).await, None),
+            Target::PinSend => (self.pin_send(&parts, body, tls, connection.peer.ip(), now).await, None),
+            Target::PinVerify => (self.pin_verify(&parts, body, tls, connection.peer.ip(), now).await, None),
             Target::NoApplication => (deny::render(StatusCode::NOT_FOUND, wants_json(&parts.headers)), None),
             Target::BadRequest => (deny::render(StatusCode::BAD_REQUEST, wants_json(&parts.headers)), None),
         }

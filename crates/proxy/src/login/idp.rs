@@ -1,5 +1,5 @@
-//! An identity provider as the login flow uses it: its `oidc` config checked and its client
-//! secret unsealed once, when the snapshot is built.
+//! An identity provider as the login flow uses it: its config checked and its client secret
+//! unsealed once, when the snapshot is built.
 
 use gatehouse_domain::access::{IdentityProvider, IdpId};
 use gatehouse_domain::{Secret, ServerKey};
@@ -11,8 +11,20 @@ const DEFAULT_SCOPES: [&str; 3] = ["openid", "email", "profile"];
 pub(crate) struct Idp {
     pub id: IdpId,
     pub name: String,
-    /// `oidc`.
+    /// `oidc` or `onetimepin`.
     pub kind: String,
+    pub protocol: Protocol,
+}
+
+/// How people log in with a provider.
+pub(crate) enum Protocol {
+    Oidc(Box<Oidc>),
+    /// A code mailed by the gateway (`login::pin`); nothing to configure.
+    OneTimePin,
+}
+
+/// An OpenID Connect provider's endpoints and client.
+pub(crate) struct Oidc {
     pub client_id: String,
     pub client_secret: Secret,
     pub auth_url: String,
@@ -30,16 +42,28 @@ pub(crate) struct Idp {
 
 impl std::fmt::Debug for Idp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Idp").field("id", &self.id).field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Idp")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
     }
 }
 
 impl Idp {
     pub fn compile(id: &str, doc: &IdentityProvider, server_key: &ServerKey) -> Result<Idp, String> {
         let id = IdpId::parse(id).map_err(|e| e.to_string())?;
-        if doc.kind != "oidc" {
-            return Err(format!("type '{}' is not supported", doc.kind));
-        }
+        let protocol = match doc.kind.as_str() {
+            "oidc" => Protocol::Oidc(Box::new(Oidc::compile(doc, server_key)?)),
+            "onetimepin" => Protocol::OneTimePin,
+            other => return Err(format!("type '{other}' is not supported")),
+        };
+        Ok(Idp { id, name: doc.name.clone(), kind: doc.kind.clone(), protocol })
+    }
+}
+
+impl Oidc {
+    fn compile(doc: &IdentityProvider, server_key: &ServerKey) -> Result<Oidc, String> {
         let text = |field: &str| {
             doc.config_str(field)
                 .filter(|v| !v.is_empty())
@@ -62,10 +86,7 @@ impl Idp {
         }
         let client_secret =
             doc.client_secret(server_key).ok_or("the client secret does not open under the server key")?;
-        Ok(Idp {
-            id,
-            name: doc.name.clone(),
-            kind: doc.kind.clone(),
+        Ok(Oidc {
             client_id: text("client_id")?,
             client_secret,
             auth_url: text("auth_url")?,

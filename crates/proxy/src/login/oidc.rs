@@ -15,7 +15,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::{Idp, random_token};
+use super::idp::Oidc;
+use super::random_token;
 
 /// Clock skew tolerated on the ID token's `exp` and `iat`.
 const LEEWAY_SECS: u64 = 60;
@@ -42,7 +43,7 @@ pub(crate) struct Claims {
     pub all: Map<String, Value>,
 }
 
-pub(crate) fn start(idp: &Idp, redirect_uri: &str) -> Result<Started, String> {
+pub(crate) fn start(idp: &Oidc, redirect_uri: &str) -> Result<Started, String> {
     let (state, nonce, verifier) = (random_token(), random_token(), random_token());
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let mut url = reqwest::Url::parse(&idp.auth_url).map_err(|e| format!("auth_url: {e}"))?;
@@ -67,7 +68,7 @@ struct TokenResponse {
 
 pub(crate) async fn finish(
     http: &reqwest::Client,
-    idp: &Idp,
+    idp: &Oidc,
     redirect_uri: &str,
     code: &str,
     verifier: &str,
@@ -135,7 +136,7 @@ pub(crate) async fn finish(
 fn verify(
     id_token: &str,
     keys: &JwkSet,
-    idp: &Idp,
+    idp: &Oidc,
     nonce: &str,
     now: Timestamp,
 ) -> Result<Map<String, Value>, String> {
@@ -182,16 +183,12 @@ fn form_encode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use gatehouse_domain::Secret;
-    use gatehouse_domain::access::IdpId;
     use serde_json::json;
 
     use super::*;
 
-    fn idp() -> Idp {
-        Idp {
-            id: IdpId::generate(),
-            name: "op".into(),
-            kind: "oidc".into(),
+    fn idp() -> Oidc {
+        Oidc {
             client_id: "gatehouse".into(),
             client_secret: Secret::new("s".into()),
             auth_url: "https://op.example/auth".into(),

@@ -22,6 +22,57 @@ pub(crate) fn choose(app_name: &str, choices: &[(String, String)]) -> Response<B
     html(StatusCode::OK, "Log in", &body)
 }
 
+/// One field of a [`form`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Field<'a> {
+    pub name: &'a str,
+    pub label: &'a str,
+    /// `email`, `text`, …
+    pub kind: &'a str,
+    /// The `autocomplete` hint (`email`, `one-time-code`).
+    pub autocomplete: &'a str,
+    /// Extra attributes, written as given (constants only: never configuration).
+    pub attributes: &'static str,
+}
+
+/// A page with `message` and one form posting `fields` to `action` (a path on this host).
+pub(crate) fn form(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    action: &str,
+    fields: &[Field<'_>],
+    button: &str,
+) -> Response<Body> {
+    let inputs: String = fields
+        .iter()
+        .map(|field| {
+            format!(
+                "<p><label for=\"{name}\">{label}</label><br><input id=\"{name}\" name=\"{name}\" \
+                 type=\"{kind}\" autocomplete=\"{autocomplete}\" required {attributes}></p>",
+                name = escape(field.name),
+                label = escape(field.label),
+                kind = escape(field.kind),
+                autocomplete = escape(field.autocomplete),
+                attributes = field.attributes,
+            )
+        })
+        .collect();
+    let body = format!(
+        "<p>{}</p><form method=\"post\" action=\"{}\">{inputs}<p><button type=\"submit\">{}</button></p></form>",
+        escape(message),
+        escape(action),
+        escape(button)
+    );
+    let mut response = html(status, title, &body);
+    // The only difference from the other pages: the form may post to this host.
+    response.headers_mut().insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; form-action 'self'"),
+    );
+    response
+}
+
 fn html(status: StatusCode, title: &str, body: &str) -> Response<Body> {
     let title = escape(title);
     let text = format!(
