@@ -58,7 +58,7 @@ mod tests {
         let policy = json!({
             "include": [{"any_valid_service_token": {}}, {"email_list": {"id": "6a1f0c2e-5b3d-4e8f-9a7c-1d2e3f4a5b6c"}}],
             "require": [{"geo": {"country_code": "FR"}}],
-            "exclude": [{"email_domain": {"domain": "example.com"}}, {"oidc": {"claim_name": "groups"}}],
+            "exclude": [{"email_domain": {"domain": "example.com"}}, {"okta": {"name": "admins", "identity_provider_id": "6a1f0c2e-5b3d-4e8f-9a7c-1d2e3f4a5b6d"}}],
         });
         let messages: Vec<String> = unevaluated(&policy).into_iter().map(|m| m.message).collect();
         assert_eq!(messages.len(), 3, "{messages:?}");

@@ -114,10 +114,14 @@ fn the_configuration_reference_in_docs_matches_the_code() {
     let example =
         written.split("```toml\n").nth(1).and_then(|rest| rest.split("```").next()).unwrap_or_default();
     assert!(example.contains("data_dir = "), "the reference has an example file");
-    // The secret file it names, written here.
+    // The secret files it names, written here.
     let webhook_secret = scratch.path().join("webhook-secret");
     std::fs::write(&webhook_secret, "a webhook secret long enough to sign with\n").unwrap();
-    let example = example.replace("/run/secrets/gatehouse-webhook", webhook_secret.to_str().unwrap());
+    let smtp_password = scratch.path().join("smtp-password");
+    std::fs::write(&smtp_password, "an SMTP password\n").unwrap();
+    let example = example
+        .replace("/run/secrets/gatehouse-webhook", webhook_secret.to_str().unwrap())
+        .replace("/run/secrets/smtp-password", smtp_password.to_str().unwrap());
     let file = scratch.path().join("example.toml");
     std::fs::write(&file, example).unwrap();
     let checked = gatehouse(&["config", "check", file.to_str().unwrap()], scratch.path());
