@@ -4,7 +4,7 @@
 //!
 //! Every operation that changes something takes its actor explicitly ([`actor`] of the API's
 //! [`Caller`], or of the dashboard's operator) and writes **exactly one record per change, in the
-//! change's own transaction** ([`AuditStore::write_audited`], through [`write`] and [`commit`]):
+//! change's own transaction** ([`AuditStore::write_audited`], through this module's `write` and `commit`):
 //! a crash at any moment leaves both or neither, and a failing append fails the change (nothing
 //! is written). `old_value` is the resource as the attempt that wrote the change read it.
 //!
