@@ -1,6 +1,6 @@
 //! People logging in through a real OpenID Provider: npm `oidc-provider` (OpenID-certified,
 //! `tests/op/`, pinned by its package-lock.json and installed with `npm ci` into
-//! `<workspace>/.sdk-clients/op`) started on a free port, and a cookie-keeping HTTP client that
+//! the test-client cache, see `sdk::clients_root`) started on a free port, and a cookie-keeping HTTP client that
 //! follows redirects the way a browser does and posts the provider's login and consent forms.
 //!
 //! The scene: the organization's auth domain is `team.localhost`, the application
@@ -50,7 +50,9 @@ fn op_project() -> Option<PathBuf> {
         fs::write(project.join("package.json"), &manifest).expect("write package.json");
         fs::write(project.join("package-lock.json"), &lock).expect("write package-lock.json");
         let mut install = Command::new("npm");
-        install.args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(project);
+        install
+            .args(["ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(project);
         try_run(install, scratch, "npm ci (tests/op/package-lock.json)")?;
         Ok(())
     });

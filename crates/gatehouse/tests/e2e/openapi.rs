@@ -1,5 +1,5 @@
 //! Property-based tests of the management API from its own OpenAPI document: schemathesis
-//! (pinned, installed into `<workspace>/.sdk-clients/schemathesis` like the SDKs) reads
+//! (pinned with hashes by `tests/openapi/requirements.txt`, installed into the test-client cache like the SDKs) reads
 //! `/client/v4/openapi.json` from the real binary and sends generated requests to every
 //! operation, checking that none is answered with a server error, and that every status, content
 //! type and body is the one the document promises: 2xx in the v4 envelope with `success: true`,
@@ -10,7 +10,7 @@
 //! per operation is bounded so the run takes well under a minute; `GATEHOUSE_SCHEMATHESIS_EXAMPLES`
 //! raises it for a longer run by hand.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -19,8 +19,8 @@ use serde_json::{Value, json};
 use crate::sdk::{install_once, run_checked};
 use crate::support::{Gatehouse, http, remove_inherited_config, run_with_deadline};
 
-/// What pip installs; also written to the install marker, so changing it reinstalls.
-const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+/// The version `tests/openapi/requirements.txt` pins.
+const SCHEMATHESIS_VERSION: &str = "4.32.5";
 /// Examples per operation and phase in the test.
 const DEFAULT_EXAMPLES: u32 = 10;
 const RUN_TIMEOUT: Duration = Duration::from_secs(900);
@@ -54,7 +54,10 @@ fn generated_requests_get_documented_answers_and_no_server_error() {
         .args(["--checks", CHECKS])
         .args(["--max-examples", &examples.to_string()])
         .args(["--seed", &seed_value().to_string()])
-        .args(["--workers", "2", "--no-color", "--output-sanitize", "true", "--generation-database", "none"])
+        // One worker: two threads of hypothesis parsing lambdas with `ast.parse` at once hit
+        // CPython 3.11's "AST constructor recursion depth mismatch" SystemError (a run error, not a
+        // finding); one worker takes as long here.
+        .args(["--workers", "1", "--no-color", "--output-sanitize", "true", "--generation-database", "none"])
         .env("NO_PROXY", "127.0.0.1,localhost")
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .current_dir(server.scratch_dir());
@@ -77,19 +80,28 @@ fn generated_requests_get_documented_answers_and_no_server_error() {
     assert!(generated >= selected * 5, "schemathesis generated only {generated} requests:\n{}", output.text);
 }
 
-/// The venv holding schemathesis, installed on first use.
+/// The venv holding schemathesis, installed on first use from the hash-pinned
+/// `tests/openapi/requirements.txt` (its dependencies pinned too, so every run tests with the same
+/// versions and a warm cache needs no registry).
 fn schemathesis() -> PathBuf {
-    install_once("schemathesis", SCHEMATHESIS, |venv, scratch| {
+    let requirements = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/openapi/requirements.txt");
+    let spec = std::fs::read_to_string(&requirements).expect("read tests/openapi/requirements.txt");
+    install_once("schemathesis", &spec, |venv, scratch| {
         let mut create = Command::new("python3");
         create.args(["-m", "venv"]).arg(venv);
         run_checked(create, scratch, "python3 -m venv");
         let mut pip = Command::new(venv.join("bin/python"));
-        pip.args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input", SCHEMATHESIS]);
-        run_checked(pip, scratch, "pip install schemathesis");
+        pip.args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--require-hashes"])
+            .arg("-r")
+            .arg(&requirements);
+        run_checked(pip, scratch, "pip install -r tests/openapi/requirements.txt");
         let mut version = Command::new(venv.join("bin/schemathesis"));
         version.arg("--version");
         let installed = run_checked(version, scratch, "schemathesis --version");
-        assert!(installed.contains("4.32.5"), "pip installed {installed:?}, expected schemathesis 4.32.5");
+        assert!(
+            installed.contains(SCHEMATHESIS_VERSION),
+            "pip installed {installed:?}, expected schemathesis {SCHEMATHESIS_VERSION}"
+        );
     })
 }
 

@@ -2,10 +2,12 @@
 //! Node `cloudflare` 7.x packages each run contract scripts (`tests/sdk/`) against a fresh server,
 //! among them a surface script per SDK that calls every method in gatehouse's scope.
 //!
-//! The SDKs are installed once into `<workspace>/.sdk-clients/{python,node}` (git-ignored), pinned:
-//! pip installs `tests/sdk/python/requirements.txt` with `--require-hashes`, npm runs `npm ci`
-//! on `tests/sdk/node/package-lock.json` (integrity hashes). The install is idempotent (a marker
-//! file holds the pinned files' text, so changing them reinstalls) and safe when several test
+//! The SDKs are installed once, pinned, into the test-client cache ([`clients_root`]: outside the
+//! clone, so a fresh clone of the same pins installs nothing and touches no registry): pip
+//! installs `tests/sdk/python/requirements.txt` with `--require-hashes`, npm runs `npm ci` on
+//! `tests/sdk/node/package-lock.json` (integrity hashes). Each install lives in a folder named
+//! by the digest of its pinned files (changing them installs afresh beside the old one), is
+//! idempotent (a marker file holds the pinned files' text) and is safe when several test
 //! processes start at once (nextest): one process installs under a `mkdir` lock while the others
 //! wait for it.
 //!
@@ -203,7 +205,9 @@ fn node_sdk() -> Option<PathBuf> {
         fs::write(project.join("package.json"), &manifest).expect("write package.json");
         fs::write(project.join("package-lock.json"), &lock).expect("write package-lock.json");
         let mut install = Command::new("npm");
-        install.args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(project);
+        install
+            .args(["ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(project);
         try_run(install, scratch, "npm ci (tests/sdk/node/package-lock.json)")?;
         let manifest = project.join("node_modules/cloudflare/package.json");
         let manifest: serde_json::Value = serde_json::from_str(
@@ -273,25 +277,46 @@ pub fn install_once(kind: &str, spec: &str, install: impl FnOnce(&Path, &Path)) 
     .unwrap_or_else(|reason| panic!("{reason}"))
 }
 
-/// Makes sure `<workspace>/.sdk-clients/<kind>` holds `spec`, running `install(dir, scratch)` at
-/// most once across concurrent test processes, and returns the folder (or why `install` failed;
-/// a failed install leaves no marker, so the next test process tries again).
+/// Where installed test clients are kept: `$GATEHOUSE_TEST_CLIENTS` when set, else
+/// `$XDG_CACHE_HOME/gatehouse/test-clients` (or `~/.cache/…`), else `<workspace>/.sdk-clients`.
+/// Outside the clone, so every clone (and CI keeping its home between runs) shares one install
+/// of each pinned set; a venv cannot be moved, so each install stays where it was made.
+pub fn clients_root() -> PathBuf {
+    let var = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty()).map(PathBuf::from);
+    var("GATEHOUSE_TEST_CLIENTS")
+        .or_else(|| var("XDG_CACHE_HOME").map(|cache| cache.join("gatehouse/test-clients")))
+        .or_else(|| var("HOME").map(|home| home.join(".cache/gatehouse/test-clients")))
+        .unwrap_or_else(|| workspace_root().join(".sdk-clients"))
+}
+
+/// The folder of one pinned install: its kind and the digest of its pinned files.
+fn install_dir(root: &Path, kind: &str, spec: &str) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let digest = hex::encode(Sha256::digest(spec.as_bytes()));
+    root.join(format!("{kind}-{}", &digest[..16]))
+}
+
+/// Makes sure the install of `kind` pinned by `spec` exists under [`clients_root`], running
+/// `install(dir, scratch)` at most once across concurrent test processes, and returns the folder
+/// (or why `install` failed; a failed install leaves no marker, so the next test process tries
+/// again).
 #[track_caller]
 pub fn try_install_once(
     kind: &str,
     spec: &str,
     install: impl FnOnce(&Path, &Path) -> Result<(), String>,
 ) -> Result<PathBuf, String> {
-    let root = workspace_root().join(".sdk-clients");
-    fs::create_dir_all(&root).expect("create .sdk-clients");
-    let dir = root.join(kind);
+    let root = clients_root();
+    fs::create_dir_all(&root).unwrap_or_else(|err| panic!("create {}: {err}", root.display()));
+    let dir = install_dir(&root, kind, spec);
     let marker = dir.join(".gatehouse-installed");
     let installed = || fs::read_to_string(&marker).is_ok_and(|text| text == spec);
     if installed() {
         return Ok(dir);
     }
 
-    let _lock = DirLock::acquire(root.join(format!("{kind}.lock")), INSTALL_TIMEOUT);
+    let lock = dir.with_extension("lock");
+    let _lock = DirLock::acquire(lock, INSTALL_TIMEOUT);
     if installed() {
         return Ok(dir); // another process finished while we waited
     }

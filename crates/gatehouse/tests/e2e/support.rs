@@ -34,7 +34,7 @@ pub fn gatehouse_bin() -> &'static str {
     env!("CARGO_BIN_EXE_gatehouse")
 }
 
-/// The workspace root (where `.sdk-clients/` lives).
+/// The workspace root.
 pub fn workspace_root() -> PathBuf {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).canonicalize().expect("workspace root exists")
 }
