@@ -38,6 +38,11 @@ pub fn rule_list() -> utoipa::openapi::schema::Array {
 /// A policy: reusable (account-level) or app-scoped.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PolicyBody {
+    /// The fields gatehouse keeps without interpreting them, returned as the client sent them.
+    /// First, so that where one shares a name with a field above (which the input refuses),
+    /// the field above wins, as a map that is written in order keeps the last value.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
     pub id: String,
     pub name: String,
     pub decision: DecisionName,
@@ -63,6 +68,11 @@ pub struct PolicyBody {
 /// A protected application, its policies expanded in precedence order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ApplicationBody {
+    /// The fields gatehouse keeps without interpreting them, returned as the client sent them.
+    /// First, so that where one shares a name with a field above (which the input refuses),
+    /// the field above wins, as a map that is written in order keeps the last value.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
     pub id: String,
     /// 64 lowercase hex, stable for the application's life: the JWT audience.
     pub aud: String,
@@ -90,6 +100,11 @@ pub struct ApplicationBody {
 /// An access group: a named set of rules, used in policies as `{"group":{"id":…}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct GroupBody {
+    /// The fields gatehouse keeps without interpreting them, returned as the client sent them.
+    /// First, so that where one shares a name with a field above (which the input refuses),
+    /// the field above wins, as a map that is written in order keeps the last value.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
     pub id: String,
     pub name: String,
     #[schema(schema_with = rule_list)]

@@ -1,5 +1,6 @@
-//! The route table. Handlers live in one file per resource and stay short: extract, call the
-//! operation, wrap the result in the v4 envelope.
+//! The route table. Handlers live in one file per resource and stay short: extract (the
+//! caller authorized for the path's account, the query: `extract`), call the operation, wrap
+//! the result in the v4 envelope.
 
 mod access_logs;
 mod accounts;
@@ -7,6 +8,7 @@ mod app_policies;
 mod apps;
 mod audit_logs;
 mod explain;
+mod extract;
 mod groups;
 mod identity_providers;
 mod keys;
@@ -16,8 +18,7 @@ mod service_tokens;
 mod users;
 mod verify;
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{MatchedPath, OriginalUri, Path, Query};
+use axum::extract::{MatchedPath, OriginalUri};
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -123,21 +124,6 @@ async fn drain(body: axum::body::Body) {
 fn internal_error() -> Response {
     tracing::error!("a request handler panicked");
     ApiError::new(ErrorCode::Internal, "access.api.error.internal_server_error").into_response()
-}
-
-/// Path parameters, with undecodable ones answered as an unknown route.
-fn path_params<T>(path: Result<Path<T>, PathRejection>, uri: &Uri) -> Result<T, ApiError> {
-    path.map(|Path(params)| params).map_err(|_| ApiError::no_route(uri.path()))
-}
-
-/// Query parameters, with undecodable ones answered as 12091.
-fn query_params<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    query.map(|Query(params)| params).map_err(|error| {
-        ApiError::new(
-            ErrorCode::InvalidUrlParameter,
-            format!("access.api.error.invalid_url_parameter_value: {error}"),
-        )
-    })
 }
 
 /// One resource in the v4 envelope. A policy, group or application with selectors gatehouse does not evaluate says so in `messages`.

@@ -4,11 +4,12 @@
 //! index serves them. Mirrors the SQLite adapter's `access_logs.rs`.
 
 use async_trait::async_trait;
-use gatehouse_domain::access::{AppId, IdpId, PolicyId};
-use gatehouse_domain::{AccountId, Timestamp, TokenId};
+use gatehouse_domain::access::AppId;
+use gatehouse_domain::{AccountId, Timestamp};
+use gatehouse_store::rows::AccessLogRow as Row;
 use gatehouse_store::{
     AccessLogQuery, AccessLogRecord, AccessLogStore, ActivityCount, ActivityQuery, Direction, Page,
-    RecordedPerson, StoreError,
+    StoreError,
 };
 
 use crate::error::{corrupt, from_sqlx};
@@ -87,68 +88,6 @@ const ACTIVITY: &str = "SELECT CASE WHEN $3::text[] IS NULL THEN NULL ELSE clien
       GROUP BY 1, 2, 3, 4";
 
 const PRUNE: &str = "DELETE FROM access_logs WHERE created_at < $1";
-
-#[derive(sqlx::FromRow)]
-struct Row {
-    account_id: String,
-    ray_id: String,
-    created_at: i64,
-    allowed: bool,
-    app_uid: String,
-    app_domain: String,
-    ip_address: String,
-    is_service_token: bool,
-    service_token_id: Option<String>,
-    client_id: Option<String>,
-    policy_id: Option<String>,
-    decision: Option<String>,
-    reason: Option<String>,
-    status: i64,
-    method: String,
-    user_email: Option<String>,
-    idp_id: Option<String>,
-    idp_type: Option<String>,
-}
-
-impl TryFrom<Row> for AccessLogRecord {
-    type Error = StoreError;
-
-    fn try_from(row: Row) -> Result<Self, StoreError> {
-        Ok(AccessLogRecord {
-            account_id: AccountId::parse(&row.account_id).map_err(|_| corrupt("an access log account id"))?,
-            ray_id: row.ray_id,
-            created_at: Timestamp::from_unix(row.created_at),
-            allowed: row.allowed,
-            app_uid: AppId::parse(&row.app_uid).map_err(|_| corrupt("an access log app_uid"))?,
-            app_domain: row.app_domain,
-            ip_address: row.ip_address,
-            is_service_token: row.is_service_token,
-            service_token_id: row
-                .service_token_id
-                .map(|id| TokenId::parse(&id).map_err(|_| corrupt("an access log token id")))
-                .transpose()?,
-            client_id: row.client_id,
-            policy_id: row
-                .policy_id
-                .map(|id| PolicyId::parse(&id).map_err(|_| corrupt("an access log policy id")))
-                .transpose()?,
-            decision: row.decision,
-            reason: row.reason,
-            status: u16::try_from(row.status).map_err(|_| corrupt("an access log status"))?,
-            method: row.method,
-            person: row
-                .user_email
-                .map(|email| -> Result<RecordedPerson, StoreError> {
-                    let idp_id = row
-                        .idp_id
-                        .map(|id| IdpId::parse(&id).map_err(|_| corrupt("an access log idp id")))
-                        .transpose()?;
-                    Ok(RecordedPerson { email, idp_id, idp_type: row.idp_type })
-                })
-                .transpose()?,
-        })
-    }
-}
 
 /// A replay batch: the records of one application from `since`, newest first, after the
 /// (created_at, seq) key of the last record of the previous batch (a range scan of

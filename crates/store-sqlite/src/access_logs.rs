@@ -7,11 +7,12 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
-use gatehouse_domain::access::{AppId, IdpId, PolicyId};
-use gatehouse_domain::{AccountId, Timestamp, TokenId};
+use gatehouse_domain::access::AppId;
+use gatehouse_domain::{AccountId, Timestamp};
+use gatehouse_store::rows::AccessLogRow as Row;
 use gatehouse_store::{
     AccessLogQuery, AccessLogRecord, AccessLogStore, ActivityCount, ActivityQuery, Direction, Page,
-    RecordedPerson, StoreError, insert_chunks,
+    StoreError, insert_chunks,
 };
 
 use sqlx::Arguments;
@@ -124,28 +125,6 @@ const REPLAY: &str = "SELECT * FROM access_logs \
 
 const PRUNE: &str = "DELETE FROM access_logs WHERE created_at < ?1";
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    account_id: String,
-    ray_id: String,
-    created_at: i64,
-    allowed: bool,
-    app_uid: String,
-    app_domain: String,
-    ip_address: String,
-    is_service_token: bool,
-    service_token_id: Option<String>,
-    client_id: Option<String>,
-    policy_id: Option<String>,
-    decision: Option<String>,
-    reason: Option<String>,
-    status: i64,
-    method: String,
-    user_email: Option<String>,
-    idp_id: Option<String>,
-    idp_type: Option<String>,
-}
-
 /// `values` as a JSON array of strings, for `json_each`.
 fn json_strings(values: &[String]) -> String {
     let mut out = String::from("[");
@@ -178,46 +157,6 @@ fn activity_count(
         reason,
         count: u64::try_from(count).map_err(|_| corrupt("a negative row count"))?,
     })
-}
-
-impl TryFrom<Row> for AccessLogRecord {
-    type Error = StoreError;
-
-    fn try_from(row: Row) -> Result<Self, StoreError> {
-        Ok(AccessLogRecord {
-            account_id: AccountId::parse(&row.account_id).map_err(|_| corrupt("an access log account id"))?,
-            ray_id: row.ray_id,
-            created_at: Timestamp::from_unix(row.created_at),
-            allowed: row.allowed,
-            app_uid: AppId::parse(&row.app_uid).map_err(|_| corrupt("an access log app_uid"))?,
-            app_domain: row.app_domain,
-            ip_address: row.ip_address,
-            is_service_token: row.is_service_token,
-            service_token_id: row
-                .service_token_id
-                .map(|id| TokenId::parse(&id).map_err(|_| corrupt("an access log token id")))
-                .transpose()?,
-            client_id: row.client_id,
-            policy_id: row
-                .policy_id
-                .map(|id| PolicyId::parse(&id).map_err(|_| corrupt("an access log policy id")))
-                .transpose()?,
-            decision: row.decision,
-            reason: row.reason,
-            status: u16::try_from(row.status).map_err(|_| corrupt("an access log status"))?,
-            method: row.method,
-            person: row
-                .user_email
-                .map(|email| -> Result<RecordedPerson, StoreError> {
-                    let idp_id = row
-                        .idp_id
-                        .map(|id| IdpId::parse(&id).map_err(|_| corrupt("an access log idp id")))
-                        .transpose()?;
-                    Ok(RecordedPerson { email, idp_id, idp_type: row.idp_type })
-                })
-                .transpose()?,
-        })
-    }
 }
 
 /// A row with its insertion order, the replay's key.

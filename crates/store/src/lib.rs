@@ -4,18 +4,25 @@
 //!
 //! Main types: [`Store`] (everything a server needs), [`AccountStore`], [`ApiTokenStore`],
 //! [`ServiceTokenStore`], [`StoreError`]. Adapters translate driver errors into [`StoreError`]
-//! at their boundary; no SQL or driver type appears here.
+//! at their boundary; no SQL or driver type appears here. What both adapters would otherwise
+//! write twice lives here too: the audited write path ([`audit_writes`], behind a small
+//! per-backend trait), the decoding of stored rows ([`rows`], [`token_columns`]) and the
+//! choice of a token page's keyset statement ([`token_list`]).
 //!
-//! Must not depend on HTTP, SQL drivers or the CLI.
+//! Must not depend on HTTP, SQL drivers or the CLI; with the feature `sqlx` (the adapters')
+//! the [`rows`] derive `sqlx::FromRow`, generically over the driver.
 
 mod access_logs;
 mod audit;
+pub mod audit_writes;
 mod changes;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod rows;
 mod server_keys;
 mod settings;
 pub mod token_columns;
+pub mod token_list;
 
 pub use changes::{Change, ChangeEvent, ChangeFeed, ChangeSubscription};
 pub use server_keys::{KeyCount, ServerKeyStore, key_counts};

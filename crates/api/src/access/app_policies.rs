@@ -8,10 +8,9 @@ use gatehouse_domain::access::{Application, Policy, PolicyId, PolicyLink};
 use serde_json::Value;
 
 use super::app_links::{check_precedence, next_precedence};
-use super::apps::{by_id, load_app};
-use super::document::{load, load_all};
+use super::apps::by_id;
+use super::document::{load_all, load_one, parse_id};
 use super::input::PolicyInput;
-use super::policies::parse_id;
 use super::{MAX_ATTEMPTS, Stored, gave_up, output, page};
 use crate::audit::{self, Change};
 use crate::error::ApiError;
@@ -25,7 +24,7 @@ pub async fn list(
     app: &str,
     pagination: Pagination,
 ) -> Result<(Vec<Value>, u64), ApiError> {
-    let app = load_app(state, account, app).await?;
+    let app = load_one::<Application>(state, account, app).await?;
     let policies = load_all::<Policy>(state, account).await?;
     let policies = by_id(&policies);
     let linked: Vec<_> =
@@ -52,13 +51,13 @@ pub async fn create(
     app: &str,
     input: PolicyInput,
 ) -> Result<Value, ApiError> {
-    let app_id = load_app(state, account, app).await?.doc.id;
+    let app_id = load_one::<Application>(state, account, app).await?.doc.id;
     let given = input.precedence;
     let policy_id = PolicyId::generate();
     let policy = input.into_policy(policy_id, Some(app_id), "")?;
     for _ in 0..MAX_ATTEMPTS {
         let now = state.clock.now();
-        let mut app = load_app(state, account, app).await?;
+        let mut app = load_one::<Application>(state, account, app).await?;
         let precedence = given.unwrap_or_else(|| next_precedence(&app.doc.policies));
         check_precedence(&app.doc.policies, precedence, None, "precedence")?;
         let mut policy = policy.clone();
@@ -84,7 +83,7 @@ pub async fn update(
     input: PolicyInput,
 ) -> Result<Value, ApiError> {
     let given = input.precedence;
-    let policy = input.into_policy(parse_id(id)?, None, "")?;
+    let policy = input.into_policy(parse_id::<Policy>(id)?, None, "")?;
     for _ in 0..MAX_ATTEMPTS {
         let now = state.clock.now();
         let (mut app, old_link, mut stored) = load_linked(state, account, app, id).await?;
@@ -167,10 +166,10 @@ async fn load_linked(
     app: &str,
     id: &str,
 ) -> Result<(Stored<Application>, PolicyLink, Stored<Policy>), ApiError> {
-    let app = load_app(state, account, app).await?;
-    let policy_id = parse_id(id)?;
+    let app = load_one::<Application>(state, account, app).await?;
+    let policy_id = parse_id::<Policy>(id)?;
     let link = *app.doc.policies.iter().find(|l| l.id == policy_id).ok_or_else(ApiError::policy_not_found)?;
-    let policy = load::<Policy>(state, account, id).await?.ok_or_else(ApiError::policy_not_found)?;
+    let policy = load_one::<Policy>(state, account, id).await?;
     Ok((app, link, policy))
 }
 

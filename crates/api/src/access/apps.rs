@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::app_input::{AppInput, new_aud};
 use super::app_links::{self, Plan};
-use super::document::{load, load_all};
+use super::document::{load_all, load_one, parse_id};
 use super::{MAX_ATTEMPTS, Stored, contains_ignoring_case, gave_up, output, page};
 use crate::audit::{self, Change};
 use crate::error::ApiError;
@@ -76,7 +76,7 @@ pub async fn create(
 }
 
 pub async fn get(state: &AppState, account: &AccountId, id: &str) -> Result<Value, ApiError> {
-    let app = load_app(state, account, id).await?;
+    let app = load_one::<Application>(state, account, id).await?;
     let policies = load_all::<Policy>(state, account).await?;
     Ok(output::application(&app, &by_id(&policies)))
 }
@@ -103,12 +103,12 @@ pub async fn update(
     id: &str,
     input: AppInput,
 ) -> Result<Value, ApiError> {
-    let app_id = parse_id(id)?;
+    let app_id = parse_id::<Application>(id)?;
     let (fields, policies) = input.validate()?;
     let items = policies.map(|values| app_links::parse(values, app_id)).transpose()?;
     for _ in 0..MAX_ATTEMPTS {
         let now = state.clock.now();
-        let mut stored = load_app(state, account, id).await?;
+        let mut stored = load_one::<Application>(state, account, id).await?;
         let policies = load_all::<Policy>(state, account).await?;
         let old = output::application(&stored, &by_id(&policies));
         let Plan { links, mut changes, linked } = match &items {
@@ -134,7 +134,7 @@ pub async fn delete(
     id: &str,
 ) -> Result<Value, ApiError> {
     for _ in 0..MAX_ATTEMPTS {
-        let app = load_app(state, account, id).await?;
+        let app = load_one::<Application>(state, account, id).await?;
         let app_id = app.doc.id;
         let policies = load_all::<Policy>(state, account).await?;
         let change = Change::new("delete", "application", id)
@@ -159,7 +159,7 @@ pub async fn revoke_tokens(
 ) -> Result<(), ApiError> {
     for _ in 0..MAX_ATTEMPTS {
         let now = state.clock.now();
-        let mut app = load_app(state, account, id).await?;
+        let mut app = load_one::<Application>(state, account, id).await?;
         app.doc.sessions_revoked_at = Some(now);
         let change = Change::new("revoke_tokens", "application", id);
         if audit::commit(state, actor, account, &[app.update(now)?], change).await? {
@@ -167,20 +167,6 @@ pub async fn revoke_tokens(
         }
     }
     Err(gave_up())
-}
-
-/// An application of the account (404 `unknown_application` otherwise, malformed ids included).
-pub async fn load_app(
-    state: &AppState,
-    account: &AccountId,
-    id: &str,
-) -> Result<Stored<Application>, ApiError> {
-    parse_id(id)?;
-    load(state, account, id).await?.ok_or_else(ApiError::unknown_application)
-}
-
-fn parse_id(id: &str) -> Result<AppId, ApiError> {
-    AppId::parse(id).map_err(|_| ApiError::unknown_application())
 }
 
 /// Policies by id, for expanding an application's links.

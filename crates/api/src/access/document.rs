@@ -1,7 +1,9 @@
 //! A stored access document: the domain value together with the store's bookkeeping, and the
 //! batch changes that write it back conditionally on the revision it was read at.
 
-use gatehouse_domain::access::{Application, Group, Organization, Policy};
+use gatehouse_domain::access::{
+    AppId, Application, Group, GroupId, IdentityProvider, IdpId, Organization, Policy, PolicyId,
+};
 use gatehouse_domain::{AccountId, Timestamp};
 use gatehouse_store::{Resource, ResourceChange, ResourceKind, StoreError};
 use serde::Serialize;
@@ -29,6 +31,45 @@ impl Document for Group {
 
 impl Document for Organization {
     const KIND: ResourceKind = ResourceKind::Organization;
+}
+
+/// A kind of document addressed by an id of its own type. An id that cannot be one gets the same
+/// answer as one that names no document: the kind's 404.
+pub trait Addressed: Document {
+    type Id;
+
+    fn parse_id(id: &str) -> Option<Self::Id>;
+    /// The kind's 404.
+    fn not_found() -> ApiError;
+}
+
+/// `impl Addressed for $kind` with ids of type `$id`, answered by `ApiError::$not_found`.
+macro_rules! addressed {
+    ($($kind:ty => $id:ty, $not_found:ident;)*) => {$(
+        impl Addressed for $kind {
+            type Id = $id;
+
+            fn parse_id(id: &str) -> Option<$id> {
+                <$id>::parse(id).ok()
+            }
+
+            fn not_found() -> ApiError {
+                ApiError::$not_found()
+            }
+        }
+    )*};
+}
+
+addressed! {
+    Application => AppId, unknown_application;
+    Policy => PolicyId, policy_not_found;
+    Group => GroupId, group_not_found;
+    IdentityProvider => IdpId, identity_provider_not_found;
+}
+
+/// `id` as the kind's id; its 404 when it cannot be one.
+pub fn parse_id<T: Addressed>(id: &str) -> Result<T::Id, ApiError> {
+    T::parse_id(id).ok_or_else(T::not_found)
 }
 
 /// A document as read from (or about to be written to) the store.
@@ -109,6 +150,16 @@ pub async fn load<T: Document>(
     id: &str,
 ) -> Result<Option<Stored<T>>, ApiError> {
     state.store.get_resource(T::KIND, account, id).await?.map(Stored::decode).transpose()
+}
+
+/// The document of the account with this id; the kind's 404 otherwise (malformed ids included).
+pub async fn load_one<T: Addressed>(
+    state: &AppState,
+    account: &AccountId,
+    id: &str,
+) -> Result<Stored<T>, ApiError> {
+    parse_id::<T>(id)?;
+    load(state, account, id).await?.ok_or_else(T::not_found)
 }
 
 /// Every document of the kind in the account, in creation order.

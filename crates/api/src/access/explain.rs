@@ -21,8 +21,8 @@ use gatehouse_domain::access::{
 use gatehouse_domain::{AccountId, Timestamp};
 
 use super::Document;
-use super::apps::load_app;
 use super::document::load_all;
+use super::document::load_one;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -121,7 +121,7 @@ pub async fn explain(
     app: &str,
     request: ExplainRequest,
 ) -> Result<ExplainBody, ApiError> {
-    let asked = load_app(state, account, app).await?.doc;
+    let asked = load_one::<Application>(state, account, app).await?.doc;
     let input = Input::parse(&request, &asked, state.clock.now())?;
     let config = Configuration::load(state, account).await?;
     let found = found::authenticate(state, account, &request, input.time).await?;

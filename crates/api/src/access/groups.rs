@@ -5,7 +5,7 @@ use gatehouse_domain::AccountId;
 use gatehouse_domain::access::{Group, GroupId, Policy, Rule};
 use serde_json::Value;
 
-use super::document::{load, load_all};
+use super::document::{load_all, load_one, parse_id};
 use super::input::GroupInput;
 use super::references::{group_in_use, group_is_referenced};
 use super::{MAX_ATTEMPTS, NameFilter, Stored, gave_up, output, page};
@@ -32,7 +32,7 @@ pub async fn create(
 }
 
 pub async fn get(state: &AppState, account: &AccountId, id: &str) -> Result<Value, ApiError> {
-    Ok(output::group(&load_group(state, account, id).await?))
+    Ok(output::group(&load_one::<Group>(state, account, id).await?))
 }
 
 pub async fn list(
@@ -55,10 +55,10 @@ pub async fn update(
     id: &str,
     input: GroupInput,
 ) -> Result<Value, ApiError> {
-    let group = input.into_group(parse_id(id)?)?;
+    let group = input.into_group(parse_id::<Group>(id)?)?;
     refuse_self_reference(&group)?;
     for _ in 0..MAX_ATTEMPTS {
-        let mut stored = load_group(state, account, id).await?;
+        let mut stored = load_one::<Group>(state, account, id).await?;
         let old = output::group(&stored);
         stored.doc = group.clone();
         let write = stored.update(state.clock.now())?;
@@ -79,7 +79,7 @@ pub async fn delete(
     id: &str,
 ) -> Result<Value, ApiError> {
     for _ in 0..MAX_ATTEMPTS {
-        let stored = load_group(state, account, id).await?;
+        let stored = load_one::<Group>(state, account, id).await?;
         let policies = load_all::<Policy>(state, account).await?;
         let groups = load_all::<Group>(state, account).await?;
         if group_is_referenced(&policies, &groups, stored.doc.id) {
@@ -91,15 +91,6 @@ pub async fn delete(
         }
     }
     Err(gave_up())
-}
-
-async fn load_group(state: &AppState, account: &AccountId, id: &str) -> Result<Stored<Group>, ApiError> {
-    parse_id(id)?;
-    load(state, account, id).await?.ok_or_else(ApiError::group_not_found)
-}
-
-fn parse_id(id: &str) -> Result<GroupId, ApiError> {
-    GroupId::parse(id).map_err(|_| ApiError::group_not_found())
 }
 
 /// A group whose rules name itself could never be decided.

@@ -14,7 +14,7 @@ use gatehouse_domain::access::{IdpId, Organization};
 use gatehouse_store::ResourceKind;
 use serde_json::{Map, Value, json};
 
-use super::document::{Document, load, load_all};
+use super::document::{Document, load, load_all, load_one};
 use super::organization::DEFAULT_AUTH_DOMAIN;
 use super::{MAX_ATTEMPTS, NameFilter, Stored, gave_up, page};
 use crate::audit::{self, Change};
@@ -69,7 +69,7 @@ pub async fn create(
 }
 
 pub async fn get(state: &AppState, account: &AccountId, id: &str) -> Result<Value, ApiError> {
-    let stored = load_idp(state, account, id).await?;
+    let stored = load_one::<IdentityProvider>(state, account, id).await?;
     Ok(output(&stored, &auth_domain(state, account).await?))
 }
 
@@ -97,7 +97,7 @@ pub async fn update(
 ) -> Result<Value, ApiError> {
     let domain = auth_domain(state, account).await?;
     for _ in 0..MAX_ATTEMPTS {
-        let mut stored = load_idp(state, account, id).await?;
+        let mut stored = load_one::<IdentityProvider>(state, account, id).await?;
         let old = output(&stored, &domain);
         stored.doc = parse(state, body.clone(), Some(&stored.doc))?;
         let write = stored.update(state.clock.now())?;
@@ -119,7 +119,7 @@ pub async fn delete(
 ) -> Result<Value, ApiError> {
     let domain = auth_domain(state, account).await?;
     for _ in 0..MAX_ATTEMPTS {
-        let stored = load_idp(state, account, id).await?;
+        let stored = load_one::<IdentityProvider>(state, account, id).await?;
         let change = Change::new("delete", "identity_provider", id).before(Some(output(&stored, &domain)));
         if audit::commit(state, actor, account, &stored.delete()?, change).await? {
             return Ok(json!({ "id": id }));
@@ -131,15 +131,6 @@ pub async fn delete(
 /// Every identity provider of the account, as stored (for the gateway's login flow).
 pub async fn all(state: &AppState, account: &AccountId) -> Result<Vec<Stored<IdentityProvider>>, ApiError> {
     load_all::<IdentityProvider>(state, account).await
-}
-
-async fn load_idp(
-    state: &AppState,
-    account: &AccountId,
-    id: &str,
-) -> Result<Stored<IdentityProvider>, ApiError> {
-    IdpId::parse(id).map_err(|_| ApiError::identity_provider_not_found())?;
-    load(state, account, id).await?.ok_or_else(ApiError::identity_provider_not_found)
 }
 
 async fn auth_domain(state: &AppState, account: &AccountId) -> Result<String, ApiError> {

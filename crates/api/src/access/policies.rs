@@ -5,7 +5,7 @@ use gatehouse_domain::AccountId;
 use gatehouse_domain::access::{Application, Policy, PolicyId};
 use serde_json::Value;
 
-use super::document::{load, load_all};
+use super::document::{load_all, load_one, parse_id};
 use super::input::PolicyInput;
 use super::references::{app_count, policy_in_use};
 use super::{MAX_ATTEMPTS, NameFilter, Stored, gave_up, output, page};
@@ -61,7 +61,7 @@ pub async fn update(
     id: &str,
     input: PolicyInput,
 ) -> Result<Value, ApiError> {
-    let policy_id = parse_id(id)?;
+    let policy_id = parse_id::<Policy>(id)?;
     let policy = input.into_policy(policy_id, None, "")?;
     for _ in 0..MAX_ATTEMPTS {
         let mut stored = load_reusable(state, account, id).await?;
@@ -104,14 +104,9 @@ pub async fn delete(
 
 /// A reusable policy of the account; app-scoped ones are reached through their application.
 async fn load_reusable(state: &AppState, account: &AccountId, id: &str) -> Result<Stored<Policy>, ApiError> {
-    parse_id(id)?;
-    match load::<Policy>(state, account, id).await? {
-        Some(stored) if stored.doc.is_reusable() => Ok(stored),
-        _ => Err(ApiError::policy_not_found()),
+    let stored = load_one::<Policy>(state, account, id).await?;
+    if !stored.doc.is_reusable() {
+        return Err(ApiError::policy_not_found());
     }
-}
-
-/// An id that cannot exist is the same answer as one that does not.
-pub fn parse_id(id: &str) -> Result<PolicyId, ApiError> {
-    PolicyId::parse(id).map_err(|_| ApiError::policy_not_found())
+    Ok(stored)
 }

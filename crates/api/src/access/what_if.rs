@@ -9,13 +9,13 @@ use std::net::IpAddr;
 
 use gatehouse_api_types::{WhatIfBody, WhatIfExample, WhatIfGroup, WhatIfOutcome, WhatIfRequest};
 use gatehouse_domain::access::{
-    AppId, AppPolicies, AppRules, NoTrace, Policy, PolicyId, PolicyLink, decide, decided_by,
+    AppId, AppPolicies, AppRules, Application, NoTrace, Policy, PolicyId, PolicyLink, decide, decided_by,
 };
 use gatehouse_domain::{AccountId, Timestamp, TokenId};
 use gatehouse_store::AccessLogRecord;
 use serde_json::Value;
 
-use super::apps::load_app;
+use super::document::load_one;
 use super::explain::{Configuration, Judged, judge, recorded_authentication};
 use super::input::{PolicyInput, from_value};
 use crate::error::ApiError;
@@ -35,7 +35,7 @@ pub async fn what_if(
     app: &str,
     request: WhatIfRequest,
 ) -> Result<WhatIfBody, ApiError> {
-    let app = load_app(state, account, app).await?.doc;
+    let app = load_one::<Application>(state, account, app).await?.doc;
     let now = state.clock.now();
     let since = match &request.since {
         Some(text) => Timestamp::parse_rfc3339(text)

@@ -2,16 +2,14 @@
 //! cloudflare-go v0): the access log, newest first, as a plain array with `result_info`.
 
 use axum::Json;
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::Uri;
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use gatehouse_api_types::{AccessLogEntry, Envelope, RecordExplainBody};
 use gatehouse_store::Page;
 
-use super::{page, path_params, query_params};
+use super::extract::{Authorized, Read, UrlQuery};
+use super::page;
 use crate::access_logs::{self, AccessLogParams};
-use crate::auth::{Access, Caller};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -24,13 +22,10 @@ use crate::state::AppState;
 )]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: Result<Path<String>, PathRejection>,
-    query: Result<Query<AccessLogParams>, QueryRejection>,
+    Authorized { account, .. }: Authorized<Read>,
+    UrlQuery(query): UrlQuery<AccessLogParams>,
 ) -> Result<Response, ApiError> {
-    let account = caller.authorize(&path_params(path, &uri)?, Access::Read)?;
-    let request = query_params(query)?.parse()?;
+    let request = query.parse()?;
     let found = match &request.query {
         Some(query) => state.store.list_access_logs(&account, query).await?,
         None => Page { items: Vec::new(), total: 0 },
@@ -57,12 +52,10 @@ pub async fn list(
 )]
 pub async fn list_v0(
     state: State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: Result<Path<String>, PathRejection>,
-    query: Result<Query<AccessLogParams>, QueryRejection>,
+    authorized: Authorized<Read>,
+    query: UrlQuery<AccessLogParams>,
 ) -> Result<Response, ApiError> {
-    list(state, caller, uri, path, query).await
+    list(state, authorized, query).await
 }
 
 /// A recorded request explained again: the decision recorded then, beside the same request
@@ -79,12 +72,8 @@ pub async fn list_v0(
 )]
 pub async fn explain(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: Result<Path<(String, String)>, PathRejection>,
+    Authorized { account, ids: ray_id, .. }: Authorized<Read, (String, String)>,
 ) -> Result<Response, ApiError> {
-    let (account, ray_id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Read)?;
     let explained = crate::access::explain::explain_record(&state, &account, &ray_id).await?;
     Ok(Json(Envelope::ok(explained)).into_response())
 }

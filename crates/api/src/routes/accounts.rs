@@ -3,14 +3,13 @@
 //! until a page is empty, so page 2 and later are `[]`.
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use gatehouse_api_types::{AccountBody, Envelope, ResultInfo};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::query_params;
+use super::extract::UrlQuery;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
 use crate::pagination::Pagination;
@@ -41,9 +40,8 @@ pub struct ListParams {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    query: Result<Query<ListParams>, QueryRejection>,
+    UrlQuery(params): UrlQuery<ListParams>,
 ) -> Result<Response, ApiError> {
-    let params = query_params(query)?;
     let pagination = Pagination::parse(params.page.as_deref(), params.per_page.as_deref())?;
     if let Some(direction) = params.direction.as_deref()
         && !matches!(direction, "asc" | "desc")

@@ -1,22 +1,20 @@
 //! `/accounts/{account_id}/access/apps/{app_id}/policies[/{policy_id}[/make_reusable]]`.
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, Uri};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use gatehouse_api_types::{DeletedBody, Envelope, PolicyBody};
 use serde_json::Value;
 
+use super::extract::{Authorized, Read, UrlQuery, WithBody, Write};
 use super::groups::NameParams;
-use super::{page, path_params, query_params, single};
+use super::{page, single};
 use crate::access::{PolicyInput, app_policies};
-use crate::auth::{Access, Caller};
-use crate::body::RawBody;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-type AppPath = Result<Path<(String, String)>, PathRejection>;
-type PolicyPath = Result<Path<(String, String, String)>, PathRejection>;
+type AppPath = (String, String);
+type PolicyPath = (String, String, String);
 
 #[utoipa::path(
     get,
@@ -27,14 +25,10 @@ type PolicyPath = Result<Path<(String, String, String)>, PathRejection>;
 )]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AppPath,
-    query: Result<Query<NameParams>, QueryRejection>,
+    Authorized { account, ids: app, .. }: Authorized<Read, AppPath>,
+    UrlQuery(query): UrlQuery<NameParams>,
 ) -> Result<Response, ApiError> {
-    let (account, app) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Read)?;
-    let (_, pagination) = query_params(query)?.parse()?;
+    let (_, pagination) = query.parse()?;
     let (items, total) = app_policies::list(&state, &account, &app, pagination).await?;
     Ok(page(items, pagination, total))
 }
@@ -49,13 +43,8 @@ pub async fn list(
 )]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AppPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, ids: app, .. }, body): WithBody<Write, AppPath>,
 ) -> Result<Response, ApiError> {
-    let (account, app) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Write)?;
     let policy = app_policies::create(&state, &caller.actor(), &account, &app, body.json()?).await?;
     tracing::info!(app_id = %app, policy_id = %policy["id"], "app-scoped policy created");
     Ok(single(StatusCode::CREATED, policy))
@@ -70,12 +59,8 @@ pub async fn create(
 )]
 pub async fn get(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: PolicyPath,
+    Authorized { account, ids: (app, id), .. }: Authorized<Read, PolicyPath>,
 ) -> Result<Response, ApiError> {
-    let (account, app, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Read)?;
     Ok(single(StatusCode::OK, app_policies::get(&state, &account, &app, &id).await?))
 }
 
@@ -89,13 +74,8 @@ pub async fn get(
 )]
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: PolicyPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, ids: (app, id), .. }, body): WithBody<Write, PolicyPath>,
 ) -> Result<Response, ApiError> {
-    let (account, app, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Write)?;
     let policy = app_policies::update(&state, &caller.actor(), &account, &app, &id, body.json()?).await?;
     tracing::info!(app_id = %app, policy_id = %id, "app-scoped policy updated");
     Ok(single(StatusCode::OK, policy))
@@ -110,13 +90,8 @@ pub async fn update(
 )]
 pub async fn delete(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: PolicyPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, ids: (app, id), .. }, body): WithBody<Write, PolicyPath>,
 ) -> Result<Response, ApiError> {
-    let (account, app, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<Value>()?;
     let deleted = app_policies::delete(&state, &caller.actor(), &account, &app, &id).await?;
     tracing::info!(app_id = %app, policy_id = %id, "app-scoped policy deleted");
@@ -132,13 +107,8 @@ pub async fn delete(
 )]
 pub async fn make_reusable(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: PolicyPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, ids: (app, id), .. }, body): WithBody<Write, PolicyPath>,
 ) -> Result<Response, ApiError> {
-    let (account, app, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<Value>()?;
     let policy = app_policies::make_reusable(&state, &caller.actor(), &account, &app, &id).await?;
     tracing::info!(app_id = %app, policy_id = %id, "policy made reusable");

@@ -1,7 +1,6 @@
 //! `/accounts/{account_id}/access/apps[/{app_id}[/revoke_tokens]]`.
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use gatehouse_api_types::{ApplicationBody, DeletedBody, Envelope};
@@ -9,18 +8,16 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
-use super::{page, path_params, query_params, single};
+use super::extract::{Authorized, Read, UrlQuery, WithBody, Write};
+use super::{page, single};
 use crate::access::AppInput;
 use crate::access::apps::{self, AppFilter};
-use crate::auth::{Access, Caller};
-use crate::body::RawBody;
 use crate::error::{ApiError, ErrorCode};
 use crate::openapi::EmptyEnvelope;
 use crate::pagination::Pagination;
 use crate::state::AppState;
 
-type AccountPath = Result<Path<String>, PathRejection>;
-type AppPath = Result<Path<(String, String)>, PathRejection>;
+type AppPath = (String, String);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -73,13 +70,10 @@ impl ListParams {
 )]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AccountPath,
-    query: Result<Query<ListParams>, QueryRejection>,
+    Authorized { account, .. }: Authorized<Read>,
+    UrlQuery(query): UrlQuery<ListParams>,
 ) -> Result<Response, ApiError> {
-    let account = caller.authorize(&path_params(path, &uri)?, Access::Read)?;
-    let params = query_params(query)?;
+    let params = query;
     let pagination = Pagination::parse(params.page.as_deref(), params.per_page.as_deref())?;
     let (items, total) = apps::list(&state, &account, &params.filter()?, pagination).await?;
     Ok(page(items, pagination, total))
@@ -95,12 +89,8 @@ pub async fn list(
 )]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AccountPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, .. }, body): WithBody<Write>,
 ) -> Result<Response, ApiError> {
-    let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
     let app = apps::create(&state, &caller.actor(), &account, body.json()?).await?;
     tracing::info!(app_id = %app["id"], "application created");
     Ok(single(StatusCode::CREATED, app))
@@ -115,16 +105,13 @@ pub async fn create(
 )]
 pub async fn get(
     State(state): State<AppState>,
-    caller: Caller,
+    Authorized { account, ids: id, .. }: Authorized<Read, AppPath>,
     uri: Uri,
-    path: AppPath,
 ) -> Result<Response, ApiError> {
     // `GET …/apps/ca` (the SDKs' `applications.cas.list`) lands here: say it is not supported.
     if let Some(error) = crate::unsupported::answer(uri.path()) {
         return Err(error);
     }
-    let (account, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Read)?;
     Ok(single(StatusCode::OK, apps::get(&state, &account, &id).await?))
 }
 
@@ -138,13 +125,8 @@ pub async fn get(
 )]
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AppPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, ids: id, .. }, body): WithBody<Write, AppPath>,
 ) -> Result<Response, ApiError> {
-    let (account, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Write)?;
     let app = apps::update(&state, &caller.actor(), &account, &id, body.json()?).await?;
     tracing::info!(app_id = %id, "application updated");
     Ok(single(StatusCode::OK, app))
@@ -159,13 +141,8 @@ pub async fn update(
 )]
 pub async fn delete(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AppPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, ids: id, .. }, body): WithBody<Write, AppPath>,
 ) -> Result<Response, ApiError> {
-    let (account, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<Value>()?;
     let deleted = apps::delete(&state, &caller.actor(), &account, &id).await?;
     tracing::info!(app_id = %id, "application deleted");
@@ -181,13 +158,8 @@ pub async fn delete(
 )]
 pub async fn revoke_tokens(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AppPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, ids: id, .. }, body): WithBody<Write, AppPath>,
 ) -> Result<Response, ApiError> {
-    let (account, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<Value>()?;
     apps::revoke_tokens(&state, &caller.actor(), &account, &id).await?;
     tracing::info!(app_id = %id, "application sessions revoked");

@@ -3,9 +3,7 @@
 //! default, or `asc`), `page`, `per_page`, `action.type`, `resource.type`, `resource.id`,
 //! `actor.id`, `id`.
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::Uri;
+use axum::extract::State;
 use axum::response::Response;
 use gatehouse_api_types::{AuditLogEntry, Envelope};
 use gatehouse_domain::Timestamp;
@@ -13,9 +11,9 @@ use gatehouse_store::AuditFilter;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{page, path_params, query_params};
+use super::extract::{Authorized, Read, UrlQuery};
+use super::page;
 use crate::audit;
-use crate::auth::{Access, Caller};
 use crate::error::{ApiError, ErrorCode};
 use crate::pagination::Pagination;
 use crate::state::AppState;
@@ -78,13 +76,10 @@ impl ListParams {
 )]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: Result<Path<String>, PathRejection>,
-    query: Result<Query<ListParams>, QueryRejection>,
+    Authorized { account, .. }: Authorized<Read>,
+    UrlQuery(query): UrlQuery<ListParams>,
 ) -> Result<Response, ApiError> {
-    let account = caller.authorize(&path_params(path, &uri)?, Access::Read)?;
-    let mut params = query_params(query)?;
+    let mut params = query;
     let pagination = Pagination::parse(params.page.take().as_deref(), params.per_page.take().as_deref())?;
     let records = audit::list(&state, &account, &params.filter()?, pagination).await?;
     Ok(page(records.items.iter().map(audit::to_json).collect(), pagination, records.total))

@@ -4,21 +4,18 @@
 //! may write.
 
 use axum::Json;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, Uri};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gatehouse_api_types::{Envelope, ExplainBody, ExplainRequest, WhatIfBody, WhatIfRequest};
-use gatehouse_domain::AccountId;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
-use super::path_params;
+use super::extract::{Authorized, WithBody, Write};
 use crate::access::{explain, what_if};
-use crate::auth::{Access, Caller};
-use crate::body::RawBody;
 use crate::error::ApiError;
 use crate::state::AppState;
+
+type AppPath = (String, String);
 
 #[utoipa::path(
     post,
@@ -30,12 +27,9 @@ use crate::state::AppState;
 )]
 pub async fn explain(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: Result<Path<(String, String)>, PathRejection>,
-    body: RawBody,
+    WithBody(Authorized { account, ids: app, .. }, body): WithBody<Write, AppPath>,
 ) -> Result<Response, ApiError> {
-    let (account, app, request) = app_post(&caller, &uri, path, &body)?;
+    let request = body.json()?;
     answer(explain::explain(&state, &account, &app, request).await?)
 }
 
@@ -49,26 +43,10 @@ pub async fn explain(
 )]
 pub async fn what_if(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: Result<Path<(String, String)>, PathRejection>,
-    body: RawBody,
+    WithBody(Authorized { account, ids: app, .. }, body): WithBody<Write, AppPath>,
 ) -> Result<Response, ApiError> {
-    let (account, app, request) = app_post(&caller, &uri, path, &body)?;
+    let request = body.json()?;
     answer(what_if::what_if(&state, &account, &app, request).await?)
-}
-
-/// What both handlers read first: the account and application of the path, a caller that may
-/// write to the account, the JSON body.
-fn app_post<T: DeserializeOwned>(
-    caller: &Caller,
-    uri: &Uri,
-    path: Result<Path<(String, String)>, PathRejection>,
-    body: &RawBody,
-) -> Result<(AccountId, String, T), ApiError> {
-    let (account, app) = path_params(path, uri)?;
-    let account = caller.authorize(&account, Access::Write)?;
-    Ok((account, app, body.json()?))
 }
 
 fn answer<T: Serialize>(result: T) -> Result<Response, ApiError> {

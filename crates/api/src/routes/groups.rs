@@ -1,24 +1,21 @@
 //! `/accounts/{account_id}/access/groups[/{group_id}]`.
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, Uri};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use gatehouse_api_types::{DeletedBody, Envelope, GroupBody};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
-use super::{page, path_params, query_params, single};
+use super::extract::{Authorized, Read, UrlQuery, WithBody, Write};
+use super::{page, single};
 use crate::access::{GroupInput, NameFilter, groups};
-use crate::auth::{Access, Caller};
-use crate::body::RawBody;
 use crate::error::ApiError;
 use crate::pagination::Pagination;
 use crate::state::AppState;
 
-type AccountPath = Result<Path<String>, PathRejection>;
-type GroupPath = Result<Path<(String, String)>, PathRejection>;
+type GroupPath = (String, String);
 
 /// `page`, `per_page`, `name`, `search`: the query of the group and policy lists.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -56,13 +53,10 @@ impl NameParams {
 )]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AccountPath,
-    query: Result<Query<NameParams>, QueryRejection>,
+    Authorized { account, .. }: Authorized<Read>,
+    UrlQuery(query): UrlQuery<NameParams>,
 ) -> Result<Response, ApiError> {
-    let account = caller.authorize(&path_params(path, &uri)?, Access::Read)?;
-    let (filter, pagination) = query_params(query)?.parse()?;
+    let (filter, pagination) = query.parse()?;
     let (items, total) = groups::list(&state, &account, &filter, pagination).await?;
     Ok(page(items, pagination, total))
 }
@@ -77,12 +71,8 @@ pub async fn list(
 )]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AccountPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, .. }, body): WithBody<Write>,
 ) -> Result<Response, ApiError> {
-    let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
     let group = groups::create(&state, &caller.actor(), &account, body.json()?).await?;
     tracing::info!(group_id = %group["id"], "access group created");
     Ok(single(StatusCode::CREATED, group))
@@ -97,12 +87,8 @@ pub async fn create(
 )]
 pub async fn get(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: GroupPath,
+    Authorized { account, ids: id, .. }: Authorized<Read, GroupPath>,
 ) -> Result<Response, ApiError> {
-    let (account, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Read)?;
     Ok(single(StatusCode::OK, groups::get(&state, &account, &id).await?))
 }
 
@@ -116,13 +102,8 @@ pub async fn get(
 )]
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: GroupPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, ids: id, .. }, body): WithBody<Write, GroupPath>,
 ) -> Result<Response, ApiError> {
-    let (account, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Write)?;
     let group = groups::update(&state, &caller.actor(), &account, &id, body.json()?).await?;
     tracing::info!(group_id = %id, "access group updated");
     Ok(single(StatusCode::OK, group))
@@ -137,13 +118,8 @@ pub async fn update(
 )]
 pub async fn delete(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: GroupPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, ids: id, .. }, body): WithBody<Write, GroupPath>,
 ) -> Result<Response, ApiError> {
-    let (account, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<Value>()?;
     let deleted = groups::delete(&state, &caller.actor(), &account, &id).await?;
     tracing::info!(group_id = %id, "access group deleted");

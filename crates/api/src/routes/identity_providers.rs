@@ -1,22 +1,19 @@
 //! `/accounts/{account_id}/access/identity_providers[/{identity_provider_id}]`.
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Query, State};
-use axum::http::{StatusCode, Uri};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use gatehouse_api_types::{DeletedBody, Envelope, IdentityProviderBody};
 use serde_json::Value;
 
+use super::extract::{Authorized, Read, UrlQuery, WithBody, Write};
 use super::groups::NameParams;
-use super::{page, path_params, query_params, single};
+use super::{page, single};
 use crate::access::identity_providers;
-use crate::auth::{Access, Caller};
-use crate::body::RawBody;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-type AccountPath = Result<axum::extract::Path<String>, PathRejection>;
-type IdpPath = Result<axum::extract::Path<(String, String)>, PathRejection>;
+type IdpPath = (String, String);
 
 #[utoipa::path(
     get,
@@ -27,13 +24,10 @@ type IdpPath = Result<axum::extract::Path<(String, String)>, PathRejection>;
 )]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AccountPath,
-    query: Result<Query<NameParams>, QueryRejection>,
+    Authorized { account, .. }: Authorized<Read>,
+    UrlQuery(query): UrlQuery<NameParams>,
 ) -> Result<Response, ApiError> {
-    let account = caller.authorize(&path_params(path, &uri)?, Access::Read)?;
-    let (filter, pagination) = query_params(query)?.parse()?;
+    let (filter, pagination) = query.parse()?;
     let (items, total) = identity_providers::list(&state, &account, &filter, pagination).await?;
     Ok(page(items, pagination, total))
 }
@@ -48,12 +42,8 @@ pub async fn list(
 )]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AccountPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, .. }, body): WithBody<Write>,
 ) -> Result<Response, ApiError> {
-    let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
     let idp = identity_providers::create(&state, &caller.actor(), &account, body.json()?).await?;
     tracing::info!(identity_provider_id = %idp["id"], "identity provider created");
     Ok(single(StatusCode::CREATED, idp))
@@ -68,12 +58,8 @@ pub async fn create(
 )]
 pub async fn get(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: IdpPath,
+    Authorized { account, ids: id, .. }: Authorized<Read, IdpPath>,
 ) -> Result<Response, ApiError> {
-    let (account, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Read)?;
     Ok(single(StatusCode::OK, identity_providers::get(&state, &account, &id).await?))
 }
 
@@ -87,13 +73,8 @@ pub async fn get(
 )]
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: IdpPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, ids: id, .. }, body): WithBody<Write, IdpPath>,
 ) -> Result<Response, ApiError> {
-    let (account, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Write)?;
     let idp = identity_providers::update(&state, &caller.actor(), &account, &id, body.json()?).await?;
     tracing::info!(identity_provider_id = %id, "identity provider updated");
     Ok(single(StatusCode::OK, idp))
@@ -108,13 +89,8 @@ pub async fn update(
 )]
 pub async fn delete(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: IdpPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, ids: id, .. }, body): WithBody<Write, IdpPath>,
 ) -> Result<Response, ApiError> {
-    let (account, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<Value>()?;
     let deleted = identity_providers::delete(&state, &caller.actor(), &account, &id).await?;
     tracing::info!(identity_provider_id = %id, "identity provider deleted");

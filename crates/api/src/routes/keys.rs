@@ -4,23 +4,17 @@
 //! first need, so the first call may take the time of an RSA key generation.
 
 use axum::Json;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
-use axum::http::Uri;
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use gatehouse_api_types::{Envelope, SigningKeysBody, UpdateKeysRequest};
 use gatehouse_domain::signing::{DEFAULT_KEY_BITS, SigningError, SigningKeys};
 use gatehouse_domain::{AccountId, AuditActor, Timestamp};
 use gatehouse_store::{Resource, ResourceChange, ResourceKind, StoreError};
 
-use super::path_params;
+use super::extract::{Authorized, Read, WithBody, Write};
 use crate::audit::{self, Change};
-use crate::auth::{Access, Caller};
-use crate::body::RawBody;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
-
-type AccountPath = Result<Path<String>, PathRejection>;
 
 /// How many times a change is re-applied when a concurrent writer got there first.
 const MAX_ATTEMPTS: usize = 8;
@@ -34,11 +28,8 @@ const MAX_ATTEMPTS: usize = 8;
 )]
 pub async fn get(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AccountPath,
+    Authorized { account, .. }: Authorized<Read>,
 ) -> Result<Response, ApiError> {
-    let account = caller.authorize(&path_params(path, &uri)?, Access::Read)?;
     let (keys, _) = load_or_create(&state, &account).await?;
     Ok(respond(&state, &keys))
 }
@@ -53,12 +44,8 @@ pub async fn get(
 )]
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AccountPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, .. }, body): WithBody<Write>,
 ) -> Result<Response, ApiError> {
-    let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
     let request: UpdateKeysRequest = body.json()?;
     let days = request.key_rotation_interval_days;
     let keys = modify(&state, &caller.actor(), &account, "update", move |keys, _| {
@@ -78,12 +65,8 @@ pub async fn update(
 )]
 pub async fn rotate(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AccountPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, .. }, body): WithBody<Write>,
 ) -> Result<Response, ApiError> {
-    let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
     body.json_or_default::<serde_json::Value>()?;
     let key = state.key.clone();
     let keys = modify(&state, &caller.actor(), &account, "rotate", move |keys, now| {

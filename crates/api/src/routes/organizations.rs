@@ -1,20 +1,16 @@
 //! `/accounts/{account_id}/access/organizations`: GET, and PUT or PATCH (both partial);
 //! `POST …/organizations/revoke_user`.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, Uri};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use gatehouse_api_types::{Envelope, OrganizationBody, OrganizationRequest, RevokeUserRequest};
 
-use super::{path_params, single};
+use super::extract::{Authorized, Read, WithBody, Write};
+use super::single;
 use crate::access::{organization, users};
-use crate::auth::{Access, Caller};
-use crate::body::RawBody;
 use crate::error::ApiError;
 use crate::state::AppState;
-
-type AccountPath = Result<Path<String>, PathRejection>;
 
 #[utoipa::path(
     get,
@@ -25,11 +21,8 @@ type AccountPath = Result<Path<String>, PathRejection>;
 )]
 pub async fn get(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AccountPath,
+    Authorized { account, .. }: Authorized<Read>,
 ) -> Result<Response, ApiError> {
-    let account = caller.authorize(&path_params(path, &uri)?, Access::Read)?;
     Ok(single(StatusCode::OK, organization::get(&state, &account).await?))
 }
 
@@ -43,12 +36,8 @@ pub async fn get(
 )]
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AccountPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, .. }, body): WithBody<Write>,
 ) -> Result<Response, ApiError> {
-    let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
     let organization = organization::update(&state, &caller.actor(), &account, body.json()?).await?;
     tracing::info!("access organization updated");
     Ok(single(StatusCode::OK, organization))
@@ -64,12 +53,8 @@ pub async fn update(
 )]
 pub async fn revoke_user(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AccountPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, .. }, body): WithBody<Write>,
 ) -> Result<Response, ApiError> {
-    let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
     users::revoke(&state, &caller.actor(), &account, body.json()?).await?;
     tracing::info!("a person's sessions revoked");
     Ok(single(StatusCode::OK, serde_json::Value::Bool(true)))

@@ -1,22 +1,19 @@
 //! `/accounts/{account_id}/access/policies[/{policy_id}]`: reusable policies.
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, Uri};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use gatehouse_api_types::{DeletedBody, Envelope, PolicyBody};
 use serde_json::Value;
 
+use super::extract::{Authorized, Read, UrlQuery, WithBody, Write};
 use super::groups::NameParams;
-use super::{page, path_params, query_params, single};
+use super::{page, single};
 use crate::access::{PolicyInput, policies};
-use crate::auth::{Access, Caller};
-use crate::body::RawBody;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-type AccountPath = Result<Path<String>, PathRejection>;
-type PolicyPath = Result<Path<(String, String)>, PathRejection>;
+type PolicyPath = (String, String);
 
 #[utoipa::path(
     get,
@@ -27,13 +24,10 @@ type PolicyPath = Result<Path<(String, String)>, PathRejection>;
 )]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AccountPath,
-    query: Result<Query<NameParams>, QueryRejection>,
+    Authorized { account, .. }: Authorized<Read>,
+    UrlQuery(query): UrlQuery<NameParams>,
 ) -> Result<Response, ApiError> {
-    let account = caller.authorize(&path_params(path, &uri)?, Access::Read)?;
-    let (filter, pagination) = query_params(query)?.parse()?;
+    let (filter, pagination) = query.parse()?;
     let (items, total) = policies::list(&state, &account, &filter, pagination).await?;
     Ok(page(items, pagination, total))
 }
@@ -48,12 +42,8 @@ pub async fn list(
 )]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AccountPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, .. }, body): WithBody<Write>,
 ) -> Result<Response, ApiError> {
-    let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
     let policy = policies::create(&state, &caller.actor(), &account, body.json()?).await?;
     tracing::info!(policy_id = %policy["id"], "reusable policy created");
     Ok(single(StatusCode::CREATED, policy))
@@ -68,12 +58,8 @@ pub async fn create(
 )]
 pub async fn get(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: PolicyPath,
+    Authorized { account, ids: id, .. }: Authorized<Read, PolicyPath>,
 ) -> Result<Response, ApiError> {
-    let (account, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Read)?;
     Ok(single(StatusCode::OK, policies::get(&state, &account, &id).await?))
 }
 
@@ -87,13 +73,8 @@ pub async fn get(
 )]
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: PolicyPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, ids: id, .. }, body): WithBody<Write, PolicyPath>,
 ) -> Result<Response, ApiError> {
-    let (account, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Write)?;
     let policy = policies::update(&state, &caller.actor(), &account, &id, body.json()?).await?;
     tracing::info!(policy_id = %id, "reusable policy updated");
     Ok(single(StatusCode::OK, policy))
@@ -108,13 +89,8 @@ pub async fn update(
 )]
 pub async fn delete(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: PolicyPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, ids: id, .. }, body): WithBody<Write, PolicyPath>,
 ) -> Result<Response, ApiError> {
-    let (account, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<Value>()?;
     let deleted = policies::delete(&state, &caller.actor(), &account, &id).await?;
     tracing::info!(policy_id = %id, "reusable policy deleted");

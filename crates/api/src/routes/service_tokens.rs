@@ -1,9 +1,8 @@
 //! `/accounts/{account_id}/access/service_tokens[/{token_id}[/rotate|/refresh]]`.
 
 use axum::Json;
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, Uri};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use gatehouse_api_types::{
     CreateServiceTokenRequest, Envelope, Message, ResultInfo, RotateServiceTokenRequest, ServiceTokenBody,
@@ -14,16 +13,13 @@ use gatehouse_store::TokenFilter;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::path_params;
-use crate::auth::{Access, Caller};
-use crate::body::RawBody;
-use crate::error::{ApiError, ErrorCode};
+use super::extract::{Authorized, Read, UrlQuery, WithBody, Write};
+use crate::error::ApiError;
 use crate::pagination::Pagination;
 use crate::state::AppState;
 use crate::tokens;
 
-type AccountPath = Result<Path<String>, PathRejection>;
-type TokenPath = Result<Path<(String, String)>, PathRejection>;
+type TokenPath = (String, String);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -49,18 +45,9 @@ pub struct ListParams {
 )]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AccountPath,
-    query: Result<Query<ListParams>, QueryRejection>,
+    Authorized { account, .. }: Authorized<Read>,
+    UrlQuery(params): UrlQuery<ListParams>,
 ) -> Result<Response, ApiError> {
-    let account = caller.authorize(&path_params(path, &uri)?, Access::Read)?;
-    let Query(params) = query.map_err(|e| {
-        ApiError::new(
-            ErrorCode::InvalidUrlParameter,
-            format!("access.api.error.invalid_url_parameter_value: {e}"),
-        )
-    })?;
     let pagination = Pagination::parse(params.page.as_deref(), params.per_page.as_deref())?;
     let filter = TokenFilter {
         name: params.name.filter(|s| !s.is_empty()),
@@ -83,12 +70,8 @@ pub async fn list(
 )]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AccountPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, .. }, body): WithBody<Write>,
 ) -> Result<Response, ApiError> {
-    let account = caller.authorize(&path_params(path, &uri)?, Access::Write)?;
     let shown = tokens::create(&state, &caller.actor(), account.clone(), body.json()?).await?;
     tracing::info!(token_id = %shown.token.id, client_id = %shown.token.client_id, "service token created");
     Ok(token_response(StatusCode::CREATED, shown.body()))
@@ -103,12 +86,8 @@ pub async fn create(
 )]
 pub async fn get(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: TokenPath,
+    Authorized { account, ids: id, .. }: Authorized<Read, TokenPath>,
 ) -> Result<Response, ApiError> {
-    let (account, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Read)?;
     let token = tokens::get(&state, &account, &id).await?;
     Ok(token_response(StatusCode::OK, tokens::body(&token, None)))
 }
@@ -123,13 +102,8 @@ pub async fn get(
 )]
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: TokenPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, ids: id, .. }, body): WithBody<Write, TokenPath>,
 ) -> Result<Response, ApiError> {
-    let (account, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Write)?;
     let shown = tokens::update(&state, &caller.actor(), &account, &id, body.json()?).await?;
     tracing::info!(token_id = %shown.token.id, rotated = shown.secret.is_some(), "service token updated");
     let messages = if shown.secret.is_some() { rotation_messages(&shown.token) } else { Vec::new() };
@@ -145,13 +119,8 @@ pub async fn update(
 )]
 pub async fn delete(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: TokenPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, ids: id, .. }, body): WithBody<Write, TokenPath>,
 ) -> Result<Response, ApiError> {
-    let (account, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<serde_json::Value>()?;
     let token = tokens::delete(&state, &caller.actor(), &account, &id).await?;
     tracing::info!(token_id = %token.id, "service token deleted");
@@ -168,13 +137,8 @@ pub async fn delete(
 )]
 pub async fn rotate(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: TokenPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, ids: id, .. }, body): WithBody<Write, TokenPath>,
 ) -> Result<Response, ApiError> {
-    let (account, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Write)?;
     let shown = tokens::rotate(&state, &caller.actor(), &account, &id, body.json_or_default()?).await?;
     tracing::info!(token_id = %shown.token.id, version = shown.token.credentials.version(), "service token rotated");
     let messages = rotation_messages(&shown.token);
@@ -190,13 +154,8 @@ pub async fn rotate(
 )]
 pub async fn refresh(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: TokenPath,
-    body: RawBody,
+    WithBody(Authorized { caller, account, ids: id, .. }, body): WithBody<Write, TokenPath>,
 ) -> Result<Response, ApiError> {
-    let (account, id) = path_params(path, &uri)?;
-    let account = caller.authorize(&account, Access::Write)?;
     body.json_or_default::<serde_json::Value>()?;
     let token = tokens::refresh(&state, &caller.actor(), &account, &id).await?;
     tracing::info!(token_id = %token.id, expires_at = %token.expires_at, "service token refreshed");

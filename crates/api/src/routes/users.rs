@@ -1,21 +1,17 @@
 //! `GET /accounts/{account_id}/access/users`: the people of the account.
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Query, State};
-use axum::http::Uri;
+use axum::extract::State;
 use axum::response::Response;
 use gatehouse_api_types::{Envelope, UserBody};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{page, path_params, query_params};
+use super::extract::{Authorized, Read, UrlQuery};
+use super::page;
 use crate::access::users::{self, UserFilter};
-use crate::auth::{Access, Caller};
 use crate::error::ApiError;
 use crate::pagination::Pagination;
 use crate::state::AppState;
-
-type AccountPath = Result<axum::extract::Path<String>, PathRejection>;
 
 /// `page`, `per_page`, `email`, `name`, `search`: the query of the users list.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -44,13 +40,10 @@ pub struct UserParams {
 )]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-    path: AccountPath,
-    query: Result<Query<UserParams>, QueryRejection>,
+    Authorized { account, .. }: Authorized<Read>,
+    UrlQuery(query): UrlQuery<UserParams>,
 ) -> Result<Response, ApiError> {
-    let account = caller.authorize(&path_params(path, &uri)?, Access::Read)?;
-    let params = query_params(query)?;
+    let params = query;
     let pagination = Pagination::parse(params.page.as_deref(), params.per_page.as_deref())?;
     let non_empty = |text: Option<String>| text.filter(|s| !s.is_empty());
     let filter = UserFilter {

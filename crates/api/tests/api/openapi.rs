@@ -2,7 +2,7 @@
 //! exactly the routes the router serves, in the v4 envelope, and parses as OpenAPI 3.
 
 use axum::http::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::*;
 
@@ -177,5 +177,210 @@ async fn every_operation_answers_in_the_envelope_and_documents_its_errors() {
                 assert!(parameters.contains(&name), "{method} {template} does not document {{{name}}}");
             }
         }
+    }
+}
+
+/// Whether `value` is an instance of `schema` (a schema of `document`), strictly: an object
+/// property the schema does not name is allowed only where the schema admits additional
+/// properties and the name is one of `verbatim` (the unknown fields the test sent, which the API
+/// keeps as written), or in a free-form object. Failures are collected as JSON pointers into the value.
+fn check(
+    document: &Value,
+    schema: &Value,
+    value: &Value,
+    verbatim: &[&str],
+    at: &str,
+    failures: &mut Vec<String>,
+) {
+    let schema = resolve(document, schema);
+    if let Some(all) = schema["allOf"].as_array() {
+        all.iter().for_each(|part| check(document, part, value, verbatim, at, failures));
+        return;
+    }
+    if let Some(any) = schema["oneOf"].as_array().or(schema["anyOf"].as_array()) {
+        let fits = any.iter().any(|part| {
+            let mut inner = Vec::new();
+            check(document, part, value, verbatim, at, &mut inner);
+            inner.is_empty()
+        });
+        if !fits {
+            failures.push(format!("{at}: {value} fits none of {}", Value::Array(any.clone())));
+        }
+        return;
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(name) => vec![name.as_str()],
+        Value::Array(names) => names.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let type_of = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let typed = types.contains(&type_of) || (type_of == "integer" && types.contains(&"number"));
+    if !types.is_empty() && !typed {
+        failures.push(format!("{at}: a {type_of} where the schema says {types:?}"));
+        return;
+    }
+    if let Some(allowed) = schema["enum"].as_array()
+        && !allowed.contains(value)
+    {
+        failures.push(format!("{at}: {value} is not one of {allowed:?}"));
+    }
+    match value {
+        Value::Object(fields) => {
+            let properties = schema["properties"].as_object();
+            for required in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                if !fields.contains_key(required) {
+                    failures.push(format!("{at}/{required}: required by the schema, absent from the wire"));
+                }
+            }
+            let open = !matches!(schema["additionalProperties"], Value::Null | Value::Bool(false));
+            for (name, field) in fields {
+                match properties.and_then(|p| p.get(name)) {
+                    Some(property) => {
+                        check(document, property, field, verbatim, &format!("{at}/{name}"), failures)
+                    }
+                    None if open && verbatim.contains(&name.as_str()) => {}
+                    // A free-form object (`{"type": "object"}` alone) takes any property.
+                    None if properties.is_none() && schema["additionalProperties"] != false => {}
+                    None => failures.push(format!("{at}/{name}: on the wire, not in the schema")),
+                }
+            }
+        }
+        Value::Array(items) if schema.get("items").is_some() => {
+            for (index, item) in items.iter().enumerate() {
+                check(document, &schema["items"], item, verbatim, &format!("{at}/{index}"), failures);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The schema of a documented operation's 200 or 201 answer.
+fn answer_schema<'a>(document: &'a Value, template: &str, method: &str) -> &'a Value {
+    let responses = &document["paths"][template][method]["responses"];
+    let answer = if responses.get("201").is_some() { &responses["201"] } else { &responses["200"] };
+    let schema = &answer["content"]["application/json"]["schema"];
+    assert!(schema.is_object(), "{method} {template} documents no JSON answer");
+    schema
+}
+
+/// Every application, policy and group answer, as served (with fields the client sent that
+/// gatehouse keeps as written), is an instance of the schema the document gives that operation:
+/// each property on the wire is in the schema with its type, each required one is present.
+#[tokio::test]
+async fn access_answers_on_the_wire_are_instances_of_their_documented_schemas() {
+    let api = TestApi::new().await;
+    let json = document(&api).await;
+    let base = format!("/client/v4/accounts/{}/access", api.account);
+    let rules = json!([{"everyone": {}}]);
+    let kept = ["purpose_justification_required", "is_default", "custom_note"];
+    let group = json!({"name": "everyone", "include": rules, "is_default": false, "custom_note": {"a": [1]}});
+    let policy = json!({"name": "allow", "decision": "allow", "include": rules, "session_duration": "8h",
+                        "purpose_justification_required": true});
+    let created = api.call(Method::POST, &format!("{base}/groups"), Some(group.clone())).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    let group_id = created.result()["id"].as_str().unwrap().to_owned();
+    let created = api.call(Method::POST, &format!("{base}/policies"), Some(policy.clone())).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    let policy_id = created.result()["id"].as_str().unwrap().to_owned();
+    let app = json!({"name": "app", "type": "self_hosted", "domain": "app.example.com", "custom_note": "kept",
+                     "read_service_tokens_from_header": "authorization", "origin": "http://127.0.0.1:9",
+                     "policies": [{"id": policy_id, "precedence": 1},
+                                  {"name": "inline", "decision": "bypass", "include": [{"group": {"id": group_id}}],
+                                   "custom_note": "kept"}]});
+    let created = api.call(Method::POST, &format!("{base}/apps"), Some(app.clone())).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    let app_id = created.result()["id"].as_str().unwrap().to_owned();
+    let revoked = api.call(Method::POST, &format!("{base}/apps/{app_id}/revoke_tokens"), None).await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.json);
+    let inline = api.call(Method::GET, &format!("{base}/apps/{app_id}/policies"), None).await;
+    let inline_id = inline.result()[1]["id"].as_str().unwrap().to_owned();
+
+    let templates = "/client/v4/accounts/{account_id}/access";
+    let calls: Vec<(Method, String, String, Option<Value>)> = vec![
+        (Method::GET, format!("{base}/groups"), format!("{templates}/groups"), None),
+        (Method::GET, format!("{base}/groups/{group_id}"), format!("{templates}/groups/{{group_id}}"), None),
+        (
+            Method::PUT,
+            format!("{base}/groups/{group_id}"),
+            format!("{templates}/groups/{{group_id}}"),
+            Some(group),
+        ),
+        (Method::GET, format!("{base}/policies"), format!("{templates}/policies"), None),
+        (
+            Method::GET,
+            format!("{base}/policies/{policy_id}"),
+            format!("{templates}/policies/{{policy_id}}"),
+            None,
+        ),
+        (
+            Method::PUT,
+            format!("{base}/policies/{policy_id}"),
+            format!("{templates}/policies/{{policy_id}}"),
+            Some(policy),
+        ),
+        (Method::GET, format!("{base}/apps"), format!("{templates}/apps"), None),
+        (Method::GET, format!("{base}/apps/{app_id}"), format!("{templates}/apps/{{app_id}}"), None),
+        (
+            Method::GET,
+            format!("{base}/apps/{app_id}/policies"),
+            format!("{templates}/apps/{{app_id}}/policies"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("{base}/apps/{app_id}/policies/{inline_id}"),
+            format!("{templates}/apps/{{app_id}}/policies/{{policy_id}}"),
+            None,
+        ),
+        // Last: it replaces the inline policy (a new id).
+        (Method::PUT, format!("{base}/apps/{app_id}"), format!("{templates}/apps/{{app_id}}"), Some(app)),
+    ];
+    for (method, path, template, body) in calls {
+        let reply = api.call(method.clone(), &path, body).await;
+        assert!(reply.status.is_success(), "{method} {path}: {}", reply.json);
+        let schema = answer_schema(&json, &template, &method.as_str().to_lowercase());
+        let mut failures = Vec::new();
+        check(&json, schema, &reply.json, &kept, "", &mut failures);
+        assert!(failures.is_empty(), "{method} {template}:\n{}\nwire: {}", failures.join("\n"), reply.json);
+    }
+    // The verbatim fields are on the wire (so the check above saw them), the revocation too.
+    let app = api.call(Method::GET, &format!("{base}/apps/{app_id}"), None).await;
+    assert_eq!(app.result()["custom_note"], "kept");
+    assert!(app.result()["sessions_revoked_at"].is_string(), "{}", app.json);
+    assert_eq!(app.result()["policies"][1]["custom_note"], "kept", "{}", app.json);
+    let group = api.call(Method::GET, &format!("{base}/groups/{group_id}"), None).await;
+    assert_eq!(group.result()["custom_note"], json!({"a": [1]}));
+}
+
+/// The strict check refuses what it should: a property the schema lacks, a wrong type, a
+/// missing required property (so the test above cannot pass by accident).
+#[test]
+fn the_schema_check_refuses_undocumented_fields_wrong_types_and_missing_required_ones() {
+    let document = serde_json::to_value(gatehouse_api::openapi_document()).unwrap();
+    let group = &document["components"]["schemas"]["GroupBody"];
+    assert!(group.is_object(), "no GroupBody component");
+    let good = json!({"id": "x", "name": "n", "include": [{"everyone": {}}], "require": [], "exclude": [],
+                      "created_at": "t", "updated_at": "t", "is_default": true});
+    let mut failures = Vec::new();
+    check(&document, group, &good, &["is_default"], "", &mut failures);
+    assert!(failures.is_empty(), "{failures:?}");
+    let mut undocumented = good.clone();
+    undocumented["surprise"] = json!(1);
+    let mut wrong_type = good.clone();
+    wrong_type["name"] = json!(7);
+    let mut missing = good.clone();
+    missing.as_object_mut().unwrap().remove("created_at");
+    for bad in [undocumented, wrong_type, missing] {
+        let mut failures = Vec::new();
+        check(&document, group, &bad, &["is_default"], "", &mut failures);
+        assert_eq!(failures.len(), 1, "{bad}: {failures:?}");
     }
 }

@@ -1,7 +1,8 @@
 //! The filtered, paginated list of an account's service tokens, in creation order.
 
 use gatehouse_domain::{AccountId, ServiceToken, Timestamp};
-use gatehouse_store::{Page, PageRequest, StoreError, TokenCursor, TokenFilter};
+use gatehouse_store::token_list::{Start, TokenWalk, contains_pattern};
+use gatehouse_store::{Page, PageRequest, StoreError, TokenFilter};
 use sqlx::{PgPool, Postgres, QueryBuilder};
 
 use super::row::TokenRow;
@@ -56,21 +57,20 @@ pub(super) async fn list(
     if ![&filter.name, &filter.search].into_iter().flatten().all(|text| storable(text)) {
         return Ok(Page { items: Vec::new(), total: 0 });
     }
-    let pattern = filter.search.as_deref().map(|text| format!("%{}%", escape_like(text)));
+    let pattern = filter.search.as_deref().map(contains_pattern);
     let mut tx = pool.begin_with(SNAPSHOT).await.map_err(from_sqlx)?;
     let total: i64 = count(filter, account, pattern.as_deref())
         .build_query_scalar()
         .fetch_one(&mut *tx)
         .await
         .map_err(from_sqlx)?;
-    let (statement, cursor_id, reversed) = match &filter.cursor {
-        None => (PAGE, None, false),
-        Some(TokenCursor::After(id)) => (AFTER, Some(id.to_string()), false),
-        Some(TokenCursor::Before(id)) => (BEFORE, Some(id.to_string()), true),
-        Some(TokenCursor::Last) => (LAST, None, true),
+    let walk = TokenWalk::new(filter, page);
+    let statement = match walk.start {
+        Start::First => PAGE,
+        Start::After => AFTER,
+        Start::Before => BEFORE,
+        Start::Last => LAST,
     };
-    // A cursor replaces the offset.
-    let offset = if filter.cursor.is_some() { 0 } else { page.offset };
     let mut query = sqlx::query_as::<_, TokenRow>(statement)
         .bind(account.as_str())
         .bind(filter.name.as_deref())
@@ -78,13 +78,13 @@ pub(super) async fn list(
         .bind(pattern.as_deref())
         .bind(filter.expires_before.map(Timestamp::unix))
         .bind(filter.unused_since.map(Timestamp::unix))
-        .bind(i64::try_from(page.limit).unwrap_or(i64::MAX))
-        .bind(i64::try_from(offset).unwrap_or(i64::MAX));
-    if let Some(id) = cursor_id {
+        .bind(walk.limit)
+        .bind(walk.offset);
+    if let Some(id) = walk.cursor_id {
         query = query.bind(id);
     }
     let mut rows: Vec<TokenRow> = query.fetch_all(&mut *tx).await.map_err(from_sqlx)?;
-    if reversed {
+    if walk.reversed {
         rows.reverse();
     }
     tx.commit().await.map_err(from_sqlx)?;
@@ -133,28 +133,5 @@ fn conditions<'a>(
     }
     if let Some(before) = filter.expires_before {
         query.push(" AND expires_at < ").push_bind(before.unix());
-    }
-}
-
-/// Makes `%`, `_` and the escape character itself match literally in an ILIKE pattern.
-fn escape_like(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape_like;
-
-    #[test]
-    fn wildcards_and_the_escape_character_are_escaped() {
-        assert_eq!(escape_like("100%_done\\x"), "100\\%\\_done\\\\x");
-        assert_eq!(escape_like("plain"), "plain");
     }
 }
