@@ -58,7 +58,7 @@ pub fn router_with(dash: Dash) -> Router {
         .route("/dash", get(|| async { Redirect::permanent("/dash/") }))
         .route("/dash/", get(pages::home::show))
         .route("/dash/login", get(login::form).post(login::submit))
-        .route("/dash/login/idp/{id}", post(people_login::start))
+        .route("/dash/login/idp/{id}", get(people_login::start))
         .route(people_login::CALLBACK_PATH, get(people_login::callback))
         .route("/dash/logout", post(login::logout))
         .route("/dash/assets/{name}", get(assets::serve))

@@ -3,9 +3,12 @@
 //! ([`gatehouse_proxy::identity_login`]); this module only carries it over the dashboard's
 //! routes:
 //!
-//! 1. `POST /dash/login/idp/{id}` (a button of the login page; cross-site posts are refused by
-//!    [`crate::security::guard`]) sends the browser to the provider with a fresh `state`,
-//!    `nonce` and PKCE (S256) challenge. Those are sealed under the server key, with a ten
+//! 1. `GET /dash/login/idp/{id}` (a link of the login page) sends the browser to the provider
+//!    with a fresh `state`, `nonce` and PKCE (S256) challenge. A link, not a form: the login
+//!    page's CSP (`form-action 'self'`) would stop a form whose answer redirects to the
+//!    provider. Starting a login changes nothing, so another site linking here gains nothing:
+//!    the login can only end in a session for whoever signs in at the provider, in the browser
+//!    that holds the state cookie. Those are sealed under the server key, with a ten
 //!    minute expiry, in a cookie of this login only (`gatehouse_dash_login_<hash of state>`,
 //!    path `/dash/login/callback`, `HttpOnly`, `Secure`, `SameSite=Lax`: it must come back on
 //!    the provider's cross-site redirect, which a `Strict` cookie would not).
@@ -169,7 +172,7 @@ fn state_cookie(name: &str, value: &str, max_age: i64) -> Option<HeaderValue> {
     .ok()
 }
 
-/// `POST /dash/login/idp/{id}`: off to the provider.
+/// `GET /dash/login/idp/{id}`: off to the provider.
 pub async fn start(
     State(dash): State<Dash>,
     Path(id): Path<String>,
