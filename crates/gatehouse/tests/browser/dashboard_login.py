@@ -1,6 +1,7 @@
 """People log into the dashboard through the OpenID Provider, in Debian's chromium.
 
-Environment (set by tests/e2e/dashboard_login.rs): DASH_URL (http://127.0.0.1:PORT/dash/),
+Environment (set by tests/e2e/dashboard_login.rs): DASH_URL (http://dash.localhost:PORT/dash/,
+the API's loopback address by another name, so that the provider at 127.0.0.1 is another site),
 LOGIN_PROVIDER (the provider's issuer URL), DASH_ARTIFACTS (screenshots go there). gatehouse
 admits dev-alice@example.com through the admins' application and bob@example.com through the
 viewers'.
@@ -25,6 +26,7 @@ DASH = os.environ["DASH_URL"]
 PROVIDER = os.environ["LOGIN_PROVIDER"].rstrip("/")
 ARTIFACTS = os.environ["DASH_ARTIFACTS"]
 SESSION = "__Host-gatehouse_session"
+HOST_RULES = "--host-resolver-rules=MAP *.localhost 127.0.0.1"
 
 
 def step(text: str) -> None:
@@ -40,7 +42,7 @@ def loopback_only(context: BrowserContext) -> None:
 
     def route(route):
         host = urlsplit(route.request.url).hostname or ""
-        if host in ("127.0.0.1", "localhost"):
+        if host in ("127.0.0.1", "localhost") or host.endswith(".localhost"):
             route.continue_()
         else:
             route.abort()
@@ -87,7 +89,7 @@ def session_cookie(context: BrowserContext) -> dict | None:
 def main() -> None:
     violations: list[str] = []
     with sync_playwright() as p:
-        browser = launch(p)
+        browser = launch(p, (HOST_RULES,))
 
         step("dev-alice, an admin, logs in through the provider")
         alice_context, alice = person(browser, violations)

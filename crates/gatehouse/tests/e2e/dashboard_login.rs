@@ -17,6 +17,8 @@ use crate::support::{Gatehouse, StartOptions, http, workspace_root};
 
 const ADMINS: &str = "dash-admins.example.test";
 const VIEWERS: &str = "dash-viewers.example.test";
+/// The browser reaches the dashboard here (chromium maps `*.localhost` to the loopback).
+const DASH_HOST: &str = "dash.localhost";
 
 /// Where the screenshots go: `target/browser-artifacts/dashboard-login/`.
 fn artifacts() -> PathBuf {
@@ -62,7 +64,11 @@ fn dashboard_login_through_a_real_provider_in_a_real_browser() {
     )
     .expect("write the configuration");
     let server = StartOptions::new().arg("--config").arg(config.to_string_lossy()).start();
-    let callback = format!("{}/dash/login/callback", server.api());
+    // The dashboard by a name of its own, so that the provider (at 127.0.0.1) is another site,
+    // as in a deployment: its redirect back is a cross-site navigation.
+    let port = server.api().rsplit(':').next().expect("the API's port").to_owned();
+    let dash = format!("http://{DASH_HOST}:{port}");
+    let callback = format!("{dash}/dash/login/callback");
     let provider = Provider::start(&project, &callback);
     let mut idp = provider.idp_body(&provider);
     idp["name"] = json!("Test OP");
@@ -71,7 +77,7 @@ fn dashboard_login_through_a_real_provider_in_a_real_browser() {
     app(&server, VIEWERS, json!([{"email": {"email": "bob@example.com"}}]));
 
     let env = [
-        ("DASH_URL", format!("{}/dash/", server.api())),
+        ("DASH_URL", format!("{dash}/dash/")),
         ("LOGIN_PROVIDER", provider.issuer.clone()),
         ("DASH_ARTIFACTS", artifacts().display().to_string()),
     ];
