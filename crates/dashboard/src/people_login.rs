@@ -342,3 +342,60 @@ pub(crate) async fn recheck(
     let (Some(logins), Ok(idp)) = (&dash.logins, IdpId::parse(idp)) else { return Ok(None) };
     admit(&dash.api, &logins.account, &logins.admission, email, idp, identity, ip).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn logins(public_url: Option<&str>) -> IdentityLogins {
+        let admission = Admission { admins_app: Some("admins.example.test".into()), viewers_app: None };
+        IdentityLogins::new(AccountId::generate(), admission, public_url.map(str::to_owned)).unwrap()
+    }
+
+    #[test]
+    fn the_callback_is_on_the_configured_origin_or_the_requests_host() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8787"));
+        let configured = logins(Some("https://gatehouse.example.com/"));
+        assert_eq!(
+            configured.redirect_uri(&headers).as_deref(),
+            Some("https://gatehouse.example.com/dash/login/callback"),
+            "the setting wins over the Host header"
+        );
+        let derived = logins(None);
+        assert_eq!(
+            derived.redirect_uri(&headers).as_deref(),
+            Some("http://127.0.0.1:8787/dash/login/callback")
+        );
+        for bad in ["evil.example/x?", "a@b", "", "a b"] {
+            headers.insert(header::HOST, HeaderValue::from_str(bad).unwrap());
+            assert_eq!(derived.redirect_uri(&headers), None, "{bad:?}");
+        }
+        assert_eq!(derived.redirect_uri(&HeaderMap::new()), None, "no Host");
+    }
+
+    #[test]
+    fn a_state_is_used_once_and_the_memory_of_used_states_is_bounded() {
+        let logins = logins(None);
+        assert!(logins.first_use("s1", 100, 0));
+        assert!(!logins.first_use("s1", 100, 0), "a replay");
+        assert!(logins.first_use("s2", 100, 0));
+        let used = || logins.used.lock().unwrap().len();
+        for i in 0..MAX_USED_STATES {
+            logins.first_use(&format!("x{i}"), 50, 0);
+        }
+        assert!(used() <= MAX_USED_STATES);
+        // Past their expiry, states are forgotten first (the sealed cookie refuses them anyway).
+        logins.first_use("late", 200, 60);
+        assert!(used() <= 3, "only the unexpired states are kept: {}", used());
+        assert!(!logins.first_use("s1", 100, 60), "an unexpired state is still remembered");
+    }
+
+    #[test]
+    fn each_login_has_a_state_cookie_of_its_own_that_comes_back_from_the_provider() {
+        assert_ne!(state_cookie_name("a"), state_cookie_name("b"));
+        assert!(state_cookie_name("a").starts_with(STATE_COOKIE_PREFIX));
+        let cookie = state_cookie("n", "v", LOGIN_SECS).unwrap();
+        assert_eq!(cookie, "n=v; Path=/dash/login/callback; Secure; HttpOnly; SameSite=Lax; Max-Age=600");
+    }
+}
