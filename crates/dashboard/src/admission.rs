@@ -5,13 +5,16 @@
 //! policies are evaluated by the gateway's own decision function over the configuration as the
 //! gateway compiles it ([`gatehouse_api::access::explain::Configuration`]), exactly as a request
 //! of that person to that application would be: `email`, `email_domain`, `login_method`,
-//! `group`, `everyone`, `ip`, and the exclusions.
+//! `group`, `everyone`, `ip`, `oidc` claims and `auth_method` (with the identity the login
+//! established), and the exclusions.
 
 use std::net::IpAddr;
 
 use gatehouse_api::ApiError;
 use gatehouse_api::access::explain::{Configuration, judge};
-use gatehouse_domain::access::{AppId, Authentication, IdpId, NoTrace, Person, decide, normalize_email};
+use gatehouse_domain::access::{
+    AppId, Authentication, Identity, IdpId, NoTrace, Person, decide, normalize_email,
+};
 use gatehouse_domain::{AccountId, Permission};
 
 /// The applications whose policies admit people to the dashboard (ids, or domains).
@@ -32,16 +35,20 @@ impl Admission {
 
 /// The permission `email`, logged in through `idp` from `ip`, gets in the dashboard of
 /// `account`; `None` when neither application admits them (or names no application of the
-/// account: a setting that names nothing admits nobody).
+/// account: a setting that names nothing admits nobody). `identity` is what the login through
+/// `idp` established (for `oidc` and `auth_method` rules; without it those rules do not match).
 pub async fn admit(
     api: &gatehouse_api::AppState,
     account: &AccountId,
     admission: &Admission,
     email: &str,
     idp: IdpId,
+    identity: Option<&Identity>,
     ip: IpAddr,
 ) -> Result<Option<Permission>, ApiError> {
-    let config = Configuration::load(api, account).await?;
+    // The person's identity comes with the call: the stored ones of every person are not read
+    // (this runs at every request of a person's session).
+    let config = Configuration::load_rules(api, account).await?;
     let email = normalize_email(email);
     for (wanted, permission) in
         [(&admission.admins_app, Permission::Edit), (&admission.viewers_app, Permission::Read)]
@@ -53,7 +60,7 @@ pub async fn admit(
             continue;
         };
         let rules = config.rules(app);
-        let person = Authentication::Person(Person::new(&email, Some(idp)));
+        let person = Authentication::Person(Person::new(&email, Some(idp)).with_identity(identity));
         let decided = decide(config.decision_inputs(&rules), person, ip, &mut NoTrace);
         if judge(decided, None).allowed {
             return Ok(Some(permission));

@@ -3,7 +3,8 @@
 //! Layout: [`session`] keeps the server-side sessions (cookie `__Host-gatehouse_session`, idle
 //! and absolute timeouts) and the [`session::Operator`] extractor that every page takes;
 //! [`security`] adds the response headers (strict CSP, `no-store`) and refuses cross-site
-//! writes; `login` turns a pasted API token into a session; `pages` holds one module per
+//! writes; `login` turns a pasted API token into a session, [`people_login`] a login through
+//! one of the account's identity providers (for the people [`admission`] admits); `pages` holds one module per
 //! screen; [`charts`] draws the server-side SVG; `assets` serves the embedded CSS and script.
 //!
 //! Every read and change goes through the management API's own operations
@@ -19,6 +20,7 @@ mod error;
 mod format;
 mod login;
 mod pages;
+pub mod people_login;
 pub mod security;
 pub mod session;
 
@@ -29,6 +31,7 @@ use axum::response::Redirect;
 use axum::routing::{get, post};
 use gatehouse_api::AppState;
 
+pub use people_login::IdentityLogins;
 pub use session::{Principal, SessionSettings, Sessions};
 
 /// The path every dashboard route lives under.
@@ -39,12 +42,14 @@ pub const BASE: &str = "/dash";
 pub struct Dash {
     pub api: AppState,
     pub sessions: Arc<Sessions>,
+    /// Logins through the account's identity providers; `None`: API tokens only.
+    pub logins: Option<Arc<IdentityLogins>>,
 }
 
 /// The dashboard's routes, all under [`BASE`], to be merged into the management API's router.
-pub fn router(api: AppState, settings: SessionSettings) -> Router {
+pub fn router(api: AppState, settings: SessionSettings, logins: Option<IdentityLogins>) -> Router {
     let sessions = Arc::new(Sessions::new(api.clock.clone(), settings));
-    router_with(Dash { api, sessions })
+    router_with(Dash { api, sessions, logins: logins.map(Arc::new) })
 }
 
 /// The routes over an existing [`Dash`] (an identity login shares its [`Sessions`]).
@@ -53,6 +58,8 @@ pub fn router_with(dash: Dash) -> Router {
         .route("/dash", get(|| async { Redirect::permanent("/dash/") }))
         .route("/dash/", get(pages::home::show))
         .route("/dash/login", get(login::form).post(login::submit))
+        .route("/dash/login/idp/{id}", get(people_login::start))
+        .route(people_login::CALLBACK_PATH, get(people_login::callback))
         .route("/dash/logout", post(login::logout))
         .route("/dash/assets/{name}", get(assets::serve))
         .route("/dash/tokens", get(pages::tokens::list).post(pages::token_actions::create))

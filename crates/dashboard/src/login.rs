@@ -18,6 +18,8 @@ use crate::session::{self, Principal};
 #[template(path = "login.html")]
 struct LoginPage<'a> {
     error: Option<&'a str>,
+    /// The identity providers to log in with (none when identity logins are off).
+    providers: Vec<crate::people_login::Choice>,
 }
 
 #[derive(Deserialize)]
@@ -35,7 +37,7 @@ pub async fn form(State(dash): State<Dash>, headers: HeaderMap) -> Result<Respon
     if session::presented(&headers).and_then(|id| dash.sessions.resume(&id)).is_some() {
         return Ok(Redirect::to("/dash/").into_response());
     }
-    render(&LoginPage { error: None })
+    render(&LoginPage { error: None, providers: crate::people_login::choices(&dash).await? })
 }
 
 pub async fn submit(State(dash): State<Dash>, Form(form): Form<LoginForm>) -> Result<Response, Failure> {
@@ -43,7 +45,10 @@ pub async fn submit(State(dash): State<Dash>, Form(form): Form<LoginForm>) -> Re
     drop(form);
     let token = gatehouse_api::auth::authenticate_bearer(&dash.api, &secret).await?;
     let Some(token) = token else {
-        let page = LoginPage { error: Some("That API token is not valid (unknown, disabled or expired).") };
+        let page = LoginPage {
+            error: Some("That API token is not valid (unknown, disabled or expired)."),
+            providers: crate::people_login::choices(&dash).await?,
+        };
         return Ok((StatusCode::UNAUTHORIZED, render(&page)?).into_response());
     };
     tracing::info!(api_token = %token.id, "dashboard: logged in");

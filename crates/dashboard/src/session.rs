@@ -5,8 +5,9 @@
 //! [`SessionSettings::idle_secs`] without a request, after [`SessionSettings::absolute_secs`]
 //! whatever happens, and as soon as its API token stops being active.
 //!
-//! Identity logins plug in here: a login through an identity provider creates its session with
-//! [`Sessions::start`] and a [`Principal`] of its own, and [`Operator`] resolves it.
+//! A login through an identity provider (`people_login`) creates its session with
+//! [`Sessions::start`] and a [`Principal::Person`]; [`Operator`] resolves it, deciding the
+//! person's permission again at every request.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -19,6 +20,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gatehouse_api::ApiError;
 use gatehouse_api::auth::{Access, Caller};
+use gatehouse_domain::access::Identity;
 use gatehouse_domain::{AccountId, ApiToken, Clock, Permission, SecretHash, Timestamp};
 use sha2::{Digest, Sha256};
 
@@ -53,7 +55,15 @@ pub enum Principal {
     ApiToken(SecretHash),
     /// A person of `account` who logged in through the identity provider `idp` and was
     /// admitted with `permission` (read-only or full); the audit log names them by `email`.
-    Person { account: AccountId, email: String, idp: String, permission: Permission },
+    /// `identity` is what that login established (claims, `amr`), which the admission policies
+    /// are evaluated with again at every request.
+    Person {
+        account: AccountId,
+        email: String,
+        idp: String,
+        permission: Permission,
+        identity: Option<Arc<Identity>>,
+    },
 }
 
 #[derive(Debug)]
@@ -114,6 +124,16 @@ impl Sessions {
         Some(session.principal.clone())
     }
 
+    /// Changes the permission of a person's session (the admission policies changed).
+    pub fn set_permission(&self, id: &str, permission: Permission) {
+        let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(Session { principal: Principal::Person { permission: held, .. }, .. }) =
+            live.get_mut(&key(id))
+        {
+            *held = permission;
+        }
+    }
+
     pub fn end(&self, id: &str) {
         self.live.lock().unwrap_or_else(PoisonError::into_inner).remove(&key(id));
     }
@@ -143,13 +163,18 @@ fn key(id: &str) -> [u8; 32] {
 
 /// The session id the request's cookie carries.
 pub fn presented(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, COOKIE)
+}
+
+/// The value of the first cookie named `name` the request carries.
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(found, _)| *found == name)
         .map(|(_, value)| value.to_owned())
 }
 
@@ -212,7 +237,23 @@ impl FromRequestParts<Dash> for Operator {
         let ip = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|ConnectInfo(a)| a.ip());
         let hash = match principal {
             Principal::ApiToken(hash) => hash,
-            Principal::Person { account, email, idp, permission } => {
+            Principal::Person { account, email, idp, permission, identity } => {
+                let peer = crate::people_login::peer(&parts.extensions);
+                let now = crate::people_login::recheck(dash, &email, &idp, identity.as_deref(), peer).await;
+                let permission = match now {
+                    Ok(Some(now)) if now == permission => now,
+                    Ok(Some(now)) => {
+                        tracing::info!(%email, ?now, "dashboard: a person's permission changed with the admission policies");
+                        dash.sessions.set_permission(&id, now);
+                        now
+                    }
+                    Ok(None) => {
+                        tracing::info!(%email, "dashboard: a person is no longer admitted; session ended");
+                        dash.sessions.end(&id);
+                        return Err(to_login());
+                    }
+                    Err(error) => return Err(crate::error::Failure::from(error).into_response()),
+                };
                 return Ok(Operator { account, permission, who: Who::Person { email, idp }, ip });
             }
         };

@@ -30,9 +30,6 @@ use crate::session::Sessions;
 use crate::snapshot::{AccessSnapshot, TokenSnapshot, load_account};
 use crate::usage::UsageQueue;
 
-/// How long an identity provider has to answer a token or key request during a login.
-const IDENTITY_PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Tunables of the gateway; [`Default`] gives the documented defaults.
 #[derive(Debug, Clone)]
 pub struct GatewayOptions {
@@ -237,11 +234,7 @@ impl Gateway {
         );
         let freshness = freshness::Freshness::new(options.max_staleness, clock.now());
         let failures = crate::limit::FailureLimiter::new(options.failure_limits);
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(IDENTITY_PROVIDER_TIMEOUT)
-            .build()
-            .map_err(|e| GatewayError::IdentityClient(e.to_string()))?;
+        let http = crate::identity_login::IdentityClient::new().map_err(GatewayError::IdentityClient)?.0;
         let gateway = Arc::new(Gateway {
             store,
             server_key,

@@ -24,6 +24,9 @@
 //! before the API answers. [`serve`] runs the listener (HTTP/1.1 and HTTP/2, optional TLS,
 //! WebSocket upgrades, graceful shutdown).
 //!
+//! [`identity_login`] offers the people's OpenID Connect login to the dashboard (the same code,
+//! no second implementation).
+//!
 //! Main types: [`Gateway`], [`GatewayOptions`], [`FailureLimits`], [`Denial`], [`AccessOutcome`]; functions
 //! [`serve`] and [`ensure_signing_keys`].
 //!
@@ -44,6 +47,7 @@ mod forward;
 #[doc(hidden)]
 pub mod fuzzing;
 mod gateway;
+pub mod identity_login;
 mod keys;
 mod limit;
 mod login;

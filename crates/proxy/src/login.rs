@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub(crate) use cookies::{clear as clear_cookie, get as cookie, set as set_cookie};
-pub(crate) use idp::{Idp, Protocol};
+pub(crate) use idp::{Idp, Oidc, Protocol};
 pub(crate) use pages::page;
 pub(crate) use pin::PinLogin;
 

@@ -123,6 +123,63 @@ pub struct Config {
     pub failure_limits: FailureLimits,
     /// Sends one-time PIN mails (`[smtp]`); `None`: `onetimepin` logins are unavailable.
     pub mailer: Option<std::sync::Arc<gatehouse_proxy::Mailer>>,
+    /// Who may log into the dashboard through the account's identity providers.
+    pub dashboard: DashboardConfig,
+}
+
+/// The dashboard's identity logins: the applications whose policies admit people, and the
+/// URL the browser reaches the dashboard at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DashboardConfig {
+    pub admission: gatehouse_dashboard::admission::Admission,
+    /// `scheme://host[:port]`, without a trailing slash; `None`: `http://` + the request's host.
+    pub public_url: Option<String>,
+}
+
+impl DashboardConfig {
+    fn resolve(
+        admins_app: Option<String>,
+        viewers_app: Option<String>,
+        public_url: Option<String>,
+    ) -> Result<DashboardConfig, ConfigError> {
+        let named = |name: &str, value: Option<String>| -> Result<Option<String>, ConfigError> {
+            match value.map(|v| v.trim().to_owned()) {
+                Some(v) if v.is_empty() => Err(ConfigError::Invalid(format!(
+                    "{name} is empty: name an application by its id or domain, or leave it out"
+                ))),
+                other => Ok(other),
+            }
+        };
+        let admission = gatehouse_dashboard::admission::Admission {
+            admins_app: named("dashboard_admins_app", admins_app)?,
+            viewers_app: named("dashboard_viewers_app", viewers_app)?,
+        };
+        let public_url = public_url.map(|url| check_dashboard_url(&url)).transpose()?;
+        if public_url.is_some() && !admission.enabled() {
+            return Err(ConfigError::Invalid(
+                "dashboard_url is only used by identity logins: set dashboard_admins_app or dashboard_viewers_app too"
+                    .into(),
+            ));
+        }
+        Ok(DashboardConfig { admission, public_url })
+    }
+}
+
+/// `http(s)://host[:port]` with no path beyond `/`, no query: the origin the identity
+/// providers send the browser back to (`<url>/dash/login/callback`).
+fn check_dashboard_url(url: &str) -> Result<String, ConfigError> {
+    let invalid = |why: &str| ConfigError::Invalid(format!("dashboard_url {url:?}: {why}"));
+    let uri: http::Uri = url.parse().map_err(|_| invalid("not a URL"))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(invalid("must be an http:// or https:// URL"));
+    }
+    if uri.host().is_none_or(str::is_empty) || uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(invalid("must name a host (and no user)"));
+    }
+    if uri.query().is_some() || !matches!(uri.path(), "" | "/") {
+        return Err(invalid("must be the origin only (no path, no query): the dashboard lives at /dash/"));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
 }
 
 /// The PEM files the gateway listener terminates TLS with.
@@ -208,6 +265,13 @@ struct ConfigFile {
     auth_failures_per_minute_per_address: Option<u32>,
     /// How one-time PINs are mailed (an SMTP server or an outbox directory).
     smtp: Option<crate::mail::SmtpFile>,
+    /// The application (id or domain) whose policies admit people to the dashboard with full
+    /// access.
+    dashboard_admins_app: Option<String>,
+    /// The same, read-only.
+    dashboard_viewers_app: Option<String>,
+    /// The origin the browser reaches the dashboard at, for the identity providers' callback.
+    dashboard_url: Option<String>,
 }
 
 /// A configuration that cannot be used; the message says what to change.
@@ -340,6 +404,11 @@ impl Config {
         let monitoring =
             MonitoringConfig::resolve(file.monitor_interval_secs, file.expiry_lead_days, file.webhooks)?;
         let mailer = file.smtp.map(crate::mail::SmtpFile::resolve).transpose()?;
+        let dashboard = DashboardConfig::resolve(
+            file.dashboard_admins_app,
+            file.dashboard_viewers_app,
+            file.dashboard_url,
+        )?;
         Ok(Config {
             data_dir: overrides.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
             api_listen: overrides
@@ -377,6 +446,7 @@ impl Config {
                     .unwrap_or(FailureLimits::default().per_address),
             },
             mailer,
+            dashboard,
         })
     }
 
@@ -692,6 +762,24 @@ pub const FILE_SETTINGS: &[FileSetting] = &[
         default: "none (`onetimepin` logins answer 503)",
         description: "`[smtp]`: how one-time PINs are mailed. `host`, `port` (default 587, 465 with `security = \"tls\"`), `security` (`starttls` default, `tls`, or `none` for a relay on this host), `username` with `password_file`, and `from`; or `outbox_dir` (each message an `.eml` file there, for tests and air-gapped trials) with `from` ([identity.md](identity.md#one-time-pin)).",
     },
+    FileSetting {
+        name: "dashboard_admins_app",
+        example: "\"dashboard-admins.example.com\"",
+        default: "none (API-token logins only)",
+        description: "An access application (its id or domain) whose `allow` policies admit people to the dashboard with full access, logged in through one of the account's OpenID Connect identity providers; the policies are evaluated as the gateway would, again at every request ([dashboard.md](dashboard.md#logging-in-through-an-identity-provider)).",
+    },
+    FileSetting {
+        name: "dashboard_viewers_app",
+        example: "\"dashboard-viewers.example.com\"",
+        default: "none",
+        description: "The same for read-only access (a person both admit gets full access).",
+    },
+    FileSetting {
+        name: "dashboard_url",
+        example: "\"https://gatehouse.example.com\"",
+        default: "`http://` and the request's `Host`",
+        description: "The origin the browser reaches the dashboard at (behind TLS or a proxy); register `<dashboard_url>/dash/login/callback` as a redirect URI with the identity providers. Needs `dashboard_admins_app` or `dashboard_viewers_app`.",
+    },
 ];
 
 #[cfg(test)]
@@ -924,6 +1012,35 @@ mod tests {
             let error = with(&text, None).unwrap_err();
             assert!(error.reason().contains(why), "{bad}: {}", error.reason());
             assert_eq!(error.location(&text).map(|l| l.line), Some(2), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dashboard_identity_logins_name_their_applications_and_the_public_origin() {
+        let path = Path::new("gatehouse.toml");
+        let with = |text: &str| {
+            Config::resolve_text(text, Overrides { config_file: Some(path.into()), ..Overrides::default() })
+        };
+        let off = with("").unwrap().dashboard;
+        assert!(!off.admission.enabled() && off.public_url.is_none());
+        let on = with(
+            "dashboard_admins_app = \"admins.example.com\"\ndashboard_url = \"https://gatehouse.example.com/\"\n",
+        )
+        .unwrap()
+        .dashboard;
+        assert_eq!(on.admission.admins_app.as_deref(), Some("admins.example.com"));
+        assert_eq!(on.admission.viewers_app, None);
+        assert_eq!(on.public_url.as_deref(), Some("https://gatehouse.example.com"), "no trailing slash");
+        for (bad, why) in [
+            ("dashboard_viewers_app = \" \"", "dashboard_viewers_app is empty"),
+            ("dashboard_url = \"https://gatehouse.example.com\"", "only used by identity logins"),
+            ("dashboard_admins_app = \"a\"\ndashboard_url = \"ftp://x\"", "http:// or https://"),
+            ("dashboard_admins_app = \"a\"\ndashboard_url = \"https://x/dash/\"", "origin only"),
+            ("dashboard_admins_app = \"a\"\ndashboard_url = \"https://x/?q=1\"", "origin only"),
+            ("dashboard_admins_app = \"a\"\ndashboard_url = \"https://u@x\"", "no user"),
+        ] {
+            let error = with(bad).unwrap_err();
+            assert!(error.reason().contains(why), "{bad}: {}", error.reason());
         }
     }
 

@@ -49,6 +49,8 @@ pub enum ServerError {
     Serve(std::io::Error),
     #[error("cannot build the webhook HTTP client: {0}")]
     Webhooks(#[source] reqwest::Error),
+    #[error("cannot build the dashboard's identity provider client: {0}")]
+    DashboardLogins(String),
 }
 
 /// The ready line: printed once on stdout when every listener is bound.
@@ -86,6 +88,8 @@ pub struct Server {
     monitoring: Monitoring,
     /// The dashboard's session timeouts.
     dashboard: gatehouse_dashboard::SessionSettings,
+    /// The dashboard's logins through the identity providers, when admission is configured.
+    dashboard_logins: Option<gatehouse_dashboard::IdentityLogins>,
 }
 
 impl Server {
@@ -145,6 +149,17 @@ impl Server {
         };
         let monitoring = Monitoring::new(state.clone(), config.monitoring, state.clock.clone())
             .map_err(ServerError::Webhooks)?;
+        let dashboard_logins = if config.dashboard.admission.enabled() {
+            let logins = gatehouse_dashboard::IdentityLogins::new(
+                boot.account_id.clone(),
+                config.dashboard.admission.clone(),
+                config.dashboard.public_url.clone(),
+            )
+            .map_err(ServerError::DashboardLogins)?;
+            Some(logins)
+        } else {
+            None
+        };
         Ok(Server {
             api,
             gateway,
@@ -160,6 +175,7 @@ impl Server {
             access_log: config.access_log.clone(),
             monitoring,
             dashboard: gatehouse_dashboard::SessionSettings::default(),
+            dashboard_logins,
         })
     }
 
@@ -187,7 +203,8 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
         let (stop_tx, stop_rx) = watch::channel(false);
         // The dashboard shares the API's listener and state; its routes all live under /dash/.
-        let dashboard = gatehouse_dashboard::router(self.state.clone(), self.dashboard);
+        let dashboard =
+            gatehouse_dashboard::router(self.state.clone(), self.dashboard, self.dashboard_logins);
         let api_app = gatehouse_api::router(self.state.clone())
             .merge(dashboard)
             .merge(health::router(self.state.store.clone(), self.proxy.clone()));

@@ -51,15 +51,23 @@ pub struct Configuration {
 
 impl Configuration {
     pub async fn load(state: &AppState, account: &AccountId) -> Result<Self, ApiError> {
+        let mut config = Self::load_rules(state, account).await?;
+        let users: Vec<User> = docs(state, account).await?;
+        config.identities = users
+            .into_iter()
+            .filter_map(|user| Some((user.email, user.identity?)))
+            .collect::<HashMap<_, _>>();
+        Ok(config)
+    }
+
+    /// [`Configuration::load`] without the people's stored identities (`identities` is empty):
+    /// for a caller that brings the identity of the person it decides for, and need not read
+    /// every person of the account.
+    pub async fn load_rules(state: &AppState, account: &AccountId) -> Result<Self, ApiError> {
         let apps: Vec<Application> = docs(state, account).await?;
         let policies: Vec<Policy> = docs(state, account).await?;
         let groups: Vec<Group> = docs(state, account).await?;
         let organization: Option<Organization> = docs(state, account).await?.into_iter().next();
-        let users: Vec<User> = docs(state, account).await?;
-        let identities = users
-            .into_iter()
-            .filter_map(|user| Some((user.email, user.identity?)))
-            .collect::<HashMap<_, _>>();
         let mut routes = RouteTable::new();
         for app in apps.iter().filter(|app| app.app_type == "self_hosted" && app.origin.is_some()) {
             for pattern in route_patterns(app).0 {
@@ -72,7 +80,7 @@ impl Configuration {
             policies: policies.into_iter().map(|p| (p.id, p)).collect(),
             groups: compile_groups(&groups).0,
             strict: organization.is_some_and(|o| o.strict_service_token_auth),
-            identities,
+            identities: HashMap::new(),
             routes,
         })
     }

@@ -9,6 +9,7 @@ mod apps;
 mod bench;
 mod docs_images;
 mod explain;
+mod idp_login;
 mod paging;
 mod people;
 
@@ -53,6 +54,11 @@ pub struct Page {
 
 impl Dash {
     pub async fn new() -> Self {
+        Self::with_admission(None).await
+    }
+
+    /// A dashboard whose identity logins admit people through `admission` (none: off).
+    pub async fn with_admission(admission: Option<gatehouse_dashboard::admission::Admission>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("gatehouse.db")).await.unwrap();
         let key = ServerKey::generate();
@@ -86,9 +92,13 @@ impl Dash {
         };
         let settings = SessionSettings { idle_secs: 600, absolute_secs: 3_600 };
         let sessions = Arc::new(gatehouse_dashboard::Sessions::new(clock.clone(), settings));
+        let logins = admission.map(|admission| {
+            Arc::new(gatehouse_dashboard::IdentityLogins::new(account.clone(), admission, None).unwrap())
+        });
         let router = gatehouse_dashboard::router_with(gatehouse_dashboard::Dash {
             api: state.clone(),
             sessions: sessions.clone(),
+            logins,
         });
         Dash { router, state, sessions, clock, account, _dir: dir }
     }
@@ -100,6 +110,9 @@ impl Dash {
         }
         // In a task of its own, as the server handles each connection (the audit scope of a
         // request is its task's).
+        // From a peer, as the server passes it.
+        request = request
+            .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from(([192, 0, 2, 10], 50_000))));
         let call = self.router.clone().oneshot(request.body(Body::from(body.to_owned())).unwrap());
         let response = tokio::spawn(call).await.unwrap().unwrap();
         let status = response.status();

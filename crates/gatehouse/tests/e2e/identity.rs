@@ -41,7 +41,7 @@ fn op_dir() -> PathBuf {
 }
 
 /// The npm project holding `oidc-provider`; `None` (after saying why) when it cannot be installed.
-fn op_project() -> Option<PathBuf> {
+pub(crate) fn op_project() -> Option<PathBuf> {
     let source = op_dir();
     let manifest = fs::read_to_string(source.join("package.json")).expect("read tests/op/package.json");
     let lock = fs::read_to_string(source.join("package-lock.json")).expect("read tests/op/package-lock.json");
@@ -60,15 +60,15 @@ fn op_project() -> Option<PathBuf> {
 }
 
 /// A running OpenID Provider.
-struct Provider {
+pub(crate) struct Provider {
     child: Child,
-    issuer: String,
+    pub(crate) issuer: String,
     _script: ScriptCopy,
 }
 
 impl Provider {
     #[track_caller]
-    fn start(project: &Path, redirect_uri: &str) -> Self {
+    pub(crate) fn start(project: &Path, redirect_uri: &str) -> Self {
         let script = ScriptCopy::new(&op_dir().join("op.mjs"), project);
         let mut command = Command::new("node");
         remove_inherited_config(&mut command);
@@ -100,7 +100,7 @@ impl Provider {
 
     /// An `oidc` identity provider body for gatehouse's API, with this provider's endpoints
     /// (and `certs_url` from `keys_from`, to test a provider whose keys are not the signer's).
-    fn idp_body(&self, keys_from: &Provider) -> Value {
+    pub(crate) fn idp_body(&self, keys_from: &Provider) -> Value {
         json!({"name": "Test OP", "type": "oidc", "config": {
             "client_id": "gatehouse", "client_secret": CLIENT_SECRET,
             "auth_url": format!("{}/auth", self.issuer), "token_url": format!("{}/token", self.issuer),

@@ -14,6 +14,7 @@ mod clients;
 mod cluster;
 mod crash;
 mod dashboard;
+mod dashboard_login;
 mod deploy;
 mod expiry;
 mod explain;

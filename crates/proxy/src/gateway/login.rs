@@ -5,14 +5,12 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use gatehouse_domain::access::{
-    Authentication, Decided, Identity, User, Verdict, normalize_email, user_uuid,
-};
+use gatehouse_domain::access::{Authentication, Decided, Identity, User, Verdict, user_uuid};
 use gatehouse_domain::{AccountId, Timestamp};
 use gatehouse_store::{Resource, ResourceChange, ResourceKind, StoreError};
 use http::request::Parts;
 use http::{Response, StatusCode};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::Gateway;
 use crate::authorize::authorize;
@@ -188,25 +186,9 @@ impl Gateway {
                 return failed("the code exchange or the ID token failed");
             }
         };
-        let Some(email) = claims.email.as_deref().map(normalize_email).filter(|e| e.contains('@')) else {
-            return failed("the ID token has no e-mail address");
-        };
-        if claims.email_verified == Some(false) {
-            return failed("the identity provider says the e-mail address is not verified");
-        }
-        let identity = Identity {
-            identity_nonce: login::random_token(),
-            name: claims.name,
-            idp_id: idp.id.to_string(),
-            idp_type: idp.kind.clone(),
-            groups: claims.groups,
-            oidc_fields: oidc
-                .claims
-                .iter()
-                .filter_map(|name| claims.all.get(name).map(|value| (name.clone(), value.clone())))
-                .collect::<Map<String, Value>>(),
-            amr: claims.amr,
-            iat: now,
+        let (email, identity) = match oidc::person(&idp, oidc, claims, now) {
+            Ok(person) => person,
+            Err(why) => return failed(why),
         };
         let target = LoginTarget {
             aud: app.aud.clone(),

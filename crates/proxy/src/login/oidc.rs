@@ -9,13 +9,14 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gatehouse_domain::Timestamp;
+use gatehouse_domain::access::{Identity, normalize_email};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::idp::Oidc;
+use super::idp::{Idp, Oidc};
 use super::random_token;
 
 /// Clock skew tolerated on the ID token's `exp` and `iat`.
@@ -129,6 +130,38 @@ pub(crate) async fn finish(
         amr,
         all,
     })
+}
+
+/// The person a verified ID token of `idp` names: their e-mail address (normalized) and what
+/// the login established. Refused (with the reason, for the log) without an e-mail address or
+/// when the provider says the address is not verified.
+pub(crate) fn person(
+    idp: &Idp,
+    oidc: &Oidc,
+    claims: Claims,
+    now: Timestamp,
+) -> Result<(String, Identity), &'static str> {
+    let Some(email) = claims.email.as_deref().map(normalize_email).filter(|e| e.contains('@')) else {
+        return Err("the ID token has no e-mail address");
+    };
+    if claims.email_verified == Some(false) {
+        return Err("the identity provider says the e-mail address is not verified");
+    }
+    let identity = Identity {
+        identity_nonce: random_token(),
+        name: claims.name,
+        idp_id: idp.id.to_string(),
+        idp_type: idp.kind.clone(),
+        groups: claims.groups,
+        oidc_fields: oidc
+            .claims
+            .iter()
+            .filter_map(|name| claims.all.get(name).map(|value| (name.clone(), value.clone())))
+            .collect::<Map<String, Value>>(),
+        amr: claims.amr,
+        iat: now,
+    };
+    Ok((email, identity))
 }
 
 /// The ID token's claims once its signature, audience, issuer (when configured), time and
