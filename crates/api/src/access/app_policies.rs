@@ -12,6 +12,7 @@ use super::apps::{by_id, load_app};
 use super::document::{load, load_all};
 use super::input::PolicyInput;
 use super::policies::parse_id;
+use super::references::check_policy_providers;
 use super::{MAX_ATTEMPTS, Stored, gave_up, output, page};
 use crate::audit::{self, Change};
 use crate::error::ApiError;
@@ -56,6 +57,7 @@ pub async fn create(
     let given = input.precedence;
     let policy_id = PolicyId::generate();
     let policy = input.into_policy(policy_id, Some(app_id), "")?;
+    check_policy_providers(state, account, &policy, "").await?;
     for _ in 0..MAX_ATTEMPTS {
         let now = state.clock.now();
         let mut app = load_app(state, account, app).await?;
@@ -85,6 +87,7 @@ pub async fn update(
 ) -> Result<Value, ApiError> {
     let given = input.precedence;
     let policy = input.into_policy(parse_id(id)?, None, "")?;
+    check_policy_providers(state, account, &policy, "").await?;
     for _ in 0..MAX_ATTEMPTS {
         let now = state.clock.now();
         let (mut app, old_link, mut stored) = load_linked(state, account, app, id).await?;

@@ -206,6 +206,7 @@ impl Gateway {
                 .filter_map(|name| claims.all.get(name).map(|value| (name.clone(), value.clone())))
                 .collect::<Map<String, Value>>(),
             amr: claims.amr,
+            github: None,
             iat: now,
         };
         let target = LoginTarget {
