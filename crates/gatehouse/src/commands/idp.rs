@@ -30,17 +30,24 @@ pub enum IdpCommand {
     RevokeUser(RevokeArgs),
 }
 
+/// What every provider with a client has: its name and the client registered there.
 #[derive(Debug, Args)]
-pub struct OidcArgs {
+pub struct ClientApp {
     /// A name to recognise it by (shown on the login page).
     #[arg(long)]
     name: String,
-    /// The client id registered at the provider.
+    /// The client id registered at the provider (for GitHub: the OAuth app's).
     #[arg(long)]
     client_id: String,
     /// A file holding the client secret, or "-" for stdin.
     #[arg(long, value_name = "FILE")]
     client_secret_file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct OidcArgs {
+    #[command(flatten)]
+    app: ClientApp,
     /// The provider's authorization endpoint.
     #[arg(long)]
     auth_url: String,
@@ -71,15 +78,8 @@ pub struct OidcArgs {
 
 #[derive(Debug, Args)]
 pub struct GithubArgs {
-    /// A name to recognise it by (shown on the login page).
-    #[arg(long)]
-    name: String,
-    /// The OAuth app's client id.
-    #[arg(long)]
-    client_id: String,
-    /// A file holding the OAuth app's client secret, or "-" for stdin.
-    #[arg(long, value_name = "FILE")]
-    client_secret_file: PathBuf,
+    #[command(flatten)]
+    app: ClientApp,
     /// GitHub Enterprise Server: its web address, e.g. https://github.example.com
     /// (default: https://github.com).
     #[arg(long)]
@@ -139,7 +139,7 @@ fn oidc_body(args: &OidcArgs, secret: String) -> Value {
         args.scopes.clone()
     };
     let mut config = json!({
-        "client_id": args.client_id,
+        "client_id": args.app.client_id,
         "client_secret": secret,
         "auth_url": args.auth_url,
         "token_url": args.token_url,
@@ -154,26 +154,26 @@ fn oidc_body(args: &OidcArgs, secret: String) -> Value {
     if let Some(claim) = &args.email_claim_name {
         config["email_claim_name"] = json!(claim);
     }
-    json!({"name": args.name, "type": "oidc", "config": config})
+    json!({"name": args.app.name, "type": "oidc", "config": config})
 }
 
 fn github_body(args: &GithubArgs, secret: String) -> Value {
-    let mut config = json!({"client_id": args.client_id, "client_secret": secret});
+    let mut config = json!({"client_id": args.app.client_id, "client_secret": secret});
     for (field, value) in [("base_url", &args.github_url), ("api_url", &args.github_api_url)] {
         if let Some(url) = value {
             config[field] = json!(url);
         }
     }
-    json!({"name": args.name, "type": "github", "config": config})
+    json!({"name": args.app.name, "type": "github", "config": config})
 }
 
 async fn create_oidc(args: OidcArgs) -> Result<(), Failure> {
-    let secret = read_secret(&args.client_secret_file)?;
+    let secret = read_secret(&args.app.client_secret_file)?;
     create(&args.client, oidc_body(&args, secret)).await
 }
 
 async fn create_github(args: GithubArgs) -> Result<(), Failure> {
-    let secret = read_secret(&args.client_secret_file)?;
+    let secret = read_secret(&args.app.client_secret_file)?;
     create(&args.client, github_body(&args, secret)).await
 }
 

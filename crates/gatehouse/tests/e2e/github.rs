@@ -13,7 +13,6 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use base64::Engine as _;
 use http_body_util::{BodyExt, Full};
@@ -23,7 +22,6 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use reqwest::blocking::Client;
-use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -377,16 +375,7 @@ impl GithubLogins {
     }
 
     fn browser(&self, follow: bool) -> Client {
-        Client::builder()
-            .cookie_store(true)
-            .redirect(if follow { Policy::limited(20) } else { Policy::none() })
-            .resolve(AUTH_DOMAIN, self.gateway)
-            .resolve(APP, self.gateway)
-            .resolve(TEAM_APP, self.gateway)
-            .no_proxy()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap()
+        crate::identity::browser(self.gateway, &[AUTH_DOMAIN, APP, TEAM_APP], follow)
     }
 
     fn url(&self, host: &str, path: &str) -> String {

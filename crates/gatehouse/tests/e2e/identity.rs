@@ -161,18 +161,9 @@ impl Logins {
         Some(Logins { scene, provider, idp, ci, other, developers, gateway })
     }
 
-    /// A browser: keeps cookies, follows redirects (or not), resolves the two hosts to the gateway.
+    /// A browser: keeps cookies, follows redirects (or not), resolves the hosts to the gateway.
     fn browser(&self, follow: bool) -> Client {
-        Client::builder()
-            .cookie_store(true)
-            .redirect(if follow { Policy::limited(20) } else { Policy::none() })
-            .resolve(AUTH_DOMAIN, self.gateway)
-            .resolve(APP, self.gateway)
-            .resolve(OTHER_APP, self.gateway)
-            .no_proxy()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap()
+        browser(self.gateway, &[AUTH_DOMAIN, APP, OTHER_APP], follow)
     }
 
     fn app_url(&self, path: &str) -> String {
@@ -241,6 +232,19 @@ impl Logins {
     fn api_post(&self, rest: &str, body: Value) -> Value {
         self.scene.api("POST", rest, Some(body))
     }
+}
+
+/// A browser: keeps cookies, follows redirects (or not), and resolves `hosts` to the gateway.
+pub(crate) fn browser(gateway: SocketAddr, hosts: &[&str], follow: bool) -> Client {
+    hosts
+        .iter()
+        .fold(Client::builder(), |builder, host| builder.resolve(host, gateway))
+        .cookie_store(true)
+        .redirect(if follow { Policy::limited(20) } else { Policy::none() })
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
 }
 
 /// The payload of a JWT, unverified.

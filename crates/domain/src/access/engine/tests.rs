@@ -362,15 +362,7 @@ fn github_organizations_and_teams_are_read_from_the_stored_identity() {
         // The same organization through another provider (another GitHub, say) is not this login's.
         (github_rule("acme-corp", None, &other_idp), false),
     ];
-    for (rule, expected) in cases {
-        let policy = policy_json(Decision::Allow, json!([rule.clone()]));
-        let compiled = [CompiledPolicy::compile(&policy, 1).unwrap()];
-        let allowed = Verdict::Allow { policy: policy.id, decision: Decision::Allow };
-        assert_eq!(evaluate(&compiled, &no_groups(), &alice, false) == allowed, expected, "{rule}");
-        let bare = person("alice@example.com", Some(idp));
-        assert_eq!(evaluate(&compiled, &no_groups(), &bare, false), DENY, "{rule} without identity");
-        assert_eq!(evaluate(&compiled, &no_groups(), &facts(Some(token(CICD))), false), DENY, "{rule}");
-    }
+    admits_only_with_the_identity(&cases, idp, &alice);
     // An OpenID Connect login through the same provider id stores no GitHub memberships.
     let oidc = stored_identity(idp, json!({"groups": ["acme-corp"]}), &[]);
     let policy = policy_json(Decision::Allow, json!([github_rule("acme-corp", None, IDP)]));
@@ -424,6 +416,21 @@ fn with_identity<'a>(idp: IdpId, identity: &'a Identity) -> Facts<'a> {
     Facts { token: None, person: Some(alice), client_ip: "198.51.100.7".parse().unwrap() }
 }
 
+/// Each rule of `cases`, alone in an allow policy, admits `alice` (whose session is through `idp`)
+/// exactly when expected, and never the same person without a stored identity, nor a token.
+#[track_caller]
+fn admits_only_with_the_identity(cases: &[(Value, bool)], idp: IdpId, alice: &Facts) {
+    for (rule, expected) in cases {
+        let policy = policy_json(Decision::Allow, json!([rule.clone()]));
+        let compiled = [CompiledPolicy::compile(&policy, 1).unwrap()];
+        let allowed = Verdict::Allow { policy: policy.id, decision: Decision::Allow };
+        assert_eq!(evaluate(&compiled, &no_groups(), alice, false) == allowed, *expected, "{rule}");
+        let bare = person("alice@example.com", Some(idp));
+        assert_eq!(evaluate(&compiled, &no_groups(), &bare, false), DENY, "{rule} without identity");
+        assert_eq!(evaluate(&compiled, &no_groups(), &facts(Some(token(CICD))), false), DENY, "{rule}");
+    }
+}
+
 #[test]
 fn oidc_claims_and_auth_methods_are_read_from_the_stored_identity() {
     let idp = IdpId::parse(IDP).unwrap();
@@ -443,16 +450,7 @@ fn oidc_claims_and_auth_methods_are_read_from_the_stored_identity() {
         (json!({"auth_method": {"auth_method": "mfa"}}), true),
         (json!({"auth_method": {"auth_method": "hwk"}}), false),
     ];
-    for (rule, expected) in cases {
-        let policy = policy_json(Decision::Allow, json!([rule.clone()]));
-        let compiled = [CompiledPolicy::compile(&policy, 1).unwrap()];
-        let allowed = Verdict::Allow { policy: policy.id, decision: Decision::Allow };
-        assert_eq!(evaluate(&compiled, &no_groups(), &alice, false) == allowed, expected, "{rule}");
-        // Without a stored identity (or for a service token) nothing matches.
-        let bare = person("alice@example.com", Some(idp));
-        assert_eq!(evaluate(&compiled, &no_groups(), &bare, false), DENY, "{rule} without identity");
-        assert_eq!(evaluate(&compiled, &no_groups(), &facts(Some(token(CICD))), false), DENY, "{rule}");
-    }
+    admits_only_with_the_identity(&cases, idp, &alice);
     // An identity stored for another provider than the session's is not used.
     let elsewhere = stored_identity(IdpId::generate(), json!({"department": "eng"}), &["mfa"]);
     let policy = policy_json(Decision::Allow, json!([{"auth_method": {"auth_method": "mfa"}}]));
