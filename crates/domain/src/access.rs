@@ -25,7 +25,7 @@ pub use engine::{
 };
 pub use ids::{AppId, GroupId, IdpId, PolicyId};
 pub use model::{Application, Decision, Group, Organization, Policy, PolicyLink};
-pub use people::{Identity, IdentityProvider, User, normalize_email, user_uuid};
+pub use people::{GithubIdentity, GithubTeam, Identity, IdentityProvider, User, normalize_email, user_uuid};
 pub use routing::{DomainPattern, RouteTable, normalize_path};
 pub use rule::{Rule, RuleError, parse_rules};
 pub use trace::{

@@ -76,7 +76,7 @@ impl OidcProvider {
     fn oidc(&self) -> Result<&crate::login::Oidc, String> {
         match &self.0.protocol {
             Protocol::Oidc(oidc) => Ok(oidc),
-            Protocol::OneTimePin => Err("not an OpenID Connect provider".to_owned()),
+            Protocol::Github(_) | Protocol::OneTimePin => Err("not an OpenID Connect provider".to_owned()),
         }
     }
 

@@ -5,12 +5,14 @@
 //!    that browser (`meta` is its SHA-256).
 //! 2. The login page lists the application's identity providers (`allowed_idps`; with
 //!    `auto_redirect_to_identity` and one provider it is skipped). Choosing one sends the
-//!    browser to the provider with `state`, `nonce` and a PKCE challenge ([`oidc`]); those and
+//!    browser to the provider with `state`, `nonce` and a PKCE challenge ([`oidc`]; GitHub's
+//!    OAuth flow, [`github`], has no nonce); those and
 //!    the login's target are sealed ([`sealed`]) in a cookie for this login only
 //!    (`CF_Login_<hash of state>`, path `/cdn-cgi/access/callback`).
 //! 3. The provider returns to `<auth_domain>/cdn-cgi/access/callback`, the one redirect URI every
 //!    provider is registered with. The state must match that cookie; the code is exchanged and
-//!    the ID token verified; an address the provider says is unverified is refused. The
+//!    the ID token verified (for GitHub: the person, their primary address, organizations and
+//!    teams read from its API); an address the provider says is unverified is refused. The
 //!    person's identity is stored server-side, and the browser is sent to
 //!    `<app host>/cdn-cgi/access/authorized` with a sealed hand-off valid for a minute.
 //! 4. `authorized` checks the hand-off against the `CF_AppSession` cookie, evaluates the
@@ -24,6 +26,7 @@
 //! GET and HEAD) are never redirected: they get the usual 401/403.
 
 mod cookies;
+pub(crate) mod github;
 mod idp;
 pub mod mail;
 pub(crate) mod oidc;
@@ -40,7 +43,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub(crate) use cookies::{clear as clear_cookie, get as cookie, set as set_cookie};
-pub(crate) use idp::{Idp, Oidc, Protocol};
+pub(crate) use idp::{Github, Idp, Oidc, Protocol};
 pub(crate) use pages::page;
 pub(crate) use pin::PinLogin;
 

@@ -17,6 +17,7 @@ use serde_json::Value;
 use super::Stored;
 use super::input::{PolicyInput, from_value};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// One validated item of `policies`.
 #[derive(Debug, Clone)]
@@ -41,6 +42,17 @@ pub struct Plan {
 struct LinkInput {
     id: String,
     precedence: Option<i64>,
+}
+
+/// [`super::references::check_policy_providers`] for each inline policy of `items`.
+pub async fn check_providers(state: &AppState, account: &AccountId, items: &[Item]) -> Result<(), ApiError> {
+    for (index, item) in items.iter().enumerate() {
+        if let Item::Inline(policy) = item {
+            super::references::check_policy_providers(state, account, policy, &format!("policies[{index}]."))
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 pub fn parse(values: Vec<Value>, app: AppId) -> Result<Vec<Item>, ApiError> {

@@ -11,6 +11,7 @@ use super::app_links::{check_precedence, next_precedence};
 use super::apps::by_id;
 use super::document::{load_all, load_one, parse_id};
 use super::input::PolicyInput;
+use super::references::check_policy_providers;
 use super::{MAX_ATTEMPTS, Stored, gave_up, output, page};
 use crate::audit::{self, Change};
 use crate::error::ApiError;
@@ -55,6 +56,7 @@ pub async fn create(
     let given = input.precedence;
     let policy_id = PolicyId::generate();
     let policy = input.into_policy(policy_id, Some(app_id), "")?;
+    check_policy_providers(state, account, &policy, "").await?;
     for _ in 0..MAX_ATTEMPTS {
         let now = state.clock.now();
         let mut app = load_one::<Application>(state, account, app).await?;
@@ -84,6 +86,7 @@ pub async fn update(
 ) -> Result<Value, ApiError> {
     let given = input.precedence;
     let policy = input.into_policy(parse_id::<Policy>(id)?, None, "")?;
+    check_policy_providers(state, account, &policy, "").await?;
     for _ in 0..MAX_ATTEMPTS {
         let now = state.clock.now();
         let (mut app, old_link, mut stored) = load_linked(state, account, app, id).await?;

@@ -58,6 +58,7 @@ pub async fn create(
     let (fields, policies) = input.validate()?;
     let id = AppId::generate();
     let items = app_links::parse(policies.unwrap_or_default(), id)?;
+    app_links::check_providers(state, account, &items).await?;
     let aud = new_aud();
     for _ in 0..MAX_ATTEMPTS {
         let now = state.clock.now();
@@ -106,6 +107,9 @@ pub async fn update(
     let app_id = parse_id::<Application>(id)?;
     let (fields, policies) = input.validate()?;
     let items = policies.map(|values| app_links::parse(values, app_id)).transpose()?;
+    if let Some(items) = &items {
+        app_links::check_providers(state, account, items).await?;
+    }
     for _ in 0..MAX_ATTEMPTS {
         let now = state.clock.now();
         let mut stored = load_one::<Application>(state, account, id).await?;

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::document::{load_all, load_one, parse_id};
 use super::input::GroupInput;
-use super::references::{group_in_use, group_is_referenced};
+use super::references::{check_group_providers, group_in_use, group_is_referenced};
 use super::{MAX_ATTEMPTS, NameFilter, Stored, gave_up, output, page};
 use crate::audit::{self, Change};
 use crate::error::ApiError;
@@ -22,7 +22,9 @@ pub async fn create(
     input: GroupInput,
 ) -> Result<Value, ApiError> {
     let id = GroupId::generate();
-    let stored = Stored::new(input.into_group(id)?, id.to_string(), account, state.clock.now());
+    let group = input.into_group(id)?;
+    check_group_providers(state, account, &group).await?;
+    let stored = Stored::new(group, id.to_string(), account, state.clock.now());
     let body = output::group(&stored);
     let change = Change::new("create", "group", &stored.id).after(Some(body.clone()));
     if !audit::commit(state, actor, account, &[stored.insert()?], change).await? {
@@ -56,6 +58,7 @@ pub async fn update(
     input: GroupInput,
 ) -> Result<Value, ApiError> {
     let group = input.into_group(parse_id::<Group>(id)?)?;
+    check_group_providers(state, account, &group).await?;
     refuse_self_reference(&group)?;
     for _ in 0..MAX_ATTEMPTS {
         let mut stored = load_one::<Group>(state, account, id).await?;

@@ -3,9 +3,11 @@
 //! server key on write and never returned; reads return `config.redirect_url`, the one callback
 //! every provider is registered with (`https://<auth_domain>/cdn-cgi/access/callback`).
 //!
-//! Types `oidc` and `onetimepin` (a code mailed to the person; its config is empty and it has
-//! no secret) are supported. `github` and the other Cloudflare types are refused with a 400
-//! naming the type, so a configuration never looks accepted when logins cannot work.
+//! Types `oidc`, `onetimepin` (a code mailed to the person; its config is empty and it has
+//! no secret) and `github` (an OAuth app: `client_id`, `client_secret`, and, for GitHub
+//! Enterprise Server, the gatehouse fields `base_url` and `api_url`) are supported. The other
+//! Cloudflare types are refused with a 400 naming the type, so a configuration never looks
+//! accepted when logins cannot work.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -26,10 +28,9 @@ use gatehouse_domain::AuditActor;
 /// The path of the callback every identity provider redirects to, on the auth domain.
 pub const CALLBACK_PATH: &str = "/cdn-cgi/access/callback";
 /// The identity provider types gatehouse can log people in with.
-pub const SUPPORTED_TYPES: [&str; 2] = ["oidc", "onetimepin"];
+pub const SUPPORTED_TYPES: [&str; 3] = ["oidc", "onetimepin", "github"];
 /// Types Cloudflare has that gatehouse does not implement (yet).
-const KNOWN_UNSUPPORTED: [&str; 12] = [
-    "github",
+const KNOWN_UNSUPPORTED: [&str; 11] = [
     "google",
     "google-apps",
     "azureAD",
@@ -177,10 +178,12 @@ fn parse(
         Some(Value::String(kind)) if SUPPORTED_TYPES.contains(&kind.as_str()) => kind,
         Some(Value::String(kind)) if KNOWN_UNSUPPORTED.contains(&kind.as_str()) => {
             return Err(ApiError::invalid(format!(
-                "identity provider type '{kind}' is not supported by gatehouse; supported: oidc, onetimepin"
+                "identity provider type '{kind}' is not supported by gatehouse; supported: oidc, onetimepin, github"
             )));
         }
-        Some(_) => return Err(ApiError::invalid("invalid 'type': expected \"oidc\" or \"onetimepin\"")),
+        Some(_) => {
+            return Err(ApiError::invalid("invalid 'type': expected \"oidc\", \"onetimepin\" or \"github\""));
+        }
         None => return Err(ApiError::invalid("'type' is required")),
     };
     if previous.is_some_and(|old| old.kind != kind) {
@@ -214,7 +217,11 @@ fn parse(
             None => return Err(ApiError::invalid("'config.client_secret' is required")),
         },
     };
-    check_oidc(&config)?;
+    if kind == "github" {
+        check_github(&config)?;
+    } else {
+        check_oidc(&config)?;
+    }
     let scim_config = scim(&mut body)?;
     Ok(IdentityProvider { name, kind, config, sealed_client_secret, scim_config })
 }
@@ -227,13 +234,36 @@ fn scim(body: &mut Map<String, Value>) -> Result<Option<Value>, ApiError> {
     }
 }
 
+/// The fields of a `github` config that gatehouse uses; unknown ones are kept as written.
+/// `base_url` (default `https://github.com`) and `api_url` (default `https://api.github.com`)
+/// are gatehouse's, for GitHub Enterprise Server (`https://HOST` and `https://HOST/api/v3`).
+fn check_github(config: &Map<String, Value>) -> Result<(), ApiError> {
+    check_client_id(config)?;
+    for field in ["base_url", "api_url"] {
+        match config.get(field) {
+            None => {}
+            Some(Value::String(url)) if is_http_url(url) && !url.contains(['?', '#']) => {}
+            Some(_) => {
+                return Err(ApiError::invalid(format!(
+                    "invalid 'config.{field}': expected an http or https URL without query"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_client_id(config: &Map<String, Value>) -> Result<(), ApiError> {
+    match config.get("client_id") {
+        Some(Value::String(id)) if !id.is_empty() => Ok(()),
+        Some(_) => Err(ApiError::invalid("invalid 'config.client_id': expected a non-empty string")),
+        None => Err(ApiError::invalid("'config.client_id' is required")),
+    }
+}
+
 /// The fields of an `oidc` config that gatehouse uses; unknown ones are kept as written.
 fn check_oidc(config: &Map<String, Value>) -> Result<(), ApiError> {
-    match config.get("client_id") {
-        Some(Value::String(id)) if !id.is_empty() => {}
-        Some(_) => return Err(ApiError::invalid("invalid 'config.client_id': expected a non-empty string")),
-        None => return Err(ApiError::invalid("'config.client_id' is required")),
-    }
+    check_client_id(config)?;
     for field in ["auth_url", "token_url", "certs_url"] {
         match config.get(field) {
             Some(Value::String(url)) if is_http_url(url) => {}

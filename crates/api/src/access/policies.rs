@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::document::{load_all, load_one, parse_id};
 use super::input::PolicyInput;
-use super::references::{app_count, policy_in_use};
+use super::references::{app_count, check_policy_providers, policy_in_use};
 use super::{MAX_ATTEMPTS, NameFilter, Stored, gave_up, output, page};
 use crate::audit::{self, Change};
 use crate::error::ApiError;
@@ -23,6 +23,7 @@ pub async fn create(
 ) -> Result<Value, ApiError> {
     let id = PolicyId::generate();
     let policy = input.into_policy(id, None, "")?;
+    check_policy_providers(state, account, &policy, "").await?;
     let stored = Stored::new(policy, id.to_string(), account, state.clock.now());
     let body = output::policy(&stored, None, Some(0));
     let change = Change::new("create", "policy", &stored.id).after(Some(body.clone()));
@@ -63,6 +64,7 @@ pub async fn update(
 ) -> Result<Value, ApiError> {
     let policy_id = parse_id::<Policy>(id)?;
     let policy = input.into_policy(policy_id, None, "")?;
+    check_policy_providers(state, account, &policy, "").await?;
     for _ in 0..MAX_ATTEMPTS {
         let mut stored = load_reusable(state, account, id).await?;
         let apps = load_all::<Application>(state, account).await?;

@@ -2,7 +2,9 @@
 //! resource still in use is not deleted (409, `x-should-retry: false`), as Cloudflare refuses to
 //! delete a service token that a policy names (12139).
 
-use gatehouse_domain::access::{Application, Group, GroupId, Policy, PolicyId, Rule};
+use gatehouse_domain::access::{
+    Application, Group, GroupId, IdentityProvider, IdpId, Policy, PolicyId, Rule,
+};
 use gatehouse_domain::{AccountId, TokenId};
 use serde_json::Value;
 
@@ -61,6 +63,60 @@ pub fn token_in_use() -> ApiError {
         "access.api.error.service_token_in_use: cannot delete service token because it is used by a policy, \
          group, or app SCIM configuration",
     )
+}
+
+/// Refuses (400) a `github-organization` rule of `policy` that does not name a `github`
+/// identity provider of the account: such a rule could never match. `at` is the policy's place
+/// in the request (`policies[0].` for an application's inline policy).
+pub async fn check_policy_providers(
+    state: &AppState,
+    account: &AccountId,
+    policy: &Policy,
+    at: &str,
+) -> Result<(), ApiError> {
+    let lists = [("include", &policy.include), ("require", &policy.require), ("exclude", &policy.exclude)];
+    check_providers(state, account, lists, at).await
+}
+
+/// [`check_policy_providers`] for a group's rules.
+pub async fn check_group_providers(
+    state: &AppState,
+    account: &AccountId,
+    group: &Group,
+) -> Result<(), ApiError> {
+    let lists = [("include", &group.include), ("require", &group.require), ("exclude", &group.exclude)];
+    check_providers(state, account, lists, "").await
+}
+
+async fn check_providers(
+    state: &AppState,
+    account: &AccountId,
+    lists: [(&str, &Vec<Value>); 3],
+    at: &str,
+) -> Result<(), ApiError> {
+    let named: Vec<(&str, usize, IdpId)> = lists
+        .iter()
+        .flat_map(|(list, rules)| {
+            rules.iter().enumerate().filter_map(move |(index, rule)| match Rule::parse(rule) {
+                Ok(Rule::GithubOrganization { idp, .. }) => Some((*list, index, idp)),
+                _ => None,
+            })
+        })
+        .collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    let providers = load_all::<IdentityProvider>(state, account).await?;
+    for (list, index, idp) in named {
+        let github = providers.iter().any(|p| p.id == idp.to_string() && p.doc.kind == "github");
+        if !github {
+            return Err(ApiError::invalid(format!(
+                "invalid '{at}{list}[{index}]' configuration: github-organization.identity_provider_id must \
+                 name a github identity provider of this account"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn policy_rules(policy: &Policy) -> impl Iterator<Item = &Value> {

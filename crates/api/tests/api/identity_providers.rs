@@ -17,6 +17,10 @@ fn oidc(name: &str) -> Value {
         "issuer": "https://idp.example.com"}})
 }
 
+fn github(name: &str) -> Value {
+    json!({"name": name, "type": "github", "config": {"client_id": "Iv1.0123456789abcdef", "client_secret": SECRET}})
+}
+
 /// Every byte the SQLite database holds (the main file and its write-ahead log).
 fn database_bytes(api: &TestApi) -> Vec<u8> {
     let mut bytes = Vec::new();
@@ -109,6 +113,36 @@ async fn a_one_time_pin_provider_has_an_empty_config_and_no_secret() {
 }
 
 #[tokio::test]
+async fn a_github_provider_keeps_its_secret_sealed_and_may_name_an_enterprise_server() {
+    let api = TestApi::new().await;
+    let made = created(&api, "identity_providers", github("GitHub")).await;
+    assert_eq!(made["type"], "github");
+    assert_eq!(
+        made["config"],
+        json!({"client_id": "Iv1.0123456789abcdef", "redirect_url": "https://gatehouse.local/cdn-cgi/access/callback"})
+    );
+    assert!(!made.to_string().contains(SECRET));
+    let db = database_bytes(&api);
+    assert!(
+        !db.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+        "the secret is in the database in clear"
+    );
+    let path = access(&api, &format!("identity_providers/{}", id(&made)));
+    assert_eq!(api.call(Method::GET, &path, None).await.result(), &made);
+
+    // GitHub Enterprise Server: its own web and API base URLs; the secret is kept on a PUT without one.
+    let mut enterprise = made.clone();
+    enterprise["config"]["base_url"] = json!("https://github.acme.test");
+    enterprise["config"]["api_url"] = json!("https://github.acme.test/api/v3");
+    let updated = api.call(Method::PUT, &path, Some(enterprise)).await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.json);
+    assert_eq!(updated.result()["config"]["api_url"], "https://github.acme.test/api/v3");
+    assert!(updated.result()["config"].get("client_secret").is_none());
+    let retyped = api.call(Method::PUT, &path, Some(oidc("x"))).await;
+    assert_eq!(retyped.status, StatusCode::BAD_REQUEST, "{}", retyped.json);
+}
+
+#[tokio::test]
 async fn bad_and_unsupported_providers_are_400_naming_the_field() {
     let api = TestApi::new().await;
     let mut cases = vec![
@@ -122,11 +156,25 @@ async fn bad_and_unsupported_providers_are_400_naming_the_field() {
         json!({"name": "x", "type": "onetimepin", "config": {"client_secret": "s"}}),
         "a onetimepin identity provider has no 'config.client_secret'".to_owned(),
     ));
-    for kind in ["github", "saml"] {
+    for kind in ["google", "saml"] {
         cases.push((
             json!({"name": "x", "type": kind, "config": {}}),
             format!("identity provider type '{kind}' is not supported by gatehouse"),
         ));
+    }
+    for (field, value) in [
+        ("client_id", json!(3)),
+        ("base_url", json!("github.example.com")),
+        ("api_url", json!("https://github.example.com/api/v3?x=1")),
+    ] {
+        let mut body = github("x");
+        body["config"][field] = value;
+        cases.push((body, format!("invalid 'config.{field}'")));
+    }
+    for field in ["client_id", "client_secret"] {
+        let mut body = github("x");
+        body["config"].as_object_mut().unwrap().remove(field);
+        cases.push((body, format!("'config.{field}' is required")));
     }
     for (field, value) in [
         ("client_id", json!("")),
@@ -171,4 +219,43 @@ async fn providers_of_another_account_and_bad_ids_are_404() {
             reply.json
         );
     }
+}
+
+#[tokio::test]
+async fn a_github_organization_rule_must_name_a_github_provider() {
+    let api = TestApi::new().await;
+    let github = id(&created(&api, "identity_providers", github("GitHub")).await).to_owned();
+    let okta = id(&created(&api, "identity_providers", oidc("Okta")).await).to_owned();
+    let rule = |idp: &str| json!({"github-organization": {"name": "acme", "team": "platform", "identity_provider_id": idp}});
+    let policy = |rule: Value| json!({"name": "acme", "decision": "allow", "include": [{"everyone": {}}], "require": [rule]});
+    let reply = api.call(Method::POST, &access(&api, "policies"), Some(policy(rule(&github)))).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+    assert_eq!(reply.json["messages"], json!([]), "evaluated: no unevaluated-selector notice");
+    let made = reply.result().clone();
+    assert_eq!(made["require"], json!([rule(&github)]), "stored as sent");
+    let missing = "7d9a3c5e-0b1f-4c2a-9e8d-6f5a4b3c2d1e";
+    for wrong in [okta.as_str(), missing] {
+        let reply = api.call(Method::POST, &access(&api, "policies"), Some(policy(rule(wrong)))).await;
+        assert_error(
+            &reply,
+            StatusCode::BAD_REQUEST,
+            12130,
+            "invalid 'require[0]' configuration: github-organization",
+        );
+        let group = json!({"name": "g", "include": [rule(wrong)]});
+        let reply = api.call(Method::POST, &access(&api, "groups"), Some(group)).await;
+        assert_error(&reply, StatusCode::BAD_REQUEST, 12130, "invalid 'include[0]' configuration");
+        let app = json!({"name": "app", "type": "self_hosted", "domain": "app.example.com",
+            "policies": [policy(rule(wrong))]});
+        let reply = api.call(Method::POST, &access(&api, "apps"), Some(app)).await;
+        assert_error(
+            &reply,
+            StatusCode::BAD_REQUEST,
+            12130,
+            "invalid 'policies[0].require[0]' configuration",
+        );
+    }
+    let path = access(&api, &format!("policies/{}", id(&made)));
+    let reply = api.call(Method::PUT, &path, Some(policy(rule(&okta)))).await;
+    assert_error(&reply, StatusCode::BAD_REQUEST, 12130, "must name a github identity provider");
 }

@@ -248,6 +248,10 @@ impl Names {
             Ok(Rule::Oidc { claim_name, claim_value, idp }) => {
                 format!("OIDC claim {claim_name} = {claim_value} (identity provider {idp})")
             }
+            Ok(Rule::GithubOrganization { name, team, idp }) => match team {
+                Some(team) => format!("GitHub team {team} of {name} (identity provider {idp})"),
+                None => format!("GitHub organization {name} (identity provider {idp})"),
+            },
             Ok(Rule::AuthMethod(method)) => format!("authentication method {method}"),
             Ok(Rule::Other(key)) => format!("{key}: {rule} (stored, not evaluated by gatehouse)"),
             Err(message) => format!("{rule} ({message})"),

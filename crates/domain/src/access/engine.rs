@@ -103,8 +103,8 @@ pub struct Person<'a> {
     pub idp: Option<IdpId>,
     /// What the person's latest login through `idp` established, as stored (claims, `amr`):
     /// read on every request, so a claim the provider no longer sends stops matching at the
-    /// next login. `None` when nothing is stored for that provider: no `oidc` or
-    /// `auth_method` rule matches.
+    /// next login. `None` when nothing is stored for that provider: no `oidc`,
+    /// `github-organization` or `auth_method` rule matches.
     pub identity: Option<&'a Identity>,
 }
 
@@ -395,6 +395,11 @@ fn rule_truth<T: Tracer>(rule: &Rule, ctx: &mut Context<'_, T>, depth: u8) -> Tr
             .person
             .and_then(|p| p.identity_from(*idp))
             .is_some_and(|identity| identity.claim_is(claim_name, claim_value)),
+        Rule::GithubOrganization { name, team, idp } => facts
+            .person
+            .and_then(|p| p.identity_from(*idp))
+            .and_then(|identity| identity.github.as_ref())
+            .is_some_and(|github| github.is_member(name, team.as_deref())),
         Rule::AuthMethod(method) => facts
             .person
             .and_then(|p| p.identity)

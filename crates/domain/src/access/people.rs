@@ -115,8 +115,68 @@ pub struct Identity {
     /// what `auth_method` rules compare. Empty when the provider sent none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub amr: Vec<String>,
+    /// What GitHub said of the person, for a login through a `github` provider: what
+    /// `github-organization` rules compare.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub github: Option<GithubIdentity>,
     /// When the person logged in.
     pub iat: Timestamp,
+}
+
+/// A GitHub account and its memberships, as GitHub's API listed them at login.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GithubIdentity {
+    /// The account's login (user name).
+    pub login: String,
+    /// The account's numeric id (stable across renames).
+    pub id: u64,
+    /// The logins of the organizations the person is a member of.
+    #[serde(default)]
+    pub orgs: Vec<String>,
+    /// The teams the person is a member of.
+    #[serde(default)]
+    pub teams: Vec<GithubTeam>,
+}
+
+/// One team of a GitHub organization.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GithubTeam {
+    /// The organization's login.
+    pub org: String,
+    /// The team's slug (`platform-team`).
+    pub slug: String,
+    /// The team's display name (`Platform Team`).
+    #[serde(default)]
+    pub name: String,
+}
+
+impl GithubIdentity {
+    /// Whether the person is a member of the organization `org` and, when `team` is given, of
+    /// that team of it (by slug or by name). GitHub compares logins and slugs without regard
+    /// to case, and so does this.
+    pub fn is_member(&self, org: &str, team: Option<&str>) -> bool {
+        let in_org = self.orgs.iter().any(|o| o.eq_ignore_ascii_case(org))
+            || self.teams.iter().any(|t| t.org.eq_ignore_ascii_case(org));
+        match team {
+            None => in_org,
+            Some(team) => self.teams.iter().any(|t| {
+                t.org.eq_ignore_ascii_case(org)
+                    && (t.slug.eq_ignore_ascii_case(team) || same_without_case(&t.name, team))
+            }),
+        }
+    }
+
+    /// The organizations and `org/team` slugs, as `get-identity` lists them in `groups`.
+    pub fn groups(&self) -> Vec<String> {
+        let teams = self.teams.iter().map(|t| format!("{}/{}", t.org, t.slug));
+        self.orgs.iter().cloned().chain(teams).collect()
+    }
+}
+
+/// Whether two texts are equal once lowercased (any script), without allocating: rules are
+/// evaluated on every request.
+fn same_without_case(a: &str, b: &str) -> bool {
+    a.chars().flat_map(char::to_lowercase).eq(b.chars().flat_map(char::to_lowercase))
 }
 
 /// An e-mail address as gatehouse compares it: trimmed, in lowercase.
@@ -180,6 +240,7 @@ mod tests {
             groups: vec![],
             oidc_fields: fields.as_object().cloned().unwrap(),
             amr: vec![],
+            github: None,
             iat: Timestamp::EPOCH,
         };
         assert!(identity.claim_is("department", "eng"));
@@ -190,5 +251,34 @@ mod tests {
         assert!(!identity.claim_is("admin", "false"));
         assert!(!identity.claim_is("profile", "x"), "objects are not compared");
         assert!(!identity.claim_is("missing", ""));
+    }
+
+    fn octocat() -> GithubIdentity {
+        let team = |org: &str, slug: &str, name: &str| GithubTeam {
+            org: org.into(),
+            slug: slug.into(),
+            name: name.into(),
+        };
+        GithubIdentity {
+            login: "octocat".into(),
+            id: 583231,
+            orgs: vec!["Acme-Corp".into()],
+            teams: vec![team("Acme-Corp", "platform", "Platform"), team("Other", "ops-team", "Ops Team")],
+        }
+    }
+
+    #[test]
+    fn github_memberships_compare_orgs_and_teams_without_case() {
+        let octocat = octocat();
+        assert!(octocat.is_member("acme-corp", None));
+        assert!(octocat.is_member("ACME-CORP", Some("Platform")));
+        assert!(octocat.is_member("other", None), "a team's organization is a membership");
+        assert!(octocat.is_member("other", Some("ops team")), "by the team's name");
+        assert!(octocat.is_member("other", Some("OPS-TEAM")), "by its slug");
+        assert!(!octocat.is_member("acme-corp", Some("ops-team")), "a team of another organization");
+        assert!(!octocat.is_member("acme", None), "no prefix match");
+        assert!(!octocat.is_member("acme-corp", Some("")));
+        assert!(!GithubIdentity::default().is_member("acme-corp", None));
+        assert_eq!(octocat.groups(), ["Acme-Corp", "Acme-Corp/platform", "Other/ops-team"]);
     }
 }

@@ -1,7 +1,7 @@
 //! Policy and group rules: the JSON selectors of Cloudflare's catalogue (spec §4.3) parsed into
 //! what the engine evaluates. Parsing validates the selectors gatehouse enforces (service tokens,
-//! IP ranges, groups, and the people selectors `email`, `email_domain`, `login_method`, `oidc`
-//! and `auth_method`) and
+//! IP ranges, groups, and the people selectors `email`, `email_domain`, `login_method`, `oidc`,
+//! `github-organization` and `auth_method`) and
 //! accepts every other selector as [`Rule::Other`], which never matches: the stored JSON
 //! round-trips unchanged, and a rule gatehouse cannot check never grants access.
 
@@ -40,6 +40,11 @@ pub enum Rule {
     /// (or, for a list claim such as `groups`, holding it). Only the claims the provider's
     /// `config.claims` names are kept, so only those can match.
     Oidc { claim_name: String, claim_value: String, idp: IdpId },
+    /// `{"github-organization":{"name":…,"team":…,"identity_provider_id":…}}`: a person who
+    /// logged in through this (`github`) identity provider and, as GitHub listed it at that
+    /// login, is a member of the organization `name` and, when `team` is given, of that team
+    /// (its slug or its name). Compared without regard to case, as GitHub does.
+    GithubOrganization { name: String, team: Option<String>, idp: IdpId },
     /// `{"auth_method":{"auth_method":…}}`: a person whose login's `amr` (RFC 8176: `mfa`, `pwd`,
     /// `otp`, `hwk`, …) holds this method.
     AuthMethod(String),
@@ -86,6 +91,7 @@ impl Rule {
             "email_domain" => parse_email_domain(body),
             "login_method" => parse_login_method(body),
             "oidc" => parse_oidc(body),
+            "github-organization" => parse_github_organization(body),
             "auth_method" => parse_auth_method(body),
             _ => Ok(Rule::Other(key.clone())),
         }
@@ -182,6 +188,41 @@ fn parse_oidc(body: &Map<String, Value>) -> Result<Rule, String> {
     let idp = IdpId::parse(idp)
         .map_err(|_| "oidc.identity_provider_id must be the identity provider's id (a UUID)".to_owned())?;
     Ok(Rule::Oidc { claim_name: claim_name.to_owned(), claim_value: claim_value.to_owned(), idp })
+}
+
+fn parse_github_organization(body: &Map<String, Value>) -> Result<Rule, String> {
+    let name = body.get("name").and_then(Value::as_str).map(str::trim).filter(|n| is_github_name(n));
+    let name = name.ok_or_else(|| {
+        "github-organization.name must be a string (the organization's login, such as acme-corp)".to_owned()
+    })?;
+    let team = match body.get("team") {
+        // Terraform sends `null` for an unset attribute; an empty team is no team.
+        None | Some(Value::Null) => None,
+        Some(Value::String(team)) if team.trim().is_empty() => None,
+        Some(Value::String(team)) if team.len() <= MAX_GITHUB_NAME => Some(team.trim().to_owned()),
+        Some(_) => {
+            return Err("github-organization.team must be a string (the team's slug or name)".to_owned());
+        }
+    };
+    let idp = body.get("identity_provider_id").and_then(Value::as_str).ok_or_else(|| {
+        "github-organization.identity_provider_id must be a string (the github identity provider's id, a UUID)"
+            .to_owned()
+    })?;
+    let idp = IdpId::parse(idp).map_err(|_| {
+        "github-organization.identity_provider_id must be the github identity provider's id (a UUID)"
+            .to_owned()
+    })?;
+    Ok(Rule::GithubOrganization { name: name.to_owned(), team, idp })
+}
+
+/// Longest organization login or team name accepted (GitHub's are much shorter).
+const MAX_GITHUB_NAME: usize = 256;
+
+/// An organization login as GitHub allows it: letters, digits and hyphens.
+fn is_github_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_GITHUB_NAME
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn parse_auth_method(body: &Map<String, Value>) -> Result<Rule, String> {

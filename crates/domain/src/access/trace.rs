@@ -283,6 +283,7 @@ fn selector(rule: &Rule) -> &str {
         Rule::EmailDomain(_) => "email_domain",
         Rule::LoginMethod(_) => "login_method",
         Rule::Oidc { .. } => "oidc",
+        Rule::GithubOrganization { .. } => "github-organization",
         Rule::AuthMethod(_) => "auth_method",
         Rule::Other(key) => key,
     }
@@ -350,6 +351,25 @@ fn rule_reason(rule: &Rule, list: List, truth: Truth, facts: &Facts, pending: Op
             ),
             None => "no person logged in".to_owned(),
         },
+        Rule::GithubOrganization { name, team, idp } => {
+            let wanted = match team {
+                Some(team) => format!("the team '{team}' of the GitHub organization '{name}'"),
+                None => format!("the GitHub organization '{name}'"),
+            };
+            match facts.person {
+                Some(_) if yes => format!("the person is a member of {wanted}"),
+                Some(person) if person.idp != Some(*idp) => {
+                    format!("the person did not log in with identity provider {idp}")
+                }
+                Some(person) if person.identity.and_then(|i| i.github.as_ref()).is_none() => {
+                    "no GitHub identity of the person's login is stored: no membership can match".to_owned()
+                }
+                Some(_) => {
+                    format!("GitHub did not list the person as a member of {wanted} at their last login")
+                }
+                None => "no person logged in".to_owned(),
+            }
+        }
         Rule::AuthMethod(method) => match facts.person.map(|p| p.identity) {
             Some(_) if yes => format!("the person's login used the method '{method}' (amr)"),
             Some(Some(identity)) if identity.amr.is_empty() => {

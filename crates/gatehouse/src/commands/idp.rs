@@ -18,6 +18,8 @@ use crate::output;
 pub enum IdpCommand {
     /// Add an OpenID Connect identity provider (type oidc).
     CreateOidc(Box<OidcArgs>),
+    /// Add a GitHub (or GitHub Enterprise Server) OAuth app as an identity provider (type github).
+    CreateGithub(GithubArgs),
     /// List identity providers (every page unless --page is given).
     List(ListArgs),
     /// Show one identity provider (never its client secret).
@@ -28,17 +30,24 @@ pub enum IdpCommand {
     RevokeUser(RevokeArgs),
 }
 
+/// What every provider with a client has: its name and the client registered there.
 #[derive(Debug, Args)]
-pub struct OidcArgs {
+pub struct ClientApp {
     /// A name to recognise it by (shown on the login page).
     #[arg(long)]
     name: String,
-    /// The client id registered at the provider.
+    /// The client id registered at the provider (for GitHub: the OAuth app's).
     #[arg(long)]
     client_id: String,
     /// A file holding the client secret, or "-" for stdin.
     #[arg(long, value_name = "FILE")]
     client_secret_file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct OidcArgs {
+    #[command(flatten)]
+    app: ClientApp,
     /// The provider's authorization endpoint.
     #[arg(long)]
     auth_url: String,
@@ -63,6 +72,22 @@ pub struct OidcArgs {
     /// Use PKCE (S256) in the authorization code flow.
     #[arg(long)]
     pkce: bool,
+    #[command(flatten)]
+    client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GithubArgs {
+    #[command(flatten)]
+    app: ClientApp,
+    /// GitHub Enterprise Server: its web address, e.g. https://github.example.com
+    /// (default: https://github.com).
+    #[arg(long)]
+    github_url: Option<String>,
+    /// GitHub Enterprise Server: its REST API, e.g. https://github.example.com/api/v3
+    /// (default: https://api.github.com).
+    #[arg(long)]
+    github_api_url: Option<String>,
     #[command(flatten)]
     client: ClientArgs,
 }
@@ -99,6 +124,7 @@ pub struct RevokeArgs {
 pub async fn run(command: IdpCommand) -> ExitCode {
     access::exit(match command {
         IdpCommand::CreateOidc(args) => create_oidc(*args).await,
+        IdpCommand::CreateGithub(args) => create_github(args).await,
         IdpCommand::List(args) => list(args).await,
         IdpCommand::Get(args) => get(args).await,
         IdpCommand::Delete(args) => delete(args).await,
@@ -113,7 +139,7 @@ fn oidc_body(args: &OidcArgs, secret: String) -> Value {
         args.scopes.clone()
     };
     let mut config = json!({
-        "client_id": args.client_id,
+        "client_id": args.app.client_id,
         "client_secret": secret,
         "auth_url": args.auth_url,
         "token_url": args.token_url,
@@ -128,15 +154,33 @@ fn oidc_body(args: &OidcArgs, secret: String) -> Value {
     if let Some(claim) = &args.email_claim_name {
         config["email_claim_name"] = json!(claim);
     }
-    json!({"name": args.name, "type": "oidc", "config": config})
+    json!({"name": args.app.name, "type": "oidc", "config": config})
+}
+
+fn github_body(args: &GithubArgs, secret: String) -> Value {
+    let mut config = json!({"client_id": args.app.client_id, "client_secret": secret});
+    for (field, value) in [("base_url", &args.github_url), ("api_url", &args.github_api_url)] {
+        if let Some(url) = value {
+            config[field] = json!(url);
+        }
+    }
+    json!({"name": args.app.name, "type": "github", "config": config})
 }
 
 async fn create_oidc(args: OidcArgs) -> Result<(), Failure> {
-    let secret = read_secret(&args.client_secret_file)?;
-    let body = oidc_body(&args, secret);
-    let client = args.client.connect().await?;
+    let secret = read_secret(&args.app.client_secret_file)?;
+    create(&args.client, oidc_body(&args, secret)).await
+}
+
+async fn create_github(args: GithubArgs) -> Result<(), Failure> {
+    let secret = read_secret(&args.app.client_secret_file)?;
+    create(&args.client, github_body(&args, secret)).await
+}
+
+async fn create(args: &ClientArgs, body: Value) -> Result<(), Failure> {
+    let client = args.connect().await?;
     let answer = client.api.post(&access::path(&client, &["identity_providers"]), Some(&body)).await?;
-    access::show(&args.client, &answer, detail)
+    access::show(args, &answer, detail)
 }
 
 async fn list(args: ListArgs) -> Result<(), Failure> {
@@ -186,16 +230,22 @@ fn rows(result: &Value) -> comfy_table::Table {
 
 fn detail(idp: &Value) -> comfy_table::Table {
     let config = &idp["config"];
-    details(vec![
+    let mut rows = vec![
         ("ID", text(idp, "id")),
         ("Name", text(idp, "name")),
         ("Type", text(idp, "type")),
         ("Client ID", text(config, "client_id")),
-        ("Auth URL", text(config, "auth_url")),
-        ("Token URL", text(config, "token_url")),
-        ("Certs URL", text(config, "certs_url")),
-        ("Redirect URL", text(config, "redirect_url")),
-    ])
+    ];
+    if idp["type"] == "github" {
+        rows.push(("Base URL", text(config, "base_url")));
+        rows.push(("API URL", text(config, "api_url")));
+    } else {
+        rows.push(("Auth URL", text(config, "auth_url")));
+        rows.push(("Token URL", text(config, "token_url")));
+        rows.push(("Certs URL", text(config, "certs_url")));
+    }
+    rows.push(("Redirect URL", text(config, "redirect_url")));
+    details(rows)
 }
 
 #[cfg(test)]
@@ -243,8 +293,41 @@ mod tests {
     }
 
     #[test]
+    fn create_github_sends_the_app_and_the_enterprise_urls_when_given() {
+        let args = [
+            "idp",
+            "create-github",
+            "--name",
+            "GitHub",
+            "--client-id",
+            "Ov23li",
+            "--client-secret-file",
+            "-",
+        ];
+        let cli = Cli::try_parse_from(args).unwrap();
+        let IdpCommand::CreateGithub(github) = cli.command else { panic!("create-github") };
+        let body = github_body(&github, "s3cret".into());
+        assert_eq!(
+            body,
+            json!({"name": "GitHub", "type": "github",
+            "config": {"client_id": "Ov23li", "client_secret": "s3cret"}})
+        );
+        let enterprise =
+            [&args[..], &["--github-url", "https://ghe.test", "--github-api-url", "https://ghe.test/api/v3"]]
+                .concat();
+        let IdpCommand::CreateGithub(github) = Cli::try_parse_from(enterprise).unwrap().command else {
+            panic!("create-github")
+        };
+        let body = github_body(&github, "s".into());
+        assert_eq!(body["config"]["base_url"], "https://ghe.test");
+        assert_eq!(body["config"]["api_url"], "https://ghe.test/api/v3");
+    }
+
+    #[test]
     fn the_client_secret_is_never_a_flag() {
-        let parsed = Cli::try_parse_from(["idp", "create-oidc", "--name", "x", "--client-secret", "s"]);
-        assert!(parsed.is_err());
+        for command in ["create-oidc", "create-github"] {
+            let parsed = Cli::try_parse_from(["idp", command, "--name", "x", "--client-secret", "s"]);
+            assert!(parsed.is_err(), "{command}");
+        }
     }
 }

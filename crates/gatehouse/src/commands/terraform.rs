@@ -173,9 +173,11 @@ mod tests {
     #[test]
     fn the_provider_knows_which_selectors_the_engine_evaluates() {
         use gatehouse_domain::access::Rule;
-        use gatehouse_terraform_provider::resources::access_rules::{EVALUATED_SELECTORS, SELECTORS};
+        use gatehouse_terraform_provider::resources::access_rules::{
+            EVALUATED_SELECTORS, SELECTORS, api_key,
+        };
         for selector in SELECTORS {
-            let parsed = Rule::parse(&serde_json::json!({ selector.name: {} }));
+            let parsed = Rule::parse(&serde_json::json!({ api_key(selector.name): {} }));
             let evaluated = !matches!(parsed, Ok(Rule::Other(_)));
             assert_eq!(
                 EVALUATED_SELECTORS.contains(&selector.name),

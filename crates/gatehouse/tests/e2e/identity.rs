@@ -163,18 +163,9 @@ impl Logins {
         Some(Logins { scene, provider, idp, ci, other, developers, gateway })
     }
 
-    /// A browser: keeps cookies, follows redirects (or not), resolves the two hosts to the gateway.
+    /// A browser: keeps cookies, follows redirects (or not), resolves the hosts to the gateway.
     fn browser(&self, follow: bool) -> Client {
-        Client::builder()
-            .cookie_store(true)
-            .redirect(if follow { Policy::limited(20) } else { Policy::none() })
-            .resolve(AUTH_DOMAIN, self.gateway)
-            .resolve(APP, self.gateway)
-            .resolve(OTHER_APP, self.gateway)
-            .no_proxy()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap()
+        browser(self.gateway, &[AUTH_DOMAIN, APP, OTHER_APP], follow)
     }
 
     fn app_url(&self, path: &str) -> String {
@@ -245,8 +236,21 @@ impl Logins {
     }
 }
 
+/// A browser: keeps cookies, follows redirects (or not), and resolves `hosts` to the gateway.
+pub(crate) fn browser(gateway: SocketAddr, hosts: &[&str], follow: bool) -> Client {
+    hosts
+        .iter()
+        .fold(Client::builder(), |builder, host| builder.resolve(host, gateway))
+        .cookie_store(true)
+        .redirect(if follow { Policy::limited(20) } else { Policy::none() })
+        .no_proxy()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
 /// The payload of a JWT, unverified.
-fn claims(jwt: &str) -> Value {
+pub(crate) fn claims(jwt: &str) -> Value {
     let payload = jwt.split('.').nth(1).expect("a JWT");
     serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap())
         .unwrap()
@@ -262,6 +266,13 @@ fn verify_at_origin(logins: &Logins, jwt: &str) -> Value {
         .unwrap()
         .json()
         .unwrap();
+    verify_with_certs(&certs, jwt)
+}
+
+/// Checks the JWT's signature against the published keys `certs` (the auth domain's
+/// `/cdn-cgi/access/certs`) and its issuer, as an origin would.
+#[track_caller]
+pub(crate) fn verify_with_certs(certs: &Value, jwt: &str) -> Value {
     let kid = jsonwebtoken::decode_header(jwt).unwrap().kid.unwrap();
     let jwk = certs["keys"]
         .as_array()

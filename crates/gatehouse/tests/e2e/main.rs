@@ -19,6 +19,7 @@ mod deploy;
 mod expiry;
 mod explain;
 mod gateway;
+mod github;
 mod health;
 mod hostile;
 mod identity;

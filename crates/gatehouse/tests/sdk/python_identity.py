@@ -1,6 +1,7 @@
 """Identity providers through the official Python SDK (`cloudflare` 5.9.x) only: an `oidc`
 provider created, read (never its client secret, always its redirect URL), listed, updated
-(the secret kept when not sent, replaced when sent) and deleted.
+(the secret kept when not sent, replaced when sent) and deleted; a `github` provider created
+and read the same way, and named by a `github-organization` policy rule.
 
 Run by `crates/gatehouse/tests/e2e/sdk.rs` against a fresh gatehouse server with the environment
 of `python_contract.py` (CLOUDFLARE_BASE_URL, CLOUDFLARE_API_TOKEN, GATEHOUSE_ACCOUNT_ID).
@@ -97,6 +98,34 @@ try:
     check(False, "a deleted provider is still found")
 except cloudflare.NotFoundError:
     pass
+
+step("a github provider, and a github-organization rule naming it")
+GITHUB_SECRET = "github-oauth-secret-from-the-python-sdk"
+github = idps.create(
+    account_id=ACCOUNT, name="GitHub", type="github",
+    config={"client_id": "Ov23liPythonSdk0001", "client_secret": GITHUB_SECRET},
+)
+check(github.type == "github" and github.config.client_id == "Ov23liPythonSdk0001", f"github: {github}")
+got = idps.get(github.id, account_id=ACCOUNT)
+text = json.dumps(got.to_dict(mode="json"))
+check(GITHUB_SECRET not in text and "client_secret" not in text, f"get shows the github secret: {text}")
+check(str(got.to_dict(mode="json")["config"].get("redirect_url", "")).endswith("/cdn-cgi/access/callback"), text)
+rule = {"github-organization": {"name": "acme", "team": "platform", "identity_provider_id": github.id}}
+policy = client.zero_trust.access.policies.create(
+    account_id=ACCOUNT, name="acme platform", decision="allow", include=[rule],
+)
+stored = policy.to_dict(mode="json")["include"]
+check(stored == [rule], f"the rule round-trips: {stored}")
+try:
+    client.zero_trust.access.policies.create(
+        account_id=ACCOUNT, name="wrong provider", decision="allow",
+        include=[{"github-organization": {"name": "acme", "identity_provider_id": created.id}}],
+    )
+    check(False, "a github-organization rule naming a deleted provider was accepted")
+except cloudflare.BadRequestError as error:
+    check("github identity provider" in str(error), f"the error says why: {error}")
+client.zero_trust.access.policies.delete(policy.id, account_id=ACCOUNT)
+check(idps.delete(github.id, account_id=ACCOUNT).id == github.id, "the github provider is deleted")
 
 if failures:
     sys.exit(f"python_identity.py: {len(failures)} broken expectation(s)")

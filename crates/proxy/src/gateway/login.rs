@@ -5,12 +5,12 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use gatehouse_domain::access::{Authentication, Decided, Identity, User, Verdict, user_uuid};
+use gatehouse_domain::access::{Authentication, Decided, Identity, User, Verdict, normalize_email, user_uuid};
 use gatehouse_domain::{AccountId, Timestamp};
 use gatehouse_store::{Resource, ResourceChange, ResourceKind, StoreError};
 use http::request::Parts;
 use http::{Response, StatusCode};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::Gateway;
 use crate::authorize::authorize;
@@ -20,6 +20,7 @@ use crate::login::{
     self, APP_SESSION_COOKIE, AUTHORIZED_PATH, CALLBACK_PATH, HANDOFF_SECS, Handoff, LOGIN_PREFIX,
     LOGIN_SECS, LoginState, LoginTarget, PinLogin, Protocol, oidc, page, sealed,
 };
+use crate::login::{Github, Idp, Oidc};
 use crate::route::{bare_host, host};
 use crate::session::{self, AppClaims, IdpClaim, PersonLogin, PersonSession, Subject};
 use crate::snapshot::App;
@@ -71,8 +72,11 @@ impl Gateway {
                 idps.iter().map(|idp| (idp.name.clone(), format!("{here}&idp={}", idp.id))).collect();
             return login::pages::choose(&app.name, &choices);
         };
-        let oidc = match &idp.protocol {
-            Protocol::Oidc(oidc) => oidc,
+        let redirect_uri =
+            format!("{}{CALLBACK_PATH}", login::origin_for(tls, request_host, &account.auth_domain));
+        let started = match &idp.protocol {
+            Protocol::Oidc(oidc) => oidc::start(oidc, &redirect_uri),
+            Protocol::Github(github) => login::github::start(github, &redirect_uri),
             Protocol::OneTimePin => {
                 let login = PinLogin {
                     idp: idp.id.to_string(),
@@ -86,9 +90,7 @@ impl Gateway {
                 return self.pin_email_form(&app.name, &login, tls, now);
             }
         };
-        let redirect_uri =
-            format!("{}{CALLBACK_PATH}", login::origin_for(tls, request_host, &account.auth_domain));
-        let started = match oidc::start(oidc, &redirect_uri) {
+        let started = match started {
             Ok(started) => started,
             Err(error) => {
                 tracing::error!(idp = %idp.id, %error, "cannot start a login with the identity provider");
@@ -159,9 +161,6 @@ impl Gateway {
         else {
             return failed("the identity provider is gone");
         };
-        let Protocol::Oidc(oidc) = &idp.protocol else {
-            return failed("the identity provider is not an OpenID Connect provider");
-        };
         let Some(app) =
             snapshot.app_by_aud(&login_state.aud).filter(|app| app.account.id == account.id).cloned()
         else {
@@ -169,24 +168,16 @@ impl Gateway {
         };
         let redirect_uri =
             format!("{}{CALLBACK_PATH}", login::origin_for(tls, request_host, &account.auth_domain));
-        let claims = match oidc::finish(
-            &self.http,
-            oidc,
-            &redirect_uri,
-            &code,
-            &login_state.verifier,
-            &login_state.nonce,
-            now,
-        )
-        .await
-        {
-            Ok(claims) => claims,
-            Err(error) => {
-                tracing::info!(idp = %idp.id, %error, "the identity provider's answer was refused");
-                return failed("the code exchange or the ID token failed");
+        let person = match &idp.protocol {
+            Protocol::Oidc(oidc) => {
+                self.oidc_person(&idp, oidc, &redirect_uri, &code, &login_state, now).await
             }
+            Protocol::Github(github) => {
+                self.github_person(&idp, github, &redirect_uri, &code, &login_state, now).await
+            }
+            Protocol::OneTimePin => Err("a one-time PIN provider has no callback"),
         };
-        let (email, identity) = match oidc::person(&idp, oidc, claims, now) {
+        let (email, identity) = match person {
             Ok(person) => person,
             Err(why) => return failed(why),
         };
@@ -198,6 +189,69 @@ impl Gateway {
         };
         let clear = login::clear_cookie(&cookie_name, CALLBACK_PATH, tls);
         self.complete_login(&account.id, target, &email, identity, request_host, tls, now, clear).await
+    }
+
+    /// The person an OpenID Connect provider's code stands for: the ID token verified, its
+    /// address verified, and the claims `config.claims` names kept.
+    async fn oidc_person(
+        &self,
+        idp: &Idp,
+        oidc: &Oidc,
+        redirect_uri: &str,
+        code: &str,
+        login_state: &LoginState,
+        now: Timestamp,
+    ) -> Result<(String, Identity), &'static str> {
+        let finished = oidc::finish(
+            &self.http,
+            oidc,
+            redirect_uri,
+            code,
+            &login_state.verifier,
+            &login_state.nonce,
+            now,
+        )
+        .await;
+        let claims = finished.map_err(|error| {
+            tracing::info!(idp = %idp.id, %error, "the identity provider's answer was refused");
+            "the code exchange or the ID token failed"
+        })?;
+        oidc::person(idp, oidc, claims, now)
+    }
+
+    /// The person a GitHub OAuth code stands for: their primary, verified address, and the
+    /// organizations and teams GitHub lists for them now (what `github-organization` rules
+    /// compare until their next login).
+    async fn github_person(
+        &self,
+        idp: &Idp,
+        github: &Github,
+        redirect_uri: &str,
+        code: &str,
+        login_state: &LoginState,
+        now: Timestamp,
+    ) -> Result<(String, Identity), &'static str> {
+        let finished =
+            login::github::finish(&self.http, github, redirect_uri, code, &login_state.verifier).await;
+        let person = finished.map_err(|error| {
+            tracing::info!(idp = %idp.id, %error, "GitHub's answer was refused");
+            "the code exchange or GitHub's account details failed"
+        })?;
+        let email = Some(normalize_email(&person.email))
+            .filter(|e| e.contains('@'))
+            .ok_or("GitHub's primary address is not an e-mail address")?;
+        let identity = Identity {
+            identity_nonce: login::random_token(),
+            name: person.name,
+            idp_id: idp.id.to_string(),
+            idp_type: idp.kind.clone(),
+            groups: person.github.groups(),
+            oidc_fields: Map::new(),
+            amr: Vec::new(),
+            github: Some(person.github),
+            iat: now,
+        };
+        Ok((email, identity))
     }
 
     /// The end of every login at the auth domain: stores what the login established about the
@@ -370,7 +424,7 @@ impl Gateway {
         let user: User = serde_json::from_str(&stored.body).ok()?;
         let identity = user.identity?;
         let groups: Vec<Value> = identity.groups.iter().map(|g| json!({"id": g, "name": g})).collect();
-        Some(json!({
+        let mut body = json!({
             "id": person.user_uuid,
             "user_uuid": person.user_uuid,
             "account_id": account.id.as_str(),
@@ -387,7 +441,12 @@ impl Gateway {
             "is_warp": false,
             "is_gateway": false,
             "version": 2,
-        }))
+        });
+        // A GitHub login: the account and the memberships its github-organization rules compare.
+        if let (Some(github), Some(fields)) = (&identity.github, body.as_object_mut()) {
+            fields.insert("github".to_owned(), serde_json::to_value(github).ok()?);
+        }
+        Some(body)
     }
 
     /// The application and person of a valid person's session presented by the request.

@@ -161,6 +161,7 @@ impl Gateway {
                     groups: Vec::new(),
                     oidc_fields: serde_json::Map::new(),
                     amr: vec![one_time_pin::AMR.to_owned()],
+                    github: None,
                     iat: now,
                 };
                 let Some(request_host) = host(&parts.uri, &parts.headers) else {

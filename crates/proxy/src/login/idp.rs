@@ -11,7 +11,7 @@ const DEFAULT_SCOPES: [&str; 3] = ["openid", "email", "profile"];
 pub(crate) struct Idp {
     pub id: IdpId,
     pub name: String,
-    /// `oidc` or `onetimepin`.
+    /// `oidc`, `onetimepin` or `github`.
     pub kind: String,
     pub protocol: Protocol,
 }
@@ -21,6 +21,23 @@ pub(crate) enum Protocol {
     Oidc(Box<Oidc>),
     /// A code mailed by the gateway (`login::pin`); nothing to configure.
     OneTimePin,
+    /// A GitHub (or GitHub Enterprise Server) OAuth app (`login::github`).
+    Github(Box<Github>),
+}
+
+/// GitHub's web address for `/login/oauth/…` when the config names none.
+pub(crate) const GITHUB_URL: &str = "https://github.com";
+/// GitHub's REST API when the config names none.
+pub(crate) const GITHUB_API_URL: &str = "https://api.github.com";
+
+/// A GitHub OAuth app: where people authorize it and where its API is.
+pub(crate) struct Github {
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// `https://github.com`, or a GitHub Enterprise Server's `https://HOST`; no trailing `/`.
+    pub base_url: String,
+    /// `https://api.github.com`, or `https://HOST/api/v3`; no trailing `/`.
+    pub api_url: String,
 }
 
 /// An OpenID Connect provider's endpoints and client.
@@ -56,9 +73,32 @@ impl Idp {
         let protocol = match doc.kind.as_str() {
             "oidc" => Protocol::Oidc(Box::new(Oidc::compile(doc, server_key)?)),
             "onetimepin" => Protocol::OneTimePin,
+            "github" => Protocol::Github(Box::new(Github::compile(doc, server_key)?)),
             other => return Err(format!("type '{other}' is not supported")),
         };
         Ok(Idp { id, name: doc.name.clone(), kind: doc.kind.clone(), protocol })
+    }
+}
+
+impl Github {
+    fn compile(doc: &IdentityProvider, server_key: &ServerKey) -> Result<Github, String> {
+        let client_id =
+            doc.config_str("client_id").filter(|v| !v.is_empty()).ok_or("config.client_id is missing")?;
+        let url = |field: &str, default: &str| {
+            doc.config_str(field)
+                .filter(|v| !v.is_empty())
+                .unwrap_or(default)
+                .trim_end_matches('/')
+                .to_owned()
+        };
+        let client_secret =
+            doc.client_secret(server_key).ok_or("the client secret does not open under the server key")?;
+        Ok(Github {
+            client_id: client_id.to_owned(),
+            client_secret,
+            base_url: url("base_url", GITHUB_URL),
+            api_url: url("api_url", GITHUB_API_URL),
+        })
     }
 }
 

@@ -159,6 +159,7 @@ pub(crate) fn person(
             .filter_map(|name| claims.all.get(name).map(|value| (name.clone(), value.clone())))
             .collect::<Map<String, Value>>(),
         amr: claims.amr,
+        github: None,
         iat: now,
     };
     Ok((email, identity))

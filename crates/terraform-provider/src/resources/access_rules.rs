@@ -13,7 +13,7 @@ use crate::value::{Ty, Value};
 /// never matches (it fails closed: an `include` rule never grants, a `require` or `exclude` rule
 /// keeps the policy from granting), so a configuration using one gets a warning. A test in the
 /// gatehouse crate keeps this list equal to what the policy engine parses.
-pub const EVALUATED_SELECTORS: [&str; 10] = [
+pub const EVALUATED_SELECTORS: [&str; 11] = [
     "service_token",
     "any_valid_service_token",
     "everyone",
@@ -23,8 +23,23 @@ pub const EVALUATED_SELECTORS: [&str; 10] = [
     "email_domain",
     "login_method",
     "oidc",
+    "github_organization",
     "auth_method",
 ];
+
+/// The v5 provider's selector names that the API spells differently (Cloudflare's schema:
+/// `tfsdk:"github_organization" json:"github-organization"`, `tfsdk:"azure_ad" json:"azureAD"`).
+const API_KEYS: [(&str, &str); 2] = [("github_organization", "github-organization"), ("azure_ad", "azureAD")];
+
+/// The API's key of the selector the schema calls `name`.
+pub fn api_key(name: &str) -> &str {
+    API_KEYS.iter().find(|(tf, _)| *tf == name).map_or(name, |(_, api)| api)
+}
+
+/// The schema's name of the selector the API calls `key`.
+fn schema_name(key: &str) -> &str {
+    API_KEYS.iter().find(|(_, api)| *api == key).map_or(key, |(tf, _)| tf)
+}
 
 /// Why `zone_id` is refused.
 pub const NO_ZONES: &str = "gatehouse has account-level Access only: set account_id instead.";
@@ -309,7 +324,7 @@ pub fn rules_to_api(list: &Value) -> Vec<Json> {
             let Value::Object(selectors) = rule else { return None };
             let (name, body) = selectors.iter().find(|(_, body)| !body.is_null())?;
             let mut out = Map::new();
-            out.insert(name.clone(), to_json(body));
+            out.insert(api_key(name).to_owned(), to_json(body));
             Some(Json::Object(out))
         })
         .collect()
@@ -323,8 +338,11 @@ pub fn rules_from_api(rules: &[Map<String, Json>], which: Selectors) -> Value {
     Value::List(
         rules
             .iter()
-            .filter(|rule| rule.len() == 1 && rule.keys().all(|k| known.contains(&k.as_str())))
-            .map(|rule| lenient(&Json::Object(rule.clone()), &ty))
+            .filter(|rule| rule.len() == 1 && rule.keys().all(|k| known.contains(&schema_name(k))))
+            .map(|rule| {
+                let named = rule.iter().map(|(k, v)| (schema_name(k).to_owned(), v.clone())).collect();
+                lenient(&Json::Object(named), &ty)
+            })
             .collect(),
     )
 }
@@ -556,10 +574,17 @@ mod tests {
         token.set("token_id", Value::str("7c0e5a8e-0000-4000-8000-000000000001"));
         let mut ip = Value::Null;
         ip.set("ip", Value::str("10.0.0.0/8"));
+        let Ty::Object(selectors) = rule_ty(Selectors::All) else { panic!("a rule is an object") };
+        let github_ty = selectors.iter().find(|(name, _)| name == "github_organization").unwrap().1.clone();
+        let github = lenient(
+            &serde_json::json!({"identity_provider_id": "9d2b6a3e-1c4f-4e8a-9b7d-2f6e5a4c3b21", "name": "acme"}),
+            &github_ty,
+        );
         let list = Value::List(vec![
             rule("service_token", token),
             rule("any_valid_service_token", Value::Object(Default::default())),
             rule("ip", ip),
+            rule("github_organization", github),
         ]);
         let api = rules_to_api(&list);
         assert_eq!(
@@ -567,7 +592,9 @@ mod tests {
             serde_json::json!([
                 {"service_token": {"token_id": "7c0e5a8e-0000-4000-8000-000000000001"}},
                 {"any_valid_service_token": {}},
-                {"ip": {"ip": "10.0.0.0/8"}}
+                {"ip": {"ip": "10.0.0.0/8"}},
+                // The API spells it with a hyphen.
+                {"github-organization": {"identity_provider_id": "9d2b6a3e-1c4f-4e8a-9b7d-2f6e5a4c3b21", "name": "acme"}}
             ])
         );
         let maps: Vec<Map<String, Json>> = api.into_iter().filter_map(|j| j.as_object().cloned()).collect();
@@ -577,7 +604,7 @@ mod tests {
     #[test]
     fn optional_selector_fields_stay_null_and_unknown_selectors_are_left_out() {
         let maps: Vec<Map<String, Json>> = serde_json::from_value(serde_json::json!([
-            {"github_organization": {"identity_provider_id": "i", "name": "acme"}},
+            {"github-organization": {"identity_provider_id": "i", "name": "acme"}},
             {"some_future_selector": {}}
         ]))
         .unwrap();

@@ -193,7 +193,7 @@ fn rule_truth_plain(rule: &Rule, facts: &Facts) -> bool {
         }
         Rule::LoginMethod(id) => facts.person.is_some_and(|p| p.idp == Some(*id)),
         // The generated people carry no stored identity: no claim or method to match.
-        Rule::Oidc { .. } | Rule::AuthMethod(_) => false,
+        Rule::Oidc { .. } | Rule::GithubOrganization { .. } | Rule::AuthMethod(_) => false,
         Rule::Group(_) | Rule::Other(_) => false,
     }
 }

@@ -1,6 +1,7 @@
 use serde_json::{Map, Value, json};
 
 use super::*;
+use crate::access::people::{GithubIdentity, GithubTeam};
 
 const CICD: &str = "f174e90a-fafe-4643-bbbc-4a0ed4fc8415";
 const OTHER_TOKEN: &str = "0b6e2c1e-8d0f-4a52-9c1e-3f0c2b6a7d10";
@@ -316,13 +317,118 @@ fn stored_identity(idp: IdpId, fields: Value, amr: &[&str]) -> Identity {
         groups: vec![],
         oidc_fields: fields.as_object().cloned().unwrap(),
         amr: amr.iter().map(|m| (*m).to_owned()).collect(),
+        github: None,
         iat: crate::Timestamp::EPOCH,
+    }
+}
+
+/// What a login through the `github` provider `idp` stored: the organizations and
+/// `(org, team slug, team name)` memberships GitHub listed.
+fn github_identity(idp: IdpId, orgs: &[&str], teams: &[(&str, &str, &str)]) -> Identity {
+    let mut identity = stored_identity(idp, json!({}), &[]);
+    identity.idp_type = "github".into();
+    identity.github = Some(GithubIdentity {
+        login: "octocat".into(),
+        id: 1,
+        orgs: orgs.iter().map(|o| (*o).to_owned()).collect(),
+        teams: teams
+            .iter()
+            .map(|(org, slug, name)| GithubTeam {
+                org: (*org).into(),
+                slug: (*slug).into(),
+                name: (*name).into(),
+            })
+            .collect(),
+    });
+    identity
+}
+
+fn github_rule(org: &str, team: Option<&str>, idp: &str) -> Value {
+    json!({"github-organization": {"name": org, "team": team, "identity_provider_id": idp}})
+}
+
+#[test]
+fn github_organizations_and_teams_are_read_from_the_stored_identity() {
+    let idp = IdpId::parse(IDP).unwrap();
+    let identity = github_identity(idp, &["Acme-Corp"], &[("Acme-Corp", "platform", "Platform")]);
+    let alice = with_identity(idp, &identity);
+    let other_idp = IdpId::generate().to_string();
+    let cases = [
+        (github_rule("acme-corp", None, IDP), true),
+        (github_rule("ACME-CORP", Some("Platform"), IDP), true),
+        (github_rule("acme-corp", Some("platform"), IDP), true),
+        (github_rule("acme-corp", Some("security"), IDP), false),
+        (github_rule("globex", None, IDP), false),
+        // The same organization through another provider (another GitHub, say) is not this login's.
+        (github_rule("acme-corp", None, &other_idp), false),
+    ];
+    admits_only_with_the_identity(&cases, idp, &alice);
+    // An OpenID Connect login through the same provider id stores no GitHub memberships.
+    let oidc = stored_identity(idp, json!({"groups": ["acme-corp"]}), &[]);
+    let policy = policy_json(Decision::Allow, json!([github_rule("acme-corp", None, IDP)]));
+    let compiled = [CompiledPolicy::compile(&policy, 1).unwrap()];
+    assert_eq!(evaluate(&compiled, &no_groups(), &with_identity(idp, &oidc), false), DENY);
+}
+
+#[test]
+fn github_rules_require_exclude_and_sit_in_groups() {
+    let idp = IdpId::parse(IDP).unwrap();
+    let developers = GroupId::parse(DEVELOPERS).unwrap();
+    let group_doc = Group {
+        id: developers,
+        name: "developers".into(),
+        include: vec![github_rule("acme", None, IDP)],
+        require: vec![],
+        exclude: vec![github_rule("acme", Some("contractors"), IDP)],
+        extra: Map::new(),
+    };
+    let groups = HashMap::from([(developers, CompiledGroup::compile(&group_doc).unwrap())]);
+    let mut policy = policy_json(Decision::Allow, json!([{"group": {"id": DEVELOPERS}}]));
+    policy.require = vec![github_rule("acme", Some("engineering"), IDP)];
+    policy.exclude = vec![github_rule("acme", Some("interns"), IDP)];
+    let compiled = [CompiledPolicy::compile(&policy, 1).unwrap()];
+    let allowed = Verdict::Allow { policy: policy.id, decision: Decision::Allow };
+    let engineering = ("acme", "engineering", "Engineering");
+    type Memberships<'a> = (&'a [&'a str], Vec<(&'a str, &'a str, &'a str)>, Verdict);
+    let cases: [Memberships; 5] = [
+        (&["acme"], vec![engineering], allowed),
+        // require: not in the engineering team.
+        (&["acme"], vec![("acme", "sales", "Sales")], DENY),
+        // the group's exclude.
+        (&["acme"], vec![engineering, ("acme", "contractors", "Contractors")], DENY),
+        // the policy's exclude.
+        (&["acme"], vec![engineering, ("acme", "interns", "Interns")], DENY),
+        // removed from the organization (and so from its teams) at the last login.
+        (&["globex"], vec![], DENY),
+    ];
+    for (orgs, teams, expected) in cases {
+        let identity = github_identity(idp, orgs, &teams);
+        assert_eq!(
+            evaluate(&compiled, &groups, &with_identity(idp, &identity), false),
+            expected,
+            "{orgs:?} {teams:?}"
+        );
     }
 }
 
 fn with_identity<'a>(idp: IdpId, identity: &'a Identity) -> Facts<'a> {
     let alice = Person::new("alice@example.com", Some(idp)).with_identity(Some(identity));
     Facts { token: None, person: Some(alice), client_ip: "198.51.100.7".parse().unwrap() }
+}
+
+/// Each rule of `cases`, alone in an allow policy, admits `alice` (whose session is through `idp`)
+/// exactly when expected, and never the same person without a stored identity, nor a token.
+#[track_caller]
+fn admits_only_with_the_identity(cases: &[(Value, bool)], idp: IdpId, alice: &Facts) {
+    for (rule, expected) in cases {
+        let policy = policy_json(Decision::Allow, json!([rule.clone()]));
+        let compiled = [CompiledPolicy::compile(&policy, 1).unwrap()];
+        let allowed = Verdict::Allow { policy: policy.id, decision: Decision::Allow };
+        assert_eq!(evaluate(&compiled, &no_groups(), alice, false) == allowed, *expected, "{rule}");
+        let bare = person("alice@example.com", Some(idp));
+        assert_eq!(evaluate(&compiled, &no_groups(), &bare, false), DENY, "{rule} without identity");
+        assert_eq!(evaluate(&compiled, &no_groups(), &facts(Some(token(CICD))), false), DENY, "{rule}");
+    }
 }
 
 #[test]
@@ -344,16 +450,7 @@ fn oidc_claims_and_auth_methods_are_read_from_the_stored_identity() {
         (json!({"auth_method": {"auth_method": "mfa"}}), true),
         (json!({"auth_method": {"auth_method": "hwk"}}), false),
     ];
-    for (rule, expected) in cases {
-        let policy = policy_json(Decision::Allow, json!([rule.clone()]));
-        let compiled = [CompiledPolicy::compile(&policy, 1).unwrap()];
-        let allowed = Verdict::Allow { policy: policy.id, decision: Decision::Allow };
-        assert_eq!(evaluate(&compiled, &no_groups(), &alice, false) == allowed, expected, "{rule}");
-        // Without a stored identity (or for a service token) nothing matches.
-        let bare = person("alice@example.com", Some(idp));
-        assert_eq!(evaluate(&compiled, &no_groups(), &bare, false), DENY, "{rule} without identity");
-        assert_eq!(evaluate(&compiled, &no_groups(), &facts(Some(token(CICD))), false), DENY, "{rule}");
-    }
+    admits_only_with_the_identity(&cases, idp, &alice);
     // An identity stored for another provider than the session's is not used.
     let elsewhere = stored_identity(IdpId::generate(), json!({"department": "eng"}), &["mfa"]);
     let policy = policy_json(Decision::Allow, json!([{"auth_method": {"auth_method": "mfa"}}]));

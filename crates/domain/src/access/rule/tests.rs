@@ -73,7 +73,7 @@ fn accepts_the_rest_of_the_catalogue_as_other() {
         json!({"email_list": {"id": "6a1f0c2e-5b3d-4e8f-9a7c-1d2e3f4a5b6c"}}),
         json!({"geo": {"country_code": "US"}}),
         json!({"azureAD": {"id": "x", "identity_provider_id": "y"}}),
-        json!({"github-organization": {"name": "acme"}}),
+        json!({"github": {"name": "acme"}}),
         json!({"certificate": {}}),
         json!({"some_future_selector": {"anything": [1, 2]}}),
     ];
@@ -160,4 +160,41 @@ fn parses_oidc_claims_and_auth_methods() {
     refused(json!({"auth_method": {}}));
     refused(json!({"auth_method": {"auth_method": "two words"}}));
     refused(json!({"auth_method": {"auth_method": ["mfa"]}}));
+}
+
+#[test]
+fn parses_github_organizations_with_or_without_a_team() {
+    let idp = "9d2b6a3e-1c4f-4e8a-9b7d-2f6e5a4c3b21";
+    let id = IdpId::parse(idp).unwrap();
+    assert_eq!(
+        parsed(json!({"github-organization": {"name": "Acme-Corp", "identity_provider_id": idp}})),
+        Rule::GithubOrganization { name: "Acme-Corp".into(), team: None, idp: id }
+    );
+    assert_eq!(
+        parsed(
+            json!({"github-organization": {"name": "acme", "team": "Platform Team", "identity_provider_id": idp}})
+        ),
+        Rule::GithubOrganization { name: "acme".into(), team: Some("Platform Team".into()), idp: id }
+    );
+    for unset in [json!(null), json!(""), json!("  ")] {
+        assert!(matches!(
+            parsed(
+                json!({"github-organization": {"name": "acme", "team": unset, "identity_provider_id": idp}})
+            ),
+            Rule::GithubOrganization { team: None, .. }
+        ));
+    }
+    for wrong in [
+        json!({"name": "acme"}),
+        json!({"name": "acme", "identity_provider_id": "my github"}),
+        json!({"name": "", "identity_provider_id": idp}),
+        json!({"name": "two words", "identity_provider_id": idp}),
+        json!({"name": "acme/platform", "identity_provider_id": idp}),
+        json!({"name": 7, "identity_provider_id": idp}),
+        json!({"name": "acme", "team": ["platform"], "identity_provider_id": idp}),
+        json!({"identity_provider_id": idp}),
+    ] {
+        let message = refused(json!({"github-organization": wrong}));
+        assert!(message.starts_with("github-organization."), "{message}");
+    }
 }
