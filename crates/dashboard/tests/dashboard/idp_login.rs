@@ -18,7 +18,7 @@ use gatehouse_domain::AuditActor;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::people::admitting;
+use super::people::{admitting, app_admitting};
 use super::{Dash, Page, START};
 
 const CLIENT_SECRET: &str = "fake-op-client-secret";
@@ -91,7 +91,7 @@ impl Op {
         let body = json!({"name": "Fake OP", "type": "oidc", "config": {
             "client_id": "gatehouse", "client_secret": CLIENT_SECRET,
             "auth_url": format!("{}/auth", self.issuer), "token_url": format!("{}/token", self.issuer),
-            "certs_url": format!("{}/jwks", self.issuer), "scopes": ["openid", "email"],
+            "certs_url": format!("{}/jwks", self.issuer), "scopes": ["openid", "email"], "claims": ["groups"],
             "issuer": self.issuer}});
         let created =
             gatehouse_api::access::identity_providers::create(&dash.state, &actor, &dash.account, body)
@@ -305,4 +305,33 @@ async fn forged_replayed_and_tampered_logins_are_refused() {
     assert_eq!(dash.get(&format!("/dash/login/idp/{other}"), "").await.status, StatusCode::NOT_FOUND);
     let off = Dash::new().await;
     assert_eq!(off.get(&format!("/dash/login/idp/{idp}"), "").await.status, StatusCode::NOT_FOUND);
+}
+
+/// The admission policies see what the login established: an `oidc` rule on the provider's
+/// `groups` claim admits the person whose ID token carries it, and only them.
+#[tokio::test]
+async fn the_admission_policies_see_the_claims_of_the_login() {
+    use gatehouse_dashboard::admission::Admission;
+    let admission = Admission { admins_app: Some("claims-admins.example.test".into()), viewers_app: None };
+    let dash = Dash::with_admission(Some(admission)).await;
+    let op = start_op().await;
+    let idp = op.register(&dash).await;
+    let admin = dash.login(super::ADMIN).await;
+    let rules = format!(
+        r#"[{{"oidc": {{"claim_name": "groups", "claim_value": "dash-admins", "identity_provider_id": "{idp}"}}}}]"#
+    );
+    app_admitting(&dash, &admin, "claims-admins.example.test", &rules).await;
+
+    let carol = start(&dash, &idp).await;
+    op.grant(&carol, "carol", "carol@example.net", json!({"groups": ["staff", "dash-admins"]}));
+    let carol = session_of(&callback(&dash, &carol.query["state"], "carol", &carol.cookie).await);
+    assert!(
+        dash.get("/dash/tokens", &carol).await.body.contains("Create service token"),
+        "admitted by the claim"
+    );
+
+    let dave = start(&dash, &idp).await;
+    op.grant(&dave, "dave", "dave@example.net", json!({"groups": ["staff"]}));
+    let refused = callback(&dash, &dave.query["state"], "dave", &dave.cookie).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
 }
