@@ -5,7 +5,9 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use gatehouse_domain::access::{Authentication, Decided, Identity, User, Verdict, normalize_email, user_uuid};
+use gatehouse_domain::access::{
+    Authentication, Decided, Identity, User, Verdict, normalize_email, user_uuid,
+};
 use gatehouse_domain::{AccountId, Timestamp};
 use gatehouse_store::{Resource, ResourceChange, ResourceKind, StoreError};
 use http::request::Parts;
