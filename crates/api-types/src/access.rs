@@ -154,6 +154,11 @@ pub struct UserBody {
 /// The account's Access organization.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct OrganizationBody {
+    /// The fields gatehouse keeps without interpreting them, returned as the client sent them.
+    /// First, so that where one shares a name with a field above (which the input refuses),
+    /// the field above wins, as a map that is written in order keeps the last value.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
     pub name: String,
     /// The JWT issuer host (`iss` = `https://<auth_domain>`).
     pub auth_domain: String,

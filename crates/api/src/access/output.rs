@@ -1,13 +1,13 @@
 //! Response bodies: the stored document as the client sent it (unknown fields included), plus
 //! what Cloudflare's objects carry beside it (`created_at`, `updated_at`, `reusable`,
 //! `precedence`, `app_count`), minus gatehouse's internal bookkeeping. Applications, policies
-//! and groups are rendered through the typed bodies of `gatehouse_api_types` (the fields kept
+//! groups and the organization are rendered through the typed bodies of `gatehouse_api_types` (the fields kept
 //! verbatim flattened into them), the same types the OpenAPI document describes, so the two
 //! cannot drift.
 
 use std::collections::HashMap;
 
-use gatehouse_api_types::{ApplicationBody, GroupBody, PolicyBody, Rule};
+use gatehouse_api_types::{ApplicationBody, GroupBody, OrganizationBody, PolicyBody, Rule};
 use gatehouse_domain::access::{Application, Group, Organization, Policy, PolicyId};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -107,24 +107,26 @@ fn json(body: &impl Serialize) -> Value {
     serde_json::to_value(body).unwrap_or(Value::Null)
 }
 
+pub fn organization_body(stored: &Stored<Organization>) -> OrganizationBody {
+    let doc = &stored.doc;
+    OrganizationBody {
+        extra: doc.extra.clone(),
+        name: doc.name.clone(),
+        auth_domain: doc.auth_domain.clone(),
+        strict_service_token_auth: doc.strict_service_token_auth,
+        // An object (`{"days": …}`): the input refuses anything else.
+        service_token_inactivity: doc.service_token_inactivity.as_ref().and_then(Value::as_object).cloned(),
+        created_at: stored.created_at.to_string(),
+        updated_at: stored.updated_at.to_string(),
+    }
+}
+
+/// [`organization_body`] as JSON.
 pub fn organization(stored: &Stored<Organization>) -> Value {
-    stamped(fields(&stored.doc), stored)
+    json(&organization_body(stored))
 }
 
 /// `{"id": …}`, the result of a delete.
 pub fn deleted(id: &str) -> Value {
     serde_json::json!({ "id": id })
-}
-
-fn fields(doc: &impl Serialize) -> Map<String, Value> {
-    match serde_json::to_value(doc) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    }
-}
-
-fn stamped<T>(mut map: Map<String, Value>, stored: &Stored<T>) -> Value {
-    map.insert("created_at".into(), stored.created_at.to_string().into());
-    map.insert("updated_at".into(), stored.updated_at.to_string().into());
-    Value::Object(map)
 }

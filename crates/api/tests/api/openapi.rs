@@ -271,7 +271,7 @@ fn answer_schema<'a>(document: &'a Value, template: &str, method: &str) -> &'a V
     schema
 }
 
-/// Every application, policy and group answer, as served (with fields the client sent that
+/// Every application, policy, group and organization answer, as served (with fields the client sent that
 /// gatehouse keeps as written), is an instance of the schema the document gives that operation:
 /// each property on the wire is in the schema with its type, each required one is present.
 #[tokio::test]
@@ -340,6 +340,14 @@ async fn access_answers_on_the_wire_are_instances_of_their_documented_schemas() 
             format!("{templates}/apps/{{app_id}}/policies/{{policy_id}}"),
             None,
         ),
+        (Method::GET, format!("{base}/organizations"), format!("{templates}/organizations"), None),
+        (
+            Method::PUT,
+            format!("{base}/organizations"),
+            format!("{templates}/organizations"),
+            Some(json!({"name": "Acme", "custom_note": "kept",
+                        "service_token_inactivity": {"enabled": true, "inactivity_threshold_days": 90, "action": "disable"}})),
+        ),
         // Last: it replaces the inline policy (a new id).
         (Method::PUT, format!("{base}/apps/{app_id}"), format!("{templates}/apps/{{app_id}}"), Some(app)),
     ];
@@ -358,6 +366,9 @@ async fn access_answers_on_the_wire_are_instances_of_their_documented_schemas() 
     assert_eq!(app.result()["policies"][1]["custom_note"], "kept", "{}", app.json);
     let group = api.call(Method::GET, &format!("{base}/groups/{group_id}"), None).await;
     assert_eq!(group.result()["custom_note"], json!({"a": [1]}));
+    let organization = api.call(Method::GET, &format!("{base}/organizations"), None).await;
+    assert_eq!(organization.result()["custom_note"], "kept", "{}", organization.json);
+    assert!(organization.result()["service_token_inactivity"].is_object(), "{}", organization.json);
 }
 
 /// The strict check refuses what it should: a property the schema lacks, a wrong type, a
