@@ -240,17 +240,32 @@ fn scim(body: &mut Map<String, Value>) -> Result<Option<Value>, ApiError> {
 fn check_github(config: &Map<String, Value>) -> Result<(), ApiError> {
     check_client_id(config)?;
     for field in ["base_url", "api_url"] {
-        match config.get(field) {
-            None => {}
-            Some(Value::String(url)) if is_http_url(url) && !url.contains(['?', '#']) => {}
-            Some(_) => {
-                return Err(ApiError::invalid(format!(
-                    "invalid 'config.{field}': expected an http or https URL without query"
-                )));
-            }
+        let Some(value) = config.get(field) else { continue };
+        let url =
+            value.as_str().filter(|url| is_http_url(url) && !url.contains(['?', '#'])).ok_or_else(|| {
+                ApiError::invalid(format!("invalid 'config.{field}': expected an https URL without query"))
+            })?;
+        if !is_https_or_loopback(url) {
+            return Err(ApiError::invalid(format!(
+                "invalid 'config.{field}': GitHub is reached over https (plain http only on this host: \
+                 127.0.0.1, ::1, localhost), since the client secret and the people's access tokens \
+                 travel to it"
+            )));
         }
     }
     Ok(())
+}
+
+/// An `https://` URL, or an `http://` one whose host is this machine.
+fn is_https_or_loopback(url: &str) -> bool {
+    if url.starts_with("https://") {
+        return true;
+    }
+    let Ok(uri) = url.parse::<http::Uri>() else { return false };
+    let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.to_ascii_lowercase().ends_with(".localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn check_client_id(config: &Map<String, Value>) -> Result<(), ApiError> {

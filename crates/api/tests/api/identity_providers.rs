@@ -140,6 +140,14 @@ async fn a_github_provider_keeps_its_secret_sealed_and_may_name_an_enterprise_se
     assert!(updated.result()["config"].get("client_secret").is_none());
     let retyped = api.call(Method::PUT, &path, Some(oidc("x"))).await;
     assert_eq!(retyped.status, StatusCode::BAD_REQUEST, "{}", retyped.json);
+    // Plain http only to this host (a test stand-in, a tunnel).
+    for local in ["http://127.0.0.1:8080", "http://[::1]:9", "http://localhost", "http://ghe.localhost"] {
+        let mut body = github("local");
+        body["config"]["base_url"] = json!(local);
+        body["config"]["api_url"] = json!(format!("{local}/api/v3"));
+        let reply = api.call(Method::POST, &access(&api, "identity_providers"), Some(body)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{local}: {}", reply.json);
+    }
 }
 
 #[tokio::test]
@@ -166,6 +174,9 @@ async fn bad_and_unsupported_providers_are_400_naming_the_field() {
         ("client_id", json!(3)),
         ("base_url", json!("github.example.com")),
         ("api_url", json!("https://github.example.com/api/v3?x=1")),
+        // The client secret and the access tokens would cross the network in clear.
+        ("base_url", json!("http://github.example.com")),
+        ("api_url", json!("http://10.0.0.7/api/v3")),
     ] {
         let mut body = github("x");
         body["config"][field] = value;

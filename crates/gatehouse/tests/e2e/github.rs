@@ -43,7 +43,7 @@ struct Account {
     name: Option<&'static str>,
     /// `(address, primary, verified)`.
     emails: Vec<(&'static str, bool, bool)>,
-    orgs: Vec<&'static str>,
+    orgs: Vec<String>,
     /// `(org, slug, name)`.
     teams: Vec<(&'static str, &'static str, &'static str)>,
 }
@@ -242,7 +242,13 @@ async fn serve(
                 .tokens
                 .get(token)
                 .and_then(|login| state.accounts.get(login).map(|account| (login.clone(), account.clone())));
-            let page: u32 = params.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+            // GitHub's pagination: `per_page` (default 30, at most 100) items of page `page`.
+            let number =
+                |name: &str, default: usize| params.get(name).and_then(|p| p.parse().ok()).unwrap_or(default);
+            let (per_page, page) = (number("per_page", 30).min(100), number("page", 1).max(1));
+            let paged = |items: Vec<Value>| -> Value {
+                items.into_iter().skip((page - 1) * per_page).take(per_page).collect()
+            };
             match account {
                 None => json_reply(401, json!({"message": "Bad credentials"})),
                 Some(_) if header("user-agent").is_empty() => json_reply(403, json!({"message": "no User-Agent"})),
@@ -261,21 +267,21 @@ async fn serve(
                             })
                             .collect(),
                     ),
-                    "/user/orgs" if page > 1 => json_reply(200, json!([])),
                     "/user/orgs" => json_reply(
                         200,
-                        account.orgs.iter().map(|org| json!({"login": org, "id": 1})).collect(),
+                        paged(account.orgs.iter().map(|org| json!({"login": org, "id": 1})).collect()),
                     ),
-                    "/user/teams" if page > 1 => json_reply(200, json!([])),
                     "/user/teams" => json_reply(
                         200,
-                        account
-                            .teams
-                            .iter()
-                            .map(|(org, slug, name)| {
-                                json!({"slug": slug, "name": name, "organization": {"login": org}})
-                            })
-                            .collect(),
+                        paged(
+                            account
+                                .teams
+                                .iter()
+                                .map(|(org, slug, name)| {
+                                    json!({"slug": slug, "name": name, "organization": {"login": org}})
+                                })
+                                .collect(),
+                        ),
                     ),
                     _ => json_reply(404, json!({"message": "Not Found"})),
                 },
@@ -307,7 +313,7 @@ impl GithubLogins {
             id: 583231,
             name: Some("The Octocat"),
             emails: vec![("octo@old.example", false, true), ("Octocat@Example.com", true, true)],
-            orgs: vec!["Acme"],
+            orgs: vec!["Acme".into()],
             teams: vec![("Acme", "platform", "Platform")],
         };
         github.add("octocat", octocat);
@@ -317,7 +323,7 @@ impl GithubLogins {
                 id: 2,
                 name: None,
                 emails: vec![("hubot@example.com", true, true)],
-                orgs: vec!["acme"],
+                orgs: vec!["acme".into()],
                 teams: vec![("acme", "sales", "Sales")],
             },
         );
@@ -327,7 +333,7 @@ impl GithubLogins {
                 id: 3,
                 name: Some("Mallory"),
                 emails: vec![("mallory@example.com", true, true)],
-                orgs: vec!["globex"],
+                orgs: vec!["globex".into()],
                 teams: vec![],
             },
         );
@@ -338,7 +344,20 @@ impl GithubLogins {
                 name: None,
                 // A verified secondary address does not make up for an unverified primary one.
                 emails: vec![("unverified@example.com", true, false), ("other@example.com", false, true)],
-                orgs: vec!["acme"],
+                orgs: vec!["acme".into()],
+                teams: vec![],
+            },
+        );
+        // In 150 organizations, acme last: on GitHub's second page of 100.
+        let mut many: Vec<String> = (0..149).map(|n| format!("org-{n:03}")).collect();
+        many.push("acme".into());
+        github.add(
+            "busy",
+            Account {
+                id: 5,
+                name: None,
+                emails: vec![("busy@example.com", true, true)],
+                orgs: many,
                 teams: vec![],
             },
         );
@@ -474,6 +493,10 @@ fn github_members_of_the_organization_get_in_and_others_do_not() {
     let (_, hubot) = logins.log_in("hubot", APP, "/");
     assert_eq!(hubot.status(), 200, "but hubot is in acme");
 
+    // A member of many organizations: acme is found on the second page.
+    let (_, busy) = logins.log_in("busy", APP, "/");
+    assert_eq!(busy.status(), 200, "acme is the 150th organization");
+
     // Someone outside the organization logs in and is refused.
     let (_, mallory) = logins.log_in("mallory", APP, "/");
     assert_eq!(mallory.status(), 403, "mallory is in globex, not acme");
@@ -488,7 +511,7 @@ fn github_members_of_the_organization_get_in_and_others_do_not() {
     let log = logins.scene.server.logs();
     assert!(log.contains("the primary e-mail address is not verified on GitHub"), "{log}");
     let tokens = logins.github.issued_tokens();
-    assert!(tokens.len() >= 5, "{tokens:?}");
+    assert!(tokens.len() >= 6, "{tokens:?}");
     for secret in tokens.iter().map(String::as_str).chain([CLIENT_SECRET]) {
         assert!(!log.contains(secret), "{secret} is in the log");
     }
@@ -514,7 +537,7 @@ fn github_removal_from_the_organization_takes_effect_at_the_next_login() {
 
     // Back in acme at the next login; then the policy is edited to want another organization:
     // refused on the next request, not at the cookie's expiry.
-    logins.github.change("octocat", |account| account.orgs.push("acme"));
+    logins.github.change("octocat", |account| account.orgs.push("acme".into()));
     let (_, back) = logins.log_in("octocat", APP, "/");
     assert_eq!(back.status(), 200, "a member again");
     let jwt = assertion(&back.json().unwrap());

@@ -28,6 +28,7 @@ mod metrics;
 mod openapi;
 mod operator_cli;
 mod otlp;
+mod pin;
 mod rotation;
 mod scene;
 mod sdk;
