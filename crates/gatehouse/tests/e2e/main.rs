@@ -23,6 +23,7 @@ mod github;
 mod health;
 mod hostile;
 mod identity;
+mod identity_pkce;
 mod lifecycle;
 mod metrics;
 mod openapi;
