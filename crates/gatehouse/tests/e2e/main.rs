@@ -29,6 +29,7 @@ mod metrics;
 mod openapi;
 mod operator_cli;
 mod otlp;
+mod pin_login;
 mod rotation;
 mod scene;
 mod sdk;
