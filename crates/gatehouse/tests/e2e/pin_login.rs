@@ -305,3 +305,36 @@ fn pin_login_refuses_strangers_exhausted_codes_and_guessers() {
     assert!(limited.headers().get("retry-after").is_some());
     assert_eq!(pins.verify_with(&cookie, &code).status(), 429, "…even with the right code");
 }
+
+/// `GATEHOUSE_SMTP_PASSWORD` is read by `serve` as the alternative to `smtp.password_file`:
+/// both at once is refused at start, naming the two and never the password.
+#[test]
+fn pin_login_smtp_password_comes_from_the_environment_or_a_file_not_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("smtp-password");
+    fs::write(&secret, "from-the-file\n").unwrap();
+    let config = dir.path().join("gatehouse.toml");
+    fs::write(
+        &config,
+        format!(
+            "[smtp]\nhost = \"smtp.example.com\"\nusername = \"gatehouse\"\npassword_file = {:?}\nfrom = \"login@example.com\"\n",
+            secret.display()
+        ),
+    )
+    .unwrap();
+    let mut serve = crate::support::gatehouse_command();
+    serve
+        .args(["serve", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .args(["--api-listen", "127.0.0.1:0", "--gateway-listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .env("GATEHOUSE_SMTP_PASSWORD", "hunter2-in-the-environment");
+    let output = crate::support::run_with_deadline(serve, dir.path(), Duration::from_secs(30));
+    assert_eq!(output.status.code(), Some(64), "{}", output.text);
+    assert!(
+        output.text.contains("GATEHOUSE_SMTP_PASSWORD and `password_file` are both set"),
+        "{}",
+        output.text
+    );
+    assert!(!output.text.contains("hunter2"), "{}", output.text);
+}
