@@ -155,12 +155,12 @@ impl PinScene {
     }
 }
 
-/// The mail's text once the file is complete (it ends with the message's last line).
+/// The mail's text once the file holds its code (it may still be being written when found).
 fn read_complete(path: &Path) -> String {
     let deadline = Instant::now() + MAIL_TIMEOUT;
     loop {
         let text = fs::read_to_string(path).unwrap_or_default();
-        if text.contains("ignore this") || Instant::now() >= deadline {
+        if code_in(&text).is_some() || Instant::now() >= deadline {
             return text;
         }
         thread::sleep(Duration::from_millis(20));
