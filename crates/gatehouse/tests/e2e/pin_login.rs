@@ -338,3 +338,57 @@ fn pin_login_smtp_password_comes_from_the_environment_or_a_file_not_both() {
     );
     assert!(!output.text.contains("hunter2"), "{}", output.text);
 }
+
+/// The PIN forms only work with the login's own sealed cookie, which a cross-site form post does
+/// not carry (SameSite=Lax), and the hand-off a code leads to only works in the browser that
+/// started the login: a code typed elsewhere logs no one in there.
+#[test]
+fn pin_login_forms_need_the_browsers_own_login() {
+    let mut pins = PinScene::start();
+    let alice = pins.browser();
+    pins.login_page(&alice, "/");
+    let sent = alice
+        .post(pins.url(AUTH_DOMAIN, "/cdn-cgi/access/otp/send"))
+        .header("accept", HTML)
+        .form(&[("email", ALICE)])
+        .send()
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    let raw = sent
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("CF_PinLogin="))
+        .expect("the login's cookie");
+    assert!(raw.contains("; Path=/cdn-cgi/access/otp; HttpOnly; SameSite=Lax;"), "{raw}");
+    let cookie = pin_cookie(&sent).unwrap();
+    let code = pins.next_code(ALICE);
+
+    // Forms posted without the login's cookie (as a cross-site post arrives): refused, no mail.
+    let forged = browser(pins.gateway, &[AUTH_DOMAIN, APP], false);
+    for (path, field, value) in [("send", "email", ALICE), ("verify", "code", code.as_str())] {
+        let response = forged
+            .post(pins.url(AUTH_DOMAIN, &format!("/cdn-cgi/access/otp/{path}")))
+            .form(&[(field, value)])
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), 400, "{path} without the login's cookie");
+        assert!(cookies_set(&response).is_empty(), "{path}");
+    }
+    assert_eq!(pins.mails().len(), 1, "no mail for the forged form");
+
+    // The right code with alice's login cookie copied into another client: the hand-off it
+    // leads to is refused there (it is bound to the browser that opened the application).
+    let typed = pins.verify_with(&cookie, &code);
+    assert_eq!(typed.status(), 302, "the code is right");
+    let handoff = typed.headers()["location"].to_str().unwrap().to_owned();
+    assert!(handoff.starts_with(&pins.url(APP, "/cdn-cgi/access/authorized?token=")), "{handoff}");
+    let elsewhere = browser(pins.gateway, &[AUTH_DOMAIN, APP], false).get(&handoff).send().unwrap();
+    assert_eq!(elsewhere.status(), 401, "the hand-off in another browser");
+    assert!(!cookies_set(&elsewhere).iter().any(|name| name == "CF_Authorization"));
+    // …while in alice's browser it gives her the session.
+    let reached = alice.get(&handoff).header("accept", HTML).send().unwrap();
+    assert_eq!(reached.status(), 200, "the hand-off in the browser that started the login");
+    assert_eq!(reached.url().as_str(), pins.url(APP, "/"));
+}
