@@ -215,6 +215,8 @@ pub struct Overrides {
     pub metrics_listen: Option<SocketAddr>,
     /// OTLP/HTTP collector base URL (`GATEHOUSE_OTLP_ENDPOINT`).
     pub otlp_endpoint: Option<String>,
+    /// The SMTP server's password (`GATEHOUSE_SMTP_PASSWORD`), instead of `smtp.password_file`.
+    pub smtp_password: Option<Secret>,
 }
 
 /// The `--config` file. Unknown keys are an error, so typos do not pass silently.
@@ -403,7 +405,8 @@ impl Config {
         )?;
         let monitoring =
             MonitoringConfig::resolve(file.monitor_interval_secs, file.expiry_lead_days, file.webhooks)?;
-        let mailer = file.smtp.map(crate::mail::SmtpFile::resolve).transpose()?;
+        let smtp_password = overrides.smtp_password;
+        let mailer = file.smtp.map(|smtp| smtp.resolve(smtp_password)).transpose()?;
         let dashboard = DashboardConfig::resolve(
             file.dashboard_admins_app,
             file.dashboard_viewers_app,
@@ -760,7 +763,7 @@ pub const FILE_SETTINGS: &[FileSetting] = &[
         name: "smtp",
         example: "{ host = \"smtp.example.com\", port = 587, security = \"starttls\", username = \"gatehouse\", password_file = \"/run/secrets/smtp-password\", from = \"Gatehouse <login@example.com>\" }",
         default: "none (`onetimepin` logins answer 503)",
-        description: "`[smtp]`: how one-time PINs are mailed. `host`, `port` (default 587, 465 with `security = \"tls\"`), `security` (`starttls` default, `tls`, or `none` for a relay on this host), `username` with `password_file`, and `from`; or `outbox_dir` (each message an `.eml` file there, for tests and air-gapped trials) with `from` ([identity.md](identity.md#one-time-pin)).",
+        description: "`[smtp]`: how one-time PINs are mailed. `host`, `port` (default 587, 465 with `security = \"tls\"`), `security` (`starttls` default, `tls`, or `none` for a relay on this host), `username` with `password_file` (or the password in `GATEHOUSE_SMTP_PASSWORD`), and `from`; or `outbox_dir` (each message an `.eml` file there, for tests and air-gapped trials) with `from` ([identity.md](identity.md#one-time-pin)).",
     },
     FileSetting {
         name: "dashboard_admins_app",

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use gatehouse_domain::Secret;
 use gatehouse_proxy::{Mailer, SmtpSecurity, SmtpServer};
 use serde::Deserialize;
 
@@ -27,7 +28,9 @@ pub struct SmtpFile {
 
 impl SmtpFile {
     /// The mailer these settings describe.
-    pub fn resolve(self) -> Result<Arc<Mailer>, ConfigError> {
+    /// The mailer these settings describe; `password` is `GATEHOUSE_SMTP_PASSWORD`, the
+    /// alternative to `password_file`.
+    pub fn resolve(self, password: Option<Secret>) -> Result<Arc<Mailer>, ConfigError> {
         let invalid = |why: String| ConfigError::Invalid(format!("smtp: {why}"));
         let from = self.from.ok_or_else(|| invalid("`from` is required".into()))?;
         let mailer = match (self.outbox_dir, self.host) {
@@ -52,11 +55,25 @@ impl SmtpFile {
                     SmtpSecurity::Tls => 465,
                     SmtpSecurity::None => 25,
                 };
-                let password = secret_setting("smtp.password", None, self.password_file.as_deref())?;
+                let password = match (password, self.password_file.as_deref()) {
+                    (Some(_), Some(_)) => {
+                        return Err(invalid(
+                            "GATEHOUSE_SMTP_PASSWORD and `password_file` are both set: give one of them"
+                                .into(),
+                        ));
+                    }
+                    (Some(password), None) => Some(password),
+                    (None, file) => secret_setting("smtp.password", None, file)?,
+                };
                 let credentials = match (self.username, password) {
                     (Some(user), Some(password)) => Some((user, password)),
                     (None, None) => None,
-                    _ => return Err(invalid("`username` and `password_file` go together".into())),
+                    _ => {
+                        return Err(invalid(
+                            "`username` and a password (`password_file` or GATEHOUSE_SMTP_PASSWORD) go together"
+                                .into(),
+                        ));
+                    }
                 };
                 let port = self.port.unwrap_or(default_port);
                 Mailer::smtp(SmtpServer { host, port, security, credentials }, &from)
@@ -78,13 +95,13 @@ mod tests {
     fn an_outbox_or_a_server_with_a_sender() {
         let dir = tempfile::tempdir().unwrap();
         let outbox = format!("from = \"a@example.com\"\noutbox_dir = {:?}\n", dir.path());
-        assert!(parse(&outbox).resolve().is_ok());
+        assert!(parse(&outbox).resolve(None).is_ok());
         let secret = dir.path().join("password");
         std::fs::write(&secret, "hunter2\n").unwrap();
         let server = format!(
             "host = \"smtp.example.com\"\nusername = \"u\"\npassword_file = {secret:?}\nfrom = \"a@example.com\"\n"
         );
-        let mailer = parse(&server).resolve().unwrap();
+        let mailer = parse(&server).resolve(None).unwrap();
         assert!(!format!("{mailer:?}").contains("hunter2"));
         for (text, needle) in [
             ("host = \"h\"\n", "`from` is required"),
@@ -93,8 +110,31 @@ mod tests {
             ("from = \"a@example.com\"\nhost = \"h\"\nusername = \"u\"\n", "go together"),
             ("from = \"nobody\"\nhost = \"h\"\n", "smtp.from"),
         ] {
-            let error = parse(text).resolve().unwrap_err().to_string();
+            let error = parse(text).resolve(None).unwrap_err().to_string();
             assert!(error.contains(needle), "{text}: {error}");
         }
+    }
+
+    #[test]
+    fn the_password_may_come_from_the_environment_instead_of_a_file() {
+        let env = || Some(Secret::new("hunter2-from-env".into()));
+        let server = "host = \"smtp.example.com\"\nusername = \"u\"\nfrom = \"a@example.com\"\n";
+        let mailer = parse(server).resolve(env()).unwrap();
+        assert!(!format!("{mailer:?}").contains("hunter2"));
+
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("password");
+        std::fs::write(&secret, "hunter2\n").unwrap();
+        let both = format!("{server}password_file = {secret:?}\n");
+        let error = parse(&both).resolve(env()).unwrap_err().to_string();
+        assert!(error.contains("GATEHOUSE_SMTP_PASSWORD and `password_file` are both set"), "{error}");
+        assert!(!error.contains("hunter2"), "{error}");
+
+        let no_user = "host = \"smtp.example.com\"\nfrom = \"a@example.com\"\n";
+        let error = parse(no_user).resolve(env()).unwrap_err().to_string();
+        assert!(error.contains("go together"), "{error}");
+        // An outbox sends nothing: the password is not needed, and not refused.
+        let outbox = format!("from = \"a@example.com\"\noutbox_dir = {:?}\n", dir.path());
+        assert!(parse(&outbox).resolve(env()).is_ok());
     }
 }

@@ -82,6 +82,9 @@ pub struct ServeArgs {
     /// First start only: the account id to create (32 lowercase hex).
     #[arg(long = "bootstrap-account-id", env = "GATEHOUSE_BOOTSTRAP_ACCOUNT_ID", hide = true)]
     bootstrap_account_id: Option<String>,
+    /// The SMTP server's password for `[smtp] username` (instead of `smtp.password_file`).
+    #[arg(long = "smtp-password", env = "GATEHOUSE_SMTP_PASSWORD", hide = true, hide_env_values = true)]
+    smtp_password: Option<SecretArg>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -115,6 +118,7 @@ impl ServeArgs {
             tls_key: self.tls_key,
             metrics_listen: self.metrics_listen,
             otlp_endpoint: self.otlp_endpoint,
+            smtp_password: self.smtp_password.map(SecretArg::into_secret),
         }
     }
 }

@@ -30,7 +30,7 @@ use crate::sdk::{ScriptCopy, skip_unless_installed, try_install_once, try_run};
 use crate::support::remove_inherited_config;
 
 const AUTH_DOMAIN: &str = "team.localhost";
-const APP: &str = "app.localhost";
+pub(crate) const APP: &str = "app.localhost";
 /// A second application, for cookies carried from one application to another.
 const OTHER_APP: &str = "other.localhost";
 const CLIENT_SECRET: &str = "op-client-secret-for-tests";
@@ -118,20 +118,20 @@ impl Drop for Provider {
 }
 
 /// Gatehouse, the echo origin and a provider, configured for logins.
-struct Logins {
-    scene: Scene,
-    provider: Provider,
+pub(crate) struct Logins {
+    pub(crate) scene: Scene,
+    pub(crate) provider: Provider,
     idp: String,
     ci: crate::scene::Token,
     other: crate::scene::Token,
     /// The developers group's id.
     developers: String,
-    gateway: SocketAddr,
+    pub(crate) gateway: SocketAddr,
 }
 
 impl Logins {
     /// `None` when the provider cannot be installed (see [`op_project`]).
-    fn start() -> Option<Self> {
+    pub(crate) fn start() -> Option<Self> {
         let project = op_project()?;
         let scene = Scene::start();
         let gateway: SocketAddr = scene.gateway_addr().parse().expect("the gateway's address");
@@ -164,11 +164,11 @@ impl Logins {
     }
 
     /// A browser: keeps cookies, follows redirects (or not), resolves the hosts to the gateway.
-    fn browser(&self, follow: bool) -> Client {
+    pub(crate) fn browser(&self, follow: bool) -> Client {
         browser(self.gateway, &[AUTH_DOMAIN, APP, OTHER_APP], follow)
     }
 
-    fn app_url(&self, path: &str) -> String {
+    pub(crate) fn app_url(&self, path: &str) -> String {
         format!("http://{APP}:{}{path}", self.gateway.port())
     }
 
@@ -492,7 +492,7 @@ fn identity_hostile_logins_are_refused() {
 }
 
 /// Whether `response` sends the browser to the login page for `host`.
-fn to_login(logins: &Logins, response: &Response, host: &str) -> bool {
+pub(crate) fn to_login(logins: &Logins, response: &Response, host: &str) -> bool {
     let prefix = format!("http://{AUTH_DOMAIN}:{}/cdn-cgi/access/login/{host}?", logins.gateway.port());
     response.status() == 302
         && response
@@ -563,7 +563,7 @@ fn identity_a_cookie_of_one_application_never_admits_on_another() {
 
 /// Runs a login up to the provider's redirect to the callback and returns the callback URL,
 /// unvisited, and the state cookie (`name=value`) the login page set.
-fn follow_to_callback(logins: &Logins, browser: &Client, login: &str) -> (String, String) {
+pub(crate) fn follow_to_callback(logins: &Logins, browser: &Client, login: &str) -> (String, String) {
     let mut response = browser.get(logins.app_url("/")).header("accept", HTML).send().unwrap();
     let mut state_cookie = None;
     let mut posted = 0;
