@@ -80,13 +80,21 @@ pub struct OidcArgs {
 pub struct GithubArgs {
     #[command(flatten)]
     app: ClientApp,
-    /// GitHub Enterprise Server: its web address, e.g. https://github.example.com
-    /// (default: https://github.com).
-    #[arg(long)]
+    /// GitHub Enterprise Server's web address (the default is GitHub's own).
+    #[arg(
+        long,
+        value_name = "URL",
+        long_help = "GitHub Enterprise Server: its web address, e.g. \
+        https://github.example.com (default: https://github.com)."
+    )]
     github_url: Option<String>,
-    /// GitHub Enterprise Server: its REST API, e.g. https://github.example.com/api/v3
-    /// (default: https://api.github.com).
-    #[arg(long)]
+    /// GitHub Enterprise Server's REST API (the default is GitHub's own).
+    #[arg(
+        long,
+        value_name = "URL",
+        long_help = "GitHub Enterprise Server: its REST API, e.g. \
+        https://github.example.com/api/v3 (default: https://api.github.com)."
+    )]
     github_api_url: Option<String>,
     #[command(flatten)]
     client: ClientArgs,
