@@ -20,7 +20,11 @@ everything Rust allocates) and the C library's `malloc`/`calloc`/`realloc` (SQLi
 requests per second, neither figure depends on what else the machine is doing.
 
 Usage: bench/profile [--requests 2000] [--cpu-requests 30000] [--configs hyper,work,G]
-                     [--compare OTHER_GATEHOUSE_BINARY]
+                     [--compare OTHER_GATEHOUSE_BINARY] [--annotate 40] [--keep DIR]
+
+The table names every thread's instructions per request (the busiest, then the others: the
+access-log and usage writer's runtime thread, SQLite's connection thread); `--annotate N` prints
+the busiest thread's N costliest functions, inclusive, from `callgrind_annotate`.
 """
 
 import argparse
@@ -203,14 +207,29 @@ def callgrind(stack, proxy, args, out):
         raise SystemExit(f"callgrind wrote no dump for {proxy.name} in {out}")
     per_thread = [parse_callgrind(p) for p in dumps]
     total = [sum(t[i] for t in per_thread) for i in range(3)]
-    busiest = max(t[0] for t in per_thread)
+    busiest_dump, busiest = max(zip(dumps, per_thread), key=lambda d: d[1][0])
     n = args.requests
+    if args.annotate:
+        annotate(busiest_dump, args.annotate, proxy.name)
     return {
         "instructions": total[0] / n,
-        "busiest": busiest / n,
+        "busiest": busiest[0] / n,
+        "busiest_allocs": busiest[1] / n,
         "allocs": total[1] / n,
         "c_allocs": total[2] / n,
+        # Every thread that ran in the window, busiest first: (instructions, Rust allocs) per request.
+        "threads": sorted(((round(t[0] / n), round(t[1] / n, 1)) for t in per_thread if t[0]), reverse=True),
     }
+
+
+def annotate(dump, lines, name):
+    """The busiest thread's functions by inclusive cost (callgrind_annotate), to stderr."""
+    done = subprocess.run(["callgrind_annotate", "--inclusive=yes", f"--threshold=99", dump],
+                          capture_output=True, text=True)
+    rows = [r for r in done.stdout.splitlines() if re.match(r"\s*[\d,]+ \(", r)]
+    print(f"  {name}, busiest thread, inclusive instructions ({dump}):", file=sys.stderr)
+    for row in rows[:lines]:
+        print(f"    {row[:220]}", file=sys.stderr)
 
 
 def control(pid, what):
@@ -245,6 +264,8 @@ def main():
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--tokens", type=int, default=10000)
     parser.add_argument("--keep", metavar="DIR", help="keep the callgrind files in DIR")
+    parser.add_argument("--annotate", type=int, default=0, metavar="N",
+                        help="print the busiest thread's N costliest functions (inclusive)")
     args = parser.parse_args()
     configs = args.configs.split(",")
     if args.compare:
@@ -287,12 +308,14 @@ def main():
 def print_table(results, args):
     print(f"\n{args.requests} keep-alive requests over {args.connections} connections under callgrind "
           f"(after {args.warmup} warm-up); CPU from /proc over {args.cpu_requests} requests\n")
-    print("| proxy | instructions/req (all threads) | busiest thread | allocations/req (Rust) | C mallocs/req | CPU µs/req | req/s (1 client) |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| proxy | instructions/req (all threads) | busiest thread | other threads | allocations/req (Rust, busiest) | C mallocs/req | CPU µs/req | req/s (1 client) |")
+    print("|---|---:|---:|---|---:|---:|---:|---:|")
     for name, r in results.items():
         cpu_us = f"{r['cpu_us']:.1f}" if "cpu_us" in r else "–"
         rate = f"{r['rate']:.0f}" if "rate" in r else "–"
-        print(f"| {name} | {r['instructions']:,.0f} | {r['busiest']:,.0f} | {r['allocs']:.1f} | {r['c_allocs']:.1f} | {cpu_us} | {rate} |")
+        others = ", ".join(f"{i:,}" for i, _ in r["threads"][1:]) or "–"
+        print(f"| {name} | {r['instructions']:,.0f} | {r['busiest']:,.0f} | {others} | {r['allocs']:.1f} ({r['busiest_allocs']:.1f}) "
+              f"| {r['c_allocs']:.1f} | {cpu_us} | {rate} |")
 
 
 if __name__ == "__main__":

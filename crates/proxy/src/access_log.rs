@@ -41,8 +41,9 @@ pub(crate) struct Decision {
     pub denial: Option<Denial>,
     pub status: u16,
     pub method: Method,
-    /// The person whose session the request carried, if any.
-    pub person: Option<gatehouse_store::RecordedPerson>,
+    /// The person whose session the request carried, if any (boxed: most decisions have none,
+    /// and every queued decision is this size).
+    pub person: Option<Box<gatehouse_store::RecordedPerson>>,
 }
 
 impl Decision {
@@ -71,7 +72,7 @@ impl Decision {
             reason: self.denial.map(|d| d.as_str().to_owned()),
             status: self.status,
             method: self.method.as_str().to_owned(),
-            person: self.person,
+            person: self.person.map(|person| *person),
         }
     }
 }

@@ -71,7 +71,15 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
 
-        let writer = connect(SqlitePoolOptions::new().max_connections(1), &options).await?;
+        // A multi-row INSERT inside a transaction (an access-log batch) keeps a statement journal,
+        // which SQLite spills to a temporary file past 64 KiB: an open, unlink and a write per
+        // page on every batch. The writer keeps its temporary data in memory instead; it is
+        // bounded by the pages one statement changes.
+        let writer = connect(
+            SqlitePoolOptions::new().max_connections(1),
+            &options.clone().pragma("temp_store", "MEMORY"),
+        )
+        .await?;
         migrate(&writer).await?;
         let reader =
             connect(SqlitePoolOptions::new().max_connections(READERS), &options.pragma("query_only", "ON"))
@@ -126,4 +134,19 @@ async fn migrate(writer: &SqlitePool) -> Result<(), StoreError> {
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await.map_err(from_sqlx)?;
     MIGRATOR.run(&mut *tx).await.map_err(from_migrate)?;
     tx.commit().await.map_err(from_sqlx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SqliteStore;
+
+    #[tokio::test]
+    async fn the_writer_keeps_temporary_data_in_memory_and_the_readers_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("gatehouse.db")).await.unwrap();
+        // 2 is MEMORY, 0 the compile-time default (a file).
+        let writer: i64 = sqlx::query_scalar("PRAGMA temp_store").fetch_one(&store.writer).await.unwrap();
+        let reader: i64 = sqlx::query_scalar("PRAGMA temp_store").fetch_one(&store.reader).await.unwrap();
+        assert_eq!((writer, reader), (2, 0));
+    }
 }

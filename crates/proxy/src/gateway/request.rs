@@ -106,11 +106,11 @@ impl Gateway {
         };
         if let Some((person, _)) = &person {
             outcome.service_token = false;
-            outcome.person = Some(RecordedPerson {
+            outcome.person = Some(Box::new(RecordedPerson {
                 email: person.email.clone(),
                 idp_id: person.idp,
                 idp_type: person.idp.and_then(|id| app.account.people.idp(id)).map(|idp| idp.kind.clone()),
-            });
+            }));
         }
         if let Some((who, Via::Secret(used))) = &who
             && let Some(usage) = self.tokens.record_use(&who.client_id, *used, now)
