@@ -39,7 +39,8 @@ pub use notifications::{NotificationKey, NotificationLog};
 
 use async_trait::async_trait;
 use gatehouse_domain::{
-    AccountId, ApiToken, ClientId, KeyId, SecretHash, SecretMatch, ServiceToken, Timestamp, TokenId,
+    AccountId, ApiToken, ClientId, Credentials, KeyId, SecretHash, SecretMatch, ServiceToken, Timestamp,
+    TokenId,
 };
 
 /// A storage failure, classified by what the caller can do about it.
@@ -205,6 +206,18 @@ pub struct TokenVersion {
     pub secret_key_id: KeyId,
     /// The server key of the previous secret's hash, while there is one.
     pub previous_secret_key_id: Option<KeyId>,
+}
+
+impl TokenVersion {
+    /// The version of token `id` at `revision` holding `credentials`.
+    pub fn of(id: TokenId, revision: i64, credentials: &Credentials) -> TokenVersion {
+        TokenVersion {
+            id,
+            revision,
+            secret_key_id: credentials.current().key_id(),
+            previous_secret_key_id: credentials.previous().map(|p| p.hash.key_id()),
+        }
+    }
 }
 
 /// One successful authentication of a service token.

@@ -51,12 +51,7 @@ impl Held {
 
     /// What the store's [`TokenVersion`] of this token is compared with.
     fn version(&self) -> TokenVersion {
-        TokenVersion {
-            id: self.id,
-            revision: self.revision,
-            secret_key_id: self.credentials.current().key_id(),
-            previous_secret_key_id: self.credentials.previous().map(|p| p.hash.key_id()),
-        }
+        TokenVersion::of(self.id, self.revision, &self.credentials)
     }
 
     /// As [`ServiceToken::record_use`].

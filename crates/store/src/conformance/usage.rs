@@ -279,13 +279,7 @@ pub async fn the_tokens_fingerprint_moves_with_every_change_but_usage(store: &dy
 
 /// What the store should say of `token`'s version.
 fn version_of(token: &ServiceToken) -> TokenVersion {
-    let credentials = &token.credentials;
-    TokenVersion {
-        id: token.id,
-        revision: token.revision,
-        secret_key_id: credentials.current().key_id(),
-        previous_secret_key_id: credentials.previous().map(|p| p.hash.key_id()),
-    }
+    TokenVersion::of(token.id, token.revision, &token.credentials)
 }
 
 /// Every stored version, by id.

@@ -225,12 +225,7 @@ fn a_token_another_node_deleted_is_removed_by_the_client_id_its_event_names() {
 }
 
 fn version(token: &ServiceToken) -> gatehouse_store::TokenVersion {
-    gatehouse_store::TokenVersion {
-        id: token.id,
-        revision: token.revision,
-        secret_key_id: token.credentials.current().key_id(),
-        previous_secret_key_id: token.credentials.previous().map(|p| p.hash.key_id()),
-    }
+    gatehouse_store::TokenVersion::of(token.id, token.revision, &token.credentials)
 }
 
 #[test]
