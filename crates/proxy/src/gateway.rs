@@ -12,6 +12,7 @@ mod recording;
 pub use recording::GATEWAY_TRACE_TARGET;
 mod rehash;
 mod remote;
+pub use remote::TokensReread;
 mod request;
 
 use std::sync::Arc;
@@ -192,7 +193,7 @@ pub struct Gateway {
     background: tokio::runtime::Handle,
     /// When the snapshot was last known to match the database (see `gateway/freshness.rs`).
     freshness: freshness::Freshness,
-    /// The store's token fingerprint when the tokens were last read in full by a resync.
+    /// The store's token fingerprint when a resync last brought the tokens in step with it.
     tokens_read: std::sync::Mutex<Option<gatehouse_store::TokensFingerprint>>,
     /// Failed authentications per client id and per address (brute-force limiting).
     failures: crate::limit::FailureLimiter,

@@ -61,7 +61,7 @@ mod verify;
 
 pub use body::{Body, BoxError};
 pub use deny::{AccessOutcome, Denial, FailureSource};
-pub use gateway::{Connection, GATEWAY_TRACE_TARGET, Gateway, GatewayError, GatewayOptions};
+pub use gateway::{Connection, GATEWAY_TRACE_TARGET, Gateway, GatewayError, GatewayOptions, TokensReread};
 pub use keys::ensure_signing_keys;
 pub use limit::FailureLimits;
 pub use login::mail::{Mailer, SmtpSecurity, SmtpServer};

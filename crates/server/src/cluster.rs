@@ -5,8 +5,9 @@
 //! to the local gateway first (visible from the very next request) and then publishes it on the
 //! database's change feed. [`spawn_sync`] runs the receiving side: it subscribes to the feed,
 //! resyncs fully after every (re)connect, applies other nodes' events as they arrive, and resyncs
-//! every `resync_interval` as the safety net for lost events (re-reading the tokens only when
-//! the database's token fingerprint moved, and in full every [`FULL_RESYNC_EVERY`]th time).
+//! every `resync_interval` as the safety net for lost events (re-reading tokens only when the
+//! database's token fingerprint moved, then only those whose revision or server-key ids differ
+//! from the snapshot's, and all of them every [`FULL_RESYNC_EVERY`]th time).
 //! Each successful resync marks the gateway's snapshot fresh; past `max_staleness` without one
 //! (the database is down) the gateway fails closed.
 
@@ -24,9 +25,9 @@ use crate::store::Backend;
 
 const DEFAULT_RESYNC_INTERVAL_SECS: u64 = 30;
 /// Every this many resyncs (the first after each (re)connect included) the tokens are re-read
-/// in full; the others re-read them only when the database's token fingerprint moved. The full
-/// ones cover what a fingerprint cannot see: a snapshot that drifted from the database by a
-/// fault of this node's own.
+/// in full; the others re-read only the changed ones, and only when the database's token
+/// fingerprint moved. The full ones cover what neither a fingerprint nor the tokens' versions
+/// can see: a snapshot that drifted from the database by a fault of this node's own.
 const FULL_RESYNC_EVERY: u64 = 10;
 const DEFAULT_MAX_STALENESS_SECS: u64 = 300;
 /// The longest wait between attempts to (re)subscribe while the database is unreachable.

@@ -7,8 +7,10 @@ mod usage;
 
 use async_trait::async_trait;
 use gatehouse_domain::{AccountId, ClientId, ServiceToken, TokenId};
+use gatehouse_store::token_columns::token_version;
 use gatehouse_store::{
-    Page, PageRequest, ServiceTokenStore, StoreError, TokenFilter, TokenUsage, TokensFingerprint,
+    Page, PageRequest, ServiceTokenStore, StoreError, TokenFilter, TokenUsage, TokenVersion,
+    TokensFingerprint,
 };
 use sqlx::PgConnection;
 
@@ -126,6 +128,30 @@ impl ServiceTokenStore for PostgresStore {
         let (tokens, last_seq, digest) =
             sqlx::query_as(FINGERPRINT).fetch_one(&self.pool).await.map_err(from_sqlx)?;
         Ok(TokensFingerprint { tokens, last_seq, digest })
+    }
+
+    async fn service_token_versions(&self) -> Result<Vec<TokenVersion>, StoreError> {
+        let rows: Vec<(String, i64, String, Option<String>)> =
+            sqlx::query_as("SELECT id, revision, secret_key_id, previous_secret_key_id FROM service_tokens")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(from_sqlx)?;
+        rows.iter()
+            .map(|(id, revision, key_id, previous)| token_version(id, *revision, key_id, previous.as_deref()))
+            .collect()
+    }
+
+    async fn service_tokens_by_ids(&self, ids: &[TokenId]) -> Result<Vec<ServiceToken>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = ids.iter().map(TokenId::to_string).collect();
+        let rows: Vec<TokenRow> = sqlx::query_as("SELECT * FROM service_tokens WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(from_sqlx)?;
+        rows.into_iter().map(ServiceToken::try_from).collect()
     }
 
     async fn record_token_usage(&self, usage: &[TokenUsage]) -> Result<(), StoreError> {

@@ -126,7 +126,7 @@ const REPLAY: &str = "SELECT * FROM access_logs \
 const PRUNE: &str = "DELETE FROM access_logs WHERE created_at < ?1";
 
 /// `values` as a JSON array of strings, for `json_each`.
-fn json_strings(values: &[String]) -> String {
+pub(crate) fn json_strings(values: &[String]) -> String {
     let mut out = String::from("[");
     for (i, value) in values.iter().enumerate() {
         if i > 0 {

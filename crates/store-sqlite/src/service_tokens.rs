@@ -7,13 +7,15 @@ mod usage;
 
 use async_trait::async_trait;
 use gatehouse_domain::{AccountId, ClientId, ServiceToken, TokenId};
-use gatehouse_store::token_columns::fingerprint_hash;
+use gatehouse_store::token_columns::{fingerprint_hash, token_version};
 use gatehouse_store::{
-    Page, PageRequest, ServiceTokenStore, StoreError, TokenFilter, TokenUsage, TokensFingerprint,
+    Page, PageRequest, ServiceTokenStore, StoreError, TokenFilter, TokenUsage, TokenVersion,
+    TokensFingerprint,
 };
 use sqlx::SqliteConnection;
 
 use crate::SqliteStore;
+use crate::access_logs::json_strings;
 use crate::error::from_sqlx;
 use row::TokenRow;
 
@@ -150,6 +152,32 @@ impl ServiceTokenStore for SqliteStore {
             fingerprint.digest = fingerprint.digest.wrapping_add_unsigned(hash);
         }
         Ok(fingerprint)
+    }
+
+    async fn service_token_versions(&self) -> Result<Vec<TokenVersion>, StoreError> {
+        let rows: Vec<(String, i64, String, Option<String>)> =
+            sqlx::query_as("SELECT id, revision, secret_key_id, previous_secret_key_id FROM service_tokens")
+                .fetch_all(&self.reader)
+                .await
+                .map_err(from_sqlx)?;
+        rows.iter()
+            .map(|(id, revision, key_id, previous)| token_version(id, *revision, key_id, previous.as_deref()))
+            .collect()
+    }
+
+    async fn service_tokens_by_ids(&self, ids: &[TokenId]) -> Result<Vec<ServiceToken>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One JSON array bound once: no limit on the number of ids, unlike an `IN` list.
+        let ids: Vec<String> = ids.iter().map(TokenId::to_string).collect();
+        let rows: Vec<TokenRow> =
+            sqlx::query_as("SELECT * FROM service_tokens WHERE id IN (SELECT value FROM json_each(?1))")
+                .bind(json_strings(&ids))
+                .fetch_all(&self.reader)
+                .await
+                .map_err(from_sqlx)?;
+        rows.into_iter().map(ServiceToken::try_from).collect()
     }
 
     async fn record_token_usage(&self, usage: &[TokenUsage]) -> Result<(), StoreError> {

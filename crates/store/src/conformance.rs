@@ -85,6 +85,7 @@ macro_rules! store_conformance_tests {
             usage_of_unknown_tokens_is_skipped,
             api_updates_do_not_move_usage_times_back,
             the_tokens_fingerprint_moves_with_every_change_but_usage,
+            token_versions_and_reads_by_id_follow_every_change,
             // Access resources.
             resources_round_trip_in_creation_order,
             resources_of_another_account_are_invisible,

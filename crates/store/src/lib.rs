@@ -39,7 +39,8 @@ pub use notifications::{NotificationKey, NotificationLog};
 
 use async_trait::async_trait;
 use gatehouse_domain::{
-    AccountId, ApiToken, ClientId, SecretHash, SecretMatch, ServiceToken, Timestamp, TokenId,
+    AccountId, ApiToken, ClientId, Credentials, KeyId, SecretHash, SecretMatch, ServiceToken, Timestamp,
+    TokenId,
 };
 
 /// A storage failure, classified by what the caller can do about it.
@@ -164,6 +165,13 @@ pub trait ServiceTokenStore: Send + Sync {
     /// needs [`Self::all_service_tokens`] again. PostgreSQL computes it in one aggregate query;
     /// SQLite (a single node, which never resyncs) reads the rows.
     async fn service_tokens_fingerprint(&self) -> Result<TokensFingerprint, StoreError>;
+    /// The [`TokenVersion`] of every stored token (in no particular order): what a node compares
+    /// with its snapshot when the fingerprint moved, to read only the tokens that changed with
+    /// [`Self::service_tokens_by_ids`] instead of all of them.
+    async fn service_token_versions(&self) -> Result<Vec<TokenVersion>, StoreError>;
+    /// The stored tokens among `ids`, of any account, in no particular order; an id not stored
+    /// (or named twice) adds nothing.
+    async fn service_tokens_by_ids(&self, ids: &[TokenId]) -> Result<Vec<ServiceToken>, StoreError>;
     /// Records successful authentications, written in batches by the gateway. Usage times only
     /// move forward (`max`). A use of the current secret at `secret_version` ends a graceful
     /// rotation: a previous secret whose grace is "until the new secret is used" is removed and
@@ -186,6 +194,30 @@ pub struct TokensFingerprint {
     pub last_seq: i64,
     /// The sum of one 64-bit hash per token (wrapping).
     pub digest: i64,
+}
+
+/// What a stored token's share of the [`TokensFingerprint`] is made of: its id, revision and
+/// server-key ids. A token whose version equals what a snapshot holds of it needs no re-reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TokenVersion {
+    pub id: TokenId,
+    pub revision: i64,
+    /// The server key of the current secret's hash.
+    pub secret_key_id: KeyId,
+    /// The server key of the previous secret's hash, while there is one.
+    pub previous_secret_key_id: Option<KeyId>,
+}
+
+impl TokenVersion {
+    /// The version of token `id` at `revision` holding `credentials`.
+    pub fn of(id: TokenId, revision: i64, credentials: &Credentials) -> TokenVersion {
+        TokenVersion {
+            id,
+            revision,
+            secret_key_id: credentials.current().key_id(),
+            previous_secret_key_id: credentials.previous().map(|p| p.hash.key_id()),
+        }
+    }
 }
 
 /// One successful authentication of a service token.

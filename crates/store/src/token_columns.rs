@@ -60,6 +60,22 @@ pub fn fingerprint_hash(
     hasher.finish()
 }
 
+/// A [`crate::TokenVersion`] from its stored columns; [`StoreError::Corrupt`] when they do not
+/// describe one.
+pub fn token_version(
+    id: &str,
+    revision: i64,
+    secret_key_id: &str,
+    previous_secret_key_id: Option<&str>,
+) -> Result<crate::TokenVersion, StoreError> {
+    Ok(crate::TokenVersion {
+        id: TokenId::parse(id).map_err(|_| corrupt("a service token id is malformed"))?,
+        revision,
+        secret_key_id: decode_key_id(secret_key_id)?,
+        previous_secret_key_id: previous_secret_key_id.map(decode_key_id).transpose()?,
+    })
+}
+
 fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(what.to_owned())
 }

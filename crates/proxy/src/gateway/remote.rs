@@ -1,12 +1,24 @@
 //! Keeping a node's snapshot in step with changes other nodes made: [`Gateway::apply_remote`]
 //! applies one change event (reading the new state from the store), [`Gateway::resync`] reloads
 //! everything after every (re)connect of the change feed, [`Gateway::resync_if_changed`]
-//! periodically, as the safety net for lost events; both mark the snapshot fresh.
+//! (only what changed) periodically, as the safety net for lost events; both mark the snapshot fresh.
 
 use gatehouse_domain::{AccountId, TokenId};
 use gatehouse_store::{Change, StoreError, TokensFingerprint};
 
 use super::Gateway;
+
+/// Which tokens a resync read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokensReread {
+    /// None: the store's token fingerprint had not moved.
+    None,
+    /// Only those that differed from the snapshot: `read` tokens read again (changed or new),
+    /// `dropped` ones no longer stored.
+    Stale { read: usize, dropped: usize },
+    /// Every token.
+    All,
+}
 
 impl Gateway {
     /// Applies a change made elsewhere. Idempotent: it reads the current state, so a repeated or
@@ -47,36 +59,54 @@ impl Gateway {
         self.resync_with(true).await.map(|_| ())
     }
 
-    /// The periodic safety net: as [`Gateway::resync`], except that the tokens are re-read only
-    /// when the store's [`TokensFingerprint`] moved since they were last read in full, which
-    /// every change does, one whose event was lost included. Re-reading takes seconds at a
-    /// million tokens; the fingerprint is one aggregate query. Accounts (a few rows each) are
-    /// re-read every time. Returns whether the tokens were re-read.
-    pub async fn resync_if_changed(&self) -> Result<bool, StoreError> {
+    /// The periodic safety net: as [`Gateway::resync`], except for how the tokens are re-read.
+    /// Not at all when the store's [`TokensFingerprint`] has not moved since they were last
+    /// brought in step, which every change does, one whose event was lost included (the
+    /// fingerprint is one aggregate query). When it moved, only the tokens whose
+    /// [`gatehouse_store::TokenVersion`] differs from what the snapshot holds are read again and
+    /// the ones no longer stored dropped: reading every token takes seconds at a million, their
+    /// versions a fraction of that. In full only the first time. Accounts (a few rows each) are
+    /// re-read every time.
+    pub async fn resync_if_changed(&self) -> Result<TokensReread, StoreError> {
         self.resync_with(false).await
     }
 
-    async fn resync_with(&self, full: bool) -> Result<bool, StoreError> {
+    async fn resync_with(&self, full: bool) -> Result<TokensReread, StoreError> {
         let started = self.clock.now();
         // Read before the tokens: a change committed in between makes the next check re-read
-        // them once more, never the reverse.
+        // once more, never the reverse.
         let fingerprint = self.store.service_tokens_fingerprint().await?;
-        let reread = full || *self.lock_tokens_read() != Some(fingerprint);
-        if reread {
+        let last = *self.lock_tokens_read();
+        let reread = if full || last.is_none() {
             self.reload_tokens().await?;
-            *self.lock_tokens_read() = Some(fingerprint);
-        }
+            TokensReread::All
+        } else if last != Some(fingerprint) {
+            self.reload_stale_tokens().await?
+        } else {
+            TokensReread::None
+        };
+        *self.lock_tokens_read() = Some(fingerprint);
         for account in self.store.list_accounts().await? {
             self.reload_account(&account.id).await?;
         }
         // Fresh as of when the reads began, not when they ended.
         self.freshness.mark(started);
-        tracing::debug!(
-            tokens = self.tokens.len(),
-            tokens_reread = reread,
-            "gateway snapshot resynchronized"
-        );
+        tracing::debug!(tokens = self.tokens.len(), ?reread, "gateway snapshot resynchronized");
         Ok(reread)
+    }
+
+    /// Reads every token's version, then only the tokens the snapshot holds in another version
+    /// or not at all, and drops the ones no longer stored; changes that arrive meanwhile are
+    /// kept, as by a full reload.
+    async fn reload_stale_tokens(&self) -> Result<TokensReread, StoreError> {
+        let reload = self.tokens.begin_reload();
+        let mut versions = self.store.service_token_versions().await?;
+        let stale = reload.stale(&mut versions);
+        drop(versions);
+        let tokens = self.store.service_tokens_by_ids(&stale.read).await?;
+        let read = tokens.len();
+        let dropped = reload.finish_stale(stale, tokens);
+        Ok(TokensReread::Stale { read, dropped })
     }
 
     fn lock_tokens_read(&self) -> std::sync::MutexGuard<'_, Option<TokensFingerprint>> {

@@ -3,7 +3,7 @@
 //! a use takes the write lock only when something changes (at most once per token, secret and
 //! second), so the map is not a point of contention.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use dashmap::DashMap;
@@ -11,7 +11,7 @@ use gatehouse_domain::{
     AccountId, AuthFailure, Credentials, Grace, HashPurpose, KeyId, Secret, SecretHash, SecretMatch,
     ServerKey, ServiceToken, Timestamp, TokenId, authenticate_token, record_token_use,
 };
-use gatehouse_store::TokenUsage;
+use gatehouse_store::{TokenUsage, TokenVersion};
 
 use crate::deny::Denial;
 
@@ -49,6 +49,11 @@ impl Held {
         authenticate_token(&self.credentials, self.enabled, self.expires_at, presented, now)
     }
 
+    /// What the store's [`TokenVersion`] of this token is compared with.
+    fn version(&self) -> TokenVersion {
+        TokenVersion::of(self.id, self.revision, &self.credentials)
+    }
+
     /// As [`ServiceToken::record_use`].
     fn record_use(&mut self, matched: SecretMatch, now: Timestamp) {
         record_token_use(&mut self.last_seen_at, &mut self.credentials, matched, now);
@@ -61,8 +66,9 @@ struct Reloads {
     touched: HashSet<TokenId>,
 }
 
-/// A full reload in flight: [`TokenSnapshot::begin_reload`] before reading every token from
-/// the store, [`Reload::finish`] with what was read. Dropped unfinished (the read failed), it
+/// A reload in flight: [`TokenSnapshot::begin_reload`] before reading from the store, then
+/// either [`Reload::finish`] with every token, or [`Reload::stale`] with every token's version
+/// and [`Reload::finish_stale`] with the stale ones read again. Dropped unfinished (the read failed), it
 /// changes nothing.
 #[derive(Debug)]
 pub(crate) struct Reload<'a> {
@@ -86,6 +92,69 @@ impl Reload<'_> {
         }
         end(&mut reloads);
     }
+
+    /// The tokens the snapshot holds in another version than `versions` (every stored token's,
+    /// read after the reload began), or not at all, or holds though they are no longer stored:
+    /// what [`Reload::finish_stale`] needs, after the first are read again. One pass over the
+    /// snapshot; `versions` is sorted in place.
+    pub fn stale(&self, versions: &mut [TokenVersion]) -> Stale {
+        versions.sort_unstable_by_key(|v| v.id);
+        let mut matched = vec![false; versions.len()];
+        let mut stale = Stale::default();
+        for entry in self.snapshot.by_client.iter() {
+            let held = entry.value();
+            let found = versions.binary_search_by_key(&held.id, |v| v.id).ok();
+            if let Some(at) = found {
+                matched[at] = true;
+                if versions[at] == held.version() {
+                    continue;
+                }
+                stale.read.push(held.id);
+            }
+            stale.held.insert(held.id, entry.key().clone());
+        }
+        stale.read.extend(versions.iter().zip(matched).filter(|(_, m)| !m).map(|(v, _)| v.id));
+        stale
+    }
+
+    /// Makes the snapshot hold `tokens` (the store's answer to reading `stale.read` again) and
+    /// drop the stale tokens the store no longer has, except for tokens changed since the reload
+    /// began, which keep what the change made of them. Returns how many tokens it dropped.
+    pub fn finish_stale(mut self, stale: Stale, tokens: Vec<ServiceToken>) -> usize {
+        self.finished = true;
+        let Stale { mut held, .. } = stale;
+        let mut reloads = self.snapshot.lock_reloads();
+        let touched = &reloads.touched;
+        for token in tokens {
+            let moved = held.remove(&token.id).filter(|key| **key != *token.client_id.as_str());
+            if touched.contains(&token.id) {
+                continue;
+            }
+            if let Some(key) = moved {
+                self.snapshot.by_client.remove_if(&key, |_, h| h.id == token.id);
+            }
+            self.snapshot.put(token);
+        }
+        let mut dropped = 0;
+        for (id, key) in held {
+            if !touched.contains(&id) && self.snapshot.by_client.remove_if(&key, |_, h| h.id == id).is_some()
+            {
+                dropped += 1;
+            }
+        }
+        end(&mut reloads);
+        dropped
+    }
+}
+
+/// What [`Reload::stale`] found.
+#[derive(Debug, Default)]
+pub(crate) struct Stale {
+    /// The tokens to read again: held in another version, or not held.
+    pub read: Vec<TokenId>,
+    /// The client ids of the stale tokens held: those read again (dropped if the store no longer
+    /// returns them) and those no longer stored.
+    held: HashMap<TokenId, Box<str>>,
 }
 
 impl Drop for Reload<'_> {

@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use crate::origin;
 use crate::support::{Scene, Token, echoed, seen, token_rule};
+use gatehouse_proxy::TokensReread;
 
 const HOST: &str = "app.example.com";
 
@@ -196,17 +197,24 @@ async fn service_auth_401_redirect_turns_403_into_401() {
 }
 
 #[tokio::test]
-async fn a_lost_change_is_caught_by_the_periodic_resync_which_skips_unchanged_tokens() {
+async fn a_lost_change_is_caught_by_the_periodic_resync_which_reads_only_changed_tokens() {
     let (scene, token, _) = service_auth_scene().await;
-    assert!(scene.gateway.resync_if_changed().await.unwrap(), "never read by a resync yet: read");
-    assert!(!scene.gateway.resync_if_changed().await.unwrap(), "nothing changed: not read again");
+    let resync = || async { scene.gateway.resync_if_changed().await.unwrap() };
+    let stale = |read, dropped| TokensReread::Stale { read, dropped };
+    assert_eq!(resync().await, TokensReread::All, "never read by a resync yet: all read");
+    assert_eq!(resync().await, TokensReread::None, "nothing changed: none read");
 
-    // Disabled in the database with no word to this gateway (another node's event was lost).
+    // Two tokens created in the database with no word to this gateway (another node's events
+    // were lost): those two read, not the one already held.
+    let others = [scene.stored_token("8760h").await, scene.stored_token("8760h").await];
+    assert_eq!(resync().await, stale(2, 0), "two new tokens: those read");
+
+    // Disabled the same way: that token alone read.
     let mut stored = scene.store.get_service_token(&scene.account, &token.token.id).await.unwrap().unwrap();
     stored.apply(gatehouse_domain::TokenChanges { enabled: Some(false), ..Default::default() }, scene.now());
     assert!(scene.store.update_service_token(&stored).await.unwrap());
     assert_eq!(scene.get_as(HOST, "/", &token).send().await.unwrap().status(), 200, "not heard of yet");
-    assert!(scene.gateway.resync_if_changed().await.unwrap(), "the fingerprint moved: read");
+    assert_eq!(resync().await, stale(1, 0), "one token changed: one read");
     assert_eq!(scene.get_as(HOST, "/", &token).send().await.unwrap().status(), 403);
 
     // Uses recorded by other nodes change only usage times: no re-read.
@@ -217,17 +225,18 @@ async fn a_lost_change_is_caught_by_the_periodic_resync_which_skips_unchanged_to
         secret_version: 1,
     };
     scene.store.record_token_usage(&[usage]).await.unwrap();
-    assert!(!scene.gateway.resync_if_changed().await.unwrap(), "a recorded use: not read again");
+    assert_eq!(resync().await, TokensReread::None, "a recorded use: none read");
 
     // Enabled again, then deleted, the same way: each caught; a full resync always reads.
     let mut stored = scene.store.get_service_token(&scene.account, &token.token.id).await.unwrap().unwrap();
     stored.apply(gatehouse_domain::TokenChanges { enabled: Some(true), ..Default::default() }, scene.now());
     assert!(scene.store.update_service_token(&stored).await.unwrap());
-    assert!(scene.gateway.resync_if_changed().await.unwrap(), "enabled again: read");
+    assert_eq!(resync().await, stale(1, 0), "enabled again: one read");
     assert_eq!(scene.get_as(HOST, "/", &token).send().await.unwrap().status(), 200);
     scene.store.delete_service_token(&scene.account, &token.token.id).await.unwrap();
-    assert!(scene.gateway.resync_if_changed().await.unwrap(), "a deletion: read");
+    scene.store.delete_service_token(&scene.account, &others[0].token.id).await.unwrap();
+    assert_eq!(resync().await, stale(0, 2), "two deletions: none read, two dropped");
     assert_eq!(scene.get_as(HOST, "/", &token).send().await.unwrap().status(), 403);
     scene.gateway.resync().await.unwrap();
-    assert!(!scene.gateway.resync_if_changed().await.unwrap(), "read in full just now");
+    assert_eq!(resync().await, TokensReread::None, "read in full just now");
 }

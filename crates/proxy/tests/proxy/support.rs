@@ -102,6 +102,14 @@ impl Scene {
 
     /// A token that lives for `duration`.
     pub async fn token(&self, duration: &str) -> Token {
+        let token = self.stored_token(duration).await;
+        self.gateway.token_changed(&token.token).await;
+        token
+    }
+
+    /// As [`Scene::token`], written to the store without a word to the gateway (as another
+    /// node whose event was lost).
+    pub async fn stored_token(&self, duration: &str) -> Token {
         let secret = Secret::generate_client_secret(gatehouse_domain::SecretFormat::Prefixed);
         let new = NewServiceToken {
             account_id: self.account.clone(),
@@ -114,7 +122,6 @@ impl Scene {
         };
         let token = ServiceToken::create(TokenId::generate(), new, self.now());
         self.store.insert_service_token(&token).await.unwrap();
-        self.gateway.token_changed(&token).await;
         Token { token, secret: secret.expose().to_owned() }
     }
 

@@ -8,7 +8,7 @@ use gatehouse_domain::{
 use super::fixtures::{
     T0, another_account, assert_same, at, bootstrapped, fresh_hash, service_token, stored,
 };
-use crate::{Store, StoreError, TokenUsage, TokensFingerprint};
+use crate::{Store, StoreError, TokenUsage, TokenVersion, TokensFingerprint};
 
 /// A use of `token`'s secret `matched` at `T0 + seconds`, while `token`'s version was current.
 fn used(token: &ServiceToken, matched: SecretMatch, seconds: i64) -> TokenUsage {
@@ -275,4 +275,82 @@ pub async fn the_tokens_fingerprint_moves_with_every_change_but_usage(store: &dy
     store.insert_service_token(&again).await.unwrap();
     moved(store, &mut seen, "a creation after a deletion, with the same count").await;
     assert_eq!(seen.last().map(|f| f.tokens), Some(2));
+}
+
+/// What the store should say of `token`'s version.
+fn version_of(token: &ServiceToken) -> TokenVersion {
+    TokenVersion::of(token.id, token.revision, &token.credentials)
+}
+
+/// Every stored version, by id.
+async fn versions(store: &dyn Store) -> Vec<TokenVersion> {
+    let mut versions = store.service_token_versions().await.unwrap();
+    versions.sort_by_key(|v| v.id);
+    versions
+}
+
+/// The tokens among `ids`, by id.
+async fn by_ids(store: &dyn Store, ids: &[TokenId]) -> Vec<ServiceToken> {
+    let mut tokens = store.service_tokens_by_ids(ids).await.unwrap();
+    tokens.sort_by_key(|t| t.id);
+    tokens
+}
+
+fn sorted<T: Clone, K: Ord>(items: &[T], key: impl FnMut(&T) -> K) -> Vec<T> {
+    let mut items = items.to_vec();
+    items.sort_by_key(key);
+    items
+}
+
+pub async fn token_versions_and_reads_by_id_follow_every_change(store: &dyn Store) {
+    let first = bootstrapped(store).await;
+    assert_eq!(versions(store).await, vec![]);
+    assert_eq!(by_ids(store, &[]).await, vec![]);
+    assert_eq!(by_ids(store, &[TokenId::generate()]).await, vec![]);
+
+    let second = another_account(store, "Second").await;
+    let mut tokens =
+        [service_token(&first, "a1", T0), service_token(&second, "b1", T0), service_token(&first, "a2", T0)];
+    for token in &tokens {
+        store.insert_service_token(token).await.unwrap();
+    }
+    let expected: Vec<TokenVersion> = tokens.iter().map(version_of).collect();
+    assert_eq!(versions(store).await, sorted(&expected, |v| v.id), "every account's tokens");
+
+    let [a1, b1, _] = &tokens;
+    let unknown = TokenId::generate();
+    assert_eq!(
+        by_ids(store, &[b1.id, unknown, a1.id, b1.id]).await,
+        sorted(&[a1.clone(), b1.clone()], |t| t.id),
+        "the named tokens of any account, each once, unknown ids skipped"
+    );
+
+    rotate(store, &mut tokens[0], None, 10).await;
+    let rotated = tokens[0].clone();
+    assert!(version_of(&rotated).previous_secret_key_id.is_some());
+    let expected: Vec<TokenVersion> = tokens.iter().map(version_of).collect();
+    assert_eq!(versions(store).await, sorted(&expected, |v| v.id), "a rotation moves the revision");
+    assert_eq!(by_ids(store, &[rotated.id]).await, vec![rotated.clone()]);
+
+    let rehashed =
+        ServerKey::generate().hash(HashPurpose::ServiceTokenSecret, &Secret::new("new key".to_owned()));
+    let current = *rotated.credentials.current();
+    assert!(
+        store
+            .rehash_service_token_secret(&rotated.id, SecretMatch::Current, &current, &rehashed)
+            .await
+            .unwrap()
+    );
+    let moved = versions(store).await.into_iter().find(|v| v.id == rotated.id).unwrap();
+    assert_eq!(
+        moved,
+        TokenVersion { secret_key_id: rehashed.key_id(), ..version_of(&rotated) },
+        "a re-hash moves the key id, not the revision"
+    );
+
+    let b1 = tokens[1].clone();
+    store.delete_service_token(&b1.account_id, &b1.id).await.unwrap();
+    let expected = [moved, version_of(&tokens[2])];
+    assert_eq!(versions(store).await, sorted(&expected, |v| v.id), "a deleted token has no version");
+    assert_eq!(by_ids(store, &[b1.id]).await, vec![]);
 }

@@ -223,3 +223,45 @@ fn a_token_another_node_deleted_is_removed_by_the_client_id_its_event_names() {
     assert!(f.check(&b, "s2", 10).is_ok());
     assert!(!f.tokens.remove_by_client_id(&f.account, &a.id, a.client_id.as_str()), "already gone");
 }
+
+fn version(token: &ServiceToken) -> gatehouse_store::TokenVersion {
+    gatehouse_store::TokenVersion::of(token.id, token.revision, &token.credentials)
+}
+
+#[test]
+fn a_stale_reload_reads_only_what_differs_and_keeps_changes_made_meanwhile() {
+    let f = Fixture::new();
+    let (a, b, c, d, e) = (f.token("a"), f.token("b"), f.token("c"), f.token("d"), f.token("e"));
+    for token in [&a, &b, &c] {
+        f.tokens.upsert(token.clone());
+    }
+    // The store: a as held, b disabled (a new revision), c gone, d new.
+    let mut disabled = b.clone();
+    disabled.apply(gatehouse_domain::TokenChanges { enabled: Some(false), ..Default::default() }, at(1));
+    let reload = f.tokens.begin_reload();
+    let mut versions = vec![version(&d), version(&a), version(&disabled)];
+    let stale = reload.stale(&mut versions);
+    let mut read = stale.read.clone();
+    read.sort();
+    let mut expected = vec![b.id, d.id];
+    expected.sort();
+    assert_eq!(read, expected, "the changed and the new token, not the unchanged one");
+
+    // Created here while the store was read: not dropped although the versions lack it.
+    f.tokens.upsert(e.clone());
+    assert_eq!(reload.finish_stale(stale, vec![disabled.clone(), d.clone()]), 1, "c dropped");
+    assert!(f.check(&a, "a", 10).is_ok());
+    assert_eq!(f.check(&b, "b", 10), Err(Denial::Disabled));
+    assert_eq!(f.check(&c, "c", 10), Err(Denial::UnknownClientId));
+    assert!(f.check(&d, "d", 10).is_ok());
+    assert!(f.check(&e, "e", 10).is_ok());
+
+    // Stale by its versions, then deleted before it was read again: dropped.
+    let reload = f.tokens.begin_reload();
+    let mut versions = [&a, &b, &d, &e].map(version).to_vec();
+    let stale = reload.stale(&mut versions);
+    assert_eq!(stale.read, vec![b.id], "held as disabled, stored (so it said) as enabled");
+    assert_eq!(reload.finish_stale(stale, vec![]), 1);
+    assert_eq!(f.check(&b, "b", 10), Err(Denial::UnknownClientId));
+    assert_eq!(f.tokens.len(), 3);
+}
