@@ -245,15 +245,23 @@ fn check_github(config: &Map<String, Value>) -> Result<(), ApiError> {
             value.as_str().filter(|url| is_http_url(url) && !url.contains(['?', '#'])).ok_or_else(|| {
                 ApiError::invalid(format!("invalid 'config.{field}': expected an https URL without query"))
             })?;
-        if !is_https_or_loopback(url) {
-            return Err(ApiError::invalid(format!(
-                "invalid 'config.{field}': GitHub is reached over https (plain http only on this host: \
-                 127.0.0.1, ::1, localhost), since the client secret and the people's access tokens \
-                 travel to it"
-            )));
-        }
+        require_https_or_loopback(field, url, "GitHub")?;
     }
     Ok(())
+}
+
+/// Refuses a plain `http://` `url` in `config.{field}` to another host than this one: the
+/// client secret, the codes and the people's tokens travel to `who` (or, for an issuer, the
+/// ID tokens name it).
+fn require_https_or_loopback(field: &str, url: &str, who: &str) -> Result<(), ApiError> {
+    if is_https_or_loopback(url) {
+        return Ok(());
+    }
+    Err(ApiError::invalid(format!(
+        "invalid 'config.{field}': {who} is reached over https (plain http only on this host: \
+         127.0.0.1, ::1, localhost), since the client secret and the people's access tokens \
+         travel to it"
+    )))
 }
 
 /// An `https://` URL, or an `http://` one whose host is this machine.
@@ -281,10 +289,12 @@ fn check_oidc(config: &Map<String, Value>) -> Result<(), ApiError> {
     check_client_id(config)?;
     for field in ["auth_url", "token_url", "certs_url"] {
         match config.get(field) {
-            Some(Value::String(url)) if is_http_url(url) => {}
+            Some(Value::String(url)) if is_http_url(url) => {
+                require_https_or_loopback(field, url, "the identity provider")?;
+            }
             Some(_) => {
                 return Err(ApiError::invalid(format!(
-                    "invalid 'config.{field}': expected an http or https URL"
+                    "invalid 'config.{field}': expected an https URL (http only on this host)"
                 )));
             }
             None => return Err(ApiError::invalid(format!("'config.{field}' is required"))),
@@ -306,6 +316,12 @@ fn check_oidc(config: &Map<String, Value>) -> Result<(), ApiError> {
             None | Some(Value::String(_)) => {}
             Some(_) => return Err(ApiError::invalid(format!("invalid 'config.{field}': expected a string"))),
         }
+    }
+    // An issuer is compared, not fetched; but an `http://` one off this host says the provider is
+    // reached without TLS (an issuer that is no URL at all, such as `accounts.google.com`, is
+    // kept as written).
+    if let Some(issuer) = config.get("issuer").and_then(Value::as_str).filter(|i| i.starts_with("http://")) {
+        require_https_or_loopback("issuer", issuer, "the identity provider")?;
     }
     match config.get("pkce_enabled") {
         None | Some(Value::Bool(_)) => Ok(()),

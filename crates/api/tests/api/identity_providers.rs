@@ -214,6 +214,43 @@ async fn bad_and_unsupported_providers_are_400_naming_the_field() {
     assert_eq!(listed.result(), &json!([]));
 }
 
+/// The client secret and the codes travel to an OpenID provider's endpoints: as for GitHub,
+/// plain `http://` only to this host, refused on create and on update with the field named.
+#[tokio::test]
+async fn an_oidc_provider_is_reached_over_https_or_on_this_host_only() {
+    let api = TestApi::new().await;
+    let list = access(&api, "identity_providers");
+    for field in ["auth_url", "token_url", "certs_url", "issuer"] {
+        let mut body = oidc("plain");
+        body["config"][field] = json!("http://idp.example.com/x");
+        let reply = api.call(Method::POST, &list, Some(body)).await;
+        assert_error(&reply, StatusCode::BAD_REQUEST, 12130, &format!("invalid 'config.{field}'"));
+        assert!(reply.json.to_string().contains("https"), "{field}: {}", reply.json);
+    }
+    for local in ["http://127.0.0.1:8080", "http://[::1]:9", "http://localhost", "http://op.localhost"] {
+        let mut body = oidc("local");
+        for (field, path) in
+            [("auth_url", "/auth"), ("token_url", "/token"), ("certs_url", "/jwks"), ("issuer", "")]
+        {
+            body["config"][field] = json!(format!("{local}{path}"));
+        }
+        let reply = api.call(Method::POST, &list, Some(body)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{local}: {}", reply.json);
+    }
+    // An issuer that is no URL at all is compared as written.
+    let mut legacy = oidc("legacy");
+    legacy["config"]["issuer"] = json!("accounts.google.com");
+    assert_eq!(api.call(Method::POST, &list, Some(legacy)).await.status, StatusCode::CREATED);
+
+    let made = created(&api, "identity_providers", oidc("Keycloak")).await;
+    let path = access(&api, &format!("identity_providers/{}", id(&made)));
+    let mut downgraded = made.clone();
+    downgraded["config"]["token_url"] = json!("http://idp.example.com/token");
+    let reply = api.call(Method::PUT, &path, Some(downgraded)).await;
+    assert_error(&reply, StatusCode::BAD_REQUEST, 12130, "invalid 'config.token_url'");
+    assert_eq!(api.call(Method::GET, &path, None).await.result(), &made, "unchanged");
+}
+
 #[tokio::test]
 async fn providers_of_another_account_and_bad_ids_are_404() {
     let api = TestApi::new().await;
