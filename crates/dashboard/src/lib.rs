@@ -4,7 +4,8 @@
 //! and absolute timeouts) and the [`session::Operator`] extractor that every page takes;
 //! [`security`] adds the response headers (strict CSP, `no-store`) and refuses cross-site
 //! writes; `login` turns a pasted API token into a session, [`people_login`] a login through
-//! one of the account's identity providers (for the people [`admission`] admits); `pages` holds one module per
+//! one of the account's identity providers (OpenID Connect, GitHub) and [`pin_login`] a
+//! one-time PIN (for the people [`admission`] admits); `pages` holds one module per
 //! screen; [`charts`] draws the server-side SVG; `assets` serves the embedded CSS and script.
 //!
 //! Every read and change goes through the management API's own operations
@@ -21,6 +22,7 @@ mod format;
 mod login;
 mod pages;
 pub mod people_login;
+pub mod pin_login;
 pub mod security;
 pub mod session;
 
@@ -60,6 +62,9 @@ pub fn router_with(dash: Dash) -> Router {
         .route("/dash/login", get(login::form).post(login::submit))
         .route("/dash/login/idp/{id}", get(people_login::start))
         .route(people_login::CALLBACK_PATH, get(people_login::callback))
+        .route("/dash/login/pin/{id}", get(pin_login::form))
+        .route(pin_login::SEND_PATH, post(pin_login::send))
+        .route(pin_login::VERIFY_PATH, post(pin_login::verify))
         .route("/dash/logout", post(login::logout))
         .route("/dash/assets/{name}", get(assets::serve))
         .route("/dash/tokens", get(pages::tokens::list).post(pages::token_actions::create))

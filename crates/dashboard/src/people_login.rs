@@ -1,7 +1,7 @@
-//! Logging in through one of the account's identity providers (OpenID Connect), for the people
-//! the [`admission`](crate::admission) applications admit. The protocol is the gateway's own
-//! ([`gatehouse_proxy::identity_login`]); this module only carries it over the dashboard's
-//! routes:
+//! Logging in through one of the account's identity providers that send the browser away and
+//! back (OpenID Connect, GitHub), for the people the [`admission`](crate::admission)
+//! applications admit. The protocol is the gateway's own ([`gatehouse_proxy::identity_login`]);
+//! this module only carries it over the dashboard's routes (one-time PINs: [`crate::pin_login`]):
 //!
 //! 1. `GET /dash/login/idp/{id}` (a link of the login page) sends the browser to the provider
 //!    with a fresh `state`, `nonce` and PKCE (S256) challenge. A link, not a form: the login
@@ -14,8 +14,9 @@
 //!    the provider's cross-site redirect, which a `Strict` cookie would not).
 //! 2. `GET /dash/login/callback?code&state`: the state must match the cookie and is used once
 //!    (a replayed callback is refused before the code is exchanged); the code is exchanged and
-//!    the ID token verified; [`admit`] decides the permission, with the identity the login
-//!    just established. Refused: 401 (a broken login) or 403 (a person neither application
+//!    the ID token verified (GitHub: the person, their primary verified address, organizations
+//!    and teams read from its API); [`admit`] decides the permission, with the identity the
+//!    login just established (so `oidc` claim and `github-organization` rules work). Refused: 401 (a broken login) or 403 (a person neither application
 //!    admits).
 //! 3. The session starts ([`Principal::Person`], the usual `__Host-`/`Strict` cookie). The
 //!    browser is still on a navigation that began at the provider, on which it would not send
@@ -37,7 +38,8 @@ use gatehouse_api::ApiError;
 use gatehouse_api::access::identity_providers;
 use gatehouse_domain::access::{Identity, IdpId};
 use gatehouse_domain::{AccountId, Permission};
-use gatehouse_proxy::identity_login::{self, IdentityClient, OidcProvider};
+use gatehouse_proxy::Mailer;
+use gatehouse_proxy::identity_login::{self, IdentityClient, PinLimiter, RedirectProvider};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -68,6 +70,12 @@ pub struct IdentityLogins {
     client: IdentityClient,
     /// SHA-256 of every state used at the callback, with its expiry (Unix seconds).
     used: Mutex<HashMap<[u8; 32], i64>>,
+    /// Mails the one-time PINs (the gateway's `smtp` settings); `None`: PIN logins answer 503.
+    pub(crate) mailer: Option<Arc<Mailer>>,
+    /// The limits of PIN requests, as the gateway's (in memory, on this node).
+    pub(crate) pins: PinLimiter,
+    /// When `pins` was last swept of ended windows (Unix seconds).
+    pub(crate) pins_swept: std::sync::atomic::AtomicI64,
 }
 
 impl IdentityLogins {
@@ -80,7 +88,17 @@ impl IdentityLogins {
             public_url,
             client: IdentityClient::new()?,
             used: Mutex::new(HashMap::new()),
+            mailer: None,
+            pins: PinLimiter::default(),
+            pins_swept: std::sync::atomic::AtomicI64::new(0),
         })
+    }
+
+    /// One-time PIN logins mail their codes through `mailer` (the gateway's).
+    #[must_use]
+    pub fn with_mailer(mut self, mailer: Option<Arc<Mailer>>) -> Self {
+        self.mailer = mailer;
+        self
     }
 
     /// Records `state` as used; `false` when it was already.
@@ -133,27 +151,39 @@ struct Pending {
 pub struct Choice {
     pub id: String,
     pub name: String,
+    /// Where its button goes: [`start`] (`oidc`, `github`) or the one-time PIN's address form.
+    pub href: String,
 }
 
-/// The account's OpenID Connect providers, for the login page; empty when identity logins
-/// are off.
+/// The account's OpenID Connect, GitHub and one-time PIN providers, for the login page; empty
+/// when identity logins are off.
 pub async fn choices(dash: &Dash) -> Result<Vec<Choice>, ApiError> {
     let Some(logins) = &dash.logins else { return Ok(Vec::new()) };
     let mut choices: Vec<Choice> = identity_providers::all(&dash.api, &logins.account)
         .await?
         .into_iter()
-        .filter(|stored| stored.doc.kind == "oidc")
-        .map(|stored| Choice { id: stored.id, name: stored.doc.name })
+        .filter_map(|stored| {
+            let href = match stored.doc.kind.as_str() {
+                "oidc" | "github" => format!("/dash/login/idp/{}", stored.id),
+                "onetimepin" => format!("{}/{}", crate::pin_login::PIN_PATH, stored.id),
+                _ => return None,
+            };
+            Some(Choice { id: stored.id, name: stored.doc.name, href })
+        })
         .collect();
     choices.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
     Ok(choices)
 }
 
-/// The `oidc` provider `id` of the account, ready for a login.
-async fn provider(dash: &Dash, logins: &IdentityLogins, id: &str) -> Result<Option<OidcProvider>, Failure> {
+/// The `oidc` or `github` provider `id` of the account, ready for a login.
+async fn provider(
+    dash: &Dash,
+    logins: &IdentityLogins,
+    id: &str,
+) -> Result<Option<RedirectProvider>, Failure> {
     let stored = identity_providers::all(&dash.api, &logins.account).await?;
     let Some(stored) = stored.into_iter().find(|stored| stored.id == id) else { return Ok(None) };
-    OidcProvider::compile(&stored.id, &stored.doc, &dash.api.key).map_err(|error| {
+    RedirectProvider::compile(&stored.id, &stored.doc, &dash.api.key).map_err(|error| {
         tracing::error!(idp = %stored.id, %error, "dashboard: the identity provider is misconfigured");
         Failure::page(StatusCode::INTERNAL_SERVER_ERROR, "The identity provider is misconfigured.")
     })
@@ -290,12 +320,26 @@ async fn complete(
             return Err(failed("the code exchange or the ID token failed"));
         }
     };
-    let ip = peer(extensions);
+    let cookie = session_for(dash, &logins, &email, provider.id(), identity, peer(extensions)).await?;
+    let page = render(&LoggedIn { email: &email })?;
+    Ok((AppendHeaders([(header::SET_COOKIE, cookie)]), page).into_response())
+}
+
+/// The end of every identity login: [`admit`] decides the permission of `email`, logged in
+/// through `idp` with `identity`, and the session starts (its `Set-Cookie` value is returned);
+/// 403 for a person neither application admits.
+pub(crate) async fn session_for(
+    dash: &Dash,
+    logins: &IdentityLogins,
+    email: &str,
+    idp: IdpId,
+    identity: Identity,
+    ip: IpAddr,
+) -> Result<String, Failure> {
     let permission =
-        admit(&dash.api, &logins.account, &logins.admission, &email, provider.id(), Some(&identity), ip)
-            .await?;
+        admit(&dash.api, &logins.account, &logins.admission, email, idp, Some(&identity), ip).await?;
     let Some(permission) = permission else {
-        tracing::info!(idp = %pending.idp, %email, "dashboard: a person logged in whom no admission policy admits");
+        tracing::info!(%idp, %email, "dashboard: a person logged in whom no admission policy admits");
         return Err(Failure::page(
             StatusCode::FORBIDDEN,
             format!(
@@ -303,10 +347,11 @@ async fn complete(
             ),
         ));
     };
+    let kind = identity.idp_type.clone();
     let principal = Principal::Person {
         account: logins.account.clone(),
-        email: email.clone(),
-        idp: pending.idp.clone(),
+        email: email.to_owned(),
+        idp: idp.to_string(),
         permission,
         identity: Some(Arc::new(identity)),
     };
@@ -317,9 +362,8 @@ async fn complete(
             "No session could be started: the server's random source failed.",
         )
     })?;
-    tracing::info!(idp = %pending.idp, %email, ?permission, "dashboard: a person logged in");
-    let page = render(&LoggedIn { email: &email })?;
-    Ok((AppendHeaders([(header::SET_COOKIE, dash.sessions.cookie(&id))]), page).into_response())
+    tracing::info!(%idp, %kind, %email, ?permission, "dashboard: a person logged in");
+    Ok(dash.sessions.cookie(&id))
 }
 
 /// The TCP peer of the request, as the server passes it.

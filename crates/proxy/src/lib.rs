@@ -24,8 +24,8 @@
 //! before the API answers. [`serve`] runs the listener (HTTP/1.1 and HTTP/2, optional TLS,
 //! WebSocket upgrades, graceful shutdown).
 //!
-//! [`identity_login`] offers the people's OpenID Connect login to the dashboard (the same code,
-//! no second implementation).
+//! [`identity_login`] offers the people's logins (OpenID Connect, GitHub, one-time PIN) to the
+//! dashboard (the same code, no second implementation).
 //!
 //! Main types: [`Gateway`], [`GatewayOptions`], [`FailureLimits`], [`Denial`], [`AccessOutcome`]; functions
 //! [`serve`] and [`ensure_signing_keys`].

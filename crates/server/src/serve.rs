@@ -155,7 +155,8 @@ impl Server {
                 config.dashboard.admission.clone(),
                 config.dashboard.public_url.clone(),
             )
-            .map_err(ServerError::DashboardLogins)?;
+            .map_err(ServerError::DashboardLogins)?
+            .with_mailer(config.mailer.clone());
             Some(logins)
         } else {
             None

@@ -79,9 +79,9 @@ async fn start_op() -> Op {
 }
 
 /// A login in one browser: the state cookie it holds and the provider's parameters.
-struct Started {
-    cookie: String,
-    query: HashMap<String, String>,
+pub struct Started {
+    pub cookie: String,
+    pub query: HashMap<String, String>,
 }
 
 impl Op {
@@ -113,7 +113,7 @@ impl Op {
 }
 
 /// Follows the provider's link on the login page.
-async fn start(dash: &Dash, idp: &str) -> Started {
+pub async fn start(dash: &Dash, idp: &str) -> Started {
     let page = dash.get(&format!("/dash/login/idp/{idp}"), "").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let location = page.headers[header::LOCATION].to_str().unwrap();
@@ -127,13 +127,13 @@ async fn start(dash: &Dash, idp: &str) -> Started {
 }
 
 /// The provider's redirect back, in the browser holding `cookie`.
-async fn callback(dash: &Dash, state: &str, code: &str, cookie: &str) -> Page {
+pub async fn callback(dash: &Dash, state: &str, code: &str, cookie: &str) -> Page {
     let path = format!("/dash/login/callback?code={code}&state={state}");
     dash.send(Method::GET, &path, &[("cookie", cookie), ("sec-fetch-site", "cross-site")], "").await
 }
 
 /// The session cookie a successful callback set (as the `Cookie` header value).
-fn session_of(page: &Page) -> String {
+pub fn session_of(page: &Page) -> String {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     page.headers
         .get_all(header::SET_COOKIE)

@@ -9,9 +9,11 @@ mod apps;
 mod bench;
 mod docs_images;
 mod explain;
+mod github_login;
 mod idp_login;
 mod paging;
 mod people;
+mod pin_login;
 
 use std::sync::Arc;
 
@@ -59,6 +61,14 @@ impl Dash {
 
     /// A dashboard whose identity logins admit people through `admission` (none: off).
     pub async fn with_admission(admission: Option<gatehouse_dashboard::admission::Admission>) -> Self {
+        Self::with_mailer(admission, None).await
+    }
+
+    /// As [`Dash::with_admission`], one-time PINs mailed through `mailer`.
+    pub async fn with_mailer(
+        admission: Option<gatehouse_dashboard::admission::Admission>,
+        mailer: Option<Arc<gatehouse_proxy::Mailer>>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("gatehouse.db")).await.unwrap();
         let key = ServerKey::generate();
@@ -93,7 +103,11 @@ impl Dash {
         let settings = SessionSettings { idle_secs: 600, absolute_secs: 3_600 };
         let sessions = Arc::new(gatehouse_dashboard::Sessions::new(clock.clone(), settings));
         let logins = admission.map(|admission| {
-            Arc::new(gatehouse_dashboard::IdentityLogins::new(account.clone(), admission, None).unwrap())
+            Arc::new(
+                gatehouse_dashboard::IdentityLogins::new(account.clone(), admission, None)
+                    .unwrap()
+                    .with_mailer(mailer),
+            )
         });
         let router = gatehouse_dashboard::router_with(gatehouse_dashboard::Dash {
             api: state.clone(),

@@ -5,14 +5,12 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use gatehouse_domain::access::{
-    Authentication, Decided, Identity, User, Verdict, normalize_email, user_uuid,
-};
+use gatehouse_domain::access::{Authentication, Decided, Identity, User, Verdict, user_uuid};
 use gatehouse_domain::{AccountId, Timestamp};
 use gatehouse_store::{Resource, ResourceChange, ResourceKind, StoreError};
 use http::request::Parts;
 use http::{Response, StatusCode};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::Gateway;
 use crate::authorize::authorize;
@@ -239,21 +237,7 @@ impl Gateway {
             tracing::info!(idp = %idp.id, %error, "GitHub's answer was refused");
             "the code exchange or GitHub's account details failed"
         })?;
-        let email = Some(normalize_email(&person.email))
-            .filter(|e| e.contains('@'))
-            .ok_or("GitHub's primary address is not an e-mail address")?;
-        let identity = Identity {
-            identity_nonce: login::random_token(),
-            name: person.name,
-            idp_id: idp.id.to_string(),
-            idp_type: idp.kind.clone(),
-            groups: person.github.groups(),
-            oidc_fields: Map::new(),
-            amr: Vec::new(),
-            github: Some(person.github),
-            iat: now,
-        };
-        Ok((email, identity))
+        login::github::person(idp, person, now)
     }
 
     /// The end of every login at the auth domain: stores what the login established about the

@@ -4,10 +4,9 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use gatehouse_domain::access::one_time_pin::{self, CodeRefusal, LoginCode};
-use gatehouse_domain::access::{Authentication, Decided, Identity, Person, Verdict};
-use gatehouse_domain::{AccountId, Timestamp};
-use gatehouse_store::{Resource, ResourceChange, ResourceKind, StoreError};
+use gatehouse_domain::Timestamp;
+use gatehouse_domain::access::one_time_pin::{self, CodeRefusal};
+use gatehouse_domain::access::{Authentication, Decided, Person, Verdict};
 use http::request::Parts;
 use http::{Method, Response, StatusCode};
 use hyper::body::Incoming;
@@ -16,13 +15,10 @@ use super::Gateway;
 use crate::authorize::authorize;
 use crate::body::Body;
 use crate::login::pages::{self, Field};
-use crate::login::pin::{self, PIN_COOKIE, PIN_PATH, PURPOSE, PinLogin, SEND_PATH, VERIFY_PATH};
+use crate::login::pin::{self, CodeFailure, PIN_COOKIE, PIN_PATH, PURPOSE, PinLogin, SEND_PATH, VERIFY_PATH};
 use crate::login::{self, LOGIN_SECS, Protocol, page, sealed};
 use crate::route::{bare_host, host};
 use crate::snapshot::{AccountSettings, App};
-
-/// How often a guess is retried against concurrent guesses of the same code.
-const MAX_WRITES: usize = 5;
 
 const EMAIL_FIELD: Field<'static> = Field {
     name: "email",
@@ -41,14 +37,6 @@ const CODE_FIELD: Field<'static> = Field {
 
 /// The account, application, provider and login a PIN request belongs to.
 type PinContext = (Arc<AccountSettings>, Arc<App>, gatehouse_domain::access::IdpId, PinLogin);
-
-/// Why a typed code did not log in.
-enum Failure {
-    Refused(CodeRefusal),
-    /// No such code (never asked for, already dropped) or not this login's.
-    Unknown,
-    Store(StoreError),
-}
 
 impl Gateway {
     /// The login page of a one-time PIN provider: the address form, and the login's cookie.
@@ -102,12 +90,20 @@ impl Gateway {
         }
         // A code is made and stored for every address, so that the answer (and its timing) says
         // nothing about which addresses may log in; it is mailed only to admitted ones.
-        let challenge = one_time_pin::challenge_id();
-        let (stored, code) = LoginCode::issue(&self.server_key, &challenge, &email, &idp.to_string(), now);
-        if let Err(error) = self.store_code(&account.id, &challenge, &stored, now).await {
-            tracing::error!(%error, "could not store a one-time PIN");
-            return page(StatusCode::SERVICE_UNAVAILABLE, "Login failed", "Please try again in a moment.");
-        }
+        let issued =
+            pin::issue(self.store.as_ref(), &self.server_key, &account.id, &email, &idp.to_string(), now)
+                .await;
+        let (challenge, code) = match issued {
+            Ok(issued) => issued,
+            Err(error) => {
+                tracing::error!(%error, "could not store a one-time PIN");
+                return page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Login failed",
+                    "Please try again in a moment.",
+                );
+            }
+        };
         let who = Authentication::Person(Person::new(&email, Some(idp)));
         if matches!(authorize(&app, who, peer), Decided::Verdict(Verdict::Allow { .. })) {
             let (to, app_name) = (email.clone(), app.name.clone());
@@ -151,19 +147,21 @@ impl Gateway {
             return too_many(wait);
         }
         let guess = pin::form_field(body, "code").await.unwrap_or_default();
-        match self.check_code(&account.id, &challenge, &email, &idp.to_string(), &guess, now).await {
+        let idp = idp.to_string();
+        let checked = pin::check(
+            self.store.as_ref(),
+            &self.server_key,
+            &account.id,
+            &challenge,
+            &email,
+            &idp,
+            &guess,
+            now,
+        )
+        .await;
+        match checked {
             Ok(()) => {
-                let identity = Identity {
-                    identity_nonce: login::random_token(),
-                    name: String::new(),
-                    idp_id: idp.to_string(),
-                    idp_type: "onetimepin".to_owned(),
-                    groups: Vec::new(),
-                    oidc_fields: serde_json::Map::new(),
-                    amr: vec![one_time_pin::AMR.to_owned()],
-                    github: None,
-                    iat: now,
-                };
+                let identity = pin::identity(&idp, now);
                 let Some(request_host) = host(&parts.uri, &parts.headers) else {
                     return page(StatusCode::BAD_REQUEST, "Login failed", "This login is not valid.");
                 };
@@ -180,7 +178,7 @@ impl Gateway {
                 )
                 .await
             }
-            Err(Failure::Refused(CodeRefusal::Wrong)) => {
+            Err(CodeFailure::Refused(CodeRefusal::Wrong)) => {
                 self.pins.wrong_guess(peer, now);
                 tracing::info!("a wrong one-time PIN was typed");
                 let response = pages::form(
@@ -193,7 +191,7 @@ impl Gateway {
                 );
                 self.with_pin_cookie(response, &login, tls, now)
             }
-            Err(Failure::Refused(_) | Failure::Unknown) => {
+            Err(CodeFailure::Refused(_) | CodeFailure::Unknown) => {
                 self.pins.wrong_guess(peer, now);
                 tracing::info!("an expired, used or exhausted one-time PIN was typed");
                 let mut fresh = login;
@@ -209,7 +207,7 @@ impl Gateway {
                 );
                 self.with_pin_cookie(response, &fresh, tls, now)
             }
-            Err(Failure::Store(error)) => {
+            Err(CodeFailure::Store(error)) => {
                 tracing::error!(%error, "could not check a one-time PIN");
                 page(StatusCode::SERVICE_UNAVAILABLE, "Login failed", "Please try again in a moment.")
             }
@@ -270,69 +268,6 @@ impl Gateway {
                 page(StatusCode::INTERNAL_SERVER_ERROR, "Login failed", "The login could not be started.")
             }
         }
-    }
-
-    async fn store_code(
-        &self,
-        account: &AccountId,
-        challenge: &str,
-        code: &LoginCode,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let resource = Resource {
-            kind: ResourceKind::LoginCode,
-            id: challenge.to_owned(),
-            account_id: account.clone(),
-            body: serde_json::to_string(code).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            created_at: now,
-            updated_at: now,
-            revision: 1,
-        };
-        self.store.apply(&[ResourceChange::Insert(resource)]).await
-    }
-
-    /// Judges one guess against the stored code. Every guess is written back (revision-checked,
-    /// so concurrent guesses are each counted against the fresh state) before it is answered;
-    /// a code that can no longer log in is then dropped.
-    async fn check_code(
-        &self,
-        account: &AccountId,
-        challenge: &str,
-        email: &str,
-        idp: &str,
-        guess: &str,
-        now: Timestamp,
-    ) -> Result<(), Failure> {
-        for _ in 0..MAX_WRITES {
-            let stored = self.store.get_resource(ResourceKind::LoginCode, account, challenge).await;
-            let stored = stored.map_err(Failure::Store)?.ok_or(Failure::Unknown)?;
-            let mut code: LoginCode = serde_json::from_str(&stored.body).map_err(|_| Failure::Unknown)?;
-            if code.email != email || code.idp_id != idp {
-                return Err(Failure::Unknown);
-            }
-            let outcome = code.check(&self.server_key, challenge, guess, now);
-            let body = serde_json::to_string(&code)
-                .map_err(|e| Failure::Store(StoreError::Corrupt(e.to_string())))?;
-            let write = Resource { body, updated_at: now, revision: stored.revision + 1, ..stored };
-            match self.store.apply(&[ResourceChange::Update(write)]).await {
-                Ok(()) => {
-                    if code.is_dead(now) {
-                        let drop = ResourceChange::Delete {
-                            kind: ResourceKind::LoginCode,
-                            account_id: account.clone(),
-                            id: challenge.to_owned(),
-                        };
-                        if let Err(error) = self.store.apply(&[drop]).await {
-                            tracing::debug!(%error, "a dead one-time PIN was not dropped");
-                        }
-                    }
-                    return outcome.map_err(Failure::Refused);
-                }
-                Err(StoreError::Stale) => continue,
-                Err(other) => return Err(Failure::Store(other)),
-            }
-        }
-        Err(Failure::Store(StoreError::Stale))
     }
 }
 

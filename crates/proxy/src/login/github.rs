@@ -9,14 +9,14 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use gatehouse_domain::Secret;
-use gatehouse_domain::access::{GithubIdentity, GithubTeam};
+use gatehouse_domain::access::{GithubIdentity, GithubTeam, Identity, normalize_email};
+use gatehouse_domain::{Secret, Timestamp};
 use reqwest::header::{ACCEPT, AUTHORIZATION, USER_AGENT};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
-use super::idp::Github;
+use super::idp::{Github, Idp};
 use super::oidc::Started;
 use super::random_token;
 
@@ -146,6 +146,27 @@ pub(crate) async fn finish(
                 .collect(),
         },
     })
+}
+
+/// The address (normalized) and identity of the `person` GitHub named for a login through
+/// `idp`: the organizations and teams GitHub lists for them now are what `github-organization`
+/// rules compare until their next login.
+pub(crate) fn person(idp: &Idp, person: Person, now: Timestamp) -> Result<(String, Identity), &'static str> {
+    let email = Some(normalize_email(&person.email))
+        .filter(|e| e.contains('@'))
+        .ok_or("GitHub's primary address is not an e-mail address")?;
+    let identity = Identity {
+        identity_nonce: super::random_token(),
+        name: person.name,
+        idp_id: idp.id.to_string(),
+        idp_type: idp.kind.clone(),
+        groups: person.github.groups(),
+        oidc_fields: serde_json::Map::new(),
+        amr: Vec::new(),
+        github: Some(person.github),
+        iat: now,
+    };
+    Ok((email, identity))
 }
 
 /// `GET <api_url><path>` as the person.

@@ -90,7 +90,7 @@ impl Mailer {
     }
 
     /// Mails `code` to `to`, for logging in to `app_name`.
-    pub(crate) async fn send_code(&self, to: &str, app_name: &str, code: &Secret) -> Result<(), String> {
+    pub async fn send_code(&self, to: &str, app_name: &str, code: &Secret) -> Result<(), String> {
         let to: Mailbox = to.parse().map_err(|e| format!("the address: {e}"))?;
         let minutes = CODE_SECS / 60;
         let body = format!(

@@ -17,7 +17,10 @@
 use std::net::IpAddr;
 
 use bytes::Bytes;
-use gatehouse_domain::Timestamp;
+use gatehouse_domain::access::Identity;
+use gatehouse_domain::access::one_time_pin::{self, CodeRefusal, LoginCode};
+use gatehouse_domain::{AccountId, Secret, ServerKey, Timestamp};
+use gatehouse_store::{Resource, ResourceChange, ResourceKind, Store, StoreError};
 use http_body_util::{BodyExt, Limited};
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +46,8 @@ const CODES_PER_CLIENT: u32 = 20;
 const GUESSES_PER_CLIENT: u32 = 30;
 /// The longest address accepted (RFC 5321's path limit).
 const MAX_EMAIL_LEN: usize = 254;
+/// How often a guess is retried against concurrent guesses of the same code.
+const MAX_WRITES: usize = 5;
 
 /// A one-time PIN login in progress, sealed in [`PIN_COOKIE`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,7 +77,7 @@ impl PinLogin {
 
 /// The limits of one-time PIN requests, in memory on each node.
 #[derive(Debug)]
-pub(crate) struct PinLimiter {
+pub struct PinLimiter {
     emails: Counter<Box<str>>,
     clients: Counter<IpAddr>,
     guesses: Counter<IpAddr>,
@@ -91,7 +96,7 @@ impl Default for PinLimiter {
 impl PinLimiter {
     /// Counts a request for a code for `email` from `client`; `Err(seconds to wait)` when either
     /// is over its limit (the request is then not counted).
-    pub(crate) fn code_requested(&self, email: &str, client: IpAddr, now: Timestamp) -> Result<(), u64> {
+    pub fn code_requested(&self, email: &str, client: IpAddr, now: Timestamp) -> Result<(), u64> {
         let now = now.unix();
         if let Some(wait) = self.clients.blocked(&client, now).max(self.emails.blocked(email, now)) {
             return Err(wait);
@@ -102,18 +107,113 @@ impl PinLimiter {
     }
 
     /// `Err(seconds to wait)` when `client` made too many wrong guesses lately.
-    pub(crate) fn may_guess(&self, client: IpAddr, now: Timestamp) -> Result<(), u64> {
+    pub fn may_guess(&self, client: IpAddr, now: Timestamp) -> Result<(), u64> {
         self.guesses.blocked(&client, now.unix()).map_or(Ok(()), Err)
     }
 
-    pub(crate) fn wrong_guess(&self, client: IpAddr, now: Timestamp) {
+    pub fn wrong_guess(&self, client: IpAddr, now: Timestamp) {
         self.guesses.record(client, now.unix());
     }
 
-    pub(crate) fn sweep(&self, now: Timestamp) {
+    pub fn sweep(&self, now: Timestamp) {
         self.emails.sweep(now.unix());
         self.clients.sweep(now.unix());
         self.guesses.sweep(now.unix());
+    }
+}
+
+/// Why a typed code did not log in.
+#[derive(Debug)]
+pub enum CodeFailure {
+    Refused(CodeRefusal),
+    /// No such code (never asked for, already dropped) or not this login's.
+    Unknown,
+    Store(StoreError),
+}
+
+/// A fresh code for `email` at the provider `idp` of `account`, stored as a MAC under a new
+/// challenge id: `(challenge, code)`; the code is for the mail only.
+pub(crate) async fn issue(
+    store: &dyn Store,
+    key: &ServerKey,
+    account: &AccountId,
+    email: &str,
+    idp: &str,
+    now: Timestamp,
+) -> Result<(String, Secret), StoreError> {
+    let challenge = one_time_pin::challenge_id();
+    let (stored, code) = LoginCode::issue(key, &challenge, email, idp, now);
+    let resource = Resource {
+        kind: ResourceKind::LoginCode,
+        id: challenge.clone(),
+        account_id: account.clone(),
+        body: serde_json::to_string(&stored).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        created_at: now,
+        updated_at: now,
+        revision: 1,
+    };
+    store.apply(&[ResourceChange::Insert(resource)]).await?;
+    Ok((challenge, code))
+}
+
+/// Judges one guess against the stored code. Every guess is written back (revision-checked,
+/// so concurrent guesses are each counted against the fresh state) before it is answered;
+/// a code that can no longer log in is then dropped.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn check(
+    store: &dyn Store,
+    key: &ServerKey,
+    account: &AccountId,
+    challenge: &str,
+    email: &str,
+    idp: &str,
+    guess: &str,
+    now: Timestamp,
+) -> Result<(), CodeFailure> {
+    for _ in 0..MAX_WRITES {
+        let stored = store.get_resource(ResourceKind::LoginCode, account, challenge).await;
+        let stored = stored.map_err(CodeFailure::Store)?.ok_or(CodeFailure::Unknown)?;
+        let mut code: LoginCode = serde_json::from_str(&stored.body).map_err(|_| CodeFailure::Unknown)?;
+        if code.email != email || code.idp_id != idp {
+            return Err(CodeFailure::Unknown);
+        }
+        let outcome = code.check(key, challenge, guess, now);
+        let body = serde_json::to_string(&code)
+            .map_err(|e| CodeFailure::Store(StoreError::Corrupt(e.to_string())))?;
+        let write = Resource { body, updated_at: now, revision: stored.revision + 1, ..stored };
+        match store.apply(&[ResourceChange::Update(write)]).await {
+            Ok(()) => {
+                if code.is_dead(now) {
+                    let drop = ResourceChange::Delete {
+                        kind: ResourceKind::LoginCode,
+                        account_id: account.clone(),
+                        id: challenge.to_owned(),
+                    };
+                    if let Err(error) = store.apply(&[drop]).await {
+                        tracing::debug!(%error, "a dead one-time PIN was not dropped");
+                    }
+                }
+                return outcome.map_err(CodeFailure::Refused);
+            }
+            Err(StoreError::Stale) => continue,
+            Err(other) => return Err(CodeFailure::Store(other)),
+        }
+    }
+    Err(CodeFailure::Store(StoreError::Stale))
+}
+
+/// What a one-time PIN login through `idp` establishes about the person.
+pub(crate) fn identity(idp: &str, now: Timestamp) -> Identity {
+    Identity {
+        identity_nonce: super::random_token(),
+        name: String::new(),
+        idp_id: idp.to_owned(),
+        idp_type: "onetimepin".to_owned(),
+        groups: Vec::new(),
+        oidc_fields: serde_json::Map::new(),
+        amr: vec![one_time_pin::AMR.to_owned()],
+        github: None,
+        iat: now,
     }
 }
 
@@ -129,7 +229,7 @@ where
 }
 
 /// The address as typed, normalized, when it can be an e-mail address.
-pub(crate) fn email_of(typed: &str) -> Option<String> {
+pub fn email_of(typed: &str) -> Option<String> {
     let email = gatehouse_domain::access::normalize_email(typed);
     let plausible = email.len() <= MAX_EMAIL_LEN
         && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
