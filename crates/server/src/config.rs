@@ -763,13 +763,13 @@ pub const FILE_SETTINGS: &[FileSetting] = &[
         name: "smtp",
         example: "{ host = \"smtp.example.com\", port = 587, security = \"starttls\", username = \"gatehouse\", password_file = \"/run/secrets/smtp-password\", from = \"Gatehouse <login@example.com>\" }",
         default: "none (`onetimepin` logins answer 503)",
-        description: "`[smtp]`: how one-time PINs are mailed. `host`, `port` (default 587, 465 with `security = \"tls\"`), `security` (`starttls` default, `tls`, or `none` for a relay on this host), `username` with `password_file` (or the password in `GATEHOUSE_SMTP_PASSWORD`), and `from`; or `outbox_dir` (each message an `.eml` file there, for tests and air-gapped trials) with `from` ([identity.md](identity.md#one-time-pin)).",
+        description: "`[smtp]`: how one-time PINs are mailed (the gateway's and the dashboard's). `host`, `port` (default 587, 465 with `security = \"tls\"`), `security` (`starttls` default, `tls`, or `none` for a relay on this host), `username` with `password_file` (or the password in `GATEHOUSE_SMTP_PASSWORD`), and `from`; or `outbox_dir` (each message an `.eml` file there, for tests and air-gapped trials) with `from` ([identity.md](identity.md#one-time-pin)).",
     },
     FileSetting {
         name: "dashboard_admins_app",
         example: "\"dashboard-admins.example.com\"",
         default: "none (API-token logins only)",
-        description: "An access application (its id or domain) whose `allow` policies admit people to the dashboard with full access, logged in through one of the account's OpenID Connect identity providers; the policies are evaluated as the gateway would, again at every request ([dashboard.md](dashboard.md#logging-in-through-an-identity-provider)).",
+        description: "An access application (its id or domain) whose `allow` policies admit people to the dashboard with full access, logged in through one of the account's identity providers (OpenID Connect, GitHub, or a one-time PIN mailed with the `smtp` settings); the policies are evaluated as the gateway would, again at every request ([dashboard.md](dashboard.md#logging-in-through-an-identity-provider)).",
     },
     FileSetting {
         name: "dashboard_viewers_app",
