@@ -135,12 +135,17 @@ pub async fn callback(dash: &Dash, state: &str, code: &str, cookie: &str) -> Pag
 /// The session cookie a successful callback set (as the `Cookie` header value).
 pub fn session_of(page: &Page) -> String {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    page.headers
+    session_cookie(&page.headers)
+}
+
+/// The session cookie `headers` set (as the `Cookie` header value).
+pub fn session_cookie(headers: &HeaderMap) -> String {
+    headers
         .get_all(header::SET_COOKIE)
         .iter()
         .map(|v| v.to_str().unwrap())
         .find(|v| v.starts_with("__Host-gatehouse_session="))
-        .unwrap_or_else(|| panic!("a session cookie: {:?}", page.headers))
+        .unwrap_or_else(|| panic!("a session cookie: {headers:?}"))
         .split(';')
         .next()
         .unwrap()

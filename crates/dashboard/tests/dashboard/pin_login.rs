@@ -98,11 +98,7 @@ fn session_of(page: &Page) -> String {
         v.starts_with("gatehouse_dash_pin=;") && v.contains("Max-Age=0")
     });
     assert!(cleared, "the login cookie is cleared: {:?}", page.headers);
-    super::idp_login::session_of(&Page {
-        status: StatusCode::OK,
-        headers: page.headers.clone(),
-        body: String::new(),
-    })
+    super::idp_login::session_cookie(&page.headers)
 }
 
 #[tokio::test]
