@@ -519,6 +519,19 @@ fn identity_a_cookie_of_one_application_never_admits_on_another() {
     let script = logins.with_cookie(OTHER_APP, "/", Some(&jwt), false);
     assert!([401, 403].contains(&script.status().as_u16()), "{}", script.status());
 
+    // get-identity and logout answer for the application of the host: on the other
+    // application's host (or on the auth domain, which serves none) alice's cookie is refused,
+    // and the logout attempt ends nothing.
+    for host in [OTHER_APP, AUTH_DOMAIN] {
+        let identity = logins.with_cookie(host, "/cdn-cgi/access/get-identity", Some(&jwt), false);
+        assert_eq!(identity.status(), 401, "get-identity on {host}");
+        let logout = logins.with_cookie(host, "/cdn-cgi/access/logout", Some(&jwt), true);
+        assert_eq!(logout.status(), 401, "logout on {host}");
+    }
+    assert_eq!(logins.with_cookie(APP, "/", Some(&jwt), false).status(), 200, "still logged in");
+    let own = logins.with_cookie(APP, "/cdn-cgi/access/get-identity", Some(&jwt), false);
+    assert_eq!(own.json::<Value>().unwrap()["email"], "dev-alice@example.com");
+
     // `everyone` on the other application means every person who logged in *there*: alice's
     // cookie from the first application still does not admit her, nor does no cookie at all.
     logins.set_policy(&policy, json!([{"everyone": {}}]));
