@@ -29,12 +29,12 @@ use crate::scene::{Creds, Scene, echoed, origin_header};
 use crate::sdk::{ScriptCopy, skip_unless_installed, try_install_once, try_run};
 use crate::support::remove_inherited_config;
 
-const AUTH_DOMAIN: &str = "team.localhost";
+pub(crate) const AUTH_DOMAIN: &str = "team.localhost";
 pub(crate) const APP: &str = "app.localhost";
 /// A second application, for cookies carried from one application to another.
 const OTHER_APP: &str = "other.localhost";
 const CLIENT_SECRET: &str = "op-client-secret-for-tests";
-const HTML: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
+pub(crate) const HTML: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
 
 fn op_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/op")
@@ -176,21 +176,7 @@ impl Logins {
     /// provider, its login form posted, consent given, back through the gateway.
     #[track_caller]
     fn log_in(&self, browser: &Client, login: &str, path: &str) -> Response {
-        let form = browser.get(self.app_url(path)).header("accept", HTML).send().unwrap();
-        assert_eq!(form.status(), 200, "the provider's login form");
-        let url = form.url().clone();
-        assert!(url.as_str().starts_with(&self.provider.issuer), "at the provider: {url}");
-        let consent = browser
-            .post(url)
-            .header("accept", HTML)
-            .form(&[("prompt", "login"), ("login", login), ("password", "any")])
-            .send()
-            .unwrap();
-        if !consent.url().as_str().starts_with(&self.provider.issuer) {
-            return consent; // consent already given in this browser
-        }
-        let url = consent.url().clone();
-        browser.post(url).header("accept", HTML).form(&[("prompt", "consent")]).send().unwrap()
+        log_in_at(browser, &self.provider.issuer, &self.app_url(path), login)
     }
 
     fn url(&self, host: &str, path: &str) -> String {
@@ -234,6 +220,28 @@ impl Logins {
     fn api_post(&self, rest: &str, body: Value) -> Value {
         self.scene.api("POST", rest, Some(body))
     }
+}
+
+/// Opens `url` (an application's page) as `login` would in `browser`, a client that follows
+/// redirects: sent to the provider at `issuer`, its login form posted, consent given (unless
+/// this browser gave it before), back through the gateway; returns the last response.
+#[track_caller]
+pub(crate) fn log_in_at(browser: &Client, issuer: &str, url: &str, login: &str) -> Response {
+    let form = browser.get(url).header("accept", HTML).send().unwrap();
+    assert_eq!(form.status(), 200, "the provider's login form");
+    let url = form.url().clone();
+    assert!(url.as_str().starts_with(issuer), "at the provider: {url}");
+    let consent = browser
+        .post(url)
+        .header("accept", HTML)
+        .form(&[("prompt", "login"), ("login", login), ("password", "any")])
+        .send()
+        .unwrap();
+    if !consent.url().as_str().starts_with(issuer) {
+        return consent; // consent already given in this browser
+    }
+    let url = consent.url().clone();
+    browser.post(url).header("accept", HTML).form(&[("prompt", "consent")]).send().unwrap()
 }
 
 /// A browser: keeps cookies, follows redirects (or not), and resolves `hosts` to the gateway.

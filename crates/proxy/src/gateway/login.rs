@@ -9,7 +9,7 @@ use gatehouse_domain::access::{
     Authentication, Decided, Identity, User, Verdict, normalize_email, user_uuid,
 };
 use gatehouse_domain::{AccountId, Timestamp};
-use gatehouse_store::{Resource, ResourceChange, ResourceKind, StoreError};
+use gatehouse_store::{Change, ChangeEvent, ChangeFeed, Resource, ResourceChange, ResourceKind, StoreError};
 use http::request::Parts;
 use http::{Response, StatusCode};
 use serde_json::{Map, Value, json};
@@ -302,7 +302,7 @@ impl Gateway {
         }
         // The policies read the stored identity (claims, amr): the application's step that
         // follows, on this node or another, must see this login's.
-        self.rebuild(account).await;
+        self.people_changed(account).await;
         let Some(token) = sealed::seal(&self.server_key, "handoff", now.unix() + HANDOFF_SECS, &handoff)
         else {
             return failed("the hand-off could not be sealed");
@@ -411,7 +411,7 @@ impl Gateway {
                 .update_user(&app.account.id, &person.email, now, |user| user.sessions_revoked_at = Some(now))
                 .await;
             match revoked {
-                Ok(()) => self.rebuild(&app.account.id).await,
+                Ok(()) => self.people_changed(&app.account.id).await,
                 Err(error) => {
                     tracing::error!(%error, "could not record a logout");
                     return page(
@@ -481,6 +481,31 @@ impl Gateway {
             return Ok(None);
         }
         Ok(Some((app, person)))
+    }
+
+    /// Makes the people's changes the gateway itself writes (a login's identity, a logout)
+    /// reach the other nodes sharing the database: published on `feed` as node `node`'s, as
+    /// the management API's changes are. Set once, by the server, on a shared database.
+    pub fn announce_to(&self, node: String, feed: Arc<dyn ChangeFeed>) {
+        if self.peers.set((node, feed)).is_err() {
+            tracing::warn!("the gateway's change feed was already set");
+        }
+    }
+
+    /// After the gateway wrote a person's document of `account`: the snapshot rebuilt here, and
+    /// the other nodes told (else a logout here would end nothing there until their resync).
+    async fn people_changed(&self, account: &AccountId) {
+        self.rebuild(account).await;
+        if let Some((node, feed)) = self.peers.get() {
+            let event = ChangeEvent {
+                node: node.clone(),
+                change: Change::AccessChanged { account: account.clone() },
+            };
+            if let Err(error) = feed.publish(&event).await {
+                // Written and applied here; the other nodes see it at their next resync.
+                tracing::warn!(%error, "could not notify the other nodes of a login or logout");
+            }
+        }
     }
 
     /// Reads, changes and writes the person's document, creating it when missing.
