@@ -5,7 +5,10 @@ same way (no browser download, no background network traffic, UTC, a fresh profi
 scripts also share the loopback-only routing, the screenshots and the OpenID Provider's forms.
 """
 
+import json
 import os
+import sys
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
@@ -69,3 +72,33 @@ def sign_in_at_provider(page: Page, provider: str, login: str, shots: str | None
         shot(page, shots, f"{login}-2-provider-consent")
     page.get_by_role("button", name="Continue").click()
     page.wait_for_load_state("load")
+
+
+def back_at_application(page: Page, context: BrowserContext, app: str, path: str, out: str) -> dict:
+    """After a login: checks the browser is back at `app` + `path`, showing the echo origin's
+    description of its request, with an HttpOnly, SameSite=Lax CF_Authorization cookie; writes
+    the echo and the cookie's value as JSON to the file `out`, for the calling test to verify."""
+    assert page.url == app + path, f"back at the page asked for: {page.url}"
+    echo = json.loads(page.locator("body").inner_text())
+    assert echo["path"] == path, echo
+    cookies = {c["name"]: c for c in context.cookies(app)}
+    session = cookies.get("CF_Authorization")
+    assert session and session["httpOnly"] and session["sameSite"] == "Lax", cookies
+    with open(out, "w", encoding="utf-8") as file:
+        json.dump({"echo": echo, "cookie": session["value"]}, file)
+    return echo
+
+
+def get_identity(page: Page, app: str) -> dict:
+    """What `/cdn-cgi/access/get-identity` of `app` says of the page's session."""
+    page.goto(app + "/cdn-cgi/access/get-identity")
+    return json.loads(page.locator("body").inner_text())
+
+
+def run(main: Callable[[], None]) -> None:
+    """Runs a script's `main`, printing the reason of a failure last, for the test's message."""
+    try:
+        main()
+    except Exception as error:
+        print(f"FAILED: {type(error).__name__}: {error}", file=sys.stderr)
+        raise

@@ -15,11 +15,10 @@ Exits non-zero with the reason on any failure; prints "OK dashboard login" last.
 """
 
 import os
-import sys
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from browser import HOST_RULES, launch, loopback_only, shot, sign_in_at_provider, step
+from browser import HOST_RULES, launch, loopback_only, run, shot, sign_in_at_provider, step
 
 DASH = os.environ["DASH_URL"]
 PROVIDER = os.environ["LOGIN_PROVIDER"].rstrip("/")
@@ -101,8 +100,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as error:  # the reason, for the test's failure message
-        print(f"FAILED: {type(error).__name__}: {error}", file=sys.stderr)
-        raise
+    run(main)

@@ -13,13 +13,11 @@ acme organization, and hubot, in acme but not in its platform team, are refused 
 Exits non-zero with the reason on any failure; prints "OK github login" last.
 """
 
-import json
 import os
-import sys
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from browser import HOST_RULES, launch, loopback_only, shot, step
+from browser import HOST_RULES, back_at_application, get_identity, launch, loopback_only, run, shot, step
 
 APP = os.environ["GH_APP"].rstrip("/")
 TEAM_APP = os.environ["GH_TEAM_APP"].rstrip("/")
@@ -83,19 +81,11 @@ def main() -> None:
         step("octocat opens the application, picks GitHub, signs in and authorizes")
         octocat_context, octocat = person(browser)
         log_in(octocat, "octocat")
-        assert octocat.url == APP + PAGE, f"back at the page asked for: {octocat.url}"
-        echo = json.loads(octocat.locator("body").inner_text())
-        assert echo["path"] == PAGE, echo
+        back_at_application(octocat, octocat_context, APP, PAGE, OUT)
         shot(octocat, ARTIFACTS, "octocat-4-application")
-        cookies = {c["name"]: c for c in octocat_context.cookies(APP)}
-        session = cookies.get("CF_Authorization")
-        assert session and session["httpOnly"] and session["sameSite"] == "Lax", cookies
-        with open(OUT, "w", encoding="utf-8") as out:
-            json.dump({"echo": echo, "cookie": session["value"]}, out)
 
         step("get-identity shows her GitHub account")
-        octocat.goto(APP + "/cdn-cgi/access/get-identity")
-        identity = json.loads(octocat.locator("body").inner_text())
+        identity = get_identity(octocat, APP)
         assert identity["email"] == "octocat@example.com", identity
         assert identity["idp"]["type"] == "github", identity
         assert identity["github"]["login"] == "octocat", identity
@@ -124,8 +114,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as error:  # the reason, for the test's failure message
-        print(f"FAILED: {type(error).__name__}: {error}", file=sys.stderr)
-        raise
+    run(main)

@@ -11,13 +11,21 @@ origin's echo is saved; get-identity names her; a person outside the group logs 
 refused; logout. Exits non-zero with the reason on any failure; prints "OK login" last.
 """
 
-import json
 import os
-import sys
 
 from playwright.sync_api import Page, expect, sync_playwright
 
-from browser import HOST_RULES, launch, loopback_only, shot, sign_in_at_provider, step
+from browser import (
+    HOST_RULES,
+    back_at_application,
+    get_identity,
+    launch,
+    loopback_only,
+    run,
+    shot,
+    sign_in_at_provider,
+    step,
+)
 
 APP = os.environ["LOGIN_APP"].rstrip("/")
 PROVIDER = os.environ["LOGIN_PROVIDER"].rstrip("/")
@@ -42,19 +50,11 @@ def main() -> None:
 
         step("dev-alice opens the application and logs in at the provider")
         log_in(alice, "dev-alice")
-        assert alice.url == APP + PAGE, f"back at the page asked for: {alice.url}"
-        echo = json.loads(alice.locator("body").inner_text())
-        assert echo["path"] == PAGE, echo
+        back_at_application(alice, alice_context, APP, PAGE, OUT)
         shot(alice, ARTIFACTS, "dev-alice-3-application")
-        cookies = {c["name"]: c for c in alice_context.cookies(APP)}
-        session = cookies.get("CF_Authorization")
-        assert session and session["httpOnly"] and session["sameSite"] == "Lax", cookies
-        with open(OUT, "w", encoding="utf-8") as out:
-            json.dump({"echo": echo, "cookie": session["value"]}, out)
 
         step("get-identity describes her")
-        alice.goto(APP + "/cdn-cgi/access/get-identity")
-        identity = json.loads(alice.locator("body").inner_text())
+        identity = get_identity(alice, APP)
         assert identity["email"] == "dev-alice@example.com", identity
         assert [g["name"] for g in identity["groups"]] == ["developers"], identity
 
@@ -78,8 +78,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as error:  # the reason, for the test's failure message
-        print(f"FAILED: {type(error).__name__}: {error}", file=sys.stderr)
-        raise
+    run(main)

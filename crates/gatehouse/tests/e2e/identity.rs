@@ -501,7 +501,13 @@ fn identity_hostile_logins_are_refused() {
 
 /// Whether `response` sends the browser to the login page for `host`.
 pub(crate) fn to_login(logins: &Logins, response: &Response, host: &str) -> bool {
-    let prefix = format!("http://{AUTH_DOMAIN}:{}/cdn-cgi/access/login/{host}?", logins.gateway.port());
+    to_login_at(logins.gateway, response, host)
+}
+
+/// Whether `response` sends the browser to the login page for `host` at the auth domain of
+/// the gateway at `gateway`.
+pub(crate) fn to_login_at(gateway: SocketAddr, response: &Response, host: &str) -> bool {
+    let prefix = format!("http://{AUTH_DOMAIN}:{}/cdn-cgi/access/login/{host}?", gateway.port());
     response.status() == 302
         && response
             .headers()

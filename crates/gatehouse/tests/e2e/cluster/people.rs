@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::postgres::ScratchDatabase;
 use super::{Cluster, PROPAGATION_DEADLINE};
 use crate::identity::{
-    AUTH_DOMAIN, HTML, Provider, browser, claims, log_in_at, op_project, verify_with_certs,
+    AUTH_DOMAIN, HTML, Provider, browser, claims, log_in_at, op_project, to_login_at, verify_with_certs,
 };
 use crate::scene::origin_header;
 
@@ -112,13 +112,7 @@ impl People {
 
     /// Whether `response` sends the browser to node `node`'s login page for the application.
     fn to_login(&self, node: usize, response: &Response) -> bool {
-        let prefix = self.url(node, AUTH_DOMAIN, &format!("/cdn-cgi/access/login/{APP}?"));
-        response.status() == 302
-            && response
-                .headers()
-                .get("location")
-                .and_then(|l| l.to_str().ok())
-                .is_some_and(|l| l.starts_with(&prefix))
+        to_login_at(self.gateways[node], response, APP)
     }
 
     /// How long until `GET /` at node `node` with `jwt` answers as `wanted` says, or `None` past
