@@ -7,10 +7,16 @@
 //!   (`CF_Authorization` cookie or `cf-access-token` header), in the shape proposed for service
 //!   tokens; a person's session is answered by the gateway (`gateway/login.rs`). Anything else
 //!   is 401.
+//!
+//! `get-identity` and `logout` answer for the application of the request's host (the one the
+//! host and the endpoint's path route to, [`host_session`]), never for the application a JWT
+//! names: a JWT of another application is refused there, whatever its signature.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use gatehouse_domain::Timestamp;
+use gatehouse_domain::access::normalize_path;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use http::request::Parts;
 use http::{Response, StatusCode};
@@ -21,7 +27,7 @@ use crate::credentials::{self, Presented};
 use crate::deny::{self, wants_json};
 use crate::route::{CERTS_PATH, bare_host, host};
 use crate::session::{AppClaims, Sessions, Subject};
-use crate::snapshot::{AccessSnapshot, AccountSettings, TokenSnapshot};
+use crate::snapshot::{AccessSnapshot, AccountSettings, App, TokenSnapshot};
 
 pub(crate) fn certs(snapshot: &AccessSnapshot, parts: &Parts, now: Timestamp) -> Response<Body> {
     let Some(account) = account_for(snapshot, parts) else {
@@ -39,10 +45,7 @@ pub(crate) fn certs(snapshot: &AccessSnapshot, parts: &Parts, now: Timestamp) ->
     json_response(StatusCode::OK, &document)
 }
 
-fn account_for<'s>(
-    snapshot: &'s AccessSnapshot,
-    parts: &Parts,
-) -> Option<&'s std::sync::Arc<AccountSettings>> {
+fn account_for<'s>(snapshot: &'s AccessSnapshot, parts: &Parts) -> Option<&'s Arc<AccountSettings>> {
     let host = host(&parts.uri, &parts.headers);
     if let Some(app) = host.and_then(|h| snapshot.routes.lookup(h, CERTS_PATH)) {
         return Some(&app.account);
@@ -75,14 +78,11 @@ fn identity_document(
     peer: IpAddr,
     now: Timestamp,
 ) -> Option<Value> {
-    let Ok(Presented::Session(jwt)) = credentials::read(&parts.headers, None, true) else { return None };
-    // The audience names the application; the signature is checked right after.
-    let unverified = jsonwebtoken::dangerous::insecure_decode_claims::<AppClaims>(&jwt).ok()?;
-    let app = unverified.aud.iter().find_map(|aud| snapshot.app_by_aud(aud))?;
+    let HostSession::Presented(app, jwt) = host_session(snapshot, parts) else { return None };
     if app.account.strict {
         return None;
     }
-    let session = sessions.verify(app, &jwt, now).ok()?;
+    let session = sessions.verify(&app, &jwt, now).ok()?;
     let Subject::Token(client_id) = session.subject else { return None };
     tokens.alive(&client_id, &app.account.id, now).ok()?;
     Some(json!({
@@ -99,6 +99,42 @@ fn identity_document(
         "is_gateway": false,
         "version": 2,
     }))
+}
+
+/// The session JWT a request to one of the gateway's endpoints presents, against the
+/// application of the request's host.
+#[derive(Debug)]
+pub(crate) enum HostSession {
+    /// No session credential, or one that is not a JWT.
+    Absent,
+    /// A JWT whose audience is not the host's application (or the host serves none).
+    OtherApp,
+    /// A JWT whose audience is the host's application; its signature is not checked yet.
+    Presented(Arc<App>, String),
+}
+
+/// The application the request's host and path route to, and the session JWT the request
+/// presents for it; a JWT naming another application is [`HostSession::OtherApp`] (and logged).
+pub(crate) fn host_session(snapshot: &AccessSnapshot, parts: &Parts) -> HostSession {
+    let Ok(Presented::Session(jwt)) = credentials::read(&parts.headers, None, true) else {
+        return HostSession::Absent;
+    };
+    let Ok(unverified) = jsonwebtoken::dangerous::insecure_decode_claims::<AppClaims>(&jwt) else {
+        return HostSession::Absent;
+    };
+    let path = normalize_path(parts.uri.path());
+    let app = host(&parts.uri, &parts.headers)
+        .zip(path)
+        .and_then(|(host, path)| snapshot.routes.lookup(host, &path));
+    match app {
+        Some(app) if unverified.aud.iter().any(|aud| *aud == app.aud) => {
+            HostSession::Presented(app.clone(), jwt)
+        }
+        _ => {
+            tracing::info!(endpoint = parts.uri.path(), "a session JWT was refused: cookie from another app");
+            HostSession::OtherApp
+        }
+    }
 }
 
 pub(crate) fn json_response(status: StatusCode, document: &Value) -> Response<Body> {

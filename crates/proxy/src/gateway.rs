@@ -201,6 +201,10 @@ pub struct Gateway {
     http: reqwest::Client,
     /// Limits of one-time PIN requests.
     pins: crate::login::pin::PinLimiter,
+    /// On a database shared with other nodes: this node's id and the feed that tells them of the
+    /// changes the gateway itself writes (a login's identity, a logout), see
+    /// [`Gateway::announce_to`].
+    peers: std::sync::OnceLock<(String, Arc<dyn gatehouse_store::ChangeFeed>)>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -255,6 +259,7 @@ impl Gateway {
             failures,
             http,
             pins: crate::login::pin::PinLimiter::default(),
+            peers: std::sync::OnceLock::new(),
         });
         gateway.reload().await?;
         tokio::spawn(maintenance::run(Arc::downgrade(&gateway), gateway.options.maintenance_interval));

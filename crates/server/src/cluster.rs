@@ -93,6 +93,8 @@ pub fn join(
             let node = new_node_id();
             tracing::info!(node = %node, resync_interval_secs = config.resync_interval.as_secs(), "joining the nodes that share this database");
             spawn_sync(node.clone(), gateway, feed.clone(), config.resync_interval);
+            // The gateway's own writes (logins, logouts) reach the other nodes too.
+            gateway.announce_to(node.clone(), feed.clone());
             Arc::new(Broadcast::new(node, gateway.clone(), feed))
         }
     }

@@ -15,39 +15,15 @@ Exits non-zero with the reason on any failure; prints "OK dashboard login" last.
 """
 
 import os
-import sys
-from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from browser import launch
+from browser import HOST_RULES, launch, loopback_only, run, shot, sign_in_at_provider, step
 
 DASH = os.environ["DASH_URL"]
 PROVIDER = os.environ["LOGIN_PROVIDER"].rstrip("/")
 ARTIFACTS = os.environ["DASH_ARTIFACTS"]
 SESSION = "__Host-gatehouse_session"
-HOST_RULES = "--host-resolver-rules=MAP *.localhost 127.0.0.1"
-
-
-def step(text: str) -> None:
-    print(f"- {text}", flush=True)
-
-
-def shot(page: Page, name: str) -> None:
-    page.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"), full_page=True)
-
-
-def loopback_only(context: BrowserContext) -> None:
-    """Refuses every request off this machine (the provider's page imports a web font)."""
-
-    def route(route):
-        host = urlsplit(route.request.url).hostname or ""
-        if host in ("127.0.0.1", "localhost") or host.endswith(".localhost"):
-            route.continue_()
-        else:
-            route.abort()
-
-    context.route("**/*", route)
 
 
 def person(browser: Browser, violations: list[str]) -> tuple[BrowserContext, Page]:
@@ -70,16 +46,9 @@ def log_in(page: Page, login: str) -> None:
     page.wait_for_url(DASH + "login")
     button = page.get_by_role("link", name="Log in with Test OP")
     expect(button).to_be_visible()
-    shot(page, f"{login}-1-dashboard-login")
+    shot(page, ARTIFACTS, f"{login}-1-dashboard-login")
     button.click()
-    page.wait_for_url(PROVIDER + "/interaction/**")
-    page.locator("input[name=login]").fill(login)
-    page.locator("input[name=password]").fill("any password")
-    page.locator("button[type=submit]").first.click()
-    page.wait_for_url(PROVIDER + "/interaction/**")
-    expect(page.get_by_role("button", name="Continue")).to_be_visible()
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_load_state("load")
+    sign_in_at_provider(page, PROVIDER, login)
 
 
 def session_cookie(context: BrowserContext) -> dict | None:
@@ -100,10 +69,10 @@ def main() -> None:
         assert cookie and cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Strict", cookie
         leftovers = [c["name"] for c in alice_context.cookies(DASH) if c["name"].startswith("gatehouse_dash_login_")]
         assert not leftovers, f"the state cookie is cleared: {leftovers}"
-        shot(alice, "dev-alice-2-home")
+        shot(alice, ARTIFACTS, "dev-alice-2-home")
         alice.goto(DASH + "tokens")
         expect(alice.get_by_role("link", name="Create service token")).to_be_visible()
-        shot(alice, "dev-alice-3-tokens")
+        shot(alice, ARTIFACTS, "dev-alice-3-tokens")
 
         step("bob, a viewer, logs in and sees no write controls")
         bob_context, bob = person(browser, violations)
@@ -114,13 +83,13 @@ def main() -> None:
         expect(bob.get_by_role("heading", name="Service tokens", level=1)).to_be_visible()
         assert bob.get_by_role("link", name="Create service token").count() == 0, "read-only"
         assert bob.get_by_role("button", name="Create service token").count() == 0, "read-only"
-        shot(bob, "bob-tokens-read-only")
+        shot(bob, ARTIFACTS, "bob-tokens-read-only")
 
         step("mallory, in neither policy, is refused")
         mallory_context, mallory = person(browser, violations)
         log_in(mallory, "mallory")
         expect(mallory.get_by_text("mallory@example.com is not allowed to use this dashboard")).to_be_visible()
-        shot(mallory, "mallory-refused")
+        shot(mallory, ARTIFACTS, "mallory-refused")
         assert session_cookie(mallory_context) is None, "no session for mallory"
         mallory.goto(DASH + "tokens")
         mallory.wait_for_url(DASH + "login")
@@ -131,8 +100,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as error:  # the reason, for the test's failure message
-        print(f"FAILED: {type(error).__name__}: {error}", file=sys.stderr)
-        raise
+    run(main)

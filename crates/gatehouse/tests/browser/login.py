@@ -11,59 +11,34 @@ origin's echo is saved; get-identity names her; a person outside the group logs 
 refused; logout. Exits non-zero with the reason on any failure; prints "OK login" last.
 """
 
-import json
 import os
-import sys
-from urllib.parse import urlsplit
 
-from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
-from browser import launch
+from browser import (
+    HOST_RULES,
+    back_at_application,
+    get_identity,
+    launch,
+    loopback_only,
+    run,
+    shot,
+    sign_in_at_provider,
+    step,
+)
 
 APP = os.environ["LOGIN_APP"].rstrip("/")
 PROVIDER = os.environ["LOGIN_PROVIDER"].rstrip("/")
 ARTIFACTS = os.environ["LOGIN_ARTIFACTS"]
 OUT = os.environ["LOGIN_OUT"]
 PAGE = "/reports?q=1"
-# Every *.localhost name (the auth domain and the application) is the gateway on loopback.
-HOST_RULES = "--host-resolver-rules=MAP *.localhost 127.0.0.1"
-
-
-def step(text: str) -> None:
-    print(f"- {text}", flush=True)
-
-
-def shot(page: Page, name: str) -> None:
-    page.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"), full_page=True)
-
-
-def loopback_only(context: BrowserContext) -> None:
-    """Refuses every request off this machine (the provider's page imports a web font)."""
-
-    def route(route):
-        host = urlsplit(route.request.url).hostname or ""
-        if host == "127.0.0.1" or host == "localhost" or host.endswith(".localhost"):
-            route.continue_()
-        else:
-            route.abort()
-
-    context.route("**/*", route)
 
 
 def log_in(page: Page, login: str) -> None:
     """From the application's page to the provider's forms and back through the gateway."""
     page.goto(APP + PAGE)
     assert page.url.startswith(PROVIDER + "/interaction/"), f"sent to the provider: {page.url}"
-    expect(page.locator("input[name=login]")).to_be_visible()
-    shot(page, f"{login}-1-provider-login")
-    page.locator("input[name=login]").fill(login)
-    page.locator("input[name=password]").fill("any password")
-    page.locator("button[type=submit]").first.click()
-    page.wait_for_url(PROVIDER + "/interaction/**")
-    expect(page.get_by_role("button", name="Continue")).to_be_visible()
-    shot(page, f"{login}-2-provider-consent")
-    page.get_by_role("button", name="Continue").click()
-    page.wait_for_load_state("load")
+    sign_in_at_provider(page, PROVIDER, login, ARTIFACTS)
 
 
 def main() -> None:
@@ -75,19 +50,11 @@ def main() -> None:
 
         step("dev-alice opens the application and logs in at the provider")
         log_in(alice, "dev-alice")
-        assert alice.url == APP + PAGE, f"back at the page asked for: {alice.url}"
-        echo = json.loads(alice.locator("body").inner_text())
-        assert echo["path"] == PAGE, echo
-        shot(alice, "dev-alice-3-application")
-        cookies = {c["name"]: c for c in alice_context.cookies(APP)}
-        session = cookies.get("CF_Authorization")
-        assert session and session["httpOnly"] and session["sameSite"] == "Lax", cookies
-        with open(OUT, "w", encoding="utf-8") as out:
-            json.dump({"echo": echo, "cookie": session["value"]}, out)
+        back_at_application(alice, alice_context, APP, PAGE, OUT)
+        shot(alice, ARTIFACTS, "dev-alice-3-application")
 
         step("get-identity describes her")
-        alice.goto(APP + "/cdn-cgi/access/get-identity")
-        identity = json.loads(alice.locator("body").inner_text())
+        identity = get_identity(alice, APP)
         assert identity["email"] == "dev-alice@example.com", identity
         assert [g["name"] for g in identity["groups"]] == ["developers"], identity
 
@@ -97,22 +64,18 @@ def main() -> None:
         mallory = mallory_context.new_page()
         log_in(mallory, "mallory")
         expect(mallory.get_by_text("You do not have access to this application.")).to_be_visible()
-        shot(mallory, "mallory-refused")
+        shot(mallory, ARTIFACTS, "mallory-refused")
         assert "CF_Authorization" not in {c["name"] for c in mallory_context.cookies(APP)}
 
         step("dev-alice logs out")
         alice.goto(APP + "/cdn-cgi/access/logout")
         expect(alice.get_by_text("You have been logged out.")).to_be_visible()
         assert "CF_Authorization" not in {c["name"] for c in alice_context.cookies(APP)}
-        shot(alice, "dev-alice-4-logged-out")
+        shot(alice, ARTIFACTS, "dev-alice-4-logged-out")
 
         print(f"OK login chromium {browser.version}")
         browser.close()
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as error:  # the reason, for the test's failure message
-        print(f"FAILED: {type(error).__name__}: {error}", file=sys.stderr)
-        raise
+    run(main)

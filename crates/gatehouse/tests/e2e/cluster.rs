@@ -6,6 +6,7 @@
 //! Needs `GATEHOUSE_TEST_DATABASE_URL` (`scripts/test` starts a throwaway server); without it
 //! these tests fail and say so.
 
+mod people;
 mod postgres;
 
 use std::time::{Duration, Instant};

@@ -2,12 +2,19 @@
 //! binary, the echo origin, and a loopback stand-in for GitHub written here ([`FakeGithub`],
 //! hyper on 127.0.0.1, port 0), because the test network is closed. It implements exactly what
 //! gatehouse uses of GitHub, the way GitHub documents it: the OAuth web flow
-//! (`/login/oauth/authorize`, which redirects at once for the person "signed in" to it, and
-//! `/login/oauth/access_token`, single-use codes bound to the redirect URI and the PKCE
-//! challenge, 200 with `error` for a bad code) and the REST API under `/api/v3` (GitHub
-//! Enterprise Server's layout, so the provider's `base_url` and `api_url` are exercised):
-//! `/user`, `/user/emails`, `/user/orgs`, `/user/teams`, with the access token as a bearer.
-//! A browser is a cookie-keeping reqwest client that follows redirects.
+//! (`/login/oauth/authorize`, and `/login/oauth/access_token`, single-use codes bound to the
+//! redirect URI and the PKCE challenge, 200 with `error` for a bad code) and the REST API under
+//! `/api/v3` (GitHub Enterprise Server's layout, so the provider's `base_url` and `api_url` are
+//! exercised): `/user`, `/user/emails`, `/user/orgs`, `/user/teams`, with the access token as a
+//! bearer.
+//!
+//! `/login/oauth/authorize` behaves as GitHub's does: a browser not signed in to GitHub gets
+//! its sign-in form (`POST /session`, any password, a `user_session` cookie), then, the first
+//! time, the page asking to authorize the OAuth app, whose "Authorize" button posts back to
+//! `/login/oauth/authorize`; once authorized, it redirects at once. The HTTP-level tests skip
+//! the forms ([`FakeGithub::sign_in`]: whoever asks is that account, already authorized) and
+//! their browser is a cookie-keeping reqwest client that follows redirects; one test does the
+//! whole login in Debian's chromium (`tests/browser/github_login.py`).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -59,8 +66,13 @@ struct Grant {
 struct State {
     redirect_uri: String,
     accounts: HashMap<String, Account>,
-    /// Who the browser is signed in to GitHub as (the fake keeps one, for simplicity).
+    /// Who every client without a `user_session` cookie is signed in to GitHub as, the OAuth
+    /// app already authorized (the HTTP-level tests' shortcut past the forms).
     signed_in: Option<String>,
+    /// `user_session` cookie → account, for browsers that signed in through the form.
+    browser_sessions: HashMap<String, String>,
+    /// The accounts that clicked "Authorize" for the OAuth app.
+    authorized: Vec<String>,
     codes: HashMap<String, Grant>,
     tokens: HashMap<String, String>,
     issued: u64,
@@ -142,6 +154,62 @@ fn json_reply(status: u16, body: Value) -> Response<Full<Bytes>> {
     reply(status, "application/json; charset=utf-8", body.to_string())
 }
 
+fn redirect(location: &str, set_cookie: Option<&str>) -> Response<Full<Bytes>> {
+    let builder = Response::builder().status(302).header("location", location);
+    let builder = match set_cookie {
+        Some(cookie) => builder.header("set-cookie", cookie),
+        None => builder,
+    };
+    builder.body(Full::default()).unwrap()
+}
+
+/// The value of cookie `name` in a `Cookie` header.
+fn cookie(header: &str, name: &str) -> Option<String> {
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// GitHub's sign-in form, which comes back to `return_to` (this authorize request).
+fn sign_in_page(return_to: &str) -> String {
+    format!(
+        "<!doctype html><html><head><title>Sign in to GitHub</title></head><body>\
+         <h1>Sign in to GitHub</h1><form method=\"post\" action=\"/session\">\
+         <input type=\"hidden\" name=\"return_to\" value=\"{}\">\
+         <label>Username or email address <input name=\"login\" autocomplete=\"username\"></label>\
+         <label>Password <input name=\"password\" type=\"password\"></label>\
+         <button type=\"submit\">Sign in</button></form></body></html>",
+        escape(return_to)
+    )
+}
+
+/// GitHub's page asking `login` to authorize the OAuth app; its button posts the app's
+/// parameters back to `/login/oauth/authorize`.
+fn authorize_page(login: &str, params: &HashMap<String, String>) -> String {
+    let hidden: String =
+        ["client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method"]
+            .iter()
+            .filter_map(|name| params.get(*name).map(|value| (name, value)))
+            .map(|(name, value)| {
+                format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", escape(value))
+            })
+            .collect();
+    format!(
+        "<!doctype html><html><head><title>Authorize application</title></head><body>\
+         <h1>Authorize gatehouse e2e</h1><p>Signed in as <strong>{}</strong>. gatehouse e2e wants \
+         to read your profile, your e-mail addresses and your organization memberships.</p>\
+         <form method=\"post\" action=\"/login/oauth/authorize\">{hidden}\
+         <button type=\"submit\" name=\"authorize\" value=\"1\">Authorize</button></form></body></html>",
+        escape(login)
+    )
+}
+
 fn query(text: &str) -> HashMap<String, String> {
     form_urlencoded::parse(text.as_bytes()).into_owned().collect()
 }
@@ -159,42 +227,69 @@ async fn serve(
     let header =
         |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let response = match (parts.method.as_str(), path.as_str()) {
-        ("GET", "/login/oauth/authorize") => {
+        ("GET" | "POST", "/login/oauth/authorize") => {
+            // The app's parameters come in the query string, or in the authorize page's form.
+            let params = if parts.method == "POST" { query(&String::from_utf8_lossy(&body)) } else { params };
             let registered = params.get("redirect_uri") == Some(&state.redirect_uri);
             let scopes: Vec<&str> = params.get("scope").map(|s| s.split(' ').collect()).unwrap_or_default();
             let wanted = ["read:user", "user:email", "read:org"].iter().all(|s| scopes.contains(s));
-            match (&state.signed_in, params.get("state")) {
-                _ if params.get("client_id").map(String::as_str) != Some(CLIENT_ID) => {
-                    reply(404, "text/plain", "no such OAuth app".into())
+            let browser = cookie(&header("cookie"), "user_session")
+                .and_then(|session| state.browser_sessions.get(&session).cloned());
+            let who = browser.clone().or_else(|| state.signed_in.clone());
+            let authorized = match (&browser, &who) {
+                (Some(login), _) => state.authorized.contains(login),
+                (None, who) => who.is_some(),
+            };
+            if params.get("client_id").map(String::as_str) != Some(CLIENT_ID) {
+                reply(404, "text/plain", "no such OAuth app".into())
+            } else if !registered {
+                reply(400, "text/plain", "redirect_uri is not the app's callback".into())
+            } else if !wanted {
+                reply(400, "text/plain", "missing scopes".into())
+            } else if let (None, "GET") = (&who, parts.method.as_str()) {
+                let here = format!("{path}?{}", parts.uri.query().unwrap_or_default());
+                reply(200, "text/html; charset=utf-8", sign_in_page(&here))
+            } else if let (Some(login), false, "GET") = (&who, authorized, parts.method.as_str()) {
+                reply(200, "text/html; charset=utf-8", authorize_page(login, &params))
+            } else if let (Some(login), Some(oauth_state)) = (who, params.get("state")) {
+                if parts.method == "POST" && !state.authorized.contains(&login) {
+                    state.authorized.push(login.clone()); // the "Authorize" button
                 }
-                _ if !registered => reply(400, "text/plain", "redirect_uri is not the app's callback".into()),
-                _ if !wanted => reply(400, "text/plain", "missing scopes".into()),
-                (Some(login), Some(oauth_state)) => {
-                    let login = login.clone();
-                    let oauth_state = oauth_state.clone();
+                state.issued += 1;
+                let code = format!("code-{}", state.issued);
+                let grant = Grant {
+                    login,
+                    redirect_uri: state.redirect_uri.clone(),
+                    challenge: params.get("code_challenge").cloned(),
+                };
+                state.codes.insert(code.clone(), grant);
+                let location = format!(
+                    "{}?{}",
+                    state.redirect_uri,
+                    form_urlencoded::Serializer::new(String::new())
+                        .append_pair("code", &code)
+                        .append_pair("state", oauth_state)
+                        .finish()
+                );
+                redirect(&location, None)
+            } else {
+                reply(403, "text/plain", "not signed in to GitHub".into())
+            }
+        }
+        ("POST", "/session") => {
+            // GitHub's sign-in form: any password; back to the page that asked for it.
+            let form = query(&String::from_utf8_lossy(&body));
+            let login = form.get("login").filter(|login| state.accounts.contains_key(*login)).cloned();
+            let back = form.get("return_to").filter(|to| to.starts_with("/login/oauth/authorize?"));
+            match (login, back) {
+                (Some(login), Some(back)) => {
                     state.issued += 1;
-                    let code = format!("code-{}", state.issued);
-                    let grant = Grant {
-                        login,
-                        redirect_uri: state.redirect_uri.clone(),
-                        challenge: params.get("code_challenge").cloned(),
-                    };
-                    state.codes.insert(code.clone(), grant);
-                    let location = format!(
-                        "{}?{}",
-                        state.redirect_uri,
-                        form_urlencoded::Serializer::new(String::new())
-                            .append_pair("code", &code)
-                            .append_pair("state", &oauth_state)
-                            .finish()
-                    );
-                    Response::builder()
-                        .status(302)
-                        .header("location", location)
-                        .body(Full::default())
-                        .unwrap()
+                    let session = format!("session-{}", state.issued);
+                    state.browser_sessions.insert(session.clone(), login);
+                    let cookie = format!("user_session={session}; Path=/; HttpOnly; SameSite=Lax");
+                    redirect(back, Some(&cookie))
                 }
-                _ => reply(403, "text/plain", "not signed in to GitHub".into()),
+                _ => reply(401, "text/plain", "Incorrect username or password.".into()),
             }
         }
         ("POST", "/login/oauth/access_token") => {
@@ -305,6 +400,12 @@ struct GithubLogins {
 
 impl GithubLogins {
     fn start() -> Self {
+        Self::start_with(true)
+    }
+
+    /// `auto_redirect`: whether `APP` sends a browser straight to GitHub, or first to the login
+    /// page listing its providers.
+    fn start_with(auto_redirect: bool) -> Self {
         let scene = Scene::start();
         let gateway: SocketAddr = scene.gateway_addr().parse().unwrap();
         let callback = format!("http://{AUTH_DOMAIN}:{}/cdn-cgi/access/callback", gateway.port());
@@ -377,19 +478,20 @@ impl GithubLogins {
         let team_policy = scene.policy(json!({"name": "acme platform", "decision": "allow",
             "include": [{"everyone": {}}], "require": [rule(Some("PLATFORM"))]}));
         let logins = GithubLogins { scene, github, idp, gateway, policy };
-        logins.put_app(APP, &logins.policy);
-        logins.put_app(TEAM_APP, &team_policy);
+        logins.put_app(APP, &logins.policy, auto_redirect);
+        logins.put_app(TEAM_APP, &team_policy, true);
         logins
     }
 
-    fn put_app(&self, domain: &str, policy: &str) {
+    /// `auto_redirect`: straight to GitHub, else the login page listing the providers first.
+    fn put_app(&self, domain: &str, policy: &str, auto_redirect: bool) {
         let app = self.scene.app(domain, &[policy]);
         self.scene.api(
             "PUT",
             &format!("apps/{}", app["id"].as_str().unwrap()),
             Some(json!({"name": domain, "type": "self_hosted", "domain": domain, "origin": self.scene.origin.url(),
                 "policies": [{"id": policy, "precedence": 1}], "allowed_idps": [self.idp],
-                "auto_redirect_to_identity": true})),
+                "auto_redirect_to_identity": auto_redirect})),
         );
     }
 
@@ -583,4 +685,52 @@ fn github_forged_or_replayed_states_and_codes_are_refused() {
     assert_eq!(done.status(), 302, "the real callback completes");
     let replay = browser.get(&callback).header("accept", HTML).send().unwrap();
     assert_eq!(replay.status(), 401, "the state cookie is cleared and the code was used");
+}
+
+/// The whole GitHub login in Debian's chromium (`tests/browser/github_login.py`): the
+/// application sends the browser to the login page, the person picks GitHub, signs in to the
+/// stand-in GitHub and clicks its "Authorize" button, and is back at the page asked for, with a
+/// JWT the origin verifies; a person outside the organization, and one outside the team, get 403.
+#[test]
+fn github_a_real_browser_logs_in_through_github() {
+    if !crate::browser::browser_available() {
+        return;
+    }
+    let logins = GithubLogins::start_with(false);
+    let server = &logins.scene.server;
+    let out = server.scratch_dir().join("github-login-out.json");
+    let artifacts = crate::support::workspace_root().join("target/browser-artifacts/github");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let env = [
+        ("GH_APP", logins.url(APP, "")),
+        ("GH_TEAM_APP", logins.url(TEAM_APP, "")),
+        ("GH_GITHUB", logins.github.url.clone()),
+        ("GH_ARTIFACTS", artifacts.display().to_string()),
+        ("GH_OUT", out.display().to_string()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let output = crate::browser::run_script(server.scratch_dir(), "github_login.py", &[], &env);
+    crate::browser::assert_success(&output, "github_login.py", server);
+    assert!(output.stdout.contains("OK github login chromium"), "{}", output.text);
+
+    // What the origin received in the browser's request: a JWT that verifies with the
+    // gateway's published keys, for octocat's primary address; the browser's cookie is that JWT.
+    let seen: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("github_login.py writes GH_OUT"))
+            .expect("GH_OUT is JSON");
+    let jwt = assertion(&seen["echo"]);
+    let verified = verify_with_certs(&logins.certs(), &jwt);
+    assert_eq!(verified["email"], "octocat@example.com", "{verified}");
+    assert_eq!(verified["idp"]["id"], logins.idp.as_str(), "{verified}");
+    assert_eq!(seen["cookie"], jwt.as_str(), "the browser's cookie is the assertion");
+    assert_eq!(logins.with_cookie(APP, &jwt), 200, "the cookie alone opens the application");
+
+    // The browser went through GitHub's forms: signed in, then clicked "Authorize" (a POST),
+    // once per person; every login exchanged its code and read the account.
+    let asked = logins.github.requests();
+    let count = |wanted: &str| asked.iter().filter(|r| *r == wanted).count();
+    assert_eq!(count("POST /session"), 3, "{asked:?}");
+    assert_eq!(count("POST /login/oauth/authorize"), 3, "{asked:?}");
+    assert_eq!(count("POST /login/oauth/access_token"), 3, "{asked:?}");
+    assert_eq!(count("GET /api/v3/user/orgs"), 3, "{asked:?}");
 }

@@ -29,12 +29,12 @@ use crate::scene::{Creds, Scene, echoed, origin_header};
 use crate::sdk::{ScriptCopy, skip_unless_installed, try_install_once, try_run};
 use crate::support::remove_inherited_config;
 
-const AUTH_DOMAIN: &str = "team.localhost";
+pub(crate) const AUTH_DOMAIN: &str = "team.localhost";
 pub(crate) const APP: &str = "app.localhost";
 /// A second application, for cookies carried from one application to another.
 const OTHER_APP: &str = "other.localhost";
 const CLIENT_SECRET: &str = "op-client-secret-for-tests";
-const HTML: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
+pub(crate) const HTML: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
 
 fn op_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/op")
@@ -176,21 +176,7 @@ impl Logins {
     /// provider, its login form posted, consent given, back through the gateway.
     #[track_caller]
     fn log_in(&self, browser: &Client, login: &str, path: &str) -> Response {
-        let form = browser.get(self.app_url(path)).header("accept", HTML).send().unwrap();
-        assert_eq!(form.status(), 200, "the provider's login form");
-        let url = form.url().clone();
-        assert!(url.as_str().starts_with(&self.provider.issuer), "at the provider: {url}");
-        let consent = browser
-            .post(url)
-            .header("accept", HTML)
-            .form(&[("prompt", "login"), ("login", login), ("password", "any")])
-            .send()
-            .unwrap();
-        if !consent.url().as_str().starts_with(&self.provider.issuer) {
-            return consent; // consent already given in this browser
-        }
-        let url = consent.url().clone();
-        browser.post(url).header("accept", HTML).form(&[("prompt", "consent")]).send().unwrap()
+        log_in_at(browser, &self.provider.issuer, &self.app_url(path), login)
     }
 
     fn url(&self, host: &str, path: &str) -> String {
@@ -234,6 +220,28 @@ impl Logins {
     fn api_post(&self, rest: &str, body: Value) -> Value {
         self.scene.api("POST", rest, Some(body))
     }
+}
+
+/// Opens `url` (an application's page) as `login` would in `browser`, a client that follows
+/// redirects: sent to the provider at `issuer`, its login form posted, consent given (unless
+/// this browser gave it before), back through the gateway; returns the last response.
+#[track_caller]
+pub(crate) fn log_in_at(browser: &Client, issuer: &str, url: &str, login: &str) -> Response {
+    let form = browser.get(url).header("accept", HTML).send().unwrap();
+    assert_eq!(form.status(), 200, "the provider's login form");
+    let url = form.url().clone();
+    assert!(url.as_str().starts_with(issuer), "at the provider: {url}");
+    let consent = browser
+        .post(url)
+        .header("accept", HTML)
+        .form(&[("prompt", "login"), ("login", login), ("password", "any")])
+        .send()
+        .unwrap();
+    if !consent.url().as_str().starts_with(issuer) {
+        return consent; // consent already given in this browser
+    }
+    let url = consent.url().clone();
+    browser.post(url).header("accept", HTML).form(&[("prompt", "consent")]).send().unwrap()
 }
 
 /// A browser: keeps cookies, follows redirects (or not), and resolves `hosts` to the gateway.
@@ -493,7 +501,13 @@ fn identity_hostile_logins_are_refused() {
 
 /// Whether `response` sends the browser to the login page for `host`.
 pub(crate) fn to_login(logins: &Logins, response: &Response, host: &str) -> bool {
-    let prefix = format!("http://{AUTH_DOMAIN}:{}/cdn-cgi/access/login/{host}?", logins.gateway.port());
+    to_login_at(logins.gateway, response, host)
+}
+
+/// Whether `response` sends the browser to the login page for `host` at the auth domain of
+/// the gateway at `gateway`.
+pub(crate) fn to_login_at(gateway: SocketAddr, response: &Response, host: &str) -> bool {
+    let prefix = format!("http://{AUTH_DOMAIN}:{}/cdn-cgi/access/login/{host}?", gateway.port());
     response.status() == 302
         && response
             .headers()
@@ -518,6 +532,19 @@ fn identity_a_cookie_of_one_application_never_admits_on_another() {
     assert!(to_login(&logins, &carried, OTHER_APP), "{} {:?}", carried.status(), carried.headers());
     let script = logins.with_cookie(OTHER_APP, "/", Some(&jwt), false);
     assert!([401, 403].contains(&script.status().as_u16()), "{}", script.status());
+
+    // get-identity and logout answer for the application of the host: on the other
+    // application's host (or on the auth domain, which serves none) alice's cookie is refused,
+    // and the logout attempt ends nothing.
+    for host in [OTHER_APP, AUTH_DOMAIN] {
+        let identity = logins.with_cookie(host, "/cdn-cgi/access/get-identity", Some(&jwt), false);
+        assert_eq!(identity.status(), 401, "get-identity on {host}");
+        let logout = logins.with_cookie(host, "/cdn-cgi/access/logout", Some(&jwt), true);
+        assert_eq!(logout.status(), 401, "logout on {host}");
+    }
+    assert_eq!(logins.with_cookie(APP, "/", Some(&jwt), false).status(), 200, "still logged in");
+    let own = logins.with_cookie(APP, "/cdn-cgi/access/get-identity", Some(&jwt), false);
+    assert_eq!(own.json::<Value>().unwrap()["email"], "dev-alice@example.com");
 
     // `everyone` on the other application means every person who logged in *there*: alice's
     // cookie from the first application still does not admit her, nor does no cookie at all.

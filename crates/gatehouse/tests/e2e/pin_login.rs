@@ -285,9 +285,14 @@ fn pin_login_refuses_strangers_exhausted_codes_and_guessers() {
     let spent = pins.verify_with(&alice_cookie, &code);
     assert_eq!(spent.status(), 401, "the right code after five wrong ones");
     assert!(spent.text().unwrap().contains("can no longer be used"));
+    // The same browser, whose login holds no code any more, typing the right code: refused like
+    // any spent code (401), with the address form to ask for a new one, and not logged in.
     let over = pins.verify(&alice, &code);
-    assert_eq!(over.status(), 200, "the address form again");
-    assert!(over.text().unwrap().contains("name=\"email\""), "not logged in");
+    assert_eq!(over.status(), 401, "the right code after the login was started over");
+    assert!(!cookies_set(&over).iter().any(|name| name.starts_with("CF_Authorization")));
+    assert!(over.headers().get("location").is_none(), "no hand-off");
+    let text = over.text().unwrap();
+    assert!(text.contains("can no longer be used") && text.contains("name=\"email\""), "{text}");
 
     // A client that keeps guessing is told to wait.
     pins.login_page(&alice, "/");

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use gatehouse_domain::access::{Authentication, Decided, Identity, User, Verdict, user_uuid};
 use gatehouse_domain::{AccountId, Timestamp};
-use gatehouse_store::{Resource, ResourceChange, ResourceKind, StoreError};
+use gatehouse_store::{Change, ChangeEvent, ChangeFeed, Resource, ResourceChange, ResourceKind, StoreError};
 use http::request::Parts;
 use http::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -15,16 +15,20 @@ use serde_json::{Value, json};
 use super::Gateway;
 use crate::authorize::authorize;
 use crate::body::Body;
-use crate::credentials::{self, Presented, SESSION_COOKIE};
+use crate::certs::{self, HostSession};
+use crate::credentials::SESSION_COOKIE;
 use crate::login::{
     self, APP_SESSION_COOKIE, AUTHORIZED_PATH, CALLBACK_PATH, HANDOFF_SECS, Handoff, LOGIN_PREFIX,
     LOGIN_SECS, LoginState, LoginTarget, PinLogin, Protocol, oidc, page, sealed,
 };
 use crate::login::{Github, Idp, Oidc};
 use crate::route::{bare_host, host};
-use crate::session::{self, AppClaims, IdpClaim, PersonLogin, PersonSession, Subject};
+use crate::session::{self, IdpClaim, PersonLogin, PersonSession, Subject};
 use crate::snapshot::App;
 use crate::verify::person_alive;
+
+/// A session JWT presented on the host of another application than its own.
+struct OtherApp;
 
 /// How often a read-modify-write of a person's document is tried against concurrent writers.
 const MAX_ATTEMPTS: usize = 5;
@@ -282,7 +286,7 @@ impl Gateway {
         }
         // The policies read the stored identity (claims, amr): the application's step that
         // follows, on this node or another, must see this login's.
-        self.rebuild(account).await;
+        self.people_changed(account).await;
         let Some(token) = sealed::seal(&self.server_key, "handoff", now.unix() + HANDOFF_SECS, &handoff)
         else {
             return failed("the hand-off could not be sealed");
@@ -375,15 +379,23 @@ impl Gateway {
             .unwrap_or_else(|| failed("the redirect could not be made"))
     }
 
-    /// `/cdn-cgi/access/logout` on any host: ends every session of the person whose session the
-    /// request presents, and clears the cookie.
+    /// `/cdn-cgi/access/logout` on any host: ends every session of the person whose session for
+    /// the host's application the request presents, and clears the cookie. A session JWT of
+    /// another application ends nothing: 401.
     pub(super) async fn logout(&self, parts: &Parts, tls: bool, now: Timestamp) -> Response<Body> {
-        if let Some((app, person)) = self.person_of(parts, now) {
+        let Ok(person) = self.person_of(parts, now) else {
+            return page(
+                StatusCode::UNAUTHORIZED,
+                "Logout failed",
+                "This session is not for this application.",
+            );
+        };
+        if let Some((app, person)) = person {
             let revoked = self
                 .update_user(&app.account.id, &person.email, now, |user| user.sessions_revoked_at = Some(now))
                 .await;
             match revoked {
-                Ok(()) => self.rebuild(&app.account.id).await,
+                Ok(()) => self.people_changed(&app.account.id).await,
                 Err(error) => {
                     tracing::error!(%error, "could not record a logout");
                     return page(
@@ -403,7 +415,7 @@ impl Gateway {
 
     /// `get-identity` for a person's session: what their latest login established.
     pub(super) async fn person_identity(&self, parts: &Parts, peer: IpAddr, now: Timestamp) -> Option<Value> {
-        let (app, person) = self.person_of(parts, now)?;
+        let (app, person) = self.person_of(parts, now).ok()??;
         let account = &app.account;
         let stored =
             self.store.get_resource(ResourceKind::User, &account.id, &person.user_uuid).await.ok()??;
@@ -435,16 +447,49 @@ impl Gateway {
         Some(body)
     }
 
-    /// The application and person of a valid person's session presented by the request.
-    fn person_of(&self, parts: &Parts, now: Timestamp) -> Option<(Arc<App>, PersonSession)> {
-        let Ok(Presented::Session(jwt)) = credentials::read(&parts.headers, None, true) else { return None };
-        let unverified = jsonwebtoken::dangerous::insecure_decode_claims::<AppClaims>(&jwt).ok()?;
-        let snapshot = self.access.load();
-        let app = unverified.aud.iter().find_map(|aud| snapshot.app_by_aud(aud))?.clone();
-        let session = self.sessions.verify(&app, &jwt, now).ok()?;
-        let Subject::Person(person) = session.subject else { return None };
-        person_alive(&app, &self.sessions, &person, session.iat, Some(&jwt)).ok()?;
-        Some((app, person))
+    /// The application of the request's host and the person of the valid session the request
+    /// presents for it (`None` without one); `Err` for a session JWT of another application.
+    fn person_of(
+        &self,
+        parts: &Parts,
+        now: Timestamp,
+    ) -> Result<Option<(Arc<App>, PersonSession)>, OtherApp> {
+        let (app, jwt) = match certs::host_session(&self.access.load(), parts) {
+            HostSession::Presented(app, jwt) => (app, jwt),
+            HostSession::Absent => return Ok(None),
+            HostSession::OtherApp => return Err(OtherApp),
+        };
+        let Ok(session) = self.sessions.verify(&app, &jwt, now) else { return Ok(None) };
+        let Subject::Person(person) = session.subject else { return Ok(None) };
+        if person_alive(&app, &self.sessions, &person, session.iat, Some(&jwt)).is_err() {
+            return Ok(None);
+        }
+        Ok(Some((app, person)))
+    }
+
+    /// Makes the people's changes the gateway itself writes (a login's identity, a logout)
+    /// reach the other nodes sharing the database: published on `feed` as node `node`'s, as
+    /// the management API's changes are. Set once, by the server, on a shared database.
+    pub fn announce_to(&self, node: String, feed: Arc<dyn ChangeFeed>) {
+        if self.peers.set((node, feed)).is_err() {
+            tracing::warn!("the gateway's change feed was already set");
+        }
+    }
+
+    /// After the gateway wrote a person's document of `account`: the snapshot rebuilt here, and
+    /// the other nodes told (else a logout here would end nothing there until their resync).
+    async fn people_changed(&self, account: &AccountId) {
+        self.rebuild(account).await;
+        if let Some((node, feed)) = self.peers.get() {
+            let event = ChangeEvent {
+                node: node.clone(),
+                change: Change::AccessChanged { account: account.clone() },
+            };
+            if let Err(error) = feed.publish(&event).await {
+                // Written and applied here; the other nodes see it at their next resync.
+                tracing::warn!(%error, "could not notify the other nodes of a login or logout");
+            }
+        }
     }
 
     /// Reads, changes and writes the person's document, creating it when missing.

@@ -140,8 +140,11 @@ impl Gateway {
             Ok(context) => context,
             Err(refused) => return refused,
         };
+        // A login with no code pending (never asked for, or spent by the guesses before): any
+        // code typed is refused like a spent one, never answered with the address form alone.
         let (Some(challenge), Some(email)) = (login.challenge.clone(), login.email.clone()) else {
-            return self.pin_email_form("the application", &login, tls, now);
+            tracing::info!("a one-time PIN was typed for a login with no code pending");
+            return self.pin_code_spent(login, tls, now);
         };
         if let Err(wait) = self.pins.may_guess(peer, now) {
             return too_many(wait);
@@ -194,24 +197,29 @@ impl Gateway {
             Err(CodeFailure::Refused(_) | CodeFailure::Unknown) => {
                 self.pins.wrong_guess(peer, now);
                 tracing::info!("an expired, used or exhausted one-time PIN was typed");
-                let mut fresh = login;
-                fresh.challenge = None;
-                fresh.email = None;
-                let response = pages::form(
-                    StatusCode::UNAUTHORIZED,
-                    "Log in",
-                    "That code can no longer be used. Ask for a new one.",
-                    SEND_PATH,
-                    &[EMAIL_FIELD],
-                    "Email me a code",
-                );
-                self.with_pin_cookie(response, &fresh, tls, now)
+                self.pin_code_spent(login, tls, now)
             }
             Err(CodeFailure::Store(error)) => {
                 tracing::error!(%error, "could not check a one-time PIN");
                 page(StatusCode::SERVICE_UNAVAILABLE, "Login failed", "Please try again in a moment.")
             }
         }
+    }
+
+    /// 401: the code typed can no longer log in; the address form, to ask for a new one, with
+    /// the login's cookie holding no code.
+    fn pin_code_spent(&self, mut login: PinLogin, tls: bool, now: Timestamp) -> Response<Body> {
+        login.challenge = None;
+        login.email = None;
+        let response = pages::form(
+            StatusCode::UNAUTHORIZED,
+            "Log in",
+            "That code can no longer be used. Ask for a new one.",
+            SEND_PATH,
+            &[EMAIL_FIELD],
+            "Email me a code",
+        );
+        self.with_pin_cookie(response, &login, tls, now)
     }
 
     /// The account, application, provider and login of a PIN request, or the page refusing it.

@@ -59,6 +59,15 @@ async fn a_cookie_is_only_good_for_its_own_application() {
     let cookie = login(&scene, &token).await;
     let elsewhere = scene.get("other.example.com", "/").header("cookie", &cookie).send().await.unwrap();
     assert_eq!(elsewhere.status(), 403);
+    // get-identity answers for the application of the host, not for the one the cookie names:
+    // on another application's host, or on a host that serves none, the cookie is refused.
+    for host in ["other.example.com", "nothing-here.example.com"] {
+        let identity =
+            scene.get(host, "/cdn-cgi/access/get-identity").header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(identity.status(), 401, "get-identity on {host}");
+    }
+    let own = scene.get(HOST, "/cdn-cgi/access/get-identity").header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(own.status(), 200, "and answered on its own host");
 }
 
 #[tokio::test]
