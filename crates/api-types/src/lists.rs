@@ -82,11 +82,12 @@ pub struct UpdateListRequest {
 }
 
 /// `PATCH …/gateway/lists/{list_id}`: values to add (one already in the list is kept as it is)
-/// and values to take out (one not in the list is ignored); removals apply first.
+/// and values to take out (one not in the list is ignored); removals apply first. One of the two
+/// is required: a PATCH with neither (say, a PUT's body sent by mistake) is refused.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct EditListRequest {
-    #[serde(default)]
-    pub append: Vec<ListItemInput>,
-    #[serde(default)]
-    pub remove: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub append: Option<Vec<ListItemInput>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove: Option<Vec<String>>,
 }

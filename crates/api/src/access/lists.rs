@@ -39,7 +39,7 @@ pub async fn create(
 ) -> Result<Value, ApiError> {
     let now = state.clock.now();
     let kind = list_type(input.kind);
-    let items = checked_items(kind, input.items.unwrap_or_default(), &[], now)?;
+    let items = checked_items("items", kind, input.items.unwrap_or_default(), &[], now)?;
     let list =
         ZeroTrustList { name: name(&input.name)?, description: description(input.description)?, kind, items };
     let stored = Stored::new(list, ListId::generate().to_string(), account, now);
@@ -89,7 +89,7 @@ pub async fn update(
     let name = name(&input.name)?;
     change(state, actor, account, id, "update", |list, now| {
         if let Some(items) = &input.items {
-            list.items = checked_items(list.kind, items.clone(), &list.items, now)?;
+            list.items = checked_items("items", list.kind, items.clone(), &list.items, now)?;
         }
         if input.description.is_some() {
             list.description = description(input.description.clone())?;
@@ -109,14 +109,17 @@ pub async fn edit(
     id: &str,
     input: EditListRequest,
 ) -> Result<Value, ApiError> {
+    if input.append.is_none() && input.remove.is_none() {
+        return Err(ApiError::invalid("'append' or 'remove' is required"));
+    }
+    let (append, remove) = (input.append.unwrap_or_default(), input.remove.unwrap_or_default());
     change(state, actor, account, id, "update", |list, now| {
-        let removed: HashSet<String> = input
-            .remove
+        let removed: HashSet<String> = remove
             .iter()
             .map(|value| list.kind.value(value).unwrap_or_else(|_| value.trim().to_owned()))
             .collect();
         list.items.retain(|item| !removed.contains(&item.value));
-        let appended = checked_items(list.kind, input.append.clone(), &[], now)?;
+        let appended = checked_items("append", list.kind, append.clone(), &[], now)?;
         let present: HashSet<String> = list.items.iter().map(|item| item.value.clone()).collect();
         list.items.extend(appended.into_iter().filter(|item| !present.contains(&item.value)));
         check_count(list.items.len(), "the list")
@@ -172,12 +175,13 @@ async fn change(
 /// `items` checked against `kind` and normalized, in the order sent; a value of `kept` keeps
 /// its `created_at`. A value sent twice, or too many values, is refused.
 fn checked_items(
+    field: &str,
     kind: ListType,
     items: Vec<ListItemInput>,
     kept: &[ListItem],
     now: Timestamp,
 ) -> Result<Vec<ListItem>, ApiError> {
-    check_count(items.len(), "'items'")?;
+    check_count(items.len(), &format!("'{field}'"))?;
     let mut seen = HashSet::with_capacity(items.len());
     let mut checked = Vec::with_capacity(items.len());
     for (index, item) in items.into_iter().enumerate() {
@@ -192,7 +196,7 @@ fn checked_items(
                 "invalid 'items[{index}].value': the value is already in 'items'"
             )));
         }
-        let description = bounded(item.description, &format!("items[{index}].description"))?;
+        let description = bounded(item.description, &format!("{field}[{index}].description"))?;
         let created_at = kept.iter().find(|k| k.value == value).map_or(now, |k| k.created_at);
         checked.push(ListItem { value, description, created_at });
     }
