@@ -353,3 +353,50 @@ async fn what_if_drafts_check_the_providers_and_lists_their_rules_name() {
     let reply = api.call(Method::POST, &path, Some(draft(json!({"email_list": {"id": emails}})))).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
 }
+
+/// `explain` decides an `email_list` rule with the list as stored now: a member is admitted, a
+/// stranger is not, and a removal shows at the next explanation.
+#[tokio::test]
+async fn explain_reads_the_list_as_it_is_now() {
+    let api = TestApi::new().await;
+    let list = id(&list_created(&api, staff()).await).to_owned();
+    let policy = created(
+        &api,
+        "policies",
+        json!({"name": "staff", "decision": "allow", "include": [{"email_list": {"id": list}}]}),
+    )
+    .await;
+    let app = created(
+        &api,
+        "apps",
+        json!({"name": "app", "type": "self_hosted", "domain": "app.example.com",
+        "origin": "http://127.0.0.1:9", "policies": [{"id": id(&policy), "precedence": 1}]}),
+    )
+    .await;
+    let explain = |email: &'static str| {
+        let path = access(&api, &format!("apps/{}/explain", id(&app)));
+        let api = &api;
+        async move { api.call(Method::POST, &path, Some(json!({"email": email, "ip": "10.0.0.1"}))).await }
+    };
+    let alice = explain("Alice@example.com").await;
+    assert_eq!(alice.status, StatusCode::OK, "{}", alice.json);
+    assert_eq!(alice.result()["allowed"], true, "{}", alice.json);
+    let rule = &alice.result()["policies"][0]["include"][0];
+    assert_eq!(rule["selector"], "email_list");
+    assert_eq!(rule["reason"], format!("alice@example.com is in the e-mail list {list}"), "{rule}");
+    let eve = explain("eve@example.org").await;
+    assert_eq!(eve.result()["allowed"], false, "{}", eve.json);
+    assert_eq!(
+        eve.result()["policies"][0]["include"][0]["reason"],
+        format!("eve@example.org is not in the e-mail list {list}")
+    );
+    let removed = api
+        .call(
+            Method::PATCH,
+            &lists(&api, &format!("/{list}")),
+            Some(json!({"remove": ["alice@example.com"]})),
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.json);
+    assert_eq!(explain("alice@example.com").await.result()["allowed"], false);
+}
