@@ -162,25 +162,20 @@ async fn check_providers(
     let names_list = rules.iter().any(|(_, _, rule)| matches!(rule, Rule::EmailList(_)));
     let email_lists = if names_list { load_all::<ZeroTrustList>(state, account).await? } else { Vec::new() };
     for (list, index, rule) in rules {
-        match rule {
-            Rule::GithubOrganization { idp, .. } => {
-                if !providers.iter().any(|p| p.id == idp.to_string() && p.doc.kind == "github") {
-                    return Err(ApiError::invalid(format!(
-                        "invalid '{at}{list}[{index}]' configuration: github-organization.identity_provider_id \
-                         must name a github identity provider of this account"
-                    )));
-                }
+        let problem = match rule {
+            Rule::GithubOrganization { idp, .. }
+                if !providers.iter().any(|p| p.id == idp.to_string() && p.doc.kind == "github") =>
+            {
+                "github-organization.identity_provider_id must name a github identity provider of this account"
             }
-            Rule::EmailList(ListRule { id, .. }) => {
-                if !email_lists.iter().any(|l| l.id == id.to_string() && l.doc.kind == ListType::Email) {
-                    return Err(ApiError::invalid(format!(
-                        "invalid '{at}{list}[{index}]' configuration: email_list.id must name an EMAIL list \
-                         of this account (…/gateway/lists)"
-                    )));
-                }
+            Rule::EmailList(ListRule { id, .. })
+                if !email_lists.iter().any(|l| l.id == id.to_string() && l.doc.kind == ListType::Email) =>
+            {
+                "email_list.id must name an EMAIL list of this account (…/gateway/lists)"
             }
-            _ => {}
-        }
+            _ => continue,
+        };
+        return Err(ApiError::invalid(format!("invalid '{at}{list}[{index}]' configuration: {problem}")));
     }
     Ok(())
 }
