@@ -71,7 +71,8 @@ pub struct CreateListRequest {
 }
 
 /// `PUT …/gateway/lists/{list_id}`: the name, and the description and items when given
-/// (items left out are kept; given, they replace the list's). The type cannot change.
+/// (items left out, or `[]`, are kept, as Cloudflare does; non-empty, they replace the list's).
+/// The type cannot change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct UpdateListRequest {
     pub name: String,

@@ -77,8 +77,8 @@ pub async fn items(
     Ok((items.iter().map(|item| json(&item_body(item))).collect(), total))
 }
 
-/// A PUT: the name, and the description and items when given (items replace the list's; a
-/// value kept keeps the time it was added).
+/// A PUT: the name, and the description and items when given (non-empty items replace the
+/// list's; a value kept keeps the time it was added).
 pub async fn update(
     state: &AppState,
     actor: &AuditActor,
@@ -88,7 +88,9 @@ pub async fn update(
 ) -> Result<Value, ApiError> {
     let name = name(&input.name)?;
     change(state, actor, account, id, "update", |list, now| {
-        if let Some(items) = &input.items {
+        // Cloudflare's wording: items left out are kept, "a non empty list items will overwrite
+        // the existing list" (so `[]` keeps them too; a PATCH `remove` empties a list).
+        if let Some(items) = input.items.as_ref().filter(|items| !items.is_empty()) {
             list.items = checked_items("items", list.kind, items.clone(), &list.items, now)?;
         }
         if input.description.is_some() {

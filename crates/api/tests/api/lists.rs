@@ -87,6 +87,12 @@ async fn create_get_list_put_patch_items_and_delete() {
         ["carol@example.com", "dan@example.com"],
         "items kept when not given"
     );
+    let empty = api.call(Method::PUT, &path, Some(json!({"name": "core", "items": []}))).await;
+    assert_eq!(
+        values(empty.result()),
+        ["carol@example.com", "dan@example.com"],
+        "[] keeps them, as Cloudflare's"
+    );
 
     // The items, a page at a time; a page past the end is empty.
     let items_path = lists(&api, &format!("/{}/items", id(&made)));
@@ -110,7 +116,7 @@ async fn create_get_list_put_patch_items_and_delete() {
     let audit = api.call(Method::GET, &format!("/client/v4/accounts/{}/audit_logs", api.account), None).await;
     let audited =
         audit.result().as_array().unwrap().iter().filter(|r| r["resource"]["type"] == "gateway_list");
-    assert_eq!(audited.count(), 5, "two creations, a patch and two puts: {}", audit.json);
+    assert_eq!(audited.count(), 6, "two creations, a patch and three puts: {}", audit.json);
 
     let deleted = api.call(Method::DELETE, &path, None).await;
     assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.json);
