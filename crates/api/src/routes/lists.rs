@@ -1,9 +1,8 @@
 //! `/accounts/{account_id}/gateway/lists[/{list_id}[/items]]`: Zero Trust lists.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use gatehouse_api_types::{
     CreateListRequest, DeletedBody, EditListRequest, Envelope, ListBody, ListItemBody, UpdateListRequest,
 };
@@ -12,7 +11,7 @@ use serde_json::Value;
 use utoipa::IntoParams;
 
 use super::extract::{Authorized, Read, UrlQuery, WithBody, Write};
-use super::page;
+use super::{page, single};
 use crate::access::lists;
 use crate::error::ApiError;
 use crate::pagination::Pagination;
@@ -40,11 +39,6 @@ pub struct ItemParams {
     /// Items per page, 1 to 1000 (default 1000).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     per_page: Option<String>,
-}
-
-/// One list in the v4 envelope.
-fn single(status: StatusCode, result: Value) -> Response {
-    (status, Json(Envelope::ok(result))).into_response()
 }
 
 #[utoipa::path(
