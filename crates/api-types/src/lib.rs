@@ -10,6 +10,7 @@ mod access;
 mod envelope;
 mod explain;
 mod keys;
+mod lists;
 mod logs;
 mod service_tokens;
 mod verify;
@@ -25,6 +26,10 @@ pub use explain::{
     RecordedDecision, RoutingTrace, RuleTraceBody,
 };
 pub use keys::{SigningKeysBody, UpdateKeysRequest};
+pub use lists::{
+    CreateListRequest, EditListRequest, ListBody, ListItemBody, ListItemInput, ListTypeName,
+    UpdateListRequest,
+};
 pub use logs::{AccessLogEntry, AccountBody, AuditLogEntry};
 pub use service_tokens::{
     CreateServiceTokenRequest, RotateServiceTokenRequest, ServiceTokenBody, UpdateServiceTokenRequest,

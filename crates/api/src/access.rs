@@ -1,6 +1,6 @@
 //! Access configuration operations, between the HTTP handlers and the store: applications
 //! ([`apps`]), reusable and app-scoped policies ([`policies`], [`app_policies`]), groups
-//! ([`groups`]) and the organization ([`organization`]). Each resource is one JSON document of
+//! ([`groups`]), Zero Trust lists ([`lists`]) and the organization ([`organization`]). Each resource is one JSON document of
 //! the domain type (`gatehouse_domain::access`), read into a [`Stored`] and written back in one
 //! atomic `apply` batch.
 //!
@@ -18,6 +18,7 @@ pub mod explain;
 pub mod groups;
 pub mod identity_providers;
 mod input;
+pub mod lists;
 pub mod organization;
 mod output;
 pub mod policies;

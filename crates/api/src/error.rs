@@ -58,6 +58,12 @@ pub enum ErrorCode {
     GroupInUse,
     /// 404: no identity provider with that id in this account.
     IdentityProviderNotFound,
+    /// 409: a `github-organization` rule names the github identity provider being deleted.
+    IdentityProviderInUse,
+    /// 404: no Zero Trust list with that id in this account.
+    ListNotFound,
+    /// 409: an `email_list` rule names the list being deleted.
+    ListInUse,
     /// 500: a bug or corrupt data; the details are in the server log.
     Internal,
     /// 503: the database is unreachable.
@@ -90,6 +96,9 @@ impl ErrorCode {
         ErrorCode::GroupNotFound,
         ErrorCode::GroupInUse,
         ErrorCode::IdentityProviderNotFound,
+        ErrorCode::IdentityProviderInUse,
+        ErrorCode::ListNotFound,
+        ErrorCode::ListInUse,
         ErrorCode::Internal,
         ErrorCode::Unavailable,
     ];
@@ -121,6 +130,9 @@ impl ErrorCode {
             E::GroupNotFound => (12109, StatusCode::NOT_FOUND, None),
             E::GroupInUse => (12136, StatusCode::CONFLICT, Some(false)),
             E::IdentityProviderNotFound => (12137, StatusCode::NOT_FOUND, None),
+            E::IdentityProviderInUse => (12138, StatusCode::CONFLICT, Some(false)),
+            E::ListNotFound => (12140, StatusCode::NOT_FOUND, None),
+            E::ListInUse => (12141, StatusCode::CONFLICT, Some(false)),
             E::Internal => (12000, StatusCode::INTERNAL_SERVER_ERROR, None),
             E::Unavailable => (12001, StatusCode::SERVICE_UNAVAILABLE, Some(true)),
         }
@@ -171,6 +183,13 @@ impl ApiError {
 
     pub fn identity_provider_not_found() -> Self {
         Self::new(ErrorCode::IdentityProviderNotFound, "access.api.error.identity_provider_not_found")
+    }
+
+    pub fn list_not_found() -> Self {
+        Self::new(
+            ErrorCode::ListNotFound,
+            "access.api.error.list_not_found: no Zero Trust list with that id in this account",
+        )
     }
 
     pub fn group_not_found() -> Self {

@@ -252,6 +252,15 @@ pub struct IdentityProviderPath {
     pub identity_provider_id: String,
 }
 
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ListPath {
+    /// The account's id (32 lowercase hex).
+    pub account_id: String,
+    /// The Zero Trust list's id (a UUID).
+    pub list_id: String,
+}
+
 /// A success whose `result` is null (`revoke_tokens`).
 #[derive(Debug, ToSchema)]
 pub struct EmptyEnvelope {

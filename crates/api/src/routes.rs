@@ -12,6 +12,7 @@ mod extract;
 mod groups;
 mod identity_providers;
 mod keys;
+mod lists;
 mod organizations;
 mod policies;
 mod service_tokens;
@@ -90,6 +91,9 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(identity_providers::list, identity_providers::create))
         .routes(routes!(identity_providers::get, identity_providers::update, identity_providers::delete))
         .routes(routes!(users::list))
+        .routes(routes!(lists::list, lists::create))
+        .routes(routes!(lists::get, lists::update, lists::edit, lists::delete))
+        .routes(routes!(lists::items))
 }
 
 /// The request span names the route template, never the raw path: a caller who pastes a secret

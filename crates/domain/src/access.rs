@@ -8,6 +8,7 @@
 mod decide;
 mod engine;
 mod ids;
+mod lists;
 mod model;
 pub mod one_time_pin;
 mod people;
@@ -23,11 +24,15 @@ pub use engine::{
     CompiledGroup, CompiledPolicy, Facts, List, MAX_GROUP_DEPTH, NoTrace, Person, Phase, Skip, Tracer, Truth,
     Unresolved, Verdict, evaluate, evaluate_traced,
 };
-pub use ids::{AppId, GroupId, IdpId, PolicyId};
+pub use ids::{AppId, GroupId, IdpId, ListId, PolicyId};
+pub use lists::{
+    EmailLists, EmailSet, ListItem, ListType, MAX_LIST_DESCRIPTION, MAX_LIST_ITEMS, MAX_LIST_NAME,
+    MAX_VALUE_LEN, ZeroTrustList,
+};
 pub use model::{Application, Decision, Group, Organization, Policy, PolicyLink};
 pub use people::{GithubIdentity, GithubTeam, Identity, IdentityProvider, User, normalize_email, user_uuid};
 pub use routing::{DomainPattern, RouteTable, normalize_path};
-pub use rule::{Rule, RuleError, parse_rules};
+pub use rule::{ListRule, Rule, RuleError, parse_rules};
 pub use trace::{
     Explained, GroupTrace, PolicyOutcome, PolicyTrace, PolicyTracer, RuleOutcome, RuleTrace, decided_by,
     explain,

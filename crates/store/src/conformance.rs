@@ -95,6 +95,7 @@ macro_rules! store_conformance_tests {
             resource_delete_removes_it,
             duplicate_resource_insert_is_a_conflict,
             a_failing_batch_changes_nothing,
+            every_resource_kind_round_trips_apart,
             // The audit log.
             audit_appends_form_a_chain_that_reads_back_exactly,
             audit_chains_are_per_account,

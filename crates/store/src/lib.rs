@@ -250,10 +250,12 @@ pub enum ResourceKind {
     /// A one-time PIN asked for by a person logging in (only its MAC); its id is the random
     /// challenge id. Short-lived: dropped when used, dead or expired.
     LoginCode,
+    /// A Zero Trust list (`/gateway/lists`) with its items; `email_list` rules name `EMAIL` ones.
+    GatewayList,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 8] = [
+    pub const ALL: [ResourceKind; 9] = [
         ResourceKind::Application,
         ResourceKind::Policy,
         ResourceKind::Group,
@@ -262,6 +264,7 @@ impl ResourceKind {
         ResourceKind::IdentityProvider,
         ResourceKind::User,
         ResourceKind::LoginCode,
+        ResourceKind::GatewayList,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -274,6 +277,7 @@ impl ResourceKind {
             ResourceKind::IdentityProvider => "identity_provider",
             ResourceKind::User => "user",
             ResourceKind::LoginCode => "login_code",
+            ResourceKind::GatewayList => "gateway_list",
         }
     }
 }
@@ -363,7 +367,8 @@ pub trait ChangeListener: Send + Sync + std::fmt::Debug {
     async fn token_changed(&self, token: &ServiceToken);
     /// A token was deleted; `token` is what it was.
     async fn token_deleted(&self, token: &ServiceToken);
-    /// Applications, policies, groups, the organization or signing keys of `account` changed.
+    /// Applications, policies, groups, lists, the organization or signing keys of `account`
+    /// changed.
     async fn access_changed(&self, account: &AccountId);
 }
 

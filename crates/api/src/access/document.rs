@@ -2,7 +2,8 @@
 //! batch changes that write it back conditionally on the revision it was read at.
 
 use gatehouse_domain::access::{
-    AppId, Application, Group, GroupId, IdentityProvider, IdpId, Organization, Policy, PolicyId,
+    AppId, Application, Group, GroupId, IdentityProvider, IdpId, ListId, Organization, Policy, PolicyId,
+    ZeroTrustList,
 };
 use gatehouse_domain::{AccountId, Timestamp};
 use gatehouse_store::{Resource, ResourceChange, ResourceKind, StoreError};
@@ -65,6 +66,7 @@ addressed! {
     Policy => PolicyId, policy_not_found;
     Group => GroupId, group_not_found;
     IdentityProvider => IdpId, identity_provider_not_found;
+    ZeroTrustList => ListId, list_not_found;
 }
 
 /// `id` as the kind's id; its 404 when it cannot be one.

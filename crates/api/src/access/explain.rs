@@ -14,9 +14,9 @@ use std::net::IpAddr;
 
 use gatehouse_api_types::{AuthenticationTrace, ExplainBody, ExplainRequest, PolicyTraceBody, RoutingTrace};
 use gatehouse_domain::access::{
-    AppId, AppPolicies, AppRules, Application, CompiledGroup, Decided, Group, GroupId, Identity,
-    Organization, Policy, PolicyId, PolicyTrace, PolicyTracer, Refusal, RouteTable, User, Verdict,
-    compile_groups, decide, decided_by, normalize_path, route_patterns, rule,
+    AppId, AppPolicies, AppRules, Application, CompiledGroup, Decided, EmailLists, Group, GroupId, Identity,
+    ListId, Organization, Policy, PolicyId, PolicyTrace, PolicyTracer, Refusal, RouteTable, User, Verdict,
+    ZeroTrustList, compile_groups, decide, decided_by, normalize_path, route_patterns, rule,
 };
 use gatehouse_domain::{AccountId, Timestamp};
 
@@ -41,6 +41,8 @@ pub struct Configuration {
     pub apps: HashMap<AppId, Application>,
     pub policies: HashMap<PolicyId, Policy>,
     pub groups: HashMap<GroupId, CompiledGroup>,
+    /// The account's `EMAIL` lists, which `email_list` rules are compiled against.
+    pub lists: EmailLists,
     pub strict: bool,
     /// Lowercase e-mail address → what the person's latest login established, as the gateway's
     /// snapshot keeps it for `oidc` and `auth_method` rules.
@@ -68,6 +70,9 @@ impl Configuration {
         let policies: Vec<Policy> = docs(state, account).await?;
         let groups: Vec<Group> = docs(state, account).await?;
         let organization: Option<Organization> = docs(state, account).await?.into_iter().next();
+        let stored_lists = load_all::<ZeroTrustList>(state, account).await?;
+        let lists =
+            EmailLists::new(stored_lists.iter().filter_map(|l| Some((ListId::parse(&l.id).ok()?, &l.doc))));
         let mut routes = RouteTable::new();
         for app in apps.iter().filter(|app| app.app_type == "self_hosted" && app.origin.is_some()) {
             for pattern in route_patterns(app).0 {
@@ -78,7 +83,8 @@ impl Configuration {
         Ok(Configuration {
             apps: apps.into_iter().map(|app| (app.id, app)).collect(),
             policies: policies.into_iter().map(|p| (p.id, p)).collect(),
-            groups: compile_groups(&groups).0,
+            groups: compile_groups(&groups, &lists).0,
+            lists,
             strict: organization.is_some_and(|o| o.strict_service_token_auth),
             identities: HashMap::new(),
             routes,
@@ -87,7 +93,7 @@ impl Configuration {
 
     /// The application's rules, compiled.
     pub fn rules(&self, app: &Application) -> AppRules {
-        AppRules::compile(&app.policies, |id| self.policies.get(&id))
+        AppRules::compile(&app.policies, |id| self.policies.get(&id), &self.lists)
     }
 
     pub fn decision_inputs<'a>(&'a self, rules: &'a AppRules) -> AppPolicies<'a> {

@@ -16,8 +16,9 @@ use gatehouse_domain::access::{IdpId, Organization};
 use gatehouse_store::ResourceKind;
 use serde_json::{Map, Value, json};
 
-use super::document::{Document, load, load_all, load_one};
+use super::document::{Document, load, load_all, load_one, parse_id};
 use super::organization::DEFAULT_AUTH_DOMAIN;
+use super::references::{provider_in_use, provider_is_referenced};
 use super::{MAX_ATTEMPTS, NameFilter, Stored, gave_up, page};
 use crate::audit::{self, Change};
 use crate::error::ApiError;
@@ -121,6 +122,10 @@ pub async fn delete(
     let domain = auth_domain(state, account).await?;
     for _ in 0..MAX_ATTEMPTS {
         let stored = load_one::<IdentityProvider>(state, account, id).await?;
+        let idp = parse_id::<IdentityProvider>(id)?;
+        if stored.doc.kind == "github" && provider_is_referenced(state, account, idp).await? {
+            return Err(provider_in_use());
+        }
         let change = Change::new("delete", "identity_provider", id).before(Some(output(&stored, &domain)));
         if audit::commit(state, actor, account, &stored.delete()?, change).await? {
             return Ok(json!({ "id": id }));

@@ -103,7 +103,7 @@ fn objects(values: &[Value]) -> Vec<Map<String, Value>> {
     values.iter().filter_map(Value::as_object).cloned().collect()
 }
 
-fn json(body: &impl Serialize) -> Value {
+pub(super) fn json(body: &impl Serialize) -> Value {
     serde_json::to_value(body).unwrap_or(Value::Null)
 }
 

@@ -1,9 +1,12 @@
-//! Who uses what: applications linking a policy, rules naming a group or a service token. A
+//! Who uses what: applications linking a policy, rules naming a group, a service token, a
+//! github identity provider (`github-organization`) or a Zero Trust list (`email_list`). A
 //! resource still in use is not deleted (409, `x-should-retry: false`), as Cloudflare refuses to
-//! delete a service token that a policy names (12139).
+//! delete a service token that a policy names (12139). A rule naming a provider or a list is
+//! checked when it is written: one that could never match is refused (400).
 
 use gatehouse_domain::access::{
-    Application, Group, GroupId, IdentityProvider, IdpId, Policy, PolicyId, Rule,
+    Application, Group, GroupId, IdentityProvider, IdpId, ListId, ListRule, ListType, Policy, PolicyId, Rule,
+    ZeroTrustList,
 };
 use gatehouse_domain::{AccountId, TokenId};
 use serde_json::Value;
@@ -31,7 +34,39 @@ pub async fn token_is_referenced(
     account: &AccountId,
     token: TokenId,
 ) -> Result<bool, ApiError> {
-    let named = |rule: &Value| matches!(Rule::parse(rule), Ok(Rule::ServiceToken(Some(id))) if id == token);
+    any_rule(state, account, |rule| matches!(rule, Rule::ServiceToken(Some(id)) if id == token)).await
+}
+
+/// Whether any policy or group of the account has a rule `{"email_list":{"id": list}}`.
+pub async fn list_is_referenced(
+    state: &AppState,
+    account: &AccountId,
+    list: ListId,
+) -> Result<bool, ApiError> {
+    any_rule(state, account, |rule| matches!(rule, Rule::EmailList(ListRule { id, .. }) if id == list)).await
+}
+
+/// Whether any policy or group of the account has a `github-organization` rule naming `idp`.
+pub async fn provider_is_referenced(
+    state: &AppState,
+    account: &AccountId,
+    idp: IdpId,
+) -> Result<bool, ApiError> {
+    any_rule(
+        state,
+        account,
+        |rule| matches!(rule, Rule::GithubOrganization { idp: named, .. } if named == idp),
+    )
+    .await
+}
+
+/// Whether a rule of any policy or group of the account (as parsed) is `named`.
+async fn any_rule(
+    state: &AppState,
+    account: &AccountId,
+    named: impl Fn(Rule) -> bool,
+) -> Result<bool, ApiError> {
+    let named = |rule: &Value| Rule::parse(rule).is_ok_and(&named);
     let policies = load_all::<Policy>(state, account).await?;
     if policies.iter().any(|p| policy_rules(&p.doc).any(named)) {
         return Ok(true);
@@ -54,6 +89,22 @@ pub fn group_in_use() -> ApiError {
     ApiError::new(
         ErrorCode::GroupInUse,
         "access.api.error.group_in_use: cannot delete the group because a policy or group rule uses it",
+    )
+}
+
+pub fn list_in_use() -> ApiError {
+    ApiError::new(
+        ErrorCode::ListInUse,
+        "access.api.error.list_in_use: cannot delete the list because an email_list rule of a policy or group \
+         names it; remove the rule first",
+    )
+}
+
+pub fn provider_in_use() -> ApiError {
+    ApiError::new(
+        ErrorCode::IdentityProviderInUse,
+        "access.api.error.identity_provider_in_use: cannot delete the identity provider because a \
+         github-organization rule of a policy or group names it; remove the rule first",
     )
 }
 
@@ -94,27 +145,37 @@ async fn check_providers(
     lists: [(&str, &Vec<Value>); 3],
     at: &str,
 ) -> Result<(), ApiError> {
-    let named: Vec<(&str, usize, IdpId)> = lists
+    let rules: Vec<(&str, usize, Rule)> = lists
         .iter()
         .flat_map(|(list, rules)| {
             rules.iter().enumerate().filter_map(move |(index, rule)| match Rule::parse(rule) {
-                Ok(Rule::GithubOrganization { idp, .. }) => Some((*list, index, idp)),
+                Ok(rule @ (Rule::GithubOrganization { .. } | Rule::EmailList(_))) => {
+                    Some((*list, index, rule))
+                }
                 _ => None,
             })
         })
         .collect();
-    if named.is_empty() {
-        return Ok(());
-    }
-    let providers = load_all::<IdentityProvider>(state, account).await?;
-    for (list, index, idp) in named {
-        let github = providers.iter().any(|p| p.id == idp.to_string() && p.doc.kind == "github");
-        if !github {
-            return Err(ApiError::invalid(format!(
-                "invalid '{at}{list}[{index}]' configuration: github-organization.identity_provider_id must \
-                 name a github identity provider of this account"
-            )));
-        }
+    let names_provider = rules.iter().any(|(_, _, rule)| matches!(rule, Rule::GithubOrganization { .. }));
+    let providers =
+        if names_provider { load_all::<IdentityProvider>(state, account).await? } else { Vec::new() };
+    let names_list = rules.iter().any(|(_, _, rule)| matches!(rule, Rule::EmailList(_)));
+    let email_lists = if names_list { load_all::<ZeroTrustList>(state, account).await? } else { Vec::new() };
+    for (list, index, rule) in rules {
+        let problem = match rule {
+            Rule::GithubOrganization { idp, .. }
+                if !providers.iter().any(|p| p.id == idp.to_string() && p.doc.kind == "github") =>
+            {
+                "github-organization.identity_provider_id must name a github identity provider of this account"
+            }
+            Rule::EmailList(ListRule { id, .. })
+                if !email_lists.iter().any(|l| l.id == id.to_string() && l.doc.kind == ListType::Email) =>
+            {
+                "email_list.id must name an EMAIL list of this account (…/gateway/lists)"
+            }
+            _ => continue,
+        };
+        return Err(ApiError::invalid(format!("invalid '{at}{list}[{index}]' configuration: {problem}")));
     }
     Ok(())
 }

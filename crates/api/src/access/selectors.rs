@@ -56,13 +56,13 @@ mod tests {
     #[test]
     fn names_each_unevaluated_rule_with_its_place() {
         let policy = json!({
-            "include": [{"any_valid_service_token": {}}, {"email_list": {"id": "6a1f0c2e-5b3d-4e8f-9a7c-1d2e3f4a5b6c"}}],
+            "include": [{"any_valid_service_token": {}}, {"device_posture": {"integration_uid": "6a1f0c2e-5b3d-4e8f-9a7c-1d2e3f4a5b6c"}}],
             "require": [{"geo": {"country_code": "FR"}}],
             "exclude": [{"email_domain": {"domain": "example.com"}}, {"okta": {"name": "admins", "identity_provider_id": "6a1f0c2e-5b3d-4e8f-9a7c-1d2e3f4a5b6d"}}],
         });
         let messages: Vec<String> = unevaluated(&policy).into_iter().map(|m| m.message).collect();
         assert_eq!(messages.len(), 3, "{messages:?}");
-        assert!(messages[0].starts_with("'include[1]': the 'email_list' selector"), "{}", messages[0]);
+        assert!(messages[0].starts_with("'include[1]': the 'device_posture' selector"), "{}", messages[0]);
         assert!(messages[1].contains("'require[0]'") && messages[1].contains("never satisfied"));
         assert!(messages[2].contains("'exclude[1]'") && messages[2].contains("counts as matching"));
     }

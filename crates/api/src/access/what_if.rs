@@ -18,6 +18,7 @@ use serde_json::Value;
 use super::document::load_one;
 use super::explain::{Configuration, Judged, judge, recorded_authentication};
 use super::input::{PolicyInput, from_value};
+use super::references::check_policy_providers;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -52,7 +53,11 @@ pub async fn what_if(
     }
     let config = Configuration::load(state, account).await?;
     let current = config.rules(&app);
-    let draft = draft_rules(&request.policies, &config, app.id)?;
+    let (draft, drafted) = draft_rules(&request.policies, &config, app.id)?;
+    // As a write would: a rule naming a provider or list that cannot match is refused.
+    for (at, policy) in &drafted {
+        check_policy_providers(state, account, policy, at).await?;
+    }
     let mut replay = Replay {
         identities: &config.identities,
         now: config.decision_inputs(&current),
@@ -68,9 +73,16 @@ pub async fn what_if(
 }
 
 /// Compiles the draft as the gateway would compile the application with it; a draft that would
-/// break the application (a missing policy) is refused.
-fn draft_rules(entries: &[Value], config: &Configuration, app: AppId) -> Result<AppRules, ApiError> {
+/// break the application (a missing policy) is refused. Also returns the policies the draft
+/// writes out, each with its place in the request (`policies[2].`).
+fn draft_rules(
+    entries: &[Value],
+    config: &Configuration,
+    app: AppId,
+) -> Result<(AppRules, Vec<(String, Policy)>), ApiError> {
     let mut drafted: HashMap<PolicyId, Policy> = HashMap::new();
+    // Where each drafted policy is in the request.
+    let mut places: Vec<(String, PolicyId)> = Vec::new();
     let mut links = Vec::with_capacity(entries.len());
     for (index, entry) in entries.iter().enumerate() {
         let at = format!("policies[{index}]");
@@ -97,6 +109,7 @@ fn draft_rules(entries: &[Value], config: &Configuration, app: AppId) -> Result<
             let input: PolicyInput = from_value(entry.clone(), &at)?;
             let id = id.unwrap_or_else(PolicyId::generate);
             drafted.insert(id, input.into_policy(id, Some(app), &format!("{at}."))?);
+            places.push((format!("{at}."), id));
             id
         } else {
             let id = id.ok_or_else(|| {
@@ -111,11 +124,13 @@ fn draft_rules(entries: &[Value], config: &Configuration, app: AppId) -> Result<
         };
         links.push(PolicyLink { id, precedence });
     }
-    let rules = AppRules::compile(&links, |id| drafted.get(&id).or_else(|| config.policies.get(&id)));
-    match rules.problems.first() {
-        Some(problem) => Err(ApiError::invalid(format!("the draft cannot be compiled: {problem}"))),
-        None => Ok(rules),
+    let rules =
+        AppRules::compile(&links, |id| drafted.get(&id).or_else(|| config.policies.get(&id)), &config.lists);
+    if let Some(problem) = rules.problems.first() {
+        return Err(ApiError::invalid(format!("the draft cannot be compiled: {problem}")));
     }
+    let written = places.into_iter().filter_map(|(at, id)| Some((at, drafted.remove(&id)?))).collect();
+    Ok((rules, written))
 }
 
 struct Replay<'a> {

@@ -18,6 +18,7 @@ struct Ids {
     policy: String,
     group: String,
     idp: String,
+    list: String,
 }
 
 /// One operation of the document, its path filled in.
@@ -62,9 +63,14 @@ async fn populate(api: &TestApi, token: &str, account: &str, domain: &str) -> Id
     )
     .await;
     let idp = create(format!("{base}/identity_providers"), oidc_provider("idp")).await;
+    let lists = format!("/client/v4/accounts/{account}/gateway/lists");
+    let body = json!({"name": "staff", "type": "EMAIL", "items": [{"value": "alice@example.com"}]});
+    let reply = api.call_as(token, Method::POST, &lists, Some(body)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{lists}: {}", reply.json);
+    let list = reply.result()["id"].as_str().unwrap().to_owned();
     let policies = api.call_as(token, Method::GET, &format!("{base}/apps/{app}/policies"), None).await;
     let policy = policies.result()[0]["id"].as_str().unwrap().to_owned();
-    Ids { token: token_id, app, policy, group, idp }
+    Ids { token: token_id, app, policy, group, idp, list }
 }
 
 /// An OpenID Connect identity provider the API accepts.
@@ -87,6 +93,7 @@ async fn snapshot(api: &TestApi) -> Value {
             "access/identity_providers",
             "access/organizations",
             "access/keys",
+            "gateway/lists",
             "audit_logs?per_page=1",
         ] {
             let reply =
@@ -132,6 +139,7 @@ fn fill(template: &str, account: &str, ids: &Ids) -> String {
         .replace("{policy_id}", &ids.policy)
         .replace("{group_id}", &ids.group)
         .replace("{identity_provider_id}", &ids.idp)
+        .replace("{list_id}", &ids.list)
 }
 
 /// A body the route would accept (so that what is refused is the id or the credential).
@@ -142,7 +150,15 @@ fn valid_body(operation: &Operation) -> Option<Value> {
     let t = operation.template.as_str();
     let policy =
         json!({"name": "p2", "decision": "non_identity", "include": [{"any_valid_service_token": {}}]});
-    Some(if t.ends_with("/rotate") {
+    Some(if t.contains("/gateway/lists") {
+        match operation.method {
+            Method::POST => json!({"name": "l2", "type": "EMAIL", "items": [{"value": "bob@example.com"}]}),
+            Method::PATCH => {
+                json!({"append": [{"value": "carol@example.com"}], "remove": ["alice@example.com"]})
+            }
+            _ => json!({"name": "renamed", "items": [{"value": "dan@example.com"}]}),
+        }
+    } else if t.ends_with("/rotate") {
         json!({})
     } else if t.ends_with("/explain") {
         json!({"ip": "192.0.2.1"})
@@ -245,6 +261,10 @@ async fn bodies_of_the_wrong_type_are_400_on_every_route_that_reads_one() {
             }
             if operation.template.ends_with("/organizations") && body["name"] == "x" {
                 continue; // a well-formed name, and the organization keeps fields it does not know
+            }
+            let put_list = operation.method == Method::PUT && operation.template.contains("/gateway/lists");
+            if put_list && body["name"] == "x" {
+                continue; // a well-formed name, and a list's PUT ignores fields it does not know
             }
             let reply = send(&api, ADMIN, &operation, &operation.path, body.to_string().as_bytes()).await;
             assert_failure(&reply, StatusCode::BAD_REQUEST, &what);
@@ -359,7 +379,7 @@ async fn unknown_and_malformed_ids_are_404_on_every_route_that_names_one() {
     let mut checked = 0;
     let document = serde_json::to_value(gatehouse_api::openapi_document()).unwrap();
     for (template, item) in document["paths"].as_object().unwrap() {
-        for param in ["{token_id}", "{app_id}", "{policy_id}", "{group_id}"] {
+        for param in ["{token_id}", "{app_id}", "{policy_id}", "{group_id}", "{list_id}"] {
             if !template.contains(param) {
                 continue;
             }
@@ -401,8 +421,9 @@ async fn another_accounts_ids_are_never_visible_nor_writable() {
     let document = serde_json::to_value(gatehouse_api::openapi_document()).unwrap();
     let mut checked = 0;
     for (template, item) in document["paths"].as_object().unwrap() {
-        let names_an_id =
-            ["{token_id}", "{app_id}", "{policy_id}", "{group_id}"].iter().any(|p| template.contains(p));
+        let names_an_id = ["{token_id}", "{app_id}", "{policy_id}", "{group_id}", "{list_id}"]
+            .iter()
+            .any(|p| template.contains(p));
         for (method, operation) in item.as_object().unwrap() {
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let takes_body = operation.get("requestBody").is_some();

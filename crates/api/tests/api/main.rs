@@ -17,6 +17,7 @@ mod explain;
 mod groups;
 mod identity_providers;
 mod keys;
+mod lists;
 mod openapi;
 mod organizations;
 mod policies;

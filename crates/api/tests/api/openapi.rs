@@ -303,8 +303,27 @@ async fn access_answers_on_the_wire_are_instances_of_their_documented_schemas() 
     let inline = api.call(Method::GET, &format!("{base}/apps/{app_id}/policies"), None).await;
     let inline_id = inline.result()[1]["id"].as_str().unwrap().to_owned();
 
+    let lists = format!("/client/v4/accounts/{}/gateway/lists", api.account);
+    let staff = json!({"name": "staff", "type": "EMAIL", "items": [{"value": "alice@example.com", "description": "lead"}]});
+    let created = api.call(Method::POST, &lists, Some(staff.clone())).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.json);
+    let list = format!("{lists}/{}", created.result()["id"].as_str().unwrap());
+    let list_templates = "/client/v4/accounts/{account_id}/gateway/lists";
+    let list_template = format!("{list_templates}/{{list_id}}");
+
     let templates = "/client/v4/accounts/{account_id}/access";
     let calls: Vec<(Method, String, String, Option<Value>)> = vec![
+        (Method::POST, lists.clone(), list_templates.to_owned(), Some(staff)),
+        (Method::GET, lists.clone(), list_templates.to_owned(), None),
+        (Method::GET, list.clone(), list_template.clone(), None),
+        (Method::PUT, list.clone(), list_template.clone(), Some(json!({"name": "core", "description": "d"}))),
+        (
+            Method::PATCH,
+            list.clone(),
+            list_template.clone(),
+            Some(json!({"append": [{"value": "bob@example.com"}]})),
+        ),
+        (Method::GET, format!("{list}/items"), format!("{list_template}/items"), None),
         (Method::GET, format!("{base}/groups"), format!("{templates}/groups"), None),
         (Method::GET, format!("{base}/groups/{group_id}"), format!("{templates}/groups/{{group_id}}"), None),
         (

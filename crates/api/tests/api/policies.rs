@@ -101,15 +101,12 @@ async fn unevaluated_selectors_are_accepted_and_named_in_messages() {
     let api = TestApi::new().await;
     let body = json!({"name": "not admins", "decision": "non_identity",
         "include": [{"any_valid_service_token": {}}],
-        "exclude": [{"email_list": {"id": "6a1f0c2e-5b3d-4e8f-9a7c-1d2e3f4a5b6c"}}]});
+        "exclude": [{"geo": {"country_code": "FR"}}]});
     let reply = api.call(Method::POST, &access(&api, "policies"), Some(body)).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
     assert_eq!(reply.json["messages"][0]["code"], 10110, "{}", reply.json);
     let message = reply.json["messages"][0]["message"].as_str().unwrap_or_default();
-    assert!(
-        message.contains("'exclude[0]': the 'email_list' selector is stored but not evaluated"),
-        "{message}"
-    );
+    assert!(message.contains("'exclude[0]': the 'geo' selector is stored but not evaluated"), "{message}");
     let fetched =
         api.call(Method::GET, &access(&api, &format!("policies/{}", id(reply.result()))), None).await;
     assert_eq!(fetched.json["messages"], reply.json["messages"]);

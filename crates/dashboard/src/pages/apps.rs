@@ -253,6 +253,7 @@ impl Names {
                 None => format!("GitHub organization {name} (identity provider {idp})"),
             },
             Ok(Rule::AuthMethod(method)) => format!("authentication method {method}"),
+            Ok(Rule::EmailList(list)) => format!("e-mail list {}", list.id),
             Ok(Rule::Other(key)) => format!("{key}: {rule} (stored, not evaluated by gatehouse)"),
             Err(message) => format!("{rule} ({message})"),
         }

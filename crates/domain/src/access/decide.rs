@@ -16,6 +16,7 @@ use std::net::IpAddr;
 
 use super::engine::{CompiledGroup, CompiledPolicy, Facts, Person, Tracer, Verdict, evaluate_traced};
 use super::ids::{GroupId, PolicyId};
+use super::lists::EmailLists;
 use super::model::{Application, Decision, Group, Policy, PolicyLink};
 use super::routing::DomainPattern;
 use super::rule::RuleError;
@@ -40,15 +41,20 @@ pub enum RulesProblem {
 }
 
 impl AppRules {
-    /// Compiles the policies `links` name, each looked up with `policy`.
-    pub fn compile<'p>(links: &[PolicyLink], policy: impl Fn(PolicyId) -> Option<&'p Policy>) -> Self {
+    /// Compiles the policies `links` name, each looked up with `policy`, their `email_list` rules
+    /// resolved against the account's `lists`.
+    pub fn compile<'p>(
+        links: &[PolicyLink],
+        policy: impl Fn(PolicyId) -> Option<&'p Policy>,
+        lists: &EmailLists,
+    ) -> Self {
         let mut rules = AppRules::default();
         for link in links {
             let Some(found) = policy(link.id) else {
                 rules.problems.push(RulesProblem::MissingPolicy(link.id));
                 continue;
             };
-            match CompiledPolicy::compile(found, link.precedence) {
+            match CompiledPolicy::compile_with(found, link.precedence, lists) {
                 Ok(compiled) => rules.policies.push(compiled),
                 Err(error) => rules.problems.push(RulesProblem::InvalidPolicy(link.id, error)),
             }
@@ -63,12 +69,16 @@ impl AppRules {
     }
 }
 
-/// The groups that compile, and the error of each that does not (left out: never granting).
-pub fn compile_groups(groups: &[Group]) -> (HashMap<GroupId, CompiledGroup>, Vec<(GroupId, RuleError)>) {
+/// The groups that compile (their `email_list` rules resolved against `lists`), and the error
+/// of each that does not (left out: never granting).
+pub fn compile_groups(
+    groups: &[Group],
+    lists: &EmailLists,
+) -> (HashMap<GroupId, CompiledGroup>, Vec<(GroupId, RuleError)>) {
     let mut compiled = HashMap::with_capacity(groups.len());
     let mut errors = Vec::new();
     for group in groups {
-        match CompiledGroup::compile(group) {
+        match CompiledGroup::compile_with(group, lists) {
             Ok(rules) => {
                 compiled.insert(group.id, rules);
             }
@@ -262,12 +272,12 @@ mod tests {
         let all = [a.clone(), b.clone(), bad.clone()];
         let find = |id: PolicyId| all.iter().find(|p| p.id == id);
         let links = [PolicyLink { id: a.id, precedence: 2 }, PolicyLink { id: b.id, precedence: 1 }];
-        let rules = AppRules::compile(&links, find);
+        let rules = AppRules::compile(&links, find, &EmailLists::default());
         assert_eq!(rules.policies.iter().map(|p| p.id).collect::<Vec<_>>(), [b.id, a.id]);
         assert!(!rules.broken());
         let missing = PolicyId::generate();
         let links = [PolicyLink { id: missing, precedence: 1 }, PolicyLink { id: bad.id, precedence: 2 }];
-        let rules = AppRules::compile(&links, find);
+        let rules = AppRules::compile(&links, find, &EmailLists::default());
         assert!(rules.broken());
         assert_eq!(rules.problems[0], RulesProblem::MissingPolicy(missing));
         assert!(matches!(rules.problems[1], RulesProblem::InvalidPolicy(id, _) if id == bad.id));

@@ -13,7 +13,12 @@
 //! The principal is a service token or a person ([`Person`]), never both: service-token
 //! selectors never match a person and people selectors never match a token.
 //!
-//! Selectors gatehouse does not evaluate ([`Rule::Other`]: `email_list`, geo, device posture, …) fail
+//! `email_list` rules read the members of their `EMAIL` list, resolved into the rule when the
+//! policy or group is compiled with the account's [`EmailLists`] (`compile_with`): evaluation
+//! stays a set lookup. A rule whose list is unknown (missing, not an `EMAIL` list) is treated like
+//! a selector gatehouse does not evaluate.
+//!
+//! Selectors gatehouse does not evaluate ([`Rule::Other`]: geo, device posture, …) fail
 //! closed the same way: in `include` such a rule does not match; in `require` it is not satisfied
 //! and in `exclude` it counts as matching — both are *unknown*, so they keep an allow, bypass or
 //! non_identity policy from granting, and make a `deny` policy deny.
@@ -22,9 +27,10 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use super::ids::{GroupId, IdpId, PolicyId};
+use super::lists::EmailLists;
 use super::model::{Decision, Group, Policy};
 use super::people::Identity;
-use super::rule::{Rule, RuleError, parse_rules};
+use super::rule::{ListRule, Rule, RuleError, parse_rules};
 use crate::ids::TokenId;
 
 /// How deep `{"group":…}` rules may nest before the inner group counts as unresolvable.
@@ -46,14 +52,20 @@ pub struct CompiledPolicy {
 }
 
 impl CompiledPolicy {
+    /// The policy compiled without the account's lists: its `email_list` rules stay unknown.
     pub fn compile(policy: &Policy, precedence: i64) -> Result<Self, RuleError> {
+        Self::compile_with(policy, precedence, &EmailLists::default())
+    }
+
+    /// The policy compiled, its `email_list` rules resolved against `lists`.
+    pub fn compile_with(policy: &Policy, precedence: i64, lists: &EmailLists) -> Result<Self, RuleError> {
         Ok(CompiledPolicy {
             id: policy.id,
             decision: policy.decision,
             precedence,
-            include: parse_rules("include", &policy.include)?,
-            require: parse_rules("require", &policy.require)?,
-            exclude: parse_rules("exclude", &policy.exclude)?,
+            include: compile_rules("include", &policy.include, lists)?,
+            require: compile_rules("require", &policy.require, lists)?,
+            exclude: compile_rules("exclude", &policy.exclude, lists)?,
         })
     }
 
@@ -75,13 +87,27 @@ pub struct CompiledGroup {
 }
 
 impl CompiledGroup {
+    /// The group compiled without the account's lists: its `email_list` rules stay unknown.
     pub fn compile(group: &Group) -> Result<Self, RuleError> {
+        Self::compile_with(group, &EmailLists::default())
+    }
+
+    /// The group compiled, its `email_list` rules resolved against `lists`.
+    pub fn compile_with(group: &Group, lists: &EmailLists) -> Result<Self, RuleError> {
         Ok(CompiledGroup {
-            include: parse_rules("include", &group.include)?,
-            require: parse_rules("require", &group.require)?,
-            exclude: parse_rules("exclude", &group.exclude)?,
+            include: compile_rules("include", &group.include, lists)?,
+            require: compile_rules("require", &group.require, lists)?,
+            exclude: compile_rules("exclude", &group.exclude, lists)?,
         })
     }
+}
+
+fn compile_rules(
+    list: &'static str,
+    rules: &[serde_json::Value],
+    lists: &EmailLists,
+) -> Result<Vec<Rule>, RuleError> {
+    Ok(parse_rules(list, rules)?.into_iter().map(|rule| rule.resolve_lists(lists)).collect())
 }
 
 /// What is known about the request.
@@ -327,7 +353,7 @@ fn rules_truth<T: Tracer>(
 ) -> Truth {
     let mut included = Truth::No;
     for (index, rule) in include.iter().enumerate() {
-        if matches!(rule, Rule::Other(_)) {
+        if rule.unevaluated() {
             // Not evaluated: not matching (never Unknown, which would make a deny policy apply
             // to every request when its only include is, say, an email selector).
             ctx.tracer.rule(List::Include, index, rule, Truth::No);
@@ -391,6 +417,9 @@ fn rule_truth<T: Tracer>(rule: &Rule, ctx: &mut Context<'_, T>, depth: u8) -> Tr
             facts.person.and_then(|p| p.email_domain().map(|d| d == domain)).unwrap_or(false)
         }
         Rule::LoginMethod(id) => facts.person.is_some_and(|p| p.idp == Some(*id)),
+        Rule::EmailList(ListRule { members: Some(members), .. }) => {
+            facts.person.is_some_and(|p| members.contains(p.email))
+        }
         Rule::Oidc { claim_name, claim_value, idp } => facts
             .person
             .and_then(|p| p.identity_from(*idp))
@@ -405,7 +434,7 @@ fn rule_truth<T: Tracer>(rule: &Rule, ctx: &mut Context<'_, T>, depth: u8) -> Tr
             .and_then(|p| p.identity)
             .is_some_and(|identity| identity.amr.iter().any(|m| m == method)),
         // Not evaluated: unknown, so it never grants (fail closed); `include` skips it earlier.
-        Rule::Other(_) => return Truth::Unknown,
+        Rule::Other(_) | Rule::EmailList(ListRule { members: None, .. }) => return Truth::Unknown,
     };
     if yes { Truth::Yes } else { Truth::No }
 }

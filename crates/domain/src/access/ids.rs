@@ -56,3 +56,4 @@ uuid_id!(AppId, "an application");
 uuid_id!(PolicyId, "a policy");
 uuid_id!(GroupId, "an access group");
 uuid_id!(IdpId, "an identity provider");
+uuid_id!(ListId, "a Zero Trust list");

@@ -1,16 +1,18 @@
 //! Policy and group rules: the JSON selectors of Cloudflare's catalogue (spec §4.3) parsed into
 //! what the engine evaluates. Parsing validates the selectors gatehouse enforces (service tokens,
 //! IP ranges, groups, and the people selectors `email`, `email_domain`, `login_method`, `oidc`,
-//! `github-organization` and `auth_method`) and
+//! `github-organization`, `auth_method` and `email_list`) and
 //! accepts every other selector as [`Rule::Other`], which never matches: the stored JSON
 //! round-trips unchanged, and a rule gatehouse cannot check never grants access.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 use serde_json::{Map, Value};
 
-use super::ids::{GroupId, IdpId};
+use super::ids::{GroupId, IdpId, ListId};
+use super::lists::{EmailLists, EmailSet};
 use crate::ids::TokenId;
 
 /// One parsed rule of an `include`, `require` or `exclude` list.
@@ -48,9 +50,20 @@ pub enum Rule {
     /// `{"auth_method":{"auth_method":…}}`: a person whose login's `amr` (RFC 8176: `mfa`, `pwd`,
     /// `otp`, `hwk`, …) holds this method.
     AuthMethod(String),
+    /// `{"email_list":{"id":…}}`: a person whose e-mail address is in this `EMAIL` list.
+    EmailList(ListRule),
     /// Any other selector (identity, geo, mTLS, device posture, unknown future keys), by key.
     /// Accepted and stored as sent; never matches.
     Other(String),
+}
+
+/// An `email_list` rule: the list's id and, once compiled against the account's lists
+/// ([`Rule::resolve_lists`]), its members. A rule whose list is not known (never resolved, no
+/// such list, or not an `EMAIL` list) is *unknown*: it fails closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListRule {
+    pub id: ListId,
+    pub members: Option<Arc<EmailSet>>,
 }
 
 /// A rule list that cannot be stored. Rendered as Cloudflare's
@@ -93,8 +106,28 @@ impl Rule {
             "oidc" => parse_oidc(body),
             "github-organization" => parse_github_organization(body),
             "auth_method" => parse_auth_method(body),
+            "email_list" => parse_email_list(body),
             _ => Ok(Rule::Other(key.clone())),
         }
+    }
+}
+
+impl Rule {
+    /// The rule with an `email_list`'s members filled in from `lists` (cleared when `lists` has
+    /// no such `EMAIL` list); every other rule as it is.
+    pub fn resolve_lists(self, lists: &EmailLists) -> Rule {
+        match self {
+            Rule::EmailList(ListRule { id, .. }) => {
+                Rule::EmailList(ListRule { id, members: lists.get(id).cloned() })
+            }
+            other => other,
+        }
+    }
+
+    /// Whether the engine cannot evaluate the rule: a selector gatehouse does not implement, or
+    /// an `email_list` whose list is not known.
+    pub fn unevaluated(&self) -> bool {
+        matches!(self, Rule::Other(_) | Rule::EmailList(ListRule { members: None, .. }))
     }
 }
 
@@ -223,6 +256,16 @@ fn is_github_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= MAX_GITHUB_NAME
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn parse_email_list(body: &Map<String, Value>) -> Result<Rule, String> {
+    let id = body
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| "email_list.id must be a string (the Zero Trust list's id, a UUID)".to_owned())?;
+    ListId::parse(id)
+        .map(|id| Rule::EmailList(ListRule { id, members: None }))
+        .map_err(|_| "email_list.id must be the Zero Trust list's id (a UUID)".to_owned())
 }
 
 fn parse_auth_method(body: &Map<String, Value>) -> Result<Rule, String> {

@@ -11,7 +11,7 @@ use super::engine::{
 };
 use super::ids::{GroupId, PolicyId};
 use super::model::Decision;
-use super::rule::Rule;
+use super::rule::{ListRule, Rule};
 
 /// One policy, as evaluation saw it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -285,6 +285,7 @@ fn selector(rule: &Rule) -> &str {
         Rule::Oidc { .. } => "oidc",
         Rule::GithubOrganization { .. } => "github-organization",
         Rule::AuthMethod(_) => "auth_method",
+        Rule::EmailList(_) => "email_list",
         Rule::Other(key) => key,
     }
 }
@@ -386,14 +387,28 @@ fn rule_reason(rule: &Rule, list: List, truth: Truth, facts: &Facts, pending: Op
             if yes { format!("{ip} is in {net}") } else { format!("{ip} is not in {net}") }
         }
         Rule::Group(id) => group_reason(*id, truth, pending),
+        Rule::EmailList(ListRule { id, members: Some(_) }) => match facts.person {
+            Some(person) if yes => format!("{} is in the e-mail list {id}", person.email),
+            Some(person) => format!("{} is not in the e-mail list {id}", person.email),
+            None => "no person logged in".to_owned(),
+        },
+        Rule::EmailList(ListRule { id, members: None }) => {
+            let effect = unknown_effect(list);
+            format!("the e-mail list {id} does not exist or is not an EMAIL list: {effect}")
+        }
         Rule::Other(key) => {
-            let effect = match list {
-                List::Include => "in include it does not match",
-                List::Require => "in require it is not satisfied (unknown: fails closed)",
-                List::Exclude => "in exclude it counts as matching (unknown: fails closed)",
-            };
+            let effect = unknown_effect(list);
             format!("gatehouse does not evaluate '{key}' selectors: {effect}")
         }
+    }
+}
+
+/// What a rule the engine cannot evaluate does in `list`.
+fn unknown_effect(list: List) -> &'static str {
+    match list {
+        List::Include => "in include it does not match",
+        List::Require => "in require it is not satisfied (unknown: fails closed)",
+        List::Exclude => "in exclude it counts as matching (unknown: fails closed)",
     }
 }
 

@@ -16,6 +16,7 @@ mod crash;
 mod dashboard;
 mod dashboard_login;
 mod deploy;
+mod email_lists;
 mod expiry;
 mod explain;
 mod gateway;

@@ -18,16 +18,16 @@ use crate::identity::{browser, claims, verify_with_certs};
 use crate::scene::{Origin, Scene, origin_header};
 use crate::support::StartOptions;
 
-const AUTH_DOMAIN: &str = "team.localhost";
-const APP: &str = "notes.localhost";
+pub(crate) const AUTH_DOMAIN: &str = "team.localhost";
+pub(crate) const APP: &str = "notes.localhost";
 const ALICE: &str = "alice@example.com";
-const HTML: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
+pub(crate) const HTML: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
 /// How long a mailed code may take to reach the outbox (it is sent in the background).
 const MAIL_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Gatehouse mailing into an outbox, the echo origin, and the PIN-login application.
-struct PinScene {
-    scene: Scene,
+pub(crate) struct PinScene {
+    pub(crate) scene: Scene,
     outbox: PathBuf,
     gateway: SocketAddr,
     /// The `.eml` files already read.
@@ -37,6 +37,12 @@ struct PinScene {
 
 impl PinScene {
     fn start() -> Self {
+        Self::start_with(|_| json!([{"email": {"email": ALICE}}]))
+    }
+
+    /// The scene with the application's one policy including the rules `include` returns,
+    /// given the started scene (to create what the rules name).
+    pub(crate) fn start_with(include: impl FnOnce(&Scene) -> Value) -> Self {
         let config = tempfile::tempdir().expect("a folder for the configuration and the outbox");
         let outbox = config.path().join("outbox");
         fs::create_dir(&outbox).expect("create the outbox");
@@ -59,8 +65,7 @@ impl PinScene {
             Some(json!({"name": "One-time PIN login", "type": "onetimepin", "config": {}})),
         );
         let idp = idp["id"].as_str().unwrap().to_owned();
-        let policy = scene.policy(json!({"name": "alice", "decision": "allow",
-            "include": [{"email": {"email": ALICE}}]}));
+        let policy = scene.policy(json!({"name": "alice", "decision": "allow", "include": include(&scene)}));
         let app = scene.app(APP, &[&policy]);
         scene.api(
             "PUT",
@@ -72,18 +77,18 @@ impl PinScene {
         PinScene { scene, outbox, gateway, seen: HashSet::new(), _config: config }
     }
 
-    fn url(&self, host: &str, path: &str) -> String {
+    pub(crate) fn url(&self, host: &str, path: &str) -> String {
         format!("http://{host}:{}{path}", self.gateway.port())
     }
 
     /// A browser that follows redirects and keeps cookies.
-    fn browser(&self) -> Client {
+    pub(crate) fn browser(&self) -> Client {
         browser(self.gateway, &[AUTH_DOMAIN, APP], true)
     }
 
     /// Opens `path` on the application without a session: the gateway's address form.
     #[track_caller]
-    fn login_page(&self, browser: &Client, path: &str) -> Response {
+    pub(crate) fn login_page(&self, browser: &Client, path: &str) -> Response {
         let page = browser.get(self.url(APP, path)).header("accept", HTML).send().unwrap();
         assert_eq!(page.status(), 200, "the login page");
         assert!(
@@ -96,7 +101,7 @@ impl PinScene {
 
     /// `POST otp/send` with `email`; the page and the login cookie it sets (`name=value`).
     #[track_caller]
-    fn send(&self, browser: &Client, email: &str) -> (String, String) {
+    pub(crate) fn send(&self, browser: &Client, email: &str) -> (String, String) {
         let sent = browser
             .post(self.url(AUTH_DOMAIN, "/cdn-cgi/access/otp/send"))
             .header("accept", HTML)
@@ -109,7 +114,7 @@ impl PinScene {
     }
 
     /// `POST otp/verify` with `code`, as `browser`.
-    fn verify(&self, browser: &Client, code: &str) -> Response {
+    pub(crate) fn verify(&self, browser: &Client, code: &str) -> Response {
         browser
             .post(self.url(AUTH_DOMAIN, "/cdn-cgi/access/otp/verify"))
             .header("accept", HTML)
@@ -130,7 +135,7 @@ impl PinScene {
     }
 
     /// Every `.eml` file in the outbox.
-    fn mails(&self) -> Vec<PathBuf> {
+    pub(crate) fn mails(&self) -> Vec<PathBuf> {
         fs::read_dir(&self.outbox)
             .unwrap()
             .map(|entry| entry.unwrap().path())
@@ -140,7 +145,7 @@ impl PinScene {
 
     /// Waits for the next mail in the outbox and returns the code it carries for `to`.
     #[track_caller]
-    fn next_code(&mut self, to: &str) -> String {
+    pub(crate) fn next_code(&mut self, to: &str) -> String {
         let deadline = Instant::now() + MAIL_TIMEOUT;
         loop {
             if let Some(path) = self.mails().into_iter().find(|path| !self.seen.contains(path)) {

@@ -65,6 +65,14 @@ fn python_sdk_identity_providers() {
     contract("python_identity.py");
 }
 
+/// Zero Trust lists through `client.zero_trust.gateway.lists`: create, get, list by type, edit
+/// (append, remove), the items paged, update, a refused value, an `email_list` rule keeping its
+/// list from being deleted, delete.
+#[test]
+fn python_sdk_lists() {
+    contract("python_lists.py");
+}
+
 #[test]
 fn node_sdk_contract() {
     contract("node_contract.mjs");

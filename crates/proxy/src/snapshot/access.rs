@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use gatehouse_domain::access::{
-    self, AppRules, Application, CompiledGroup, Decision, DomainPattern, Group, IdentityProvider, IdpId,
-    Organization, Policy, PolicyId, User,
+    self, AppRules, Application, CompiledGroup, Decision, DomainPattern, EmailLists, Group, IdentityProvider,
+    IdpId, ListId, Organization, Policy, PolicyId, User, ZeroTrustList,
 };
 use gatehouse_domain::{AccountId, Clock, ServerKey, TokenDuration};
 use gatehouse_store::{ResourceKind, Store, StoreError};
@@ -41,6 +41,7 @@ pub(crate) async fn load_account(
     let groups: Vec<Group> = documents(store, ResourceKind::Group, account).await?;
     let policies: Vec<Policy> = documents(store, ResourceKind::Policy, account).await?;
     let apps: Vec<Application> = documents(store, ResourceKind::Application, account).await?;
+    let lists = load_lists(store, account).await?;
     let people = load_people(store, server_key, account).await?;
     let (stored_keys, _) = ensure_signing_keys(store, server_key, clock, account, key_bits).await?;
     let keys = AccountKeys::load(&stored_keys, server_key, known)
@@ -53,14 +54,14 @@ pub(crate) async fn load_account(
         issuer: format!("https://{auth_domain}"),
         auth_domain,
         strict: organization.as_ref().is_some_and(|o| o.strict_service_token_auth),
-        groups: compile_groups(&groups),
+        groups: compile_groups(&groups, &lists),
         keys,
         people,
     });
     let policies: HashMap<PolicyId, &Policy> = policies.iter().map(|p| (p.id, p)).collect();
     let mut routes = Vec::new();
     for app in &apps {
-        let Some(compiled) = compile_app(app, &policies, &settings) else { continue };
+        let Some(compiled) = compile_app(app, &policies, &lists, &settings) else { continue };
         let compiled = Arc::new(compiled);
         for pattern in patterns(app) {
             routes.push((pattern, compiled.clone()));
@@ -142,8 +143,27 @@ async fn documents<T: DeserializeOwned>(
         .collect())
 }
 
-fn compile_groups(groups: &[Group]) -> HashMap<gatehouse_domain::access::GroupId, CompiledGroup> {
-    let (compiled, errors) = access::compile_groups(groups);
+/// The account's `EMAIL` lists, which `email_list` rules are compiled against (read with the rest
+/// of the account, so a change to a list takes effect with the account's next snapshot). A list
+/// that does not decode is logged and left out: rules naming it fail closed.
+async fn load_lists(store: &dyn Store, account: &AccountId) -> Result<EmailLists, StoreError> {
+    let mut lists = Vec::new();
+    for resource in store.list_resources(ResourceKind::GatewayList, account).await? {
+        match (ListId::parse(&resource.id), serde_json::from_str::<ZeroTrustList>(&resource.body)) {
+            (Ok(id), Ok(list)) => lists.push((id, list)),
+            _ => {
+                tracing::error!(list = %resource.id, "a stored Zero Trust list does not decode; rules naming it never match")
+            }
+        }
+    }
+    Ok(EmailLists::new(lists.iter().map(|(id, list)| (*id, list))))
+}
+
+fn compile_groups(
+    groups: &[Group],
+    lists: &EmailLists,
+) -> HashMap<gatehouse_domain::access::GroupId, CompiledGroup> {
+    let (compiled, errors) = access::compile_groups(groups, lists);
     for (group, error) in errors {
         tracing::error!(group = %group, %error, "an access group does not compile; it will never match");
     }
@@ -154,6 +174,7 @@ fn compile_groups(groups: &[Group]) -> HashMap<gatehouse_domain::access::GroupId
 fn compile_app(
     app: &Application,
     policies: &HashMap<PolicyId, &Policy>,
+    lists: &EmailLists,
     settings: &Arc<AccountSettings>,
 ) -> Option<App> {
     if app.app_type != "self_hosted" {
@@ -167,7 +188,7 @@ fn compile_app(
         }
         None => return None,
     };
-    let rules = AppRules::compile(&app.policies, |id| policies.get(&id).copied());
+    let rules = AppRules::compile(&app.policies, |id| policies.get(&id).copied(), lists);
     for problem in &rules.problems {
         tracing::error!(app = %app.id, %problem, "the application refuses every request");
     }

@@ -13,7 +13,7 @@ use crate::value::{Ty, Value};
 /// never matches (it fails closed: an `include` rule never grants, a `require` or `exclude` rule
 /// keeps the policy from granting), so a configuration using one gets a warning. A test in the
 /// gatehouse crate keeps this list equal to what the policy engine parses.
-pub const EVALUATED_SELECTORS: [&str; 11] = [
+pub const EVALUATED_SELECTORS: [&str; 12] = [
     "service_token",
     "any_valid_service_token",
     "everyone",
@@ -21,6 +21,7 @@ pub const EVALUATED_SELECTORS: [&str; 11] = [
     "group",
     "email",
     "email_domain",
+    "email_list",
     "login_method",
     "oidc",
     "github_organization",

@@ -1,6 +1,7 @@
 use serde_json::{Map, Value, json};
 
 use super::*;
+use crate::access::ListId;
 use crate::access::people::{GithubIdentity, GithubTeam};
 
 const CICD: &str = "f174e90a-fafe-4643-bbbc-4a0ed4fc8415";
@@ -298,6 +299,74 @@ fn users_and_service_tokens_admits_a_developer_and_the_token_only() {
     ] {
         assert_eq!(evaluate(&compiled, &groups, &facts, false), expected, "{facts:?}");
     }
+}
+
+/// `email_list` admits the people of its `EMAIL` list (by address, without regard to case) and
+/// never a service token; in a group too. A list that is unknown or not an `EMAIL` list fails
+/// closed: no match in include, and an exclude naming it keeps the policy from granting.
+#[test]
+fn email_lists_match_their_members_only_and_fail_closed_when_unknown() {
+    use crate::access::lists::{ListItem, ListType, ZeroTrustList};
+    let (staff, ips, missing) = (ListId::generate(), ListId::generate(), ListId::generate());
+    let list = |kind, values: &[&str]| ZeroTrustList {
+        name: "staff".into(),
+        description: String::new(),
+        kind,
+        items: values
+            .iter()
+            .map(|v| ListItem {
+                value: (*v).into(),
+                description: None,
+                created_at: crate::clock::Timestamp::EPOCH,
+            })
+            .collect(),
+    };
+    let (staff_list, ip_list) =
+        (list(ListType::Email, &["alice@example.com"]), list(ListType::Ip, &["192.0.2.1"]));
+    let lists = EmailLists::new([(staff, &staff_list), (ips, &ip_list)]);
+    let rule = |id: ListId| json!({"email_list": {"id": id.to_string()}});
+    let policy = policy_json(Decision::Allow, json!([rule(staff)]));
+    let compiled = [CompiledPolicy::compile_with(&policy, 1, &lists).unwrap()];
+    let allowed = Verdict::Allow { policy: policy.id, decision: Decision::Allow };
+    assert_eq!(evaluate(&compiled, &no_groups(), &person("alice@example.com", None), false), allowed);
+    assert_eq!(evaluate(&compiled, &no_groups(), &person("bob@example.com", None), false), DENY);
+    assert_eq!(evaluate(&compiled, &no_groups(), &facts(Some(token(CICD))), false), DENY);
+    // Compiled without the lists, the same policy admits nobody.
+    let unresolved = [CompiledPolicy::compile(&policy, 1).unwrap()];
+    assert_eq!(evaluate(&unresolved, &no_groups(), &person("alice@example.com", None), false), DENY);
+    // Through a group.
+    let developers = GroupId::parse(DEVELOPERS).unwrap();
+    let group_doc = Group {
+        id: developers,
+        name: "d".into(),
+        include: vec![rule(staff)],
+        require: vec![],
+        exclude: vec![],
+        extra: Map::new(),
+    };
+    let groups = HashMap::from([(developers, CompiledGroup::compile_with(&group_doc, &lists).unwrap())]);
+    let by_group = policy_json(Decision::Allow, json!([{"group": {"id": DEVELOPERS}}]));
+    let compiled = [CompiledPolicy::compile_with(&by_group, 1, &lists).unwrap()];
+    let allowed = Verdict::Allow { policy: by_group.id, decision: Decision::Allow };
+    assert_eq!(evaluate(&compiled, &groups, &person("alice@example.com", None), false), allowed);
+    assert_eq!(evaluate(&compiled, &groups, &person("bob@example.com", None), false), DENY);
+    // An IP list or a missing list: no match in include; in exclude, unknown keeps the allow out.
+    for id in [ips, missing] {
+        let include = policy_json(Decision::Allow, json!([rule(id)]));
+        let compiled = [CompiledPolicy::compile_with(&include, 1, &lists).unwrap()];
+        assert_eq!(evaluate(&compiled, &no_groups(), &person("alice@example.com", None), false), DENY);
+        let mut excluding = policy_json(Decision::Allow, json!([{"everyone": {}}]));
+        excluding.exclude = vec![rule(id)];
+        let compiled = [CompiledPolicy::compile_with(&excluding, 1, &lists).unwrap()];
+        assert_eq!(evaluate(&compiled, &no_groups(), &person("bob@example.com", None), false), DENY);
+    }
+    // Excluding the list's members keeps everyone else in.
+    let mut excluding = policy_json(Decision::Allow, json!([{"everyone": {}}]));
+    excluding.exclude = vec![rule(staff)];
+    let compiled = [CompiledPolicy::compile_with(&excluding, 1, &lists).unwrap()];
+    let allowed = Verdict::Allow { policy: excluding.id, decision: Decision::Allow };
+    assert_eq!(evaluate(&compiled, &no_groups(), &person("bob@example.com", None), false), allowed);
+    assert_eq!(evaluate(&compiled, &no_groups(), &person("alice@example.com", None), false), DENY);
 }
 
 #[test]

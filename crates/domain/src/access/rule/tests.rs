@@ -70,7 +70,6 @@ fn parses_ip_ranges_and_bare_addresses() {
 #[test]
 fn accepts_the_rest_of_the_catalogue_as_other() {
     let rules = [
-        json!({"email_list": {"id": "6a1f0c2e-5b3d-4e8f-9a7c-1d2e3f4a5b6c"}}),
         json!({"geo": {"country_code": "US"}}),
         json!({"azureAD": {"id": "x", "identity_provider_id": "y"}}),
         json!({"github": {"name": "acme"}}),
@@ -125,7 +124,17 @@ fn parses_people_selectors_and_refuses_malformed_ones() {
     refused(json!({"email": {"email": 3}}));
     refused(json!({"email_domain": {}}));
     refused(json!({"login_method": {"id": "okta"}}));
-    assert_eq!(parsed(json!({"email_list": {"id": idp}})), Rule::Other("email_list".into()));
+    let list = ListId::parse(idp).unwrap();
+    assert_eq!(
+        parsed(json!({"email_list": {"id": idp}})),
+        Rule::EmailList(ListRule { id: list, members: None })
+    );
+    assert!(
+        parsed(json!({"email_list": {"id": idp}})).unevaluated(),
+        "unresolved until compiled with the lists"
+    );
+    refused(json!({"email_list": {"id": "staff"}}));
+    refused(json!({"email_list": {}}));
 }
 
 #[test]
