@@ -8,15 +8,14 @@
 //!   tokens; a person's session is answered by the gateway (`gateway/login.rs`). Anything else
 //!   is 401.
 //!
-//! `get-identity` and `logout` answer for the application of the request's host (the one the
-//! host and the endpoint's path route to, [`host_session`]), never for the application a JWT
-//! names: a JWT of another application is refused there, whatever its signature.
+//! `get-identity` and `logout` answer for an application of the request's host (the one of
+//! them the JWT names, [`host_session`]), never for an application on another host: a JWT of
+//! another host's application is refused there, whatever its signature.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use gatehouse_domain::Timestamp;
-use gatehouse_domain::access::normalize_path;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use http::request::Parts;
 use http::{Response, StatusCode};
@@ -107,14 +106,18 @@ fn identity_document(
 pub(crate) enum HostSession {
     /// No session credential, or one that is not a JWT.
     Absent,
-    /// A JWT whose audience is not the host's application (or the host serves none).
+    /// A JWT whose audience is none of the host's applications (or the host serves none).
     OtherApp,
-    /// A JWT whose audience is the host's application; its signature is not checked yet.
+    /// A JWT whose audience is one of the host's applications; its signature is not checked yet.
     Presented(Arc<App>, String),
 }
 
-/// The application the request's host and path route to, and the session JWT the request
-/// presents for it; a JWT naming another application is [`HostSession::OtherApp`] (and logged).
+/// The application of the request's host that the session JWT the request presents is for:
+/// among the applications whose `domain` (or a destination) has the request's host, whatever
+/// their paths, the one the JWT's `aud` names. The endpoint's own path (`/cdn-cgi/access/…`)
+/// is not routed: on a host whose applications each cover some paths (`example.com/admin`,
+/// `example.com/reports`) it belongs to none of them. A JWT naming no application of the host
+/// (or a host serving none) is [`HostSession::OtherApp`] (and logged).
 pub(crate) fn host_session(snapshot: &AccessSnapshot, parts: &Parts) -> HostSession {
     let Ok(Presented::Session(jwt)) = credentials::read(&parts.headers, None, true) else {
         return HostSession::Absent;
@@ -122,15 +125,12 @@ pub(crate) fn host_session(snapshot: &AccessSnapshot, parts: &Parts) -> HostSess
     let Ok(unverified) = jsonwebtoken::dangerous::insecure_decode_claims::<AppClaims>(&jwt) else {
         return HostSession::Absent;
     };
-    let path = normalize_path(parts.uri.path());
-    let app = host(&parts.uri, &parts.headers)
-        .zip(path)
-        .and_then(|(host, path)| snapshot.routes.lookup(host, &path));
+    let app = host(&parts.uri, &parts.headers).and_then(|host| {
+        snapshot.routes.find_on_host(host, |app| unverified.aud.iter().any(|aud| *aud == app.aud))
+    });
     match app {
-        Some(app) if unverified.aud.iter().any(|aud| *aud == app.aud) => {
-            HostSession::Presented(app.clone(), jwt)
-        }
-        _ => {
+        Some(app) => HostSession::Presented(app.clone(), jwt),
+        None => {
             tracing::info!(endpoint = parts.uri.path(), "a session JWT was refused: cookie from another app");
             HostSession::OtherApp
         }

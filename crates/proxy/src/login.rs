@@ -106,6 +106,10 @@ pub(crate) struct Handoff {
     pub idp_type: String,
     /// When the provider's login completed.
     pub iat: i64,
+    /// The person's sessions generation the login read as it stored the person's identity
+    /// (`User::revoke_sessions`): sealed into the session the hand-off leads to.
+    #[serde(default)]
+    pub sessions_generation: u64,
 }
 
 /// True for a top-level browser navigation, the only kind of request sent to a login page.

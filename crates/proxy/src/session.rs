@@ -11,10 +11,13 @@
 //! caches the signature check per JWT; the claims, the key's validity and the token's state are
 //! checked on every request.
 //!
-//! Revocation (`sessions_revoked_at`) refuses JWTs issued before it. Timestamps are whole
-//! seconds, so a JWT issued in the very second of the revocation is ambiguous: only those this
-//! gateway issued after it saw the revocation count (a client with any other gets refused and
-//! authenticates again with its secret — failing closed).
+//! An application's revocation (`sessions_revoked_at`) refuses JWTs issued before it.
+//! Timestamps are whole seconds, so a JWT issued in the very second of the revocation is
+//! ambiguous: only those this gateway issued after it saw the revocation count (a client with
+//! any other gets refused and authenticates again with its secret — failing closed). A
+//! person's own revocations (`revoke_user`, logout) are told apart by the generation a
+//! person's JWT carries instead (`sessions_generation`, `verify::revoked`), the same on every
+//! node.
 
 use std::collections::{HashMap, HashSet};
 
@@ -26,7 +29,7 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::deny::Denial;
-use crate::snapshot::{App, Authenticated, Revocation};
+use crate::snapshot::{App, Authenticated};
 
 /// Beyond this many cached entries a cache is emptied (a flood of distinct JWTs must not grow
 /// memory without bound); normal traffic never gets near it.
@@ -57,6 +60,10 @@ pub(crate) struct AppClaims {
     pub identity_nonce: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idp: Option<IdpClaim>,
+    /// gatehouse's: the person's sessions generation their login read
+    /// (`User::revoke_sessions`); absent from sessions issued before generations existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions_generation: Option<u64>,
 }
 
 /// The identity provider a person logged in with.
@@ -75,6 +82,8 @@ pub(crate) struct PersonLogin {
     pub user_uuid: String,
     pub identity_nonce: String,
     pub idp: IdpClaim,
+    /// The person's sessions generation the login read from the stored document.
+    pub generation: u64,
 }
 
 /// A JWT issued and still reusable.
@@ -118,6 +127,9 @@ pub(crate) struct PersonSession {
     /// `None` when the claim is missing or malformed (then no `login_method` rule matches).
     pub idp: Option<IdpId>,
     pub exp: i64,
+    /// The person's sessions generation sealed in the session (`None` in a session issued
+    /// before generations existed).
+    pub generation: Option<u64>,
 }
 
 /// JWTs by their text, with their expiry.
@@ -130,10 +142,7 @@ pub(crate) struct Sessions {
     verified: DashMap<Box<str>, Verified>,
     /// Per application: the second its sessions were revoked, and the JWTs issued in that second
     /// after the revocation was seen, with their expiry.
-    same_second: DashMap<AppId, (i64, HashMap<Box<str>, i64>)>,
-    /// The same for people (by lowercase e-mail address): JWTs issued in the second their
-    /// sessions were revoked, after this gateway saw the revocation.
-    people_same_second: DashMap<Box<str>, (Revocation, JwtExpiries)>,
+    same_second: DashMap<AppId, (i64, JwtExpiries)>,
 }
 
 impl Sessions {
@@ -171,6 +180,7 @@ impl Sessions {
             email: None,
             identity_nonce: None,
             idp: None,
+            sessions_generation: None,
         };
         let jwt = self.sign(app, &claims, revocation_second)?;
         if self.issued.len() >= MAX_ISSUED {
@@ -205,30 +215,10 @@ impl Sessions {
             email: Some(person.email.clone()),
             identity_nonce: Some(person.identity_nonce.clone()),
             idp: Some(person.idp.clone()),
+            sessions_generation: Some(person.generation),
         };
         let jwt = self.sign(app, &claims, revocation_second)?;
-        let revocation = app.account.people.revoked.get(&person.email).copied().filter(|r| r.at == iat);
-        if let Some(revocation) = revocation
-            && let Ok(text) = jwt.to_str()
-        {
-            let mut entry = self
-                .people_same_second
-                .entry(person.email.as_str().into())
-                .or_insert_with(|| (revocation, HashMap::new()));
-            if entry.0 != revocation {
-                *entry = (revocation, HashMap::new());
-            }
-            entry.1.insert(text.into(), claims.exp);
-        }
         Ok((jwt, claims.exp))
-    }
-
-    /// Whether this gateway issued `jwt` for the person with `email` after it saw the
-    /// `revoked` revocation of their sessions (in the same second).
-    pub fn person_issued_after_revocation(&self, email: &str, revoked: Revocation, jwt: &str) -> bool {
-        self.people_same_second
-            .get(email)
-            .is_some_and(|entry| entry.0 == revoked && entry.1.contains_key(jwt))
     }
 
     /// Signs `claims` with the account's current key; in the second of a revocation, the JWT is
@@ -288,10 +278,6 @@ impl Sessions {
             jwts.retain(|_, exp| *exp > now);
             !jwts.is_empty()
         });
-        self.people_same_second.retain(|_, (_, jwts)| {
-            jwts.retain(|_, exp| *exp > now);
-            !jwts.is_empty()
-        });
     }
 
     fn revocation_check(&self, app: &App, session: Session, jwt: &str) -> Result<Session, Denial> {
@@ -347,6 +333,7 @@ fn check_claims(claims: &AppClaims, app: &App, now: i64) -> Result<Session, Deni
             identity_nonce: nonce.clone(),
             idp: claims.idp.as_ref().and_then(|idp| IdpId::parse(&idp.id).ok()),
             exp: claims.exp,
+            generation: claims.sessions_generation,
         }),
         _ => return Err(Denial::InvalidSession),
     };

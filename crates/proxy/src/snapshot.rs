@@ -71,12 +71,12 @@ pub(crate) struct People {
     pub identities: HashMap<String, Identity>,
 }
 
-/// The last revocation of a person's sessions: its second, and the stored revision of the
-/// person's document, which tells two revocations in one second apart.
+/// The last revocation of a person's sessions: its second (for sessions without a generation)
+/// and the person's sessions generation after it (`User::revoke_sessions`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Revocation {
     pub at: i64,
-    pub revision: i64,
+    pub generation: u64,
 }
 
 impl People {

@@ -101,7 +101,7 @@ pub async fn revoke(
             Some(stored) => (stored, true),
             None => (Stored::new(User::new(account, &email), id.clone(), account, now), false),
         };
-        stored.doc.sessions_revoked_at = Some(now);
+        stored.doc.revoke_sessions(now);
         let write = if exists { stored.update(now)? } else { stored.insert()? };
         let change = Change::new("revoke_user", "user", &id)
             .after(Some(json!({"email": email, "sessions_revoked_at": now.to_string()})));

@@ -52,9 +52,20 @@ pub struct User {
     /// What the latest login established (`None` until the person logs in).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<Identity>,
-    /// Sessions issued at or before this instant are refused (`revoke_user`, logout).
+    /// When the person's sessions were last revoked (`revoke_user`, logout). It decides only
+    /// for sessions that carry no generation (issued before generations existed): those issued
+    /// at or before this second are refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sessions_revoked_at: Option<Timestamp>,
+    /// How many times the person's sessions were revoked: each login seals the generation it
+    /// read into its session, which is refused once it is behind (see
+    /// [`User::revoke_sessions`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub sessions_generation: u64,
+}
+
+fn is_zero(generation: &u64) -> bool {
+    *generation == 0
 }
 
 impl Identity {
@@ -91,7 +102,24 @@ impl User {
             user_uuid: user_uuid(account, email),
             identity: None,
             sessions_revoked_at: None,
+            sessions_generation: 0,
         }
+    }
+
+    /// Ends every session of the person issued so far, on every node.
+    ///
+    /// A revocation raises the person's generation rather than relying on `now` alone: each
+    /// login reads the generation from the stored document in the same revision-checked
+    /// read-modify-write that records its identity, so the store orders every login and every
+    /// revocation of a person, and a session is alive exactly when no revocation was written
+    /// after its login's. Timestamps cannot decide this: they come from each node's clock, in
+    /// whole seconds, so a login in the second of a revocation is ambiguous, and with clocks
+    /// skewed between nodes a session issued before a revocation could even look newer than it
+    /// (kept alive) or one issued after it older (refused). A generation involves no clock, so
+    /// every node that has read the document decides alike.
+    pub fn revoke_sessions(&mut self, now: Timestamp) {
+        self.sessions_revoked_at = Some(now);
+        self.sessions_generation = self.sessions_generation.saturating_add(1);
     }
 }
 
@@ -211,6 +239,24 @@ mod tests {
         assert_eq!(id.len(), 36);
         assert_ne!(id, user_uuid(&AccountId::generate(), "alice@example.com"));
         assert_ne!(id, user_uuid(&account, "bob@example.com"));
+    }
+
+    #[test]
+    fn each_revocation_raises_the_generation_a_stored_document_keeps() {
+        let account = AccountId::generate();
+        let mut user = User::new(&account, "alice@example.com");
+        let stored = serde_json::to_value(&user).unwrap();
+        assert!(stored.get("sessions_generation").is_none(), "{stored}");
+        user.revoke_sessions(Timestamp::from_unix(1_000));
+        user.revoke_sessions(Timestamp::from_unix(1_000));
+        assert_eq!(user.sessions_generation, 2, "two revocations in one second are two");
+        assert_eq!(user.sessions_revoked_at, Some(Timestamp::from_unix(1_000)));
+        let text = serde_json::to_string(&user).unwrap();
+        assert_eq!(serde_json::from_str::<User>(&text).unwrap(), user);
+        // A document written before generations existed reads as generation 0.
+        let old = serde_json::json!({"email": "alice@example.com", "user_uuid": user.user_uuid,
+            "sessions_revoked_at": "1970-01-01T00:16:40Z"});
+        assert_eq!(serde_json::from_value::<User>(old).unwrap().sessions_generation, 0);
     }
 
     #[test]

@@ -91,6 +91,20 @@ impl<T> RouteTable<T> {
         }
         best.and_then(|i| self.entries.get(i)).map(|(_, value)| value)
     }
+
+    /// The first value, in no particular order, with a pattern whose host matches `host` (as
+    /// for [`RouteTable::lookup`]) whatever its path, for which `wanted` holds. Allocates
+    /// nothing.
+    pub fn find_on_host(&self, host: &str, mut wanted: impl FnMut(&T) -> bool) -> Option<&T> {
+        let mut buffer = [0u8; MAX_HOST_LEN];
+        let host = canonical_host(host, &mut buffer)?;
+        suffixes(host)
+            .filter_map(|key| self.buckets.get(key))
+            .flatten()
+            .filter_map(|&candidate| self.entries.get(candidate))
+            .find(|(pattern, value)| pattern.host_matches(host) && wanted(value))
+            .map(|(_, value)| value)
+    }
 }
 
 /// Most specific first; then the pattern text; then the position.

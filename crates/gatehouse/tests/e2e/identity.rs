@@ -187,13 +187,18 @@ impl Logins {
     /// provider allowed and the login page skipped; returns the policy's id and the application's
     /// AUD tag.
     fn other_app(&self, include: Value) -> (String, String) {
+        self.app_on(OTHER_APP, include)
+    }
+
+    /// [`Logins::other_app`] on `domain` (`host[/path]`).
+    fn app_on(&self, domain: &str, include: Value) -> (String, String) {
         let policy = self.scene.policy(json!({"name": "other", "decision": "allow", "include": include}));
-        let app = self.scene.app(OTHER_APP, &[&policy]);
+        let app = self.scene.app(domain, &[&policy]);
         let id = app["id"].as_str().unwrap();
         self.scene.api(
             "PUT",
             &format!("apps/{id}"),
-            Some(json!({"name": OTHER_APP, "type": "self_hosted", "domain": OTHER_APP,
+            Some(json!({"name": domain, "type": "self_hosted", "domain": domain,
                 "origin": self.scene.origin.url(), "policies": [{"id": policy, "precedence": 1}],
                 "allowed_idps": [self.idp], "auto_redirect_to_identity": true})),
         );
@@ -586,6 +591,40 @@ fn identity_a_cookie_of_one_application_never_admits_on_another() {
     let back = logins.with_cookie(APP, "/", Some(&second), false).status().as_u16();
     assert!([401, 403].contains(&back), "…which does not open the first application either: {back}");
     assert!(to_login(&logins, &logins.with_cookie(APP, "/", Some(&second), true), APP));
+}
+
+#[test]
+fn identity_get_identity_and_logout_answer_on_a_host_of_path_scoped_applications() {
+    let Some(logins) = Logins::start() else { return };
+    // Two applications on one host, each covering some paths: `/cdn-cgi/access/…` is under
+    // neither, yet each one's cookie is answered there for its own application.
+    let alice = json!([{"email": {"email": "dev-alice@example.com"}}]);
+    let mut cookies = Vec::new();
+    for path in ["/admin", "/reports"] {
+        let (_, aud) = logins.app_on(&format!("{OTHER_APP}{path}"), alice.clone());
+        let browser = logins.browser(true);
+        let url = logins.url(OTHER_APP, &format!("{path}/x"));
+        let reached = log_in_at(&browser, &logins.provider.issuer, &url, "dev-alice");
+        assert_eq!(reached.status(), 200, "dev-alice reaches {path}");
+        let echo: Value = reached.json().unwrap();
+        let jwt = origin_header(&echo, "cf-access-jwt-assertion").expect("an assertion").to_owned();
+        assert_eq!(claims(&jwt)["aud"], json!([aud]), "a cookie for {path}");
+        cookies.push((path, jwt));
+    }
+    for (path, jwt) in &cookies {
+        let identity = logins.with_cookie(OTHER_APP, "/cdn-cgi/access/get-identity", Some(jwt), false);
+        assert_eq!(identity.status(), 200, "get-identity with the cookie of {path}");
+        assert_eq!(identity.json::<Value>().unwrap()["email"], "dev-alice@example.com");
+    }
+    // The logout ends her sessions: the cookies of both applications go back to the login.
+    let (_, admin) = &cookies[0];
+    let logout = logins.with_cookie(OTHER_APP, "/cdn-cgi/access/logout", Some(admin), true);
+    assert_eq!(logout.status(), 200);
+    assert!(logout.text().unwrap().contains("You have been logged out."));
+    for (path, jwt) in &cookies {
+        let after = logins.with_cookie(OTHER_APP, &format!("{path}/x"), Some(jwt), true);
+        assert!(to_login(&logins, &after, OTHER_APP), "{path}: {} {:?}", after.status(), after.headers());
+    }
 }
 
 /// Runs a login up to the provider's redirect to the callback and returns the callback URL,

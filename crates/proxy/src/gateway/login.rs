@@ -267,6 +267,21 @@ impl Gateway {
                 "The login could not be completed. Please try again.",
             )
         };
+        // The generation is the one of the document this login's identity was written into: a
+        // revocation written after it ends the session this login leads to, one before it not.
+        let stored =
+            self.update_user(account, email, now, |user| user.identity = Some(identity.clone())).await;
+        let user = match stored {
+            Ok(user) => user,
+            Err(error) => {
+                tracing::error!(%error, "could not store a person's identity");
+                return page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Login failed",
+                    "Please try again in a moment.",
+                );
+            }
+        };
         let handoff = Handoff {
             aud: target.aud,
             host: target.host,
@@ -277,13 +292,8 @@ impl Gateway {
             idp: identity.idp_id.clone(),
             idp_type: identity.idp_type.clone(),
             iat: now.unix(),
+            sessions_generation: user.sessions_generation,
         };
-        let stored =
-            self.update_user(account, email, now, |user| user.identity = Some(identity.clone())).await;
-        if let Err(error) = stored {
-            tracing::error!(%error, "could not store a person's identity");
-            return page(StatusCode::SERVICE_UNAVAILABLE, "Login failed", "Please try again in a moment.");
-        }
         // The policies read the stored identity (claims, amr): the application's step that
         // follows, on this node or another, must see this login's.
         self.people_changed(account).await;
@@ -338,8 +348,9 @@ impl Gateway {
             identity_nonce: handoff.identity_nonce.clone(),
             idp: gatehouse_domain::access::IdpId::parse(&handoff.idp).ok(),
             exp: 0,
+            generation: Some(handoff.sessions_generation),
         };
-        if person_alive(&app, &self.sessions, &person, handoff.iat, None).is_err() {
+        if person_alive(&app, &person, handoff.iat).is_err() {
             return failed("the person's sessions were revoked or the identity provider is gone");
         }
         let clear_binding = login::clear_cookie(APP_SESSION_COOKIE, "/", tls);
@@ -365,6 +376,7 @@ impl Gateway {
             user_uuid: person.user_uuid,
             identity_nonce: person.identity_nonce,
             idp: IdpClaim { id: handoff.idp, kind: handoff.idp_type },
+            generation: handoff.sessions_generation,
         };
         let issued = self.sessions.issue_person(&app, &login, app.session_secs_for(policy), now);
         let (jwt, exp) = match issued {
@@ -391,11 +403,10 @@ impl Gateway {
             );
         };
         if let Some((app, person)) = person {
-            let revoked = self
-                .update_user(&app.account.id, &person.email, now, |user| user.sessions_revoked_at = Some(now))
-                .await;
+            let revoked =
+                self.update_user(&app.account.id, &person.email, now, |user| user.revoke_sessions(now)).await;
             match revoked {
-                Ok(()) => self.people_changed(&app.account.id).await,
+                Ok(_) => self.people_changed(&app.account.id).await,
                 Err(error) => {
                     tracing::error!(%error, "could not record a logout");
                     return page(
@@ -461,7 +472,7 @@ impl Gateway {
         };
         let Ok(session) = self.sessions.verify(&app, &jwt, now) else { return Ok(None) };
         let Subject::Person(person) = session.subject else { return Ok(None) };
-        if person_alive(&app, &self.sessions, &person, session.iat, Some(&jwt)).is_err() {
+        if person_alive(&app, &person, session.iat).is_err() {
             return Ok(None);
         }
         Ok(Some((app, person)))
@@ -492,14 +503,15 @@ impl Gateway {
         }
     }
 
-    /// Reads, changes and writes the person's document, creating it when missing.
+    /// Reads, changes and writes the person's document, creating it when missing; returns the
+    /// document as written.
     pub(super) async fn update_user(
         &self,
         account: &AccountId,
         email: &str,
         now: Timestamp,
         change: impl Fn(&mut User),
-    ) -> Result<(), StoreError> {
+    ) -> Result<User, StoreError> {
         let id = user_uuid(account, email);
         for _ in 0..MAX_ATTEMPTS {
             let existing = self.store.get_resource(ResourceKind::User, account, &id).await?;
@@ -521,7 +533,7 @@ impl Gateway {
                 revision: existing.as_ref().map_or(1, |s| s.revision + 1),
             };
             match self.store.apply(&[write(resource)]).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(user),
                 Err(StoreError::Stale | StoreError::Conflict(_)) => continue,
                 Err(other) => return Err(other),
             }

@@ -97,7 +97,7 @@ async fn load_people(
                 if let Some(at) = user.sessions_revoked_at {
                     revoked.insert(
                         user.email.clone(),
-                        Revocation { at: at.unix(), revision: resource.revision },
+                        Revocation { at: at.unix(), generation: user.sessions_generation },
                     );
                 }
                 if let Some(identity) = user.identity {

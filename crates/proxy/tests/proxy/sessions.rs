@@ -71,6 +71,43 @@ async fn a_cookie_is_only_good_for_its_own_application() {
 }
 
 #[tokio::test]
+async fn get_identity_answers_for_each_path_scoped_application_of_a_host() {
+    // Two applications share a host, each covering some paths: the gateway's endpoint path
+    // (`/cdn-cgi/access/get-identity`) is under neither, yet each one's cookie is answered
+    // there, for its own application.
+    let scene = Scene::start().await;
+    let mut cookies = Vec::new();
+    for path in ["/admin", "/reports/*"] {
+        let token = scene.token("8760h").await;
+        let policy = scene.policy("allow", vec![token_rule(&token)]).await;
+        let (_, aud) = scene.app(&format!("{HOST}{path}"), origin::start().await, &[policy], json!({})).await;
+        let below = format!("{}/x", path.trim_end_matches("/*"));
+        let response = scene.get_as(HOST, &below, &token).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
+        cookies.push((token, aud, set_cookie.split(';').next().unwrap().to_owned()));
+    }
+    for (token, aud, cookie) in &cookies {
+        let response =
+            scene.get(HOST, "/cdn-cgi/access/get-identity").header("cookie", cookie).send().await.unwrap();
+        assert_eq!(response.status(), 200, "get-identity for {aud}");
+        let identity: Value = response.json().await.unwrap();
+        assert_eq!(identity["common_name"], token.client_id(), "{identity}");
+        let jwt = cookie.trim_start_matches("CF_Authorization=");
+        let claims: Value = jsonwebtoken::dangerous::insecure_decode_claims(jwt).unwrap();
+        assert_eq!(claims["aud"], json!([aud]));
+        // The host's other paths do not make the cookie good on another host.
+        let elsewhere = scene
+            .get("other.example.com", "/cdn-cgi/access/get-identity")
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(elsewhere.status(), 401, "another host");
+    }
+}
+
+#[tokio::test]
 async fn revoking_sessions_disabling_or_deleting_the_token_kills_its_cookie() {
     let (scene, token, app) = allow_scene().await;
     let cookie = login(&scene, &token).await;

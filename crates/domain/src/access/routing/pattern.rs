@@ -80,7 +80,8 @@ impl DomainPattern {
         self.host_matches(host) && self.path_matches(path)
     }
 
-    fn host_matches(&self, host: &str) -> bool {
+    /// `host`: lowercase, no port, no trailing dot, no empty label.
+    pub(super) fn host_matches(&self, host: &str) -> bool {
         let mut request = host.split('.');
         let mut pattern = self.labels.iter();
         loop {

@@ -205,3 +205,18 @@ fn the_ip_v4_host_of_a_pattern_routes() {
     let apps = table(&["127.0.0.1/api"]);
     assert_eq!(route(&apps, "127.0.0.1:8080", "/api/v1"), Some("127.0.0.1/api"));
 }
+
+#[test]
+fn find_on_host_sees_every_application_of_a_host_whatever_its_path() {
+    let table = table(&["example.com/admin", "example.com/reports/*", "*.example.com", "other.com"]);
+    let on = |host: &str, wanted: &str| table.find_on_host(host, |domain| *domain == wanted).copied();
+    for domain in ["example.com/admin", "example.com/reports/*"] {
+        assert_eq!(on("Example.COM:8443", domain), Some(domain), "{domain}");
+    }
+    assert_eq!(on("a.example.com", "*.example.com"), Some("*.example.com"));
+    assert_eq!(on("example.com", "*.example.com"), None, "a wildcard label needs a label");
+    assert_eq!(on("example.com", "other.com"), None, "another host's application");
+    assert_eq!(on("a.b.example.com", "example.com/admin"), None);
+    assert_eq!(on("[::1]", "example.com/admin"), None);
+    assert_eq!(table.find_on_host("example.com", |_| false), None, "only what is wanted");
+}

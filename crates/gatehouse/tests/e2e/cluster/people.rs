@@ -9,6 +9,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use gatehouse_domain::Timestamp;
 use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
 
@@ -149,6 +150,34 @@ impl People {
         self.browser(node, false).get(url).send().unwrap().json().unwrap()
     }
 
+    /// Ends `email`'s sessions with `revoke` (given the session to end, `jwt`), then logs
+    /// `login` in again through node `node` until that login's session was issued in the very
+    /// second of the revocation; returns it. A second is long next to a login here, so few
+    /// tries are needed.
+    #[track_caller]
+    fn log_in_again_in_the_revocations_second(
+        &self,
+        node: usize,
+        login: &str,
+        email: &str,
+        mut jwt: String,
+        revoke: impl Fn(&str),
+    ) -> String {
+        const TRIES: usize = 10;
+        for tries in 1..=TRIES {
+            revoke(&jwt);
+            jwt = self.log_in(node, login);
+            let users = self.cluster.api(node, "GET", &format!("users?email={email}"), None);
+            let revoked_at = users[0]["sessions_revoked_at"].as_str().expect("revoked");
+            let revoked_at = Timestamp::parse_rfc3339(revoked_at).unwrap().unix();
+            if claims(&jwt)["iat"].as_i64() == Some(revoked_at) {
+                println!("{login} logged in again in the second of the revocation: try {tries}");
+                return jwt;
+            }
+        }
+        panic!("{TRIES} logins of {login} all missed their revocation's second");
+    }
+
     fn set_developers(&self, node: usize, emails: &[&str]) {
         let rest = format!("groups/{}", self.developers);
         self.cluster.api(node, "PUT", &rest, Some(group(emails.iter().copied())));
@@ -203,10 +232,19 @@ fn people_cluster_a_login_on_one_node_holds_and_ends_on_every_node() {
 
     // revoke_user through node A's API: her session is sent back to the login on node A at once
     // and on node B at its next request after the change arrives; bob's is untouched.
-    let revoked = people.cluster.api(a, "POST", "organizations/revoke_user", Some(json!({"email": ALICE})));
-    assert_eq!(revoked, json!(true));
+    let revoke_alice = |_: &str| {
+        let revoked =
+            people.cluster.api(a, "POST", "organizations/revoke_user", Some(json!({"email": ALICE})));
+        assert_eq!(revoked, json!(true));
+    };
+    // She logs in again through node A within the very second of the revocation: that session
+    // holds on both nodes, the revoked one on neither.
+    let again =
+        people.log_in_again_in_the_revocations_second(a, "dev-alice", ALICE, alice.clone(), revoke_alice);
     assert!(people.to_login(a, &people.get(a, "/", Some(&alice))), "revoked, at the node that revoked her");
     people.reaches(b, &alice, "revoke_user on A reached B", |r| people.to_login(b, r));
+    assert_eq!(people.status(a, &again), 200, "her new login, at the node that issued it");
+    assert_eq!(people.status(b, &again), 200, "her new login, at the other node");
     assert_eq!(people.status(b, &bob), 200, "bob's session holds");
 
     // Bob logs out at node B (the logout page answers for the application of the host): his
@@ -218,4 +256,20 @@ fn people_cluster_a_login_on_one_node_holds_and_ends_on_every_node() {
     people.reaches(a, &bob, "bob's logout on B reached A", |r| people.to_login(a, r));
     let identity = people.get(a, "/cdn-cgi/access/get-identity", Some(&bob));
     assert_eq!(identity.status(), 401, "no identity for an ended session");
+
+    // Bob logs out at node B and in again through node A, within the second of the logout: the
+    // new session holds on both nodes once each has seen the logout, the old one on neither.
+    let log_out = |jwt: &str| {
+        let out = people.get(b, "/cdn-cgi/access/logout", Some(jwt));
+        assert_eq!(out.status(), 200);
+    };
+    let first = people.log_in(a, "dev-bob");
+    let again = people.log_in_again_in_the_revocations_second(a, "dev-bob", BOB, first.clone(), log_out);
+    people.reaches(a, &first, "bob's second logout on B reached A", |r| people.to_login(a, r));
+    assert!(people.to_login(b, &people.get(b, "/", Some(&first))), "logged out, at node B");
+    for node in [a, b] {
+        assert_eq!(people.status(node, &again), 200, "bob's new login, at node {node}");
+        let identity: Value = people.get(node, "/cdn-cgi/access/get-identity", Some(&again)).json().unwrap();
+        assert_eq!(identity["email"], BOB, "{identity}");
+    }
 }
