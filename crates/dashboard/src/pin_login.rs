@@ -14,7 +14,7 @@
 //! 3. `POST /dash/login/pin/verify` with `code`: five guesses per code, then it is dead;
 //!    wrong guesses per client are limited; a code works once and for ten minutes. A right
 //!    code: admission is decided again (the policies may have changed since the mail) and the
-//!    session starts, as after any identity login ([`session_for`]); the browser goes to
+//!    session starts, as after any identity login (`people_login::session_for`); the browser goes to
 //!    `/dash/` (a navigation from this origin, which sends the `Strict` session cookie).
 //!
 //! A form without the login's cookie (another browser, an expired login) is refused (400).
