@@ -44,38 +44,117 @@ fn insert_statement(rows: usize) -> Cow<'static, str> {
 /// `OR FAIL`, not the default `ABORT`: a statement that may abort after changing some of its rows
 /// makes SQLite keep a statement journal (a copy of every page it touches) to undo them, and a
 /// failure here fails the whole batch, whose transaction is then rolled back anyway.
+///
+/// Most records of a chunk share their account, application, peer, client, token and policy with
+/// the chunk's first record, and each text bound is copied into SQLite and freed again, a NULL
+/// not. So the statement's first [`SHARED`] parameters are the first record's values of the
+/// shared columns (first in [`COLUMNS`]), and each row binds NULL for a value equal to those
+/// (`ifnull(column1, ?)`), or, for a nullable column, the integer 0 for a NULL the first record
+/// does not share (`nullif(ifnull(column5, ?), 0)`). Every parameter is an anonymous `?`, so
+/// that binding one does not search a list of named ones (sqlx looks each name up), and the rows
+/// are a `VALUES` list read in order.
 fn insert_text(rows: usize) -> String {
+    let select = (0..COLUMN_COUNT).map(|column| {
+        let name = format!("column{}", column + 1);
+        match NULLABLE.get(column) {
+            Some(false) => format!("ifnull({name}, ?)"),
+            Some(true) => format!("nullif(ifnull({name}, ?), 0)"),
+            None => name,
+        }
+    });
     let row = format!("({})", vec!["?"; COLUMN_COUNT].join(", "));
-    format!("INSERT OR FAIL INTO access_logs ({COLUMNS}) VALUES {}", vec![row; rows].join(", "))
+    format!(
+        "INSERT OR FAIL INTO access_logs ({COLUMNS}) SELECT {} FROM (VALUES {})",
+        select.collect::<Vec<_>>().join(", "),
+        vec![row; rows].join(", ")
+    )
 }
 
-/// One record's values, in [`COLUMNS`] order; text borrowed from the record.
-fn bind_record<'q>(arguments: &mut SqliteArguments<'q>, r: &'q AccessLogRecord) -> Result<(), BoxDynError> {
-    arguments.add(r.account_id.as_str())?;
-    arguments.add(r.ray_id.as_str())?;
-    arguments.add(r.created_at.unix())?;
-    arguments.add(r.allowed)?;
-    arguments.add(r.app_uid.to_string())?;
-    arguments.add(r.app_domain.as_str())?;
-    arguments.add(r.ip_address.as_str())?;
-    arguments.add(r.is_service_token)?;
-    arguments.add(r.service_token_id.map(|id| id.to_string()))?;
-    arguments.add(r.client_id.as_deref())?;
-    arguments.add(r.policy_id.map(|id| id.to_string()))?;
-    arguments.add(r.decision.as_deref())?;
-    arguments.add(r.reason.as_deref())?;
-    arguments.add(i64::from(r.status))?;
-    arguments.add(r.method.as_str())?;
-    arguments.add(r.person.as_ref().map(|p| p.email.as_str()))?;
-    arguments.add(r.person.as_ref().and_then(|p| p.idp_id).map(|id| id.to_string()))?;
-    arguments.add(r.person.as_ref().and_then(|p| p.idp_type.as_deref()))
+/// How many of [`COLUMNS`], from the first, a chunk's records usually share.
+const SHARED: usize = 9;
+/// Whether each shared column may be NULL.
+const NULLABLE: [bool; SHARED] = [false, false, false, false, true, true, true, true, false];
+
+/// One value to bind.
+#[derive(Debug, Clone, PartialEq)]
+enum Value<'q> {
+    Text(Option<Cow<'q, str>>),
+    Int(i64),
+}
+
+/// One record's values, in [`COLUMNS`] order; text borrowed from the record where it can be.
+fn row_values(r: &AccessLogRecord) -> [Value<'_>; COLUMN_COUNT] {
+    fn text(text: &str) -> Value<'_> {
+        Value::Text(Some(Cow::Borrowed(text)))
+    }
+    fn owned(text: Option<String>) -> Value<'static> {
+        Value::Text(text.map(Cow::Owned))
+    }
+    fn optional(text: Option<&str>) -> Value<'_> {
+        Value::Text(text.map(Cow::Borrowed))
+    }
+    let person = r.person.as_ref();
+    [
+        text(r.account_id.as_str()),
+        owned(Some(r.app_uid.to_string())),
+        text(&r.app_domain),
+        text(&r.ip_address),
+        owned(r.service_token_id.map(|id| id.to_string())),
+        optional(r.client_id.as_deref()),
+        owned(r.policy_id.map(|id| id.to_string())),
+        optional(r.decision.as_deref()),
+        text(&r.method),
+        text(&r.ray_id),
+        Value::Int(r.created_at.unix()),
+        Value::Int(i64::from(r.allowed)),
+        Value::Int(i64::from(r.is_service_token)),
+        optional(r.reason.as_deref()),
+        Value::Int(i64::from(r.status)),
+        optional(person.map(|p| p.email.as_str())),
+        owned(person.and_then(|p| p.idp_id).map(|id| id.to_string())),
+        optional(person.and_then(|p| p.idp_type.as_deref())),
+    ]
+}
+
+fn add<'q>(arguments: &mut SqliteArguments<'q>, value: Value<'q>) -> Result<(), BoxDynError> {
+    match value {
+        Value::Text(Some(Cow::Borrowed(text))) => arguments.add(text),
+        Value::Text(Some(Cow::Owned(text))) => arguments.add(text),
+        Value::Text(None) => arguments.add(None::<&str>),
+        Value::Int(n) => arguments.add(n),
+    }
+}
+
+/// A chunk's values in parameter order (see [`insert_text`]).
+fn bind_chunk<'q>(
+    arguments: &mut SqliteArguments<'q>,
+    chunk: &'q [AccessLogRecord],
+) -> Result<(), BoxDynError> {
+    let Some(first) = chunk.first().map(row_values) else { return Ok(()) };
+    for value in first.iter().take(SHARED).cloned() {
+        add(arguments, value)?;
+    }
+    for record in chunk {
+        let mut values = row_values(record);
+        for (at, nullable) in NULLABLE.into_iter().enumerate() {
+            if values[at] == first[at] {
+                values[at] = Value::Text(None);
+            } else if nullable && values[at] == Value::Text(None) {
+                values[at] = Value::Int(0);
+            }
+        }
+        for value in values {
+            add(arguments, value)?;
+        }
+    }
+    Ok(())
 }
 
 /// The columns in [`COLUMNS`], each bound once per row.
 const COLUMN_COUNT: usize = 18;
 
-const COLUMNS: &str = "account_id, ray_id, created_at, allowed, app_uid, app_domain, ip_address, \
-    is_service_token, service_token_id, client_id, policy_id, decision, reason, status, method, \
+const COLUMNS: &str = "account_id, app_uid, app_domain, ip_address, service_token_id, client_id, \
+    policy_id, decision, method, ray_id, created_at, allowed, is_service_token, reason, status, \
     user_email, idp_id, idp_type";
 
 /// `?1` account, `?2` since, `?3` until, `?4` allowed, `?5` is_service_token, `?6` app_uid and
@@ -214,12 +293,10 @@ impl AccessLogStore for SqliteStore {
             let statement = insert_statement(chunk.len());
             // Room for every value up front: the arguments do not grow one bind at a time.
             let mut arguments = SqliteArguments::default();
-            arguments.reserve(chunk.len() * COLUMN_COUNT, 0);
-            for record in chunk {
-                bind_record(&mut arguments, record).map_err(|error| {
-                    StoreError::Unavailable(format!("cannot encode an access-log record: {error}"))
-                })?;
-            }
+            arguments.reserve(SHARED + chunk.len() * COLUMN_COUNT, 0);
+            bind_chunk(&mut arguments, chunk).map_err(|error| {
+                StoreError::Unavailable(format!("cannot encode an access-log record: {error}"))
+            })?;
             sqlx::query_with(&statement, arguments).execute(&mut *tx).await.map_err(from_sqlx)?;
         }
         tx.commit().await.map_err(from_sqlx)
@@ -298,7 +375,7 @@ impl AccessLogStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::{
-        ACTIVITY, COLUMN_COUNT, COLUMNS, COUNT, PAGE_ASC, PAGE_DESC, PRUNE, REPLAY, ROWS_PER_INSERT,
+        ACTIVITY, COLUMN_COUNT, COLUMNS, COUNT, PAGE_ASC, PAGE_DESC, PRUNE, REPLAY, ROWS_PER_INSERT, SHARED,
         insert_statement,
     };
     use crate::SqliteStore;
@@ -320,8 +397,16 @@ mod tests {
         let store = SqliteStore::open(&dir.path().join("gatehouse.db")).await.unwrap();
         for (name, statement, index) in [
             ("count", COUNT, "access_logs_by_account (account_id=? AND created_at>? AND created_at<?)"),
-            ("page, newest first", PAGE_DESC, "access_logs_by_account (account_id=? AND created_at>? AND created_at<?)"),
-            ("page, oldest first", PAGE_ASC, "access_logs_by_account (account_id=? AND created_at>? AND created_at<?)"),
+            (
+                "page, newest first",
+                PAGE_DESC,
+                "access_logs_by_account (account_id=? AND created_at>? AND created_at<?)",
+            ),
+            (
+                "page, oldest first",
+                PAGE_ASC,
+                "access_logs_by_account (account_id=? AND created_at>? AND created_at<?)",
+            ),
             ("activity", ACTIVITY, "access_logs_by_account (account_id=? AND created_at>?)"),
             ("replay", REPLAY, "access_logs_by_account (account_id=? AND created_at>? AND created_at<?)"),
             ("prune", PRUNE, "access_logs_by_time (created_at<?)"),
@@ -340,13 +425,97 @@ mod tests {
     }
 
     #[test]
-    fn every_shape_binds_each_column_of_each_row_once() {
+    fn every_shape_binds_the_shared_values_and_each_column_of_each_row_once() {
         assert_eq!(COLUMNS.split(',').count(), COLUMN_COUNT);
         for rows in [1, 2, 64, 256, ROWS_PER_INSERT, 3] {
             let text = insert_statement(rows);
-            assert_eq!(text.matches('?').count(), rows * COLUMN_COUNT, "{rows} rows");
-            assert_eq!(text.matches('(').count(), rows + 1, "{rows} rows and the column list");
+            assert_eq!(text.matches('?').count(), SHARED + rows * COLUMN_COUNT, "{rows} rows");
+            let named = text.split('?').skip(1).any(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+            assert!(!named, "anonymous parameters only: {text}");
+            assert_eq!(text.matches("), (").count(), rows - 1, "{rows} rows");
         }
         assert!(matches!(insert_statement(32), std::borrow::Cow::Borrowed(_)), "built once, kept");
+    }
+
+    /// Values shared with the chunk's first record, other values, a NULL where the first record
+    /// has a value and a value where it has NULL: each row reads back as it was written.
+    #[tokio::test]
+    async fn a_chunk_reads_back_exactly_whatever_it_shares_with_its_first_record() {
+        use gatehouse_domain::access::{AppId, IdpId, PolicyId};
+        use gatehouse_domain::{AccountId, Timestamp, TokenId};
+        use gatehouse_store::{AccessLogQuery, AccessLogRecord, AccessLogStore, PageRequest, RecordedPerson};
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("gatehouse.db")).await.unwrap();
+        let account = AccountId::parse("0123456789abcdef0123456789abcdef").unwrap();
+        let other_account = AccountId::parse("fedcba9876543210fedcba9876543210").unwrap();
+        let (app, token, policy) = (AppId::generate(), TokenId::generate(), PolicyId::generate());
+        let first = AccessLogRecord {
+            account_id: account.clone(),
+            ray_id: "0000000000000001".to_owned(),
+            created_at: Timestamp::from_unix(1_700_000_000),
+            allowed: true,
+            app_uid: app,
+            app_domain: "app.example.com".to_owned(),
+            ip_address: "192.0.2.1".to_owned(),
+            is_service_token: true,
+            service_token_id: Some(token),
+            client_id: Some("0".to_owned()),
+            policy_id: Some(policy),
+            decision: Some("non_identity".to_owned()),
+            reason: None,
+            status: 200,
+            method: "GET".to_owned(),
+            person: None,
+        };
+        let same = AccessLogRecord { ray_id: "0000000000000002".to_owned(), ..first.clone() };
+        let nulls = AccessLogRecord {
+            ray_id: "0000000000000003".to_owned(),
+            allowed: false,
+            is_service_token: false,
+            service_token_id: None,
+            client_id: None,
+            policy_id: None,
+            decision: None,
+            reason: Some("missing_credentials".to_owned()),
+            status: 403,
+            ..first.clone()
+        };
+        let other = AccessLogRecord {
+            account_id: other_account.clone(),
+            ray_id: "0000000000000004".to_owned(),
+            app_uid: AppId::generate(),
+            app_domain: "other.example.com".to_owned(),
+            ip_address: "2001:db8::1".to_owned(),
+            service_token_id: Some(TokenId::generate()),
+            client_id: Some("other.access".to_owned()),
+            policy_id: Some(PolicyId::generate()),
+            decision: Some("allow".to_owned()),
+            method: "POST".to_owned(),
+            person: Some(RecordedPerson {
+                email: "someone@example.com".to_owned(),
+                idp_id: Some(IdpId::generate()),
+                idp_type: Some("github".to_owned()),
+            }),
+            ..first.clone()
+        };
+        let first_null = AccessLogRecord { ray_id: "0000000000000005".to_owned(), ..nulls.clone() };
+        let after_null = AccessLogRecord { ray_id: "0000000000000006".to_owned(), ..first.clone() };
+        // Two chunks: the first record has the values, then the first record has the NULLs.
+        let chunks = [vec![first, same, nulls, other], vec![first_null, after_null]];
+        for chunk in &chunks {
+            store.insert_access_logs(chunk).await.unwrap();
+        }
+        let everything = AccessLogQuery {
+            page: PageRequest { offset: 0, limit: 100 },
+            direction: gatehouse_store::Direction::Asc,
+            ..AccessLogQuery::default()
+        };
+        let mut read = store.list_access_logs(&account, &everything).await.unwrap().items;
+        read.extend(store.list_access_logs(&other_account, &everything).await.unwrap().items);
+        read.sort_by(|a, b| a.ray_id.cmp(&b.ray_id));
+        let mut written: Vec<AccessLogRecord> = chunks.concat();
+        written.sort_by(|a, b| a.ray_id.cmp(&b.ray_id));
+        assert_eq!(read, written);
     }
 }
