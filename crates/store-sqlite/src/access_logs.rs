@@ -189,7 +189,7 @@ const PAGE_DESC: &str = filtered!("SELECT *", " ORDER BY created_at DESC, seq DE
 const PAGE_ASC: &str = filtered!("SELECT *", " ORDER BY created_at, seq LIMIT ?14 OFFSET ?15");
 
 /// `?1` account, `?2` since, `?3` the client ids as a JSON array or NULL, `?4` bucket seconds,
-/// `?5` whether to split by reason. With client ids, the `(client_id, created_at)` index serves it.
+/// `?5` whether to split by reason. The `(account_id, created_at)` range serves it, with client ids too.
 const ACTIVITY: &str = "SELECT CASE WHEN ?3 IS NULL THEN NULL ELSE client_id END AS client_id, \
         (created_at - ?2) / ?4 AS bucket, allowed, CASE WHEN ?5 THEN reason END AS reason, COUNT(*) AS count \
       FROM access_logs \
