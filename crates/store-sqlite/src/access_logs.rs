@@ -24,7 +24,7 @@ use crate::error::{corrupt, from_sqlx};
 
 /// Rows per `INSERT` statement. Preparing one costs about as much as inserting its rows, once per
 /// statement shape and process; 64 rows keep that first preparation of every shape (1, 2, 4 …
-/// 64 rows) under the cost of 150 rows' inserts, and a 1,000-record batch is 16 statements.
+/// 64 rows) under the cost of 150 rows' inserts, and the writer's 256-record batch is 4 statements.
 const ROWS_PER_INSERT: usize = 64;
 
 /// The `INSERT` of `rows` rows. [`insert_chunks`] cuts every batch into at most seven sizes
