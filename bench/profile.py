@@ -191,21 +191,48 @@ def callgrind(stack, proxy, args, out):
     os.makedirs(out, exist_ok=True)
     wrapper = ["valgrind", "--tool=callgrind", "--separate-threads=yes", "--dump-instr=no",
                f"--callgrind-out-file={out}/cg.%p"]
+    bursts = args.bursts and proxy.name.upper() in ("G", "H")
+    if bursts:
+        # A dump (and zeroing) each time a statement step returns: each dump of SQLite's thread is
+        # what it ran since its previous step, the binds of the next statement and its step.
+        wrapper.append("--dump-after=sqlite3_step")
     proc, port = proxy.start(stack, wrapper)
     # The valgrind process is the proxy (taskset execs it).
     load(port, proxy.headers, args.warmup, args.connections)
     # Start-up work (gatehouse's monitoring jobs read every token once) is not the requests'.
     wait_quiet(proc.pid)
     control(proc.pid, "--zero")
+    earlier = set(glob.glob(f"{out}/cg.{proc.pid}.*"))
     load(port, proxy.headers, args.requests, args.connections)
     # What the requests left queued (access log, last_seen_at) is theirs: written before the dump.
     wait_quiet(proc.pid)
     control(proc.pid, "--dump")
     stop(proc)
-    dumps = [p for p in glob.glob(f"{out}/cg.{proc.pid}.1*")]
+    # Parts named cg.PID.N-TT: dump N, thread TT. Every dump after the zeroing is the window's.
+    dumps = {}
+    for path in set(glob.glob(f"{out}/cg.{proc.pid}.*-*")) - earlier:
+        m = re.search(rf"cg\.{proc.pid}\.(\d+)-(\d+)$", path)
+        if m:
+            dumps.setdefault(m.group(2), []).append((int(m.group(1)), path))
     if not dumps:
         raise SystemExit(f"callgrind wrote no dump for {proxy.name} in {out}")
-    per_thread = [parse_callgrind(p) for p in dumps]
+    per_thread = []
+    burst_sizes = []
+    for thread, parts in dumps.items():
+        counted = [(parse_callgrind(path), path) for _, path in sorted(parts)]
+        per_thread.append(tuple(sum(c[0][i] for c in counted) for i in range(3)))
+        if bursts:
+            # The writer's connection thread is the one that inserts (readers only read).
+            texts = [(c[0][0], open(c[1], errors="replace").read()) for c in counted]
+            if any("sqlite3BtreeInsert" in text for _, text in texts):
+                burst_sizes = [n for n, text in texts if n and "sqlite3_step" in text]
+    if bursts and burst_sizes:
+        ordered = sorted(burst_sizes)
+        print(f"  {proxy.name}: SQLite's writer thread ran {len(ordered)} bursts (binds + one step); "
+              f"longest {ordered[-1]:,} instructions, median {ordered[len(ordered) // 2]:,}, "
+              f"total {sum(ordered):,} (a dump per step slows the run: take the per-request figures "
+              f"from a run without --bursts, which periodic jobs are less likely to fall into)", file=sys.stderr)
+    dumps = [max(parts)[1] for parts in dumps.values()]
     total = [sum(t[i] for t in per_thread) for i in range(3)]
     busiest_dump, busiest = max(zip(dumps, per_thread), key=lambda d: d[1][0])
     n = args.requests
@@ -264,6 +291,9 @@ def main():
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--tokens", type=int, default=10000)
     parser.add_argument("--keep", metavar="DIR", help="keep the callgrind files in DIR")
+    parser.add_argument("--bursts", action="store_true",
+                        help="G/H: dump after every SQLite statement step and report the longest run of SQLite's "
+                             "writer thread between two steps (how long one write holds the core)")
     parser.add_argument("--annotate", type=int, default=0, metavar="N",
                         help="print the busiest thread's N costliest functions (inclusive)")
     args = parser.parse_args()

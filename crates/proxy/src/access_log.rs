@@ -77,8 +77,12 @@ impl Decision {
     }
 }
 
-/// A batch this large is written without waiting for the tick.
-const MAX_BATCH: usize = 1_000;
+/// A batch this large is written without waiting for the tick, in one transaction; a longer
+/// backlog is written as several. Under load the writer's threads share the gateway's core, and a
+/// transaction holds SQLite's thread for every record in it: 256 records keep a transaction near
+/// 5M instructions (docs/benchmarks.md), where 1,000 made the gateway's slowest requests wait for
+/// a whole batch. Smaller transactions cost about as much per record.
+const MAX_BATCH: usize = 256;
 /// Records kept for a retry while the database fails; older ones are dropped beyond this.
 const MAX_PENDING: usize = 100_000;
 

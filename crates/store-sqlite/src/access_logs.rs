@@ -24,7 +24,7 @@ use crate::error::{corrupt, from_sqlx};
 
 /// Rows per `INSERT` statement. Preparing one costs about as much as inserting its rows, once per
 /// statement shape and process; 64 rows keep that first preparation of every shape (1, 2, 4 …
-/// 64 rows) under the cost of 150 rows' inserts, and a 1,000-record batch is 16 statements.
+/// 64 rows) under the cost of 150 rows' inserts, and the writer's 256-record batch is 4 statements.
 const ROWS_PER_INSERT: usize = 64;
 
 /// The `INSERT` of `rows` rows. [`insert_chunks`] cuts every batch into at most seven sizes
@@ -41,38 +41,120 @@ fn insert_statement(rows: usize) -> Cow<'static, str> {
     }
 }
 
+/// `OR FAIL`, not the default `ABORT`: a statement that may abort after changing some of its rows
+/// makes SQLite keep a statement journal (a copy of every page it touches) to undo them, and a
+/// failure here fails the whole batch, whose transaction is then rolled back anyway.
+///
+/// Most records of a chunk share their account, application, peer, client, token and policy with
+/// the chunk's first record, and each text bound is copied into SQLite and freed again, a NULL
+/// not. So the statement's first [`SHARED`] parameters are the first record's values of the
+/// shared columns (first in [`COLUMNS`]), and each row binds NULL for a value equal to those
+/// (`ifnull(column1, ?)`), or, for a nullable column, the integer 0 for a NULL the first record
+/// does not share (`nullif(ifnull(column5, ?), 0)`). Every parameter is an anonymous `?`, so
+/// that binding one does not search a list of named ones (sqlx looks each name up), and the rows
+/// are a `VALUES` list read in order.
 fn insert_text(rows: usize) -> String {
+    let select = (0..COLUMN_COUNT).map(|column| {
+        let name = format!("column{}", column + 1);
+        match NULLABLE.get(column) {
+            Some(false) => format!("ifnull({name}, ?)"),
+            Some(true) => format!("nullif(ifnull({name}, ?), 0)"),
+            None => name,
+        }
+    });
     let row = format!("({})", vec!["?"; COLUMN_COUNT].join(", "));
-    format!("INSERT INTO access_logs ({COLUMNS}) VALUES {}", vec![row; rows].join(", "))
+    format!(
+        "INSERT OR FAIL INTO access_logs ({COLUMNS}) SELECT {} FROM (VALUES {})",
+        select.collect::<Vec<_>>().join(", "),
+        vec![row; rows].join(", ")
+    )
 }
 
-/// One record's values, in [`COLUMNS`] order; text borrowed from the record.
-fn bind_record<'q>(arguments: &mut SqliteArguments<'q>, r: &'q AccessLogRecord) -> Result<(), BoxDynError> {
-    arguments.add(r.account_id.as_str())?;
-    arguments.add(r.ray_id.as_str())?;
-    arguments.add(r.created_at.unix())?;
-    arguments.add(r.allowed)?;
-    arguments.add(r.app_uid.to_string())?;
-    arguments.add(r.app_domain.as_str())?;
-    arguments.add(r.ip_address.as_str())?;
-    arguments.add(r.is_service_token)?;
-    arguments.add(r.service_token_id.map(|id| id.to_string()))?;
-    arguments.add(r.client_id.as_deref())?;
-    arguments.add(r.policy_id.map(|id| id.to_string()))?;
-    arguments.add(r.decision.as_deref())?;
-    arguments.add(r.reason.as_deref())?;
-    arguments.add(i64::from(r.status))?;
-    arguments.add(r.method.as_str())?;
-    arguments.add(r.person.as_ref().map(|p| p.email.as_str()))?;
-    arguments.add(r.person.as_ref().and_then(|p| p.idp_id).map(|id| id.to_string()))?;
-    arguments.add(r.person.as_ref().and_then(|p| p.idp_type.as_deref()))
+/// How many of [`COLUMNS`], from the first, a chunk's records usually share.
+const SHARED: usize = 9;
+/// Whether each shared column may be NULL.
+const NULLABLE: [bool; SHARED] = [false, false, false, false, true, true, true, true, false];
+
+/// One value to bind.
+#[derive(Debug, Clone, PartialEq)]
+enum Value<'q> {
+    Text(Option<Cow<'q, str>>),
+    Int(i64),
+}
+
+/// One record's values, in [`COLUMNS`] order; text borrowed from the record where it can be.
+fn row_values(r: &AccessLogRecord) -> [Value<'_>; COLUMN_COUNT] {
+    fn text(text: &str) -> Value<'_> {
+        Value::Text(Some(Cow::Borrowed(text)))
+    }
+    fn owned(text: Option<String>) -> Value<'static> {
+        Value::Text(text.map(Cow::Owned))
+    }
+    fn optional(text: Option<&str>) -> Value<'_> {
+        Value::Text(text.map(Cow::Borrowed))
+    }
+    let person = r.person.as_ref();
+    [
+        text(r.account_id.as_str()),
+        owned(Some(r.app_uid.to_string())),
+        text(&r.app_domain),
+        text(&r.ip_address),
+        owned(r.service_token_id.map(|id| id.to_string())),
+        optional(r.client_id.as_deref()),
+        owned(r.policy_id.map(|id| id.to_string())),
+        optional(r.decision.as_deref()),
+        text(&r.method),
+        text(&r.ray_id),
+        Value::Int(r.created_at.unix()),
+        Value::Int(i64::from(r.allowed)),
+        Value::Int(i64::from(r.is_service_token)),
+        optional(r.reason.as_deref()),
+        Value::Int(i64::from(r.status)),
+        optional(person.map(|p| p.email.as_str())),
+        owned(person.and_then(|p| p.idp_id).map(|id| id.to_string())),
+        optional(person.and_then(|p| p.idp_type.as_deref())),
+    ]
+}
+
+fn add<'q>(arguments: &mut SqliteArguments<'q>, value: Value<'q>) -> Result<(), BoxDynError> {
+    match value {
+        Value::Text(Some(Cow::Borrowed(text))) => arguments.add(text),
+        Value::Text(Some(Cow::Owned(text))) => arguments.add(text),
+        Value::Text(None) => arguments.add(None::<&str>),
+        Value::Int(n) => arguments.add(n),
+    }
+}
+
+/// A chunk's values in parameter order (see [`insert_text`]).
+fn bind_chunk<'q>(
+    arguments: &mut SqliteArguments<'q>,
+    chunk: &'q [AccessLogRecord],
+) -> Result<(), BoxDynError> {
+    let Some(first) = chunk.first().map(row_values) else { return Ok(()) };
+    for value in first.iter().take(SHARED).cloned() {
+        add(arguments, value)?;
+    }
+    for record in chunk {
+        let mut values = row_values(record);
+        for (at, nullable) in NULLABLE.into_iter().enumerate() {
+            if values[at] == first[at] {
+                values[at] = Value::Text(None);
+            } else if nullable && values[at] == Value::Text(None) {
+                values[at] = Value::Int(0);
+            }
+        }
+        for value in values {
+            add(arguments, value)?;
+        }
+    }
+    Ok(())
 }
 
 /// The columns in [`COLUMNS`], each bound once per row.
 const COLUMN_COUNT: usize = 18;
 
-const COLUMNS: &str = "account_id, ray_id, created_at, allowed, app_uid, app_domain, ip_address, \
-    is_service_token, service_token_id, client_id, policy_id, decision, reason, status, method, \
+const COLUMNS: &str = "account_id, app_uid, app_domain, ip_address, service_token_id, client_id, \
+    policy_id, decision, method, ray_id, created_at, allowed, is_service_token, reason, status, \
     user_email, idp_id, idp_type";
 
 /// `?1` account, `?2` since, `?3` until, `?4` allowed, `?5` is_service_token, `?6` app_uid and
@@ -107,7 +189,7 @@ const PAGE_DESC: &str = filtered!("SELECT *", " ORDER BY created_at DESC, seq DE
 const PAGE_ASC: &str = filtered!("SELECT *", " ORDER BY created_at, seq LIMIT ?14 OFFSET ?15");
 
 /// `?1` account, `?2` since, `?3` the client ids as a JSON array or NULL, `?4` bucket seconds,
-/// `?5` whether to split by reason. With client ids, the `(client_id, created_at)` index serves it.
+/// `?5` whether to split by reason. The `(account_id, created_at)` range serves it, with client ids too.
 const ACTIVITY: &str = "SELECT CASE WHEN ?3 IS NULL THEN NULL ELSE client_id END AS client_id, \
         (created_at - ?2) / ?4 AS bucket, allowed, CASE WHEN ?5 THEN reason END AS reason, COUNT(*) AS count \
       FROM access_logs \
@@ -211,12 +293,10 @@ impl AccessLogStore for SqliteStore {
             let statement = insert_statement(chunk.len());
             // Room for every value up front: the arguments do not grow one bind at a time.
             let mut arguments = SqliteArguments::default();
-            arguments.reserve(chunk.len() * COLUMN_COUNT, 0);
-            for record in chunk {
-                bind_record(&mut arguments, record).map_err(|error| {
-                    StoreError::Unavailable(format!("cannot encode an access-log record: {error}"))
-                })?;
-            }
+            arguments.reserve(SHARED + chunk.len() * COLUMN_COUNT, 0);
+            bind_chunk(&mut arguments, chunk).map_err(|error| {
+                StoreError::Unavailable(format!("cannot encode an access-log record: {error}"))
+            })?;
             sqlx::query_with(&statement, arguments).execute(&mut *tx).await.map_err(from_sqlx)?;
         }
         tx.commit().await.map_err(from_sqlx)
@@ -294,15 +374,65 @@ impl AccessLogStore for SqliteStore {
 
 #[cfg(test)]
 mod tests {
-    use super::{COLUMN_COUNT, COLUMNS, ROWS_PER_INSERT, insert_statement};
+    use super::{
+        ACTIVITY, COLUMN_COUNT, COLUMNS, COUNT, PAGE_ASC, PAGE_DESC, PRUNE, REPLAY, ROWS_PER_INSERT, SHARED,
+        insert_statement,
+    };
+    use crate::SqliteStore;
+
+    /// SQLite's plan for `statement`, its parameters unbound (NULL), one line per step.
+    async fn plan(store: &SqliteStore, statement: &str) -> String {
+        let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {statement}"))
+            .fetch_all(&store.reader)
+            .await
+            .unwrap();
+        rows.into_iter().map(|(.., detail)| detail).collect::<Vec<_>>().join("; ")
+    }
+
+    /// The indexes each read and the pruning use: the access log keeps no index these do not
+    /// need, since every record the gateway writes updates every index.
+    #[tokio::test]
+    async fn every_access_log_query_reads_an_index_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("gatehouse.db")).await.unwrap();
+        for (name, statement, index) in [
+            ("count", COUNT, "access_logs_by_account (account_id=? AND created_at>? AND created_at<?)"),
+            (
+                "page, newest first",
+                PAGE_DESC,
+                "access_logs_by_account (account_id=? AND created_at>? AND created_at<?)",
+            ),
+            (
+                "page, oldest first",
+                PAGE_ASC,
+                "access_logs_by_account (account_id=? AND created_at>? AND created_at<?)",
+            ),
+            ("activity", ACTIVITY, "access_logs_by_account (account_id=? AND created_at>?)"),
+            ("replay", REPLAY, "access_logs_by_account (account_id=? AND created_at>? AND created_at<?)"),
+            ("prune", PRUNE, "access_logs_by_time (created_at<?)"),
+        ] {
+            let plan = plan(&store, statement).await;
+            assert!(plan.contains(&format!("SEARCH access_logs USING INDEX {index}")), "{name}: {plan}");
+            assert!(!plan.contains("SCAN access_logs"), "{name}: {plan}");
+        }
+        let indexes: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'access_logs' ORDER BY name",
+        )
+        .fetch_all(&store.reader)
+        .await
+        .unwrap();
+        assert_eq!(indexes, ["access_logs_by_account", "access_logs_by_time"]);
+    }
 
     #[test]
-    fn every_shape_binds_each_column_of_each_row_once() {
+    fn every_shape_binds_the_shared_values_and_each_column_of_each_row_once() {
         assert_eq!(COLUMNS.split(',').count(), COLUMN_COUNT);
         for rows in [1, 2, 64, 256, ROWS_PER_INSERT, 3] {
             let text = insert_statement(rows);
-            assert_eq!(text.matches('?').count(), rows * COLUMN_COUNT, "{rows} rows");
-            assert_eq!(text.matches('(').count(), rows + 1, "{rows} rows and the column list");
+            assert_eq!(text.matches('?').count(), SHARED + rows * COLUMN_COUNT, "{rows} rows");
+            let named = text.split('?').skip(1).any(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+            assert!(!named, "anonymous parameters only: {text}");
+            assert_eq!(text.matches("), (").count(), rows - 1, "{rows} rows");
         }
         assert!(matches!(insert_statement(32), std::borrow::Cow::Borrowed(_)), "built once, kept");
     }

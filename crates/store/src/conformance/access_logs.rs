@@ -82,8 +82,10 @@ pub async fn access_logs_round_trip_newest_first(store: &dyn Store) {
     assert_eq!(store.list_access_logs(&account, &ascending).await.unwrap().items, batch);
 }
 
-/// A batch the size of several statements (the gateway writes up to 1,000 at a time, and more
-/// after an outage): every record stored once, in the batch's order.
+/// A batch the size of several statements (the gateway writes up to 256 at a time, and more
+/// after an outage), its records sharing some values with their neighbours and not others (a
+/// token and a NULL in turn, a new application each): every record stored once, in the batch's
+/// order, read back exactly.
 pub async fn access_log_batches_of_any_size_keep_every_record_in_order(store: &dyn Store) {
     let account = bootstrapped(store).await;
     let token = TokenId::generate();
