@@ -201,11 +201,12 @@ impl ConnectionTask {
         let gateway = self.gateway;
         let service = service_fn(move |request| {
             let gateway = gateway.clone();
+            let connection = connection.clone();
             async move { Ok::<_, Infallible>(gateway.handle(request, connection).await) }
         });
         let served = self.builder.serve_connection_with_upgrades(io, service).into_owned();
         if let Err(error) = self.watcher.watch(served).await {
-            tracing::debug!(peer = %connection.peer, %error, "gateway connection ended with an error");
+            tracing::debug!(%peer, %error, "gateway connection ended with an error");
         }
     }
 }
