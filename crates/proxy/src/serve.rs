@@ -202,7 +202,10 @@ impl ConnectionTask {
         let service = service_fn(move |request| {
             let gateway = gateway.clone();
             let connection = connection.clone();
-            async move { Ok::<_, Infallible>(gateway.handle(request, connection).await) }
+            // The request's future is large (kilobytes) and hyper moves the service's future
+            // into its dispatcher: what it moves is only this box's pointer.
+            let answer = Box::pin(async move { gateway.handle(request, connection).await });
+            async move { Ok::<_, Infallible>(answer.await) }
         });
         let served = self.builder.serve_connection_with_upgrades(io, service).into_owned();
         if let Err(error) = self.watcher.watch(served).await {
