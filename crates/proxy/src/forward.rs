@@ -23,6 +23,7 @@ pub(crate) use headers::{Context, is_websocket_upgrade};
 use crate::body::{self, Body, ClientBodyError};
 use crate::deny::FailureSource;
 use crate::snapshot::Origin;
+use crate::timer::Timers;
 use pool::SendError;
 
 /// How idle pooled connections to origins live.
@@ -77,6 +78,7 @@ impl OriginClient {
         mut request: Request<Incoming>,
         origin: &Origin,
         context: Context<'_>,
+        timers: &Timers,
     ) -> Result<Response<Body>, OriginError> {
         let upgrade = is_websocket_upgrade(request.headers());
         let client_side = upgrade.then(|| hyper::upgrade::on(&mut request));
@@ -93,21 +95,21 @@ impl OriginClient {
         let request = Request::from_parts(parts, body::from_client(incoming));
 
         let sent = self.pool.send(&origin.scheme, &origin.authority, request, upgrade);
-        let response = match tokio::time::timeout(self.timeout, sent).await {
-            Err(_) => return Err(OriginError::Timeout),
-            Ok(Err(SendError::Request(error))) if ClientBodyError::caused(&error) => {
+        let response = match timers.timeout(self.timeout, sent).await {
+            None => return Err(OriginError::Timeout),
+            Some(Err(SendError::Request(error))) if ClientBodyError::caused(&error) => {
                 tracing::debug!(?error, "the client's request body failed");
                 return Err(OriginError::ClientBody);
             }
-            Ok(Err(SendError::Connect(error))) => {
+            Some(Err(SendError::Connect(error))) => {
                 tracing::debug!(%error, "origin unreachable");
                 return Err(OriginError::Connect);
             }
-            Ok(Err(SendError::Request(error))) => {
+            Some(Err(SendError::Request(error))) => {
                 tracing::debug!(%error, "origin request failed");
                 return Err(OriginError::Failed);
             }
-            Ok(Ok(response)) => response,
+            Some(Ok(response)) => response,
         };
         if let Some(client_side) = client_side
             && response.status() == StatusCode::SWITCHING_PROTOCOLS

@@ -107,15 +107,22 @@ pub struct Connection {
     /// The same as a header value (`Cf-Connecting-Ip`, `X-Forwarded-For`), made once per
     /// connection: each request's copy shares its bytes.
     pub(crate) peer_header: http::HeaderValue,
+    /// The serving thread's reusable timer entries (the origin timeout).
+    pub(crate) timers: crate::timer::Timers,
 }
 
 impl Connection {
-    pub(crate) fn new(peer: std::net::SocketAddr, tls: bool, worker: usize) -> Self {
+    pub(crate) fn new(
+        peer: std::net::SocketAddr,
+        tls: bool,
+        worker: usize,
+        timers: crate::timer::Timers,
+    ) -> Self {
         let peer_text = PeerText::new(peer.ip());
         // An address's text is always a valid header value.
         let peer_header = http::HeaderValue::from_str(peer_text.as_str())
             .unwrap_or_else(|_| http::HeaderValue::from_static("0.0.0.0"));
-        Connection { peer, tls, worker, peer_text, peer_header }
+        Connection { peer, tls, worker, peer_text, peer_header, timers }
     }
 }
 

@@ -25,6 +25,7 @@ use tokio::sync::{oneshot, watch};
 use tokio_rustls::TlsAcceptor;
 
 use crate::gateway::{Connection, Gateway};
+use crate::timer::Timers;
 
 /// The largest HTTP/1.1 request head (request line and headers), in bytes: 431 beyond. hyper's
 /// own limit is its read buffer, about 400 KB, which let a single huge header through to the
@@ -106,10 +107,12 @@ impl Worker {
                 return;
             }
         };
+        // Reused timer entries: hyper makes a sleep per request head (see `timer`).
+        let timers = Timers::default();
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
-            .timer(TokioTimer::new())
+            .timer(timers.clone())
             .header_read_timeout(self.gateway.header_read_timeout())
             .max_buf_size(MAX_REQUEST_HEAD_BYTES);
         // HTTP/2 has no head timeout: a connection that never answers a ping within the header
@@ -134,7 +137,8 @@ impl Worker {
                         }
                     };
                     let _ = stream.set_nodelay(true);
-                    let connection = Connection::new(peer, self.acceptor.is_some(), self.index);
+                    let connection =
+                        Connection::new(peer, self.acceptor.is_some(), self.index, timers.clone());
                     let task = ConnectionTask {
                         builder: builder.clone(),
                         gateway: self.gateway.clone(),

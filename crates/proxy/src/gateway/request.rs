@@ -249,7 +249,7 @@ impl Gateway {
             user_email,
         };
         let origins = &self.origins[connection.worker % self.origins.len()];
-        match origins.forward(request, &app.origin, context).await {
+        match origins.forward(request, &app.origin, context, &connection.timers).await {
             Ok(mut response) => {
                 if let Some(cookie) = cookie {
                     response.headers_mut().append(SET_COOKIE, cookie);
