@@ -7,8 +7,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use hyper::body::{Frame, SizeHint};
 use hyper::body::Incoming;
+use hyper::body::{Frame, SizeHint};
 
 /// Any error a body can end with.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -112,8 +112,8 @@ impl hyper::body::Body for Body {
 
 #[cfg(test)]
 mod tests {
-    use hyper::body::Body as _;
     use http_body_util::BodyExt;
+    use hyper::body::Body as _;
 
     use super::*;
 

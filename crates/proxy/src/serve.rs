@@ -107,8 +107,11 @@ impl Worker {
                 return;
             }
         };
-        // Reused timer entries: hyper makes a sleep per request head (see `timer`).
+        // Reused timer entries (see `timer`): hyper makes a sleep per request head, the origin
+        // timeout one per forwarded request. One free list each: an entry reused for the same
+        // timeout always moves its deadline later, which costs the timer wheel nothing.
         let timers = Timers::default();
+        let origin_timers = Timers::default();
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
@@ -138,7 +141,7 @@ impl Worker {
                     };
                     let _ = stream.set_nodelay(true);
                     let connection =
-                        Connection::new(peer, self.acceptor.is_some(), self.index, timers.clone());
+                        Connection::new(peer, self.acceptor.is_some(), self.index, origin_timers.clone());
                     let task = ConnectionTask {
                         builder: builder.clone(),
                         gateway: self.gateway.clone(),

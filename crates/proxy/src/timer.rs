@@ -1,13 +1,14 @@
-//! Timer entries reused instead of registered anew: one free list per serving thread, for
-//! hyper's header read timeout (one sleep per request head) and the origin timeout (one per
-//! forwarded request).
+//! Timer entries reused instead of registered anew: free lists per serving thread, one for
+//! hyper's header read timeout (one sleep per request head) and one for the origin timeout (one
+//! per forwarded request), so that an entry is always reused for the same timeout.
 //!
 //! A new tokio sleep is inserted into the runtime's timer wheel on its first poll and removed
 //! when dropped: two trips through the driver per sleep, two sleeps per request. A sleep taken
 //! from the free list was registered by its previous use with an earlier deadline; moving its
 //! deadline later only records the new one (tokio's `extend_expiration`), and the wheel looks at
 //! it again only when the old deadline comes, once per timeout at most. The deadlines are the
-//! same as before: a timeout still fires when its own deadline passes.
+//! same as before: a timeout still fires when its own deadline passes (an earlier one, should a
+//! list be used for another timeout, is registered anew as before).
 //!
 //! Each serving thread has its own runtime, and a sleep belongs to the runtime that made it,
 //! so a [`Timers`] is made by, and used on, one serving thread only.
