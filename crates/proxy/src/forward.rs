@@ -9,23 +9,21 @@ mod headers;
 mod pool;
 mod upgrade;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use http::header::HOST;
 use http::uri::{PathAndQuery, Uri};
 use http::{HeaderValue, Request, Response, StatusCode, Version};
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 
 pub(crate) use headers::{Context, is_websocket_upgrade};
 
-use crate::body::{self, Body, BoxError};
+use crate::body::{self, Body, ClientBodyError};
 use crate::deny::FailureSource;
 use crate::snapshot::Origin;
+use crate::timer::Timers;
 use pool::SendError;
 
 /// How idle pooled connections to origins live.
@@ -80,6 +78,7 @@ impl OriginClient {
         mut request: Request<Incoming>,
         origin: &Origin,
         context: Context<'_>,
+        timers: &Timers,
     ) -> Result<Response<Body>, OriginError> {
         let upgrade = is_websocket_upgrade(request.headers());
         let client_side = upgrade.then(|| hyper::upgrade::on(&mut request));
@@ -93,32 +92,24 @@ impl OriginClient {
                 HeaderValue::from_str(origin.authority.as_str()).map_err(|_| OriginError::Failed)?;
             parts.headers.insert(HOST, authority);
         }
-        let client_body_failed = Arc::new(AtomicBool::new(false));
-        let failed = client_body_failed.clone();
-        let incoming = incoming
-            .map_err(move |error| {
-                failed.store(true, Ordering::Relaxed);
-                BoxError::from(error)
-            })
-            .boxed();
-        let request = Request::from_parts(parts, incoming);
+        let request = Request::from_parts(parts, body::from_client(incoming));
 
         let sent = self.pool.send(&origin.scheme, &origin.authority, request, upgrade);
-        let response = match tokio::time::timeout(self.timeout, sent).await {
-            Err(_) => return Err(OriginError::Timeout),
-            Ok(Err(error)) if client_body_failed.load(Ordering::Relaxed) => {
+        let response = match timers.timeout(self.timeout, sent).await {
+            None => return Err(OriginError::Timeout),
+            Some(Err(SendError::Request(error))) if ClientBodyError::caused(&error) => {
                 tracing::debug!(?error, "the client's request body failed");
                 return Err(OriginError::ClientBody);
             }
-            Ok(Err(SendError::Connect(error))) => {
+            Some(Err(SendError::Connect(error))) => {
                 tracing::debug!(%error, "origin unreachable");
                 return Err(OriginError::Connect);
             }
-            Ok(Err(SendError::Request(error))) => {
+            Some(Err(SendError::Request(error))) => {
                 tracing::debug!(%error, "origin request failed");
                 return Err(OriginError::Failed);
             }
-            Ok(Ok(response)) => response,
+            Some(Ok(response)) => response,
         };
         if let Some(client_side) = client_side
             && response.status() == StatusCode::SWITCHING_PROTOCOLS

@@ -94,7 +94,7 @@ impl Default for GatewayOptions {
 }
 
 /// One client connection, as the listener accepted it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Connection {
     /// The TCP peer: the only client address the gateway believes.
     pub peer: std::net::SocketAddr,
@@ -104,11 +104,25 @@ pub struct Connection {
     pub(crate) worker: usize,
     /// `peer`'s address as headers and the access log give it, written once per connection.
     pub(crate) peer_text: PeerText,
+    /// The same as a header value (`Cf-Connecting-Ip`, `X-Forwarded-For`), made once per
+    /// connection: each request's copy shares its bytes.
+    pub(crate) peer_header: http::HeaderValue,
+    /// The serving thread's reusable timer entries (the origin timeout).
+    pub(crate) timers: crate::timer::Timers,
 }
 
 impl Connection {
-    pub(crate) fn new(peer: std::net::SocketAddr, tls: bool, worker: usize) -> Self {
-        Connection { peer, tls, worker, peer_text: PeerText::new(peer.ip()) }
+    pub(crate) fn new(
+        peer: std::net::SocketAddr,
+        tls: bool,
+        worker: usize,
+        timers: crate::timer::Timers,
+    ) -> Self {
+        let peer_text = PeerText::new(peer.ip());
+        // An address's text is always a valid header value.
+        let peer_header = http::HeaderValue::from_str(peer_text.as_str())
+            .unwrap_or_else(|_| http::HeaderValue::from_static("0.0.0.0"));
+        Connection { peer, tls, worker, peer_text, peer_header, timers }
     }
 }
 

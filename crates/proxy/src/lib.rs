@@ -56,6 +56,7 @@ mod route;
 mod serve;
 mod session;
 mod snapshot;
+mod timer;
 mod usage;
 mod verify;
 

@@ -25,6 +25,7 @@ use tokio::sync::{oneshot, watch};
 use tokio_rustls::TlsAcceptor;
 
 use crate::gateway::{Connection, Gateway};
+use crate::timer::Timers;
 
 /// The largest HTTP/1.1 request head (request line and headers), in bytes: 431 beyond. hyper's
 /// own limit is its read buffer, about 400 KB, which let a single huge header through to the
@@ -106,10 +107,15 @@ impl Worker {
                 return;
             }
         };
+        // Reused timer entries (see `timer`): hyper makes a sleep per request head, the origin
+        // timeout one per forwarded request. One free list each: an entry reused for the same
+        // timeout always moves its deadline later, which costs the timer wheel nothing.
+        let timers = Timers::default();
+        let origin_timers = Timers::default();
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
-            .timer(TokioTimer::new())
+            .timer(timers.clone())
             .header_read_timeout(self.gateway.header_read_timeout())
             .max_buf_size(MAX_REQUEST_HEAD_BYTES);
         // HTTP/2 has no head timeout: a connection that never answers a ping within the header
@@ -134,7 +140,8 @@ impl Worker {
                         }
                     };
                     let _ = stream.set_nodelay(true);
-                    let connection = Connection::new(peer, self.acceptor.is_some(), self.index);
+                    let connection =
+                        Connection::new(peer, self.acceptor.is_some(), self.index, origin_timers.clone());
                     let task = ConnectionTask {
                         builder: builder.clone(),
                         gateway: self.gateway.clone(),
@@ -201,11 +208,15 @@ impl ConnectionTask {
         let gateway = self.gateway;
         let service = service_fn(move |request| {
             let gateway = gateway.clone();
-            async move { Ok::<_, Infallible>(gateway.handle(request, connection).await) }
+            let connection = connection.clone();
+            // The request's future is large (kilobytes) and hyper moves the service's future
+            // into its dispatcher: what it moves is only this box's pointer.
+            let answer = Box::pin(async move { gateway.handle(request, connection).await });
+            async move { Ok::<_, Infallible>(answer.await) }
         });
         let served = self.builder.serve_connection_with_upgrades(io, service).into_owned();
         if let Err(error) = self.watcher.watch(served).await {
-            tracing::debug!(peer = %connection.peer, %error, "gateway connection ended with an error");
+            tracing::debug!(%peer, %error, "gateway connection ended with an error");
         }
     }
 }

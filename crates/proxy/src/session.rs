@@ -138,7 +138,8 @@ type JwtExpiries = HashMap<Box<str>, i64>;
 /// Issued and verified JWTs.
 #[derive(Debug, Default)]
 pub(crate) struct Sessions {
-    issued: DashMap<(TokenId, AppId), Issued>,
+    /// Keyed by ids this server generated (no client chooses them): a fast hash, not SipHash.
+    issued: DashMap<(TokenId, AppId), Issued, rustc_hash::FxBuildHasher>,
     verified: DashMap<Box<str>, Verified>,
     /// Per application: the second its sessions were revoked, and the JWTs issued in that second
     /// after the revocation was seen, with their expiry.
@@ -159,7 +160,7 @@ impl Sessions {
         let lifetime = i64::try_from(lifetime).unwrap_or(i64::MAX / 4);
         if let Some(hit) = self.issued.get(&key)
             && reusable(&hit, app, lifetime, now.unix())
-            && hit.jwt.to_str().is_ok_and(|jwt| self.survives_revocation(app, hit.iat, jwt))
+            && self.survives_revocation_with(app, hit.iat, || hit.jwt.to_str().ok())
         {
             return Ok((hit.jwt.clone(), hit.exp));
         }
@@ -290,13 +291,25 @@ impl Sessions {
 
     /// Whether a JWT issued at `iat` is still good after the application's last revocation.
     fn survives_revocation(&self, app: &App, iat: i64, jwt: &str) -> bool {
+        self.survives_revocation_with(app, iat, || Some(jwt))
+    }
+
+    /// The same, with the JWT's text asked for only in the second of a revocation (a cached
+    /// JWT is a header value: its text is checked byte by byte).
+    fn survives_revocation_with<'j>(
+        &self,
+        app: &App,
+        iat: i64,
+        jwt: impl FnOnce() -> Option<&'j str>,
+    ) -> bool {
         match app.sessions_revoked_at.map(Timestamp::unix) {
             None => true,
             Some(revoked) if iat > revoked => true,
-            Some(revoked) if iat == revoked => self
-                .same_second
-                .get(&app.id)
-                .is_some_and(|entry| entry.0 == revoked && entry.1.contains_key(jwt)),
+            Some(revoked) if iat == revoked => jwt().is_some_and(|jwt| {
+                self.same_second
+                    .get(&app.id)
+                    .is_some_and(|entry| entry.0 == revoked && entry.1.contains_key(jwt))
+            }),
             Some(_) => false,
         }
     }

@@ -29,7 +29,7 @@ const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto
 #[derive(Debug)]
 pub(crate) struct Context<'a> {
     /// The TCP peer's address as text (IPv4-mapped IPv6 addresses as IPv4).
-    pub peer: &'a str,
+    pub peer: &'a HeaderValue,
     pub tls: bool,
     /// The host the client addressed (its `Host`, or `:authority` for HTTP/2); `None` when it
     /// is the request's own `Host` header, as it usually is (nothing to copy then).
@@ -80,9 +80,7 @@ pub(crate) fn prepare_request(headers: &mut HeaderMap, context: Context<'_>, upg
         }
     }
     append_forwarded_for(headers, context.peer);
-    if let Ok(peer) = HeaderValue::from_str(context.peer) {
-        headers.insert(CONNECTING_IP, peer);
-    }
+    headers.insert(CONNECTING_IP, context.peer.clone());
     let proto = if context.tls { "https" } else { "http" };
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
     if let Some(assertion) = context.assertion {
@@ -110,7 +108,7 @@ fn remove_hop_by_hop_and(headers: &mut HeaderMap, upgrade: bool, also: impl Fn(&
             named.push(name);
         }
     }
-    let mut doomed: Vec<HeaderName> = Vec::new();
+    let mut doomed = Doomed::default();
     for name in headers.keys() {
         let hop_by_hop = *name == CONNECTION
             || *name == KEEP_ALIVE
@@ -123,11 +121,28 @@ fn remove_hop_by_hop_and(headers: &mut HeaderMap, upgrade: bool, also: impl Fn(&
             doomed.push(name.clone());
         }
     }
-    for name in doomed {
+    for name in doomed.inline.iter_mut().map_while(Option::take).chain(doomed.more) {
         headers.remove(name);
     }
     if upgrade {
         headers.insert(CONNECTION, HeaderValue::from_static("upgrade"));
+    }
+}
+
+/// The names to remove, the first few held inline: a forwarded request usually loses only its
+/// secret, and collecting it cost an allocation per request.
+#[derive(Default)]
+struct Doomed {
+    inline: [Option<HeaderName>; 4],
+    more: Vec<HeaderName>,
+}
+
+impl Doomed {
+    fn push(&mut self, name: HeaderName) {
+        match self.inline.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => *slot = Some(name),
+            None => self.more.push(name),
+        }
     }
 }
 
@@ -143,16 +158,17 @@ fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 
 /// Appends the TCP peer to what the client sent (kept for the origin's information; the
 /// gateway itself never trusts it).
-fn append_forwarded_for(headers: &mut HeaderMap, peer: &str) {
-    // Usually there is none: no lookup of all values, no list.
+fn append_forwarded_for(headers: &mut HeaderMap, peer: &HeaderValue) {
+    // Usually there is none: no lookup of all values, no list, the connection's own value.
     let previous: Vec<&str> = if headers.contains_key(&X_FORWARDED_FOR) {
         headers.get_all(&X_FORWARDED_FOR).iter().filter_map(|v| v.to_str().ok()).collect()
     } else {
         Vec::new()
     };
     let value = if previous.is_empty() {
-        HeaderValue::from_str(peer)
+        Ok(peer.clone())
     } else {
+        let peer = peer.to_str().unwrap_or_default();
         HeaderValue::from_str(&format!("{}, {peer}", previous.join(", ")))
     };
     if let Ok(value) = value {
@@ -172,9 +188,11 @@ mod tests {
         headers
     }
 
+    static PEER: HeaderValue = HeaderValue::from_static("10.0.0.9");
+
     fn context<'a>(token_header: Option<&'a HeaderName>) -> Context<'a> {
         Context {
-            peer: "10.0.0.9",
+            peer: &PEER,
             tls: true,
             host: Some("app.example.com"),
             token_header,

@@ -89,7 +89,10 @@ impl Pool {
             let reused = pooled.is_some();
             let mut sender = match pooled.take() {
                 Some(sender) => sender,
-                None => self.connect(scheme, authority).await?,
+                // Boxed: opening a connection (TCP, TLS, handshake) is a large future and a rare
+                // one; held inline it would make every request's future that much larger, and
+                // futures are copied as they are passed on.
+                None => Box::pin(self.connect(scheme, authority)).await?,
             };
             match sender.try_send_request(request).await {
                 Ok(response) => {

@@ -22,7 +22,7 @@ impl Gateway {
         let started = std::time::Instant::now();
         // Off (the default), no span is made: one branch on the hot path.
         let span = if self.options.trace_requests { request_span(&method) } else { tracing::Span::none() };
-        let (mut response, outcome) = self.respond(request, connection).await;
+        let (mut response, outcome) = self.respond(request, &connection).await;
         self.observe(&response, outcome.as_ref(), started.elapsed());
         let ray_id = ensure_ray_id(&mut response, outcome.as_ref());
         if let Some(outcome) = outcome {

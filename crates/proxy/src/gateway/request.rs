@@ -27,7 +27,7 @@ use crate::verify::{self, Principal, Via};
 impl Gateway {
     /// Answers one request (`handle`, in `recording`, records the decision). Never fails:
     /// every outcome is a response.
-    pub(super) async fn respond(&self, request: Request<Incoming>, connection: Connection) -> Answer {
+    pub(super) async fn respond(&self, request: Request<Incoming>, connection: &Connection) -> Answer {
         let now = self.clock.now();
         let (parts, body) = request.into_parts();
         let target = route::route(&self.access.load(), &parts);
@@ -69,7 +69,7 @@ impl Gateway {
         &self,
         app: Arc<App>,
         request: Request<Incoming>,
-        connection: Connection,
+        connection: &Connection,
         now: Timestamp,
     ) -> Answer {
         // Past the maximum staleness, no token is honoured: it may have been revoked elsewhere.
@@ -227,7 +227,7 @@ impl Gateway {
         &self,
         app: Arc<App>,
         request: Request<Incoming>,
-        connection: Connection,
+        connection: &Connection,
         admission: Admission,
         mut outcome: AccessOutcome,
     ) -> Answer {
@@ -241,7 +241,7 @@ impl Gateway {
         };
         let json = wants_json(request.headers());
         let context = Context {
-            peer: connection.peer_text.as_str(),
+            peer: &connection.peer_header,
             tls: connection.tls,
             host: host.as_deref(),
             token_header: app.token_header.as_ref(),
@@ -249,7 +249,7 @@ impl Gateway {
             user_email,
         };
         let origins = &self.origins[connection.worker % self.origins.len()];
-        match origins.forward(request, &app.origin, context).await {
+        match origins.forward(request, &app.origin, context, &connection.timers).await {
             Ok(mut response) => {
                 if let Some(cookie) = cookie {
                     response.headers_mut().append(SET_COOKIE, cookie);
